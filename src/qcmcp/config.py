@@ -1,0 +1,45 @@
+"""Runtime configuration from the environment (documented in the README).
+
+The QuantConnect variable names match the official QuantConnect MCP server, so an
+existing client configuration works unchanged.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_URL = "https://www.quantconnect.com/api/v2"
+DEFAULT_PYPI_URL = "https://pypi.org/pypi"
+
+
+class Settings(BaseSettings):
+    """Everything the server reads from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    user_id: str | None = Field(default=None, validation_alias="QUANTCONNECT_USER_ID")
+    api_token: SecretStr | None = Field(default=None, validation_alias="QUANTCONNECT_API_TOKEN")
+    organization_id: str | None = Field(default=None, validation_alias="QUANTCONNECT_ORGANIZATION_ID")
+    api_url: str = Field(default=DEFAULT_API_URL, validation_alias="QUANTCONNECT_API_URL")
+    timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="QCMCP_HTTP_TIMEOUT")
+    max_retries: int = Field(default=3, ge=0, le=10, validation_alias="QCMCP_MAX_RETRIES")
+    pypi_url: str = Field(default=DEFAULT_PYPI_URL, validation_alias="QCMCP_PYPI_URL")
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("QCMCP_LOG_LEVEL", "LOG_LEVEL")
+    )
+    log_format: str = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.user_id and self.api_token and self.api_token.get_secret_value())
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs, errors or tool results."""
+        token = self.api_token.get_secret_value() if self.api_token else ""
+        return [token] if token else []
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides (used by tests)."""
+    return Settings(**overrides)

@@ -1,0 +1,60 @@
+"""`qcmcp doctor`: show the configuration (secrets masked) and test the credentials."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+
+from qcmcp.config import Settings
+from qcmcp.qc.client import Credentials, QuantConnectClient
+from qcmcp.qc.errors import AuthenticationError, QCError
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str]]:
+    """Rows of (variable, value) with secrets reduced to whether they are set."""
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    return [
+        ("QUANTCONNECT_USER_ID", settings.user_id or "(not set)"),
+        ("QUANTCONNECT_API_TOKEN", f"set ({len(token)} characters, hidden)" if token else "(not set)"),
+        ("QUANTCONNECT_ORGANIZATION_ID", settings.organization_id or "(not set)"),
+        ("QUANTCONNECT_API_URL", settings.api_url),
+        ("QCMCP_HTTP_TIMEOUT", f"{settings.timeout_seconds:g} s"),
+        ("QCMCP_MAX_RETRIES", str(settings.max_retries)),
+    ]
+
+
+async def check_credentials(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> tuple[bool, str]:
+    """Call /account/read with the configured credentials and explain the outcome."""
+    if not settings.has_credentials:
+        missing = [name for name, ok in (("QUANTCONNECT_USER_ID", settings.user_id), ("QUANTCONNECT_API_TOKEN", settings.api_token)) if not ok]
+        return False, f"Missing {' and '.join(missing)}: set them in the environment (see README, Configuration)."
+    assert settings.user_id and settings.api_token
+    client = QuantConnectClient(
+        Credentials(settings.user_id, settings.api_token.get_secret_value()),
+        base_url=settings.api_url,
+        timeout=settings.timeout_seconds,
+        max_retries=0,
+        transport=transport,
+    )
+    try:
+        account = await client.post("/account/read", idempotent=True)
+    except AuthenticationError as error:
+        return False, error.message
+    except QCError as error:
+        return False, error.message
+    finally:
+        await client.aclose()
+    org = account.get("organizationId", "unknown")
+    balance = account.get("creditBalance", "unknown")
+    return True, f"Credentials accepted by {settings.api_url} (organization {org}, QCC balance {balance})."
+
+
+def run_doctor(settings: Settings, echo: Callable[[str], None], transport: httpx.AsyncBaseTransport | None = None) -> bool:
+    echo("qcmcp configuration:")
+    for name, value in describe_settings(settings):
+        echo(f"  {name:<30} {value}")
+    ok, message = asyncio.run(check_credentials(settings, transport))
+    echo(("OK: " if ok else "PROBLEM: ") + message)
+    return ok

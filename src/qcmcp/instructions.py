@@ -1,0 +1,25 @@
+"""The MCP ``instructions`` text: how an agent should drive QuantConnect through us."""
+
+INSTRUCTIONS = """\
+qcmcp gives you the QuantConnect platform: projects, code files, compiling, backtests,
+optimizations, live trading and the Object Store. Every tool takes flat parameters named
+like the QuantConnect API (projectId, compileId, backtestId, ...).
+
+The normal loop:
+1. Find or create the project: list_projects (or read_project); create_project only if
+   it does not exist yet. Note the projectId.
+2. Write the code: read_file to see the current files; patch_file (a unified diff) for
+   small edits, update_file_contents to replace a whole file, create_file for new files.
+   Python algorithms live in main.py and subclass QCAlgorithm.
+3. Compile: create_compile, then read_compile until the state is BuildSuccess or
+   BuildError. On BuildError, read the logs (file and line), fix the code, compile again.
+4. Backtest: create_backtest with the compileId, then read_backtest until the status is
+   "Completed." (or "Runtime Error": read the error and stack trace, fix, recompile).
+5. Read results: read_backtest (statistics), read_backtest_chart, read_backtest_orders,
+   read_backtest_report. Compare runs with list_backtests(includeStatistics=true).
+
+Optimizations cost QuantConnect credit: call estimate_optimization_time before
+create_optimization. create_live_algorithm, liquidate_live_algorithm, stop_live_algorithm
+and live commands act on real brokerage accounts: only use them when the user asked.
+Errors come back as tool errors that say what was wrong and how to fix it.
+"""

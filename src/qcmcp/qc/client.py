@@ -1,0 +1,253 @@
+"""One pooled async client per QuantConnect credential set.
+
+The official server opens a new HTTP client for every request; we keep one
+``httpx.AsyncClient`` per credential set so connections (and TLS sessions) are reused.
+The client turns every way a call can fail into one of the typed errors in
+:mod:`qcmcp.qc.errors`, retries only what is safe to repeat, and honours ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from qcmcp import __version__
+from qcmcp.qc.auth import QuantConnectAuth
+from qcmcp.qc.errors import (
+    APIError,
+    AuthenticationError,
+    CredentialsMissingError,
+    InvalidResponseError,
+    TransportError,
+)
+
+log = logging.getLogger("qcmcp.qc")
+
+# Statuses that mean "try again later" rather than "this request is wrong".
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER_SECONDS = 30.0
+AUTH_ERROR_HINTS = ("hash doesn't match", "hash does not match", "invalid token", "timestamp")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A QuantConnect user id and API token; the token is never printed."""
+
+    user_id: str
+    api_token: str
+
+    def fingerprint(self) -> str:
+        """A stable, non-reversible key for pooling clients per credential set."""
+        return hashlib.sha256(f"{self.user_id}:{self.api_token}".encode()).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"Credentials(user_id={self.user_id!r}, api_token='***')"
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    """Parse ``Retry-After`` (seconds or HTTP date), capped so a call cannot hang."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
+
+
+class QuantConnectClient:
+    """Calls the QuantConnect REST API v2 with one credential set."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._max_retries = max_retries
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            auth=QuantConnectAuth(credentials.user_id, credentials.api_token),
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": f"qcmcp/{__version__}"},
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def post(
+        self,
+        endpoint: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        idempotent: bool,
+        files: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """POST to ``endpoint`` and return the JSON object of a successful answer.
+
+        ``idempotent`` says whether repeating the call is harmless. Calls that are not
+        (creates) are retried only when the request provably never reached the server
+        (connection refused, or an explicit 429) so a retry can never duplicate them.
+        """
+        response = await self._send(endpoint, payload, files=files, idempotent=idempotent)
+        return self._parse(endpoint, response)
+
+    async def redirect_location(self, endpoint: str, payload: dict[str, Any]) -> str:
+        """POST and return the ``Location`` of the redirect the API answers with."""
+        response = await self._send(endpoint, payload, idempotent=True, follow_redirects=False)
+        location = response.headers.get("Location")
+        if response.is_redirect and location:
+            return location
+        body = self._parse(endpoint, response)  # raises on an error body
+        url = body.get("url") or body.get("redirect")
+        if isinstance(url, str) and url:
+            return url
+        raise InvalidResponseError(endpoint, "expected a redirect with an authorisation URL")
+
+    async def _send(
+        self,
+        endpoint: str,
+        payload: dict[str, Any] | None,
+        *,
+        idempotent: bool,
+        files: dict[str, Any] | None = None,
+        follow_redirects: bool = True,
+    ) -> httpx.Response:
+        path = endpoint.lstrip("/")
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                if files is not None:
+                    request = self._http.build_request("POST", path, data=payload, files=files)
+                else:
+                    request = self._http.build_request("POST", path, json=payload or {})
+                response = await self._http.send(request, follow_redirects=follow_redirects)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The request never left this process: repeating it is always safe.
+                reason = _describe(exc)
+                if attempt <= self._max_retries:
+                    await self._backoff(endpoint, attempt, reason)
+                    continue
+                raise TransportError(endpoint, reason) from None
+            except httpx.TimeoutException:
+                reason = f"no answer within {self._http.timeout.read:g} s"
+                if idempotent and attempt <= self._max_retries:
+                    await self._backoff(endpoint, attempt, reason)
+                    continue
+                raise TransportError(endpoint, reason + _not_retried(idempotent)) from None
+            except httpx.HTTPError as exc:
+                reason = _describe(exc)
+                if idempotent and attempt <= self._max_retries:
+                    await self._backoff(endpoint, attempt, reason)
+                    continue
+                raise TransportError(endpoint, reason + _not_retried(idempotent)) from None
+
+            log.debug(
+                "qc call",
+                extra={
+                    "endpoint": endpoint,
+                    "status": response.status_code,
+                    "attempt": attempt,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            status = response.status_code
+            if status in (401, 403):
+                raise AuthenticationError(f"HTTP {status}")
+            if status in RETRYABLE_STATUS:
+                # 429 means the request was refused, not processed: safe for every call.
+                may_retry = status == 429 or idempotent
+                if may_retry and attempt <= self._max_retries:
+                    await self._backoff(endpoint, attempt, f"HTTP {status}", _retry_after_seconds(response))
+                    continue
+                hint = "rate limited; wait and retry" if status == 429 else "the service had a problem"
+                raise TransportError(endpoint, f"HTTP {status} ({hint})" + _not_retried(may_retry), status)
+            return response
+
+    async def _backoff(self, endpoint: str, attempt: int, reason: str, retry_after: float | None = None) -> None:
+        delay = retry_after if retry_after is not None else min(8.0, 0.25 * 2 ** (attempt - 1))
+        delay *= 1.0 if retry_after is not None else random.uniform(0.8, 1.2)
+        log.warning("retrying %s after %s (attempt %d, waiting %.2f s)", endpoint, reason, attempt, delay)
+        await self._sleep(delay)
+
+    @staticmethod
+    def _parse(endpoint: str, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status >= 400:
+            raise TransportError(endpoint, f"HTTP {status}", status)
+        try:
+            body = response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
+            raise InvalidResponseError(endpoint, f"expected JSON, got {kind} ({len(response.content)} bytes)") from None
+        if not isinstance(body, dict):
+            raise InvalidResponseError(endpoint, f"expected a JSON object, got {type(body).__name__}")
+        if body.get("success") is False:
+            errors = [str(e) for e in body.get("errors") or []]
+            messages = [str(m) for m in body.get("messages") or []]
+            text = " ".join(errors + messages).lower()
+            if any(hint in text for hint in AUTH_ERROR_HINTS):
+                raise AuthenticationError("; ".join(errors + messages))
+            raise APIError(endpoint, errors, messages)
+        return body
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    """A short reason without URLs, headers or other request details."""
+    name = type(exc).__name__
+    return {
+        "ConnectError": "could not connect to the QuantConnect API",
+        "ConnectTimeout": "timed out connecting to the QuantConnect API",
+        "PoolTimeout": "too many requests in flight",
+        "RemoteProtocolError": "the connection was closed unexpectedly",
+        "ReadError": "the connection failed while reading the answer",
+        "WriteError": "the connection failed while sending the request",
+    }.get(name, f"network error ({name})")
+
+
+def _not_retried(safe: bool) -> str:
+    return "" if safe else "; not retried automatically because repeating it could duplicate it — check its result before retrying"
+
+
+class ClientPool:
+    """Hands out one long-lived client per credential set and closes them all on exit."""
+
+    def __init__(self, factory: Callable[[Credentials], QuantConnectClient]) -> None:
+        self._factory = factory
+        self._clients: dict[str, QuantConnectClient] = {}
+
+    def get(self, credentials: Credentials | None) -> QuantConnectClient:
+        if credentials is None:
+            raise CredentialsMissingError()
+        key = credentials.fingerprint()
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._factory(credentials)
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()

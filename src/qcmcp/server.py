@@ -1,0 +1,44 @@
+"""Builds the FastMCP application from the tool catalog."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastmcp import FastMCP
+
+from qcmcp import __version__
+from qcmcp.config import Settings
+from qcmcp.instructions import INSTRUCTIONS
+from qcmcp.tools.catalog import CATALOG
+from qcmcp.tools.gateway import Gateway
+from qcmcp.tools.runtime import CatalogTool
+
+
+def build_server(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    pypi_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastMCP:
+    """Assemble the server. ``transport`` replaces the network (tests, sandbox)."""
+    gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
+
+    @asynccontextmanager
+    async def lifespan(_: FastMCP) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await gateway.aclose()
+
+    server = FastMCP(
+        "qcmcp",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        # Unexpected failures become "Error calling tool X" without internal details.
+        mask_error_details=True,
+        tools=[CatalogTool.build(spec, gateway) for spec in CATALOG],
+    )
+    return server

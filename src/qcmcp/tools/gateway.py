@@ -1,0 +1,55 @@
+"""What tools need at call time: the caller's QuantConnect client and the settings.
+
+Today the credentials come from the environment (local mode). The multi-tenant
+security layer replaces :meth:`Gateway.credentials` with a per-tenant vault lookup; the
+pool already keeps one client per credential set, so tenants never share one.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from qcmcp.config import Settings
+from qcmcp.qc.client import ClientPool, Credentials, QuantConnectClient
+
+
+class Gateway:
+    """Owns the pooled API clients for the lifetime of the server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        pypi_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pypi_transport = pypi_transport
+        self.pool = ClientPool(
+            lambda credentials: QuantConnectClient(
+                credentials,
+                base_url=settings.api_url,
+                timeout=settings.timeout_seconds,
+                max_retries=settings.max_retries,
+                transport=transport,
+            )
+        )
+
+    def credentials(self) -> Credentials | None:
+        if not self.settings.has_credentials:
+            return None
+        assert self.settings.user_id and self.settings.api_token
+        return Credentials(self.settings.user_id, self.settings.api_token.get_secret_value())
+
+    def client(self) -> QuantConnectClient:
+        """The caller's client; raises CredentialsMissingError when none is configured."""
+        return self.pool.get(self.credentials())
+
+    def redact(self, text: str) -> str:
+        """Mask every configured secret in ``text`` (last line of defence for messages)."""
+        for secret in self.settings.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()

@@ -1,0 +1,72 @@
+"""How a tool call becomes an API call, for the tools that are not a plain JSON POST."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from qcmcp import __version__
+from qcmcp.qc.errors import QCError
+
+if TYPE_CHECKING:
+    from qcmcp.tools.gateway import Gateway
+    from qcmcp.tools.spec import ToolSpec
+
+PACKAGE = "qcmcp"
+
+
+async def json_post(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """The default: POST the validated body as JSON."""
+    assert spec.endpoint
+    return await gateway.client().post(spec.endpoint, body, idempotent=spec.safe_to_retry)
+
+
+async def multipart_upload(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """Object store upload: the spec defines it as multipart/form-data with a file part."""
+    assert spec.endpoint
+    data = body.pop("objectData")
+    content = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    filename = str(body["key"]).rsplit("/", 1)[-1] or "object"
+    fields = {name: str(value) for name, value in body.items()}
+    files = {"objectData": (filename, content, "application/octet-stream")}
+    return await gateway.client().post(spec.endpoint, fields, files=files, idempotent=spec.safe_to_retry)
+
+
+async def authorization_redirect(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """Step 1 of brokerage OAuth: the API answers with a redirect to the consent page."""
+    assert spec.endpoint
+    url = await gateway.client().redirect_location(spec.endpoint, body)
+    return {
+        "success": True,
+        "brokerage": body["brokerage"],
+        "authorizationUrl": url,
+        "nextStep": "Ask the user to open authorizationUrl in a browser and approve the connection, "
+        "then call read_connection_authorization with the same brokerage.",
+    }
+
+
+async def server_version(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    return {"name": PACKAGE, "version": __version__}
+
+
+async def latest_server_version(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """Ask PyPI for the newest release; offline or unpublished gives a clear error."""
+    url = f"{gateway.settings.pypi_url.rstrip('/')}/{PACKAGE}/json"
+    try:
+        async with httpx.AsyncClient(timeout=10.0, transport=gateway.pypi_transport) as http:
+            response = await http.get(url)
+    except httpx.HTTPError:
+        raise QCError(
+            "Could not reach PyPI to look up the latest qcmcp version (no network access?). "
+            f"This server is qcmcp {__version__}."
+        ) from None
+    if response.status_code == 404:
+        raise QCError(f"qcmcp is not published on PyPI yet, so there is no newer release. This server is {__version__}.")
+    if response.status_code != 200:
+        raise QCError(f"PyPI answered HTTP {response.status_code} when asked for the latest qcmcp version.")
+    try:
+        latest = response.json()["info"]["version"]
+    except (ValueError, KeyError, TypeError):
+        raise QCError("PyPI answered with an unexpected document for qcmcp.") from None
+    return {"name": PACKAGE, "latestVersion": latest, "installedVersion": __version__, "upToDate": latest == __version__}

@@ -1,0 +1,92 @@
+"""The one wrapper every catalog tool runs through.
+
+It validates arguments against the request model, calls the API through the caller's
+pooled client, checks the answer against the response model and maps every failure to
+an MCP tool error with a message that says what went wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastmcp.exceptions import ToolError
+from fastmcp.tools import Tool, ToolResult
+from pydantic import PrivateAttr, ValidationError
+
+from qcmcp.qc.errors import QCError
+from qcmcp.tools import handlers
+from qcmcp.tools.arguments import ArgumentError, validate_arguments
+from qcmcp.tools.gateway import Gateway
+from qcmcp.tools.schema import parameters_schema
+from qcmcp.tools.spec import ToolSpec
+from qcmcp.tools.summaries import summarize
+
+log = logging.getLogger("qcmcp.tools")
+
+
+class CatalogTool(Tool):
+    """An MCP tool built from a :class:`ToolSpec`."""
+
+    _spec: ToolSpec = PrivateAttr()
+    _gateway: Gateway = PrivateAttr()
+
+    @classmethod
+    def build(cls, spec: ToolSpec, gateway: Gateway) -> CatalogTool:
+        tool = cls(
+            name=spec.name,
+            description=spec.description,
+            parameters=parameters_schema(spec),
+            annotations=spec.hints.annotations(),
+        )
+        tool._spec = spec
+        tool._gateway = gateway
+        return tool
+
+    @property
+    def spec(self) -> ToolSpec:
+        return self._spec
+
+    async def run(self, arguments: dict[str, Any]) -> ToolResult:
+        spec, gateway = self._spec, self._gateway
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            body = validate_arguments(spec, self.parameters, arguments)
+            handler = spec.handler or handlers.json_post
+            result = await handler(gateway, spec, body)
+            outcome = "ok"
+        except ArgumentError as error:
+            outcome = "invalid_arguments"
+            raise ToolError(gateway.redact(str(error))) from None
+        except QCError as error:
+            outcome = type(error).__name__
+            raise ToolError(gateway.redact(error.message)) from None
+        finally:
+            log.info(
+                "tool call",
+                extra={"tool": spec.name, "outcome": outcome, "ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
+        text = summarize(spec.name, result)
+        mismatch = self._check_response(result)
+        if mismatch:
+            text += f"\nNote: the answer differs from the published API schema ({mismatch})."
+        return ToolResult(content=text, structured_content=result)
+
+    def _check_response(self, result: dict[str, Any]) -> str | None:
+        """Validate against the response model; report (not fail) on a mismatch.
+
+        A successful call is never turned into an error because the API added or
+        changed a field: for a create, that would invite a duplicate retry.
+        """
+        model = self._spec.response
+        if model is None:
+            return None
+        try:
+            model.model_validate(result)
+        except ValidationError as error:
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors(include_input=False)})
+            log.warning("response schema mismatch", extra={"tool": self._spec.name, "fields": fields[:10]})
+            return "fields: " + ", ".join(fields[:5])
+        return None

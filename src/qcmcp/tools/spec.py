@@ -1,0 +1,78 @@
+"""The shape of one catalog entry, and the annotation-hint bundles tools share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from qcmcp.tools.gateway import Gateway
+
+CostClass = Literal["free", "slow", "qcc"]
+Handler = Callable[["Gateway", "ToolSpec", dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Hints:
+    """MCP annotation hints; ``None`` means the hint is left unset, as upstream does."""
+
+    read_only: bool
+    open_world: bool = True
+    destructive: bool | None = None
+    idempotent: bool | None = None
+
+    def annotations(self) -> ToolAnnotations:
+        values = {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+        return ToolAnnotations(**{k: v for k, v in values.items() if v is not None})
+
+
+# The combinations the official QuantConnect MCP server uses.
+READ = Hints(read_only=True)
+CREATE = Hints(read_only=False, destructive=False, idempotent=False)
+UPDATE = Hints(read_only=False, destructive=True, idempotent=True)
+IDEMPOTENT_WRITE = Hints(read_only=False, destructive=False, idempotent=True)
+# Upstream marks live reads and live commands like this (destructive, not idempotent).
+LIVE = Hints(read_only=False, destructive=True, idempotent=False)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """Everything about one tool, declared once.
+
+    ``endpoint`` is the API path; ``request``/``response`` are generated models. The
+    wrapper in :mod:`qcmcp.tools.runtime` derives the flat parameter schema from
+    ``request``, validates arguments with it, calls ``handler`` (a plain JSON POST by
+    default) and validates the answer with ``response``.
+    """
+
+    name: str
+    description: str
+    area: str
+    hints: Hints
+    endpoint: str | None = None
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    handler: Handler | None = None
+    # Request fields the tool does not expose (upstream leaves them out too).
+    hidden: tuple[str, ...] = ()
+    # Repeating the call is harmless (drives automatic retries); defaults from hints.
+    retry_safe: bool | None = None
+    # Placeholders completed by the security issue (scopes) and budgets (cost).
+    scope: str | None = None
+    cost: CostClass = "free"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def safe_to_retry(self) -> bool:
+        if self.retry_safe is not None:
+            return self.retry_safe
+        return bool(self.hints.read_only or self.hints.idempotent)

@@ -1,0 +1,149 @@
+"""A short text summary next to each structured result.
+
+The structured content carries the full API answer; the text is what a model reads
+first, so it leads with the state that decides the next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+MAX_ITEMS = 5
+MAX_TEXT = 160
+
+Summary = Callable[[dict[str, Any]], str]
+
+
+def _clip(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _generic(body: dict[str, Any]) -> str:
+    parts = []
+    for key, value in body.items():
+        if key in ("success", "errors") or value is None:
+            continue
+        if isinstance(value, list):
+            parts.append(f"{key}: {len(value)} item(s)")
+        elif isinstance(value, dict):
+            parts.append(f"{key}: {len(value)} field(s)")
+        else:
+            parts.append(f"{key}: {_clip(value)}")
+    return "OK." + (" " + "; ".join(parts) + "." if parts else "")
+
+
+def _loading(body: dict[str, Any]) -> str | None:
+    if body.get("status") == "loading":
+        progress = body.get("progress")
+        done = f" ({float(progress):.0%} ready)" if isinstance(progress, int | float) else ""
+        return f"Still being prepared{done}. Call the same tool again in a few seconds."
+    return None
+
+
+def _projects(body: dict[str, Any]) -> str:
+    projects = body.get("projects") or []
+    shown = ", ".join(f"{p.get('name')!r} (projectId {p.get('projectId')}, {p.get('language')})" for p in projects[:MAX_ITEMS])
+    more = f" and {len(projects) - MAX_ITEMS} more" if len(projects) > MAX_ITEMS else ""
+    return f"{len(projects)} project(s)" + (f": {shown}{more}." if projects else ".")
+
+
+def _files(body: dict[str, Any]) -> str:
+    files = body.get("files")
+    if files is None:
+        return "OK."
+    names = ", ".join(str(f.get("name")) for f in files[:10])
+    more = f" and {len(files) - 10} more" if len(files) > 10 else ""
+    return f"{len(files)} file(s)" + (f": {names}{more}." if files else ".")
+
+
+def _compile(body: dict[str, Any]) -> str:
+    state = body.get("state")
+    text = f"Compile {body.get('compileId')}: {state}."
+    if state == "InQueue":
+        text += " Call read_compile again in a few seconds."
+    elif state == "BuildSuccess":
+        text += " Next: create_backtest with this compileId."
+    logs = [str(line) for line in body.get("logs") or []]
+    errors = [line for line in logs if "error" in line.lower()] or logs
+    if state == "BuildError" and errors:
+        text += " Errors:\n" + "\n".join(_clip(line) for line in errors[:MAX_ITEMS])
+    return text
+
+
+KEY_STATISTICS = ("Net Profit", "Compounding Annual Return", "Sharpe Ratio", "Drawdown", "Total Orders")
+
+
+def _backtest(body: dict[str, Any]) -> str:
+    backtest = body.get("backtest") or {}
+    status = backtest.get("status")
+    text = f"Backtest {backtest.get('name')!r} ({backtest.get('backtestId')}): {status}."
+    if backtest.get("error"):
+        text += f" Error: {_clip(backtest['error'])}"
+    elif backtest.get("completed") or status == "Completed.":
+        stats = backtest.get("statistics") or {}
+        shown = "; ".join(f"{k} {stats[k]}" for k in KEY_STATISTICS if k in stats)
+        if shown:
+            text += f" {shown}."
+    else:
+        progress = backtest.get("progress")
+        if isinstance(progress, int | float):
+            text += f" {float(progress):.0%} done."
+        text += " Call read_backtest again until it completes."
+    return text
+
+
+def _backtests(body: dict[str, Any]) -> str:
+    rows = body.get("backtests") or []
+    shown = ", ".join(f"{b.get('name')!r} ({b.get('backtestId')}, {b.get('status')})" for b in rows[:MAX_ITEMS])
+    return f"{len(rows)} backtest(s)" + (f": {shown}." if rows else ".")
+
+
+def _paged(key: str) -> Summary:
+    def summary(body: dict[str, Any]) -> str:
+        return _loading(body) or f"{len(body.get(key) or [])} {key} returned (total {body.get('length', '?')})."
+
+    return summary
+
+
+def _chart(body: dict[str, Any]) -> str:
+    loading = _loading(body)
+    if loading:
+        return loading
+    chart = body.get("chart") or {}
+    series = chart.get("series") or {}
+    counts = ", ".join(f"{name} ({len((s or {}).get('values') or [])} points)" for name, s in list(series.items())[:MAX_ITEMS])
+    return f"Chart {chart.get('name')!r}: {counts or 'no series'}."
+
+
+def _live(body: dict[str, Any]) -> str:
+    return f"Live deployment {body.get('deployId')}: {body.get('status')} on {body.get('brokerage')}."
+
+
+SUMMARIES: dict[str, Summary] = {
+    "create_project": _projects,
+    "read_project": _projects,
+    "list_projects": _projects,
+    "read_file": _files,
+    "create_compile": _compile,
+    "read_compile": _compile,
+    "create_backtest": _backtest,
+    "read_backtest": _backtest,
+    "list_backtests": _backtests,
+    "read_backtest_chart": _chart,
+    "read_live_chart": _chart,
+    "read_backtest_orders": _paged("orders"),
+    "read_live_orders": _paged("orders"),
+    "read_backtest_insights": _paged("insights"),
+    "read_live_insights": _paged("insights"),
+    "read_live_algorithm": _live,
+}
+
+
+def summarize(tool: str, body: dict[str, Any]) -> str:
+    """One or a few lines describing ``body``; never fails on unexpected shapes."""
+    try:
+        return SUMMARIES.get(tool, _generic)(body)
+    except (AttributeError, TypeError, ValueError):
+        return _generic(body)
