@@ -123,7 +123,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "update_file_name", area="files", hints=UPDATE, endpoint="/files/update",
         request=m.UpdateFileNameRequest, response=m.UpdateFileResponse,
-        description="Rename a file in a project.",
+        description="Rename a file in a project (name to newName). Imports in other files are not updated; fix them "
+        "with patch_file.",
     ),
     ToolSpec(
         "update_file_contents", area="files", hints=UPDATE, endpoint="/files/update",
@@ -141,7 +142,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "delete_file", area="files", hints=UPDATE, endpoint="/files/delete",
         request=m.DeleteFileRequest, response=m.RestResponse,
-        description="Delete a file from a project.",
+        description="Delete a file from a project. The next compile will no longer include it.",
     ),
     # --- Backtests -----------------------------------------------------------------------
     ToolSpec(
@@ -196,7 +197,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "delete_backtest", area="backtests", hints=UPDATE, endpoint="/backtests/delete",
         request=m.DeleteBacktestRequest, response=m.RestResponse,
-        description="Delete a backtest and its results.",
+        description="Delete a backtest with its statistics, charts, orders and logs.",
     ),
     # --- Optimizations -------------------------------------------------------------------
     ToolSpec(
@@ -226,7 +227,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "update_optimization", area="optimizations", hints=UPDATE, endpoint="/optimizations/update",
         request=m.UpdateOptimizationRequest, response=m.RestResponse,
-        description="Rename an optimization.",
+        description="Rename an optimization; its backtests and results are unchanged.",
     ),
     ToolSpec(
         "abort_optimization", area="optimizations", hints=UPDATE, endpoint="/optimizations/abort",

@@ -6,6 +6,8 @@ the validation the server applies come from the same class.
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
 from qcmcp.tools.spec import ToolSpec
@@ -39,8 +41,38 @@ def _tidy(node: Any) -> Any:
     return node
 
 
+def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """Replace ``$ref`` with the definition it names, so each parameter reads on its own.
+
+    A reference back into a definition being expanded stays a ``$ref`` (recursion).
+    """
+    if isinstance(node, list):
+        return [_inline(item, defs, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref.rsplit("/", 1)[-1]
+        if name in seen:
+            return node
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return {**_inline(defs[name], defs, (*seen, name)), **_inline(rest, defs, seen)}
+    return {key: _inline(value, defs, seen) for key, value in node.items()}
+
+
+def _refs(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "$ref" in node or any(_refs(v) for v in node.values())
+    return isinstance(node, list) and any(_refs(v) for v in node)
+
+
 def parameters_schema(spec: ToolSpec) -> dict[str, Any]:
     """The ``inputSchema`` for ``spec``: one property per request field, no wrapper."""
+    return copy.deepcopy(_build(spec))
+
+
+@functools.cache
+def _build(spec: ToolSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
     if spec.request is None:
         return schema
@@ -50,6 +82,8 @@ def parameters_schema(spec: ToolSpec) -> dict[str, Any]:
     required = [name for name in raw.get("required", []) if name in properties]
     if required:
         schema["required"] = required
-    if "$defs" in raw:
-        schema["$defs"] = raw["$defs"]
+    defs = raw.get("$defs", {})
+    schema["properties"] = _inline(properties, defs)
+    if _refs(schema["properties"]):
+        schema["$defs"] = defs
     return _tidy(schema)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.types import ToolAnnotations
@@ -69,7 +69,6 @@ class ToolSpec:
     # Placeholders completed by the security issue (scopes) and budgets (cost).
     scope: str | None = None
     cost: CostClass = "free"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def safe_to_retry(self) -> bool:

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastmcp import Client
+
+from qcmcp.config import Settings, load_settings
+from qcmcp.server import build_server
+from tests.fake_qc import FAKE_TOKEN, FAKE_USER_ID
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(
+        QUANTCONNECT_USER_ID=FAKE_USER_ID,
+        QUANTCONNECT_API_TOKEN=FAKE_TOKEN,
+        QUANTCONNECT_API_URL="https://qc.test/api/v2",
+        QCMCP_MAX_RETRIES=0,
+    )
+
+
+class Recorder:
+    """An httpx.MockTransport that records requests and answers with a callable."""
+
+    def __init__(self, answer: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.requests: list[httpx.Request] = []
+        self._answer = answer
+        self.transport = httpx.MockTransport(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self._answer(request)
+
+    def json_bodies(self) -> list[Any]:
+        return [json.loads(r.content or b"{}") for r in self.requests]
+
+
+@pytest.fixture
+def mcp_client(settings: Settings) -> Callable[..., Client]:
+    """An in-memory MCP client for a server whose API answers come from ``answer``."""
+
+    def make(answer: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> Client:
+        recorder = Recorder(answer)
+        server = build_server(settings, transport=recorder.transport, **kwargs)
+        client = Client(server)
+        client.recorder = recorder  # type: ignore[attr-defined]
+        return client
+
+    return make

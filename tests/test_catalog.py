@@ -1,0 +1,65 @@
+"""The catalog matches the official QuantConnect MCP server's tools and adds the rest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qcmcp.tools.catalog import BY_NAME, CATALOG
+from qcmcp.tools.schema import parameters_schema
+
+OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "quantconnect" / "official-mcp-tools.json"
+EXTRA_TOOLS = {"read_backtest_report", "read_connection_authorization"}
+JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "number",
+              "array": "array", "object": "object", "status enum": "string"}
+
+
+def official_tools() -> list[dict]:
+    if not OFFICIAL.is_file():
+        pytest.skip(f"official tool list not found beside the repository ({OFFICIAL.name})")
+    return json.loads(OFFICIAL.read_text())["tools"]
+
+
+def json_type(prop: dict) -> str:
+    if "type" in prop:
+        return prop["type"]
+    if "$ref" in prop or "anyOf" in prop or "oneOf" in prop:
+        return "object"
+    if "enum" in prop:
+        return "string"
+    return "unknown"
+
+
+def test_every_official_tool_is_offered_plus_the_spec_extras():
+    official = {tool["name"] for tool in official_tools()}
+    assert len(official) == 64
+    assert official | EXTRA_TOOLS == set(BY_NAME)
+    assert len(CATALOG) == len(BY_NAME), "tool names must be unique"
+
+
+@pytest.mark.parametrize("tool", official_tools() if OFFICIAL.is_file() else [], ids=lambda t: t["name"])
+def test_parameters_and_hints_match_the_official_server(tool):
+    spec = BY_NAME[tool["name"]]
+    schema = parameters_schema(spec)
+    properties = schema["properties"]
+    assert list(properties) == [p["name"] for p in tool["parameters"]] or set(properties) == {p["name"] for p in tool["parameters"]}
+    required = set(schema.get("required", []))
+    for param in tool["parameters"]:
+        assert (param["name"] in required) == param["required"], param["name"]
+        assert json_type(properties[param["name"]]) == JSON_TYPES[param["type"]], param["name"]
+    annotations = spec.hints.annotations().model_dump(by_alias=True, exclude_none=True)
+    assert annotations == tool["annotations"]
+
+
+def test_every_tool_has_a_useful_description_and_area():
+    for spec in CATALOG:
+        assert len(spec.description) >= 30, spec.name
+        assert spec.area in {"account", "projects", "collaboration", "files", "compile", "backtests",
+                             "optimizations", "live", "objects", "ai"}, spec.name
+
+
+def test_parameters_are_flat_not_wrapped_in_a_model_argument():
+    for spec in CATALOG:
+        assert "model" not in parameters_schema(spec)["properties"], spec.name
