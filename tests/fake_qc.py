@@ -19,7 +19,7 @@ FAKE_USER_ID = "424242"
 FAKE_TOKEN = "tok-SECRET-5f1e9c0a7b3d-do-not-leak"
 
 # projectId values of /projects/read that trigger a failure.
-API_ERROR, HTTP_500, NOT_JSON, SLOW, ECHO_TOKEN = 2, 3, 4, 5, 6
+API_ERROR, HTTP_500, NOT_JSON, SLOW, ECHO_TOKEN, HTTP_401 = 2, 3, 4, 5, 6, 7
 
 
 def project(project_id: int = 1) -> dict[str, Any]:
@@ -100,6 +100,8 @@ class FakeQuantConnect:
                 return 200, b"<html>maintenance</html>"
             if project_id == SLOW:
                 time.sleep(self.slow_seconds)
+            if project_id == HTTP_401:
+                return 401, {"success": False}
             if project_id == ECHO_TOKEN:
                 # A hostile or buggy upstream echoing the token must still not leak it.
                 return 200, {"success": False, "errors": [f"bad token {FAKE_TOKEN}"]}

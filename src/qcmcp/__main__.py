@@ -1,0 +1,3 @@
+from qcmcp.cli import main
+
+main()
