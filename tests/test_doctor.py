@@ -1,0 +1,39 @@
+"""`qcmcp doctor` explains the configuration without revealing secrets."""
+
+from __future__ import annotations
+
+import httpx
+
+from qcmcp.config import load_settings
+from qcmcp.doctor import run_doctor
+from tests.fake_qc import FAKE_TOKEN
+
+
+def run(settings, answer) -> tuple[bool, str]:
+    lines: list[str] = []
+    ok = run_doctor(settings, lines.append, transport=httpx.MockTransport(answer))
+    return ok, "\n".join(lines)
+
+
+def test_good_credentials(settings):
+    ok, output = run(settings, lambda r: httpx.Response(200, json={"organizationId": "org-9", "creditBalance": 5, "success": True}))
+    assert ok and "Credentials accepted" in output and "org-9" in output
+    assert "set (" in output and FAKE_TOKEN not in output
+
+
+def test_rejected_credentials(settings):
+    ok, output = run(settings, lambda r: httpx.Response(401))
+    assert not ok and "rejected the credentials" in output and FAKE_TOKEN not in output
+
+
+def test_unreachable_api(settings):
+    def down(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    ok, output = run(settings, down)
+    assert not ok and "could not connect" in output
+
+
+def test_missing_credentials_are_named():
+    ok, output = run(load_settings(QUANTCONNECT_USER_ID=None, QUANTCONNECT_API_TOKEN=None), lambda r: httpx.Response(500))
+    assert not ok and "Missing QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN" in output
