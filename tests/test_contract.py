@@ -19,10 +19,10 @@ JSON_TOOLS = [spec for spec in CATALOG if spec.endpoint and spec.handler is None
 
 
 def full_response(spec) -> dict:
-    body = example(spec.response.model_json_schema(by_alias=True))
+    body = example(spec.response_model.model_json_schema(by_alias=True))
     body = body if isinstance(body, dict) else {}
     body["success"] = True
-    spec.response.model_validate(body)  # the fixture itself must be a valid answer
+    spec.response_model.model_validate(body)  # the fixture itself must be a valid answer
     return body
 
 
@@ -38,8 +38,8 @@ async def test_tool_calls_its_endpoint_with_a_valid_body(spec, mcp_client):
     assert request.url.path == "/api/v2" + spec.endpoint
     assert signature_ok(request.headers, FAKE_USER_ID, FAKE_TOKEN)
     body = json.loads(request.content or b"{}")
-    if spec.request is not None:
-        spec.request.model_validate(body)
+    if spec.request_model is not None:
+        spec.request_model.model_validate(body)
         assert set(body) <= set(arguments)
     else:
         assert body == {}

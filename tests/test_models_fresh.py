@@ -29,3 +29,10 @@ def test_generator_repairs_are_applied():
     assert models.BacktestResult.model_validate({"status": "Running: 42%"}).status == "Running: 42%"
     assert models.BacktestReportResponse.model_validate({"report": "<html/>", "success": True})
     assert models.PatchFileRequest.model_fields["patch"].is_required()
+
+
+def test_committed_tool_schemas_are_not_stale():
+    from qcmcp.tools.catalog import CATALOG
+    from qcmcp.tools.schema import SCHEMA_FILE, render_all
+
+    assert SCHEMA_FILE.read_text() == render_all(CATALOG), "parameters.json is stale: run scripts/generate_tool_schemas.py"

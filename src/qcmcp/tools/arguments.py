@@ -56,10 +56,11 @@ def validate_arguments(spec: ToolSpec, schema: dict[str, Any], arguments: dict[s
             f"Missing required parameter {', '.join(repr(n) for n in missing)} for {spec.name}. "
             f"Required: {', '.join(schema['required'])}."
         )
-    if spec.request is None:
+    request_model = spec.request_model
+    if request_model is None:
         return {}
     try:
-        model = spec.request.model_validate(given)
+        model = request_model.model_validate(given)
     except ValidationError as error:
         raise ArgumentError(describe_validation_error(spec.name, error)) from None
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)

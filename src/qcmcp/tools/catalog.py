@@ -1,5 +1,8 @@
 """Every tool the server offers, declared once as data.
 
+Models are named, not imported, so start-up does not pay for building 250 model classes:
+they are resolved on first use (see ``ToolSpec.request_model``).
+
 Names, parameter names and annotation hints match the official QuantConnect MCP server;
 parameters are flat (``{"projectId": 1}``). Descriptions are written for the model that
 reads them: what the tool does, when to use it, what comes back, what to call next.
@@ -7,7 +10,6 @@ reads them: what the tool does, when to use it, what comes back, what to call ne
 
 from __future__ import annotations
 
-from qcmcp.qc import models as m
 from qcmcp.tools import handlers
 from qcmcp.tools.spec import CREATE, IDEMPOTENT_WRITE, LIVE, READ, UPDATE, ToolSpec
 
@@ -16,7 +18,7 @@ PAGING = "Paged: pass start (inclusive) and end (exclusive) indexes"
 CATALOG: tuple[ToolSpec, ...] = (
     # --- Account -------------------------------------------------------------------------
     ToolSpec(
-        "read_account", area="account", hints=READ, endpoint="/account/read", response=m.AccountResponse,
+        "read_account", area="account", hints=READ, endpoint="/account/read", response="AccountResponse",
         description="Read the organization account: organization id, QCC credit balance and card on file. "
         "Use it to check credit before costly work (optimizations, live nodes) or to find the organizationId "
         "that object store and live-command tools need.",
@@ -24,238 +26,238 @@ CATALOG: tuple[ToolSpec, ...] = (
     # --- Projects ------------------------------------------------------------------------
     ToolSpec(
         "create_project", area="projects", hints=CREATE, endpoint="/projects/create",
-        request=m.CreateProjectRequest, response=m.ProjectListResponse,
+        request="CreateProjectRequest", response="ProjectListResponse",
         description="Create a new project (language 'Py' or 'C#'). Returns the project, including its projectId "
         "and the template main file. Next: write code with update_file_contents or patch_file, then create_compile. "
         "Fails if a project with the same name already exists — use list_projects to find it instead.",
     ),
     ToolSpec(
         "read_project", area="projects", hints=READ, endpoint="/projects/read",
-        request=m.ReadProjectRequest, response=m.ProjectListResponse,
+        request="ReadProjectRequest", response="ProjectListResponse",
         description="Read one project by projectId (name, language, dates, parameters, collaborators, LEAN version), "
         "or, without projectId, a page of all projects using start/end.",
     ),
     ToolSpec(
-        "list_projects", area="projects", hints=READ, endpoint="/projects/read", response=m.ProjectListResponse,
+        "list_projects", area="projects", hints=READ, endpoint="/projects/read", response="ProjectListResponse",
         description="List every project you can access with its projectId, name, language and last-modified time. "
         "Use it to locate an existing project before creating a new one.",
     ),
     ToolSpec(
         "update_project", area="projects", hints=UPDATE, endpoint="/projects/update",
-        request=m.UpdateProjectRequest, response=m.RestResponse,
+        request="UpdateProjectRequest", response="RestResponse",
         description="Rename a project or change its description. Returns success only.",
     ),
     ToolSpec(
         "delete_project", area="projects", hints=UPDATE, endpoint="/projects/delete",
-        request=m.DeleteProjectRequest, response=m.RestResponse,
+        request="DeleteProjectRequest", response="RestResponse",
         description="Permanently delete a project with its files, backtests and optimizations. Cannot be undone; "
         "confirm the projectId with read_project first.",
     ),
     # --- Collaboration -------------------------------------------------------------------
     ToolSpec(
         "create_project_collaborator", area="collaboration", hints=IDEMPOTENT_WRITE,
-        endpoint="/projects/collaboration/create", request=m.CreateCollaboratorRequest,
-        response=m.CreateCollaboratorResponse,
+        endpoint="/projects/collaboration/create", request="CreateCollaboratorRequest",
+        response="CreateCollaboratorResponse",
         description="Add a collaborator to a project, choosing whether they may edit code (collaborationWrite) and "
         "deploy or stop live algorithms (collaborationLiveControl). Returns the collaborator list.",
     ),
     ToolSpec(
         "read_project_collaborators", area="collaboration", hints=READ, endpoint="/projects/collaboration/read",
-        request=m.ReadCollaboratorsRequest, response=m.ReadCollaboratorsResponse,
+        request="ReadCollaboratorsRequest", response="ReadCollaboratorsResponse",
         description="List a project's collaborators with their permissions and live-control rights.",
     ),
     ToolSpec(
         "update_project_collaborator", area="collaboration", hints=UPDATE, endpoint="/projects/collaboration/update",
-        request=m.UpdateCollaboratorRequest, response=m.UpdateCollaboratorResponse,
+        request="UpdateCollaboratorRequest", response="UpdateCollaboratorResponse",
         description="Change a collaborator's write and live-control permissions on a project.",
     ),
     ToolSpec(
         "delete_project_collaborator", area="collaboration", hints=UPDATE, endpoint="/projects/collaboration/delete",
-        request=m.DeleteCollaboratorRequest, response=m.DeleteCollaboratorResponse,
+        request="DeleteCollaboratorRequest", response="DeleteCollaboratorResponse",
         description="Remove a collaborator from a project. Returns the remaining collaborators.",
     ),
     ToolSpec(
         "lock_project_with_collaborators", area="collaboration", hints=UPDATE,
-        endpoint="/projects/collaboration/lock/acquire", request=m.LockCollaboratorRequest, response=m.RestResponse,
+        endpoint="/projects/collaboration/lock/acquire", request="LockCollaboratorRequest", response="RestResponse",
         description="Acquire the edit lock on a shared project. Needed before editing files when a project has "
         "collaborators; pass codeSourceId 'MCP Server' (or your tool's name).",
     ),
     # --- Nodes ---------------------------------------------------------------------------
     ToolSpec(
         "read_project_nodes", area="projects", hints=READ, endpoint="/projects/nodes/read",
-        request=m.ReadProjectNodesRequest, response=m.ProjectNodesResponse,
+        request="ReadProjectNodesRequest", response="ProjectNodesResponse",
         description="List the backtest, research and live nodes of the organization, which are busy, and which the "
         "project may use. Use a live node's id as nodeId in create_live_algorithm.",
     ),
     ToolSpec(
         "update_project_nodes", area="projects", hints=IDEMPOTENT_WRITE, endpoint="/projects/nodes/update",
-        request=m.UpdateProjectNodesRequest, response=m.ProjectNodesResponse,
+        request="UpdateProjectNodesRequest", response="ProjectNodesResponse",
         description="Choose which nodes a project may use (node ids from read_project_nodes). An empty or missing "
         "list lets QuantConnect pick the best free node automatically.",
     ),
     # --- Compile -------------------------------------------------------------------------
     ToolSpec(
         "create_compile", area="compile", hints=CREATE, endpoint="/compile/create",
-        request=m.CreateCompileRequest, response=m.CreateCompileResponse,
+        request="CreateCompileRequest", response="CreateCompileResponse",
         description="Start compiling a project's current files. Returns a compileId and state (InQueue, "
         "BuildSuccess or BuildError). Next: read_compile until the state is final, then create_backtest with the "
         "compileId if it is BuildSuccess, or read the logs and fix the code if it is BuildError.",
     ),
     ToolSpec(
         "read_compile", area="compile", hints=READ, endpoint="/compile/read",
-        request=m.ReadCompileRequest, response=m.ReadCompileResponse,
+        request="ReadCompileRequest", response="ReadCompileResponse",
         description="Read a compile job: state (InQueue, BuildSuccess, BuildError) and build logs with file and line "
         "of each error. Call again while the state is InQueue.",
     ),
     # --- Files ---------------------------------------------------------------------------
     ToolSpec(
         "create_file", area="files", hints=IDEMPOTENT_WRITE, endpoint="/files/create",
-        request=m.CreateProjectFileRequest, response=m.RestResponse,
+        request="CreateProjectFileRequest", response="RestResponse",
         description="Add a new file (code, notebook or other text) to a project. Fails if the name already exists; "
         "use update_file_contents or patch_file to change an existing file.",
     ),
     ToolSpec(
         "read_file", area="files", hints=READ, endpoint="/files/read",
-        request=m.ReadFilesRequest, response=m.ProjectFilesResponse,
+        request="ReadFilesRequest", response="ProjectFilesResponse",
         description="Read one file of a project by name, or every file when name is omitted. Returns names, "
         "contents and modification times. Read a file before patching it so context lines match exactly.",
     ),
     ToolSpec(
         "update_file_name", area="files", hints=UPDATE, endpoint="/files/update",
-        request=m.UpdateFileNameRequest, response=m.UpdateFileResponse,
+        request="UpdateFileNameRequest", response="UpdateFileResponse",
         description="Rename a file in a project (name to newName). Imports in other files are not updated; fix them "
         "with patch_file.",
     ),
     ToolSpec(
         "update_file_contents", area="files", hints=UPDATE, endpoint="/files/update",
-        request=m.UpdateFileContentsRequest, response=m.UpdateFileResponse,
+        request="UpdateFileContentsRequest", response="UpdateFileResponse",
         description="Replace the whole content of a file. For small edits to large files prefer patch_file, which "
         "sends only the change. Next: create_compile.",
     ),
     ToolSpec(
         "patch_file", area="files", hints=UPDATE, endpoint="/files/patch",
-        request=m.PatchFileRequest, response=m.RestResponse,
+        request="PatchFileRequest", response="RestResponse",
         description="Apply a unified diff (git diff format: 'diff --git', 'index', '---', '+++' and '@@' hunk "
         "headers) to one or more files. Context lines must match the file exactly, so read_file first. "
         "Preferred over update_file_contents for small edits. Next: create_compile.",
     ),
     ToolSpec(
         "delete_file", area="files", hints=UPDATE, endpoint="/files/delete",
-        request=m.DeleteFileRequest, response=m.RestResponse,
+        request="DeleteFileRequest", response="RestResponse",
         description="Delete a file from a project. The next compile will no longer include it.",
     ),
     # --- Backtests -----------------------------------------------------------------------
     ToolSpec(
         "create_backtest", area="backtests", hints=CREATE, endpoint="/backtests/create",
-        request=m.CreateBacktestRequest, response=m.BacktestResponse, cost="slow",
+        request="CreateBacktestRequest", response="BacktestResponse", cost="slow",
         description="Start a backtest from a successful compile (compileId from create_compile/read_compile). "
         "Optional parameters override the algorithm's get_parameter values. Returns the backtestId immediately; "
         "the run takes seconds to minutes. Next: read_backtest until status is 'Completed.' or 'Runtime Error'.",
     ),
     ToolSpec(
         "read_backtest", area="backtests", hints=READ, endpoint="/backtests/read",
-        request=m.ReadBacktestRequest, response=m.BacktestResponse,
+        request="ReadBacktestRequest", response="BacktestResponse",
         description="Read a backtest: status and progress while running; when complete, statistics (Sharpe, "
         "drawdown, net profit…), runtime statistics and the list of charts; on failure, the error and stack trace. "
         "Next: read_backtest_chart, read_backtest_orders, read_backtest_report.",
     ),
     ToolSpec(
         "list_backtests", area="backtests", hints=READ, endpoint="/backtests/list",
-        request=m.ListBacktestRequest, response=m.BacktestSummaryResponse,
+        request="ListBacktestRequest", response="BacktestSummaryResponse",
         description="List a project's backtests (id, name, status, created). With includeStatistics, each summary "
         "also carries its key statistics, which makes comparing runs cheap.",
     ),
     ToolSpec(
         "read_backtest_chart", area="backtests", hints=READ, endpoint="/backtests/chart/read",
-        request=m.ReadBacktestChartRequest, response=m.ReadChartResponseOrLoading,
+        request="ReadBacktestChartRequest", response="ReadChartResponseOrLoading",
         description="Read one chart of a completed backtest (e.g. 'Strategy Equity', 'Drawdown', 'Benchmark' or a "
         "custom chart) between unix times start and end, down-sampled to count points. If the answer says it is "
         "loading, call again in a few seconds.",
     ),
     ToolSpec(
         "read_backtest_orders", area="backtests", hints=READ, endpoint="/backtests/orders/read",
-        request=m.ReadBacktestOrdersRequest, response=m.BacktestOrdersResponse,
+        request="ReadBacktestOrdersRequest", response="BacktestOrdersResponse",
         description=f"Read a backtest's orders with fills, prices, fees and tags. {PAGING} (at most 100 at a time).",
     ),
     ToolSpec(
         "read_backtest_insights", area="backtests", hints=READ, endpoint="/backtests/read/insights",
-        request=m.ReadBacktestInsightsRequest, response=m.BacktestInsightsResponse,
+        request="ReadBacktestInsightsRequest", response="BacktestInsightsResponse",
         description=f"Read the alpha insights a backtest emitted (direction, period, confidence, score). {PAGING} "
         "(at most 100 at a time).",
     ),
     ToolSpec(
         "read_backtest_report", area="backtests", hints=READ, endpoint="/backtests/read/report",
-        request=m.BacktestReportRequest, response=m.BacktestReportResponse,
+        request="BacktestReportRequest", response="BacktestReportResponse",
         description="Read the full HTML report of a completed backtest (statistics tables and embedded charts). "
         "If it says the report is generating, call again shortly. Large: prefer read_backtest for numbers.",
     ),
     ToolSpec(
         "update_backtest", area="backtests", hints=UPDATE, endpoint="/backtests/update",
-        request=m.UpdateBacktestRequest, response=m.RestResponse,
+        request="UpdateBacktestRequest", response="RestResponse",
         description="Rename a backtest or attach a note to it (e.g. what was changed and why).",
     ),
     ToolSpec(
         "delete_backtest", area="backtests", hints=UPDATE, endpoint="/backtests/delete",
-        request=m.DeleteBacktestRequest, response=m.RestResponse,
+        request="DeleteBacktestRequest", response="RestResponse",
         description="Delete a backtest with its statistics, charts, orders and logs.",
     ),
     # --- Optimizations -------------------------------------------------------------------
     ToolSpec(
         "estimate_optimization_time", area="optimizations", hints=READ, endpoint="/optimizations/estimate",
-        request=m.EstimateOptimizationRequest, response=m.EstimateOptimizationResponse,
+        request="EstimateOptimizationRequest", response="EstimateOptimizationResponse",
         description="Estimate how long an optimization would take and show the QCC balance, without starting it. "
         "Call it before create_optimization and use the estimate to set estimatedCost.",
     ),
     ToolSpec(
         "create_optimization", area="optimizations", hints=CREATE, endpoint="/optimizations/create",
-        request=m.CreateOptimizationRequest, response=m.ListOptimizationResponse, cost="qcc",
+        request="CreateOptimizationRequest", response="ListOptimizationResponse", cost="qcc",
         description="Start a parameter optimization (grid search over parameters, maximizing or minimizing a target "
         "statistic under constraints). Costs QuantConnect credit: run estimate_optimization_time first. Returns the "
         "optimizationId. Next: read_optimization to follow progress and read the best backtests.",
     ),
     ToolSpec(
         "read_optimization", area="optimizations", hints=READ, endpoint="/optimizations/read",
-        request=m.ReadOptimizationRequest, response=m.ReadOptimizationResponse,
+        request="ReadOptimizationRequest", response="ReadOptimizationResponse",
         description="Read an optimization: status, runtime statistics, and every backtest with its parameter set "
         "and statistics.",
     ),
     ToolSpec(
         "list_optimizations", area="optimizations", hints=READ, endpoint="/optimizations/list",
-        request=m.ListOptimizationRequest, response=m.ListOptimizationResponse,
+        request="ListOptimizationRequest", response="ListOptimizationResponse",
         description="List a project's optimizations with their status and best results.",
     ),
     ToolSpec(
         "update_optimization", area="optimizations", hints=UPDATE, endpoint="/optimizations/update",
-        request=m.UpdateOptimizationRequest, response=m.RestResponse,
+        request="UpdateOptimizationRequest", response="RestResponse",
         description="Rename an optimization; its backtests and results are unchanged.",
     ),
     ToolSpec(
         "abort_optimization", area="optimizations", hints=UPDATE, endpoint="/optimizations/abort",
-        request=m.AbortOptimizationRequest, response=m.RestResponse,
+        request="AbortOptimizationRequest", response="RestResponse",
         description="Stop a running optimization; backtests already finished are kept.",
     ),
     ToolSpec(
         "delete_optimization", area="optimizations", hints=UPDATE, endpoint="/optimizations/delete",
-        request=m.DeleteOptimizationRequest, response=m.RestResponse,
+        request="DeleteOptimizationRequest", response="RestResponse",
         description="Delete an optimization and its results.",
     ),
     # --- Live trading --------------------------------------------------------------------
     ToolSpec(
         "authorize_connection", area="live", hints=IDEMPOTENT_WRITE, endpoint="/live/auth0/authorize",
-        request=m.AuthorizeExternalConnectionRequest, handler=handlers.authorization_redirect,
+        request="AuthorizeExternalConnectionRequest", handler=handlers.authorization_redirect,
         description="Step 1 of connecting an OAuth brokerage (alpaca, tradestation, charlesschwab, tastytrade) for "
         "live trading. Returns an authorisation URL the user must open in a browser and approve. Step 2: after "
         "approval, call read_connection_authorization to confirm, then create_live_algorithm.",
     ),
     ToolSpec(
         "read_connection_authorization", area="live", hints=READ, endpoint="/live/auth0/read",
-        request=m.AuthorizeExternalConnectionRequest, response=m.AuthorizeExternalConnectionResponse,
+        request="AuthorizeExternalConnectionRequest", response="AuthorizeExternalConnectionResponse",
         description="Step 2 of connecting an OAuth brokerage: read the authorisation the user granted after opening "
         "the URL from authorize_connection. Fails until the user has approved the connection.",
     ),
     ToolSpec(
         "create_live_algorithm", area="live", hints=CREATE, endpoint="/live/create",
-        request=m.CreateLiveAlgorithmRequest, response=m.CreateLiveAlgorithmResponse, cost="qcc",
+        request="CreateLiveAlgorithmRequest", response="CreateLiveAlgorithmResponse", cost="qcc",
         description="Deploy a compiled project to live trading on a live node with a brokerage (paper trading: "
         "brokerage {'id': 'QuantConnectBrokerage'}). THIS CAN TRADE REAL MONEY with a real brokerage. Needs a "
         "compileId, a live nodeId from read_project_nodes and a LEAN versionId ('-1' for latest). Next: "
@@ -263,144 +265,144 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "read_live_algorithm", area="live", hints=LIVE, retry_safe=True, endpoint="/live/read",
-        request=m.ReadLiveAlgorithmRequest, response=m.LiveAlgorithmResults,
+        request="ReadLiveAlgorithmRequest", response="LiveAlgorithmResults",
         description="Read the project's live deployment: status, brokerage, launch/stop times, runtime statistics "
         "and charts. The deployId it returns is the algorithmId for read_live_logs.",
     ),
     ToolSpec(
         "list_live_algorithms", area="live", hints=LIVE, retry_safe=True, endpoint="/live/list",
-        request=m.ListLiveAlgorithmsRequest, response=m.LiveAlgorithmListResponse,
+        request="ListLiveAlgorithmsRequest", response="LiveAlgorithmListResponse",
         description="List past and present live deployments, optionally only one project's or only those with a "
         "status (Running, Stopped, RuntimeError, Liquidated).",
     ),
     ToolSpec(
         "read_live_chart", area="live", hints=LIVE, retry_safe=True, endpoint="/live/chart/read",
-        request=m.ReadLiveChartRequest, response=m.ReadChartResponseOrLoading,
+        request="ReadLiveChartRequest", response="ReadChartResponseOrLoading",
         description="Read one chart of a live algorithm between unix times start and end, down-sampled to count "
         "points. If the answer says it is loading, call again in a few seconds.",
     ),
     ToolSpec(
         "read_live_logs", area="live", hints=LIVE, retry_safe=True, endpoint="/live/logs/read",
-        request=m.ReadLiveLogsRequest, response=m.ReadLiveLogsResponse, hidden=("format",),
+        request="ReadLiveLogsRequest", response="ReadLiveLogsResponse", hidden=("format",),
         description="Read log lines of a live deployment (algorithmId is the deployId from read_live_algorithm), "
         "lines startLine (inclusive) to endLine (exclusive), at most 250 at a time. Updated about every 5 minutes.",
     ),
     ToolSpec(
         "read_live_portfolio", area="live", hints=LIVE, retry_safe=True, endpoint="/live/portfolio/read",
-        request=m.ReadLivePortfolioRequest, response=m.LivePortfolioResponse,
+        request="ReadLivePortfolioRequest", response="LivePortfolioResponse",
         description="Read a live algorithm's holdings and cash. Updated about every 10 minutes.",
     ),
     ToolSpec(
         "read_live_orders", area="live", hints=LIVE, retry_safe=True, endpoint="/live/orders/read",
-        request=m.ReadLiveOrdersRequest, response=m.ReadLiveOrdersResponse,
+        request="ReadLiveOrdersRequest", response="ReadLiveOrdersResponse",
         description=f"Read a live algorithm's orders. {PAGING} (at most 1,000 at a time). If the answer says it is "
         "loading, call again in a few seconds.",
     ),
     ToolSpec(
         "read_live_insights", area="live", hints=LIVE, retry_safe=True, endpoint="/live/insights/read",
-        request=m.ReadLiveInsightsRequest, response=m.LiveInsightsResponse,
+        request="ReadLiveInsightsRequest", response="LiveInsightsResponse",
         description=f"Read the insights a live algorithm emitted. {PAGING} (fewer than 100 at a time).",
     ),
     ToolSpec(
         "stop_live_algorithm", area="live", hints=UPDATE, endpoint="/live/update/stop",
-        request=m.StopLiveAlgorithmRequest, response=m.RestResponse,
+        request="StopLiveAlgorithmRequest", response="RestResponse",
         description="Stop the project's live algorithm. Open positions stay open; use liquidate_live_algorithm "
         "to close them.",
     ),
     ToolSpec(
         "liquidate_live_algorithm", area="live", hints=UPDATE, endpoint="/live/update/liquidate",
-        request=m.LiquidateLiveAlgorithmRequest, response=m.RestResponse,
+        request="LiquidateLiveAlgorithmRequest", response="RestResponse",
         description="Liquidate every position of the project's live algorithm with market orders, then stop it. "
         "Trades real money with a real brokerage.",
     ),
     ToolSpec(
         "create_live_command", area="live", hints=LIVE, endpoint="/live/commands/create",
-        request=m.CreateLiveCommandRequest, response=m.RestResponse,
+        request="CreateLiveCommandRequest", response="RestResponse",
         description="Send a command object to a running live algorithm; it arrives in the algorithm's on_command "
         "handler (or runs a Command class named by '$type'). Commands can place orders.",
     ),
     ToolSpec(
         "broadcast_live_command", area="live", hints=LIVE, endpoint="/live/commands/broadcast",
-        request=m.BroadcastLiveCommandRequest, response=m.RestResponse,
+        request="BroadcastLiveCommandRequest", response="RestResponse",
         description="Send a command object to every running live algorithm of an organization, optionally except "
         "one project. Commands can place orders.",
     ),
     # --- Object store --------------------------------------------------------------------
     ToolSpec(
         "upload_object", area="objects", hints=UPDATE, endpoint="/object/set",
-        request=m.ObjectStoreBinaryFile, response=m.RestResponse, handler=handlers.multipart_upload,
+        request="ObjectStoreBinaryFile", response="RestResponse", handler=handlers.multipart_upload,
         description="Store text data in the organization's Object Store under key (overwrites an existing key). "
         "Algorithms read it with self.object_store.read(key).",
     ),
     ToolSpec(
         "read_object_properties", area="objects", hints=READ, endpoint="/object/properties",
-        request=m.GetObjectStorePropertiesRequest, response=m.GetObjectStorePropertiesResponse,
+        request="GetObjectStorePropertiesRequest", response="GetObjectStorePropertiesResponse",
         description="Read an Object Store file's size, MD5, MIME type, dates and a short preview. Does not work on "
         "folders.",
     ),
     ToolSpec(
         "read_object_store_file_job_id", area="objects", hints=CREATE, endpoint="/object/get",
-        request=m.GetObjectStoreJobIdRequest, response=m.GetObjectStoreResponse,
+        request="GetObjectStoreJobIdRequest", response="GetObjectStoreResponse",
         description="Start a download job for one or more Object Store keys. Returns a jobId; then call "
         "read_object_store_file_download_url with it.",
     ),
     ToolSpec(
         "read_object_store_file_download_url", area="objects", hints=READ, endpoint="/object/get",
-        request=m.GetObjectStoreURLRequest, response=m.GetObjectStoreResponse,
+        request="GetObjectStoreURLRequest", response="GetObjectStoreResponse",
         description="Read the download URL of a finished Object Store download job (jobId from "
         "read_object_store_file_job_id). The URL is empty until the job is ready; call again shortly.",
     ),
     ToolSpec(
         "list_object_store_files", area="objects", hints=READ, endpoint="/object/list",
-        request=m.ListObjectStoreRequest, response=m.ListObjectStoreResponse,
+        request="ListObjectStoreRequest", response="ListObjectStoreResponse",
         description="List the files and folders under a path of the organization's Object Store, with sizes and "
         "total storage used.",
     ),
     ToolSpec(
         "delete_object", area="objects", hints=UPDATE, endpoint="/object/delete",
-        request=m.DeleteObjectStoreRequest, response=m.RestResponse,
+        request="DeleteObjectStoreRequest", response="RestResponse",
         description="Delete a key from the Object Store.",
     ),
     # --- LEAN versions -------------------------------------------------------------------
     ToolSpec(
         "read_lean_versions", area="projects", hints=READ, endpoint="/lean/versions/read",
-        response=m.LeanVersionsResponse,
+        response="LeanVersionsResponse",
         description="List LEAN engine versions with ids and descriptions; use an id as versionId in "
         "create_live_algorithm.",
     ),
     # --- AI helpers ----------------------------------------------------------------------
     ToolSpec(
         "check_initialization_errors", area="ai", hints=READ, endpoint="/ai/tools/backtest-init",
-        request=m.BacktestInitRequest, response=m.BacktestInitResponse,
+        request="BacktestInitRequest", response="BacktestInitResponse",
         description="Run an algorithm's initialization for a few seconds on given files (one must be main.py or "
         "Main.cs) and report errors, without creating a project or backtest. Use it to catch set-up mistakes early.",
     ),
     ToolSpec(
         "complete_code", area="ai", hints=READ, endpoint="/ai/tools/complete",
-        request=m.CodeCompletionRequest, response=m.CodeCompletionResponse,
+        request="CodeCompletionRequest", response="CodeCompletionResponse",
         description="Suggest completions for a partial QuantConnect API expression (e.g. 'self.add_eq'). Use it to "
         "find the exact name of an API method.",
     ),
     ToolSpec(
         "enhance_error_message", area="ai", hints=READ, endpoint="/ai/tools/error-enhance",
-        request=m.ErrorEnhanceRequest, response=m.ErrorEnhanceResponse,
+        request="ErrorEnhanceRequest", response="ErrorEnhanceResponse",
         description="Explain a compile or runtime error message (with its stack trace if you have it) and suggest "
         "how to fix it.",
     ),
     ToolSpec(
         "update_code_to_pep8", area="ai", hints=READ, endpoint="/ai/tools/pep8-convert",
-        request=m.PEP8ConvertRequest, response=m.PEP8ConvertResponse,
+        request="PEP8ConvertRequest", response="PEP8ConvertResponse",
         description="Convert Python files to PEP8 style (snake_case API names). Returns the converted content per "
         "file name; it does not change the project, write the result back yourself.",
     ),
     ToolSpec(
         "check_syntax", area="ai", hints=READ, endpoint="/ai/tools/syntax-check",
-        request=m.BasicFilesRequest, response=m.SyntaxCheckResponse,
+        request="BasicFilesRequest", response="SyntaxCheckResponse",
         description="Check the syntax of given files without compiling a project. Returns the problems found.",
     ),
     ToolSpec(
         "search_quantconnect", area="ai", hints=READ, endpoint="/ai/tools/search",
-        request=m.SearchRequest, response=m.SearchResponse,
+        request="SearchRequest", response="SearchResponse",
         description="Search QuantConnect documentation, forum, API stubs and examples. Each criterion has input "
         "text, a type (Docs, Forum, Stubs, Examples) and a result count.",
     ),

@@ -80,7 +80,7 @@ class CatalogTool(Tool):
         A successful call is never turned into an error because the API added or
         changed a field: for a create, that would invite a duplicate retry.
         """
-        model = self._spec.response
+        model = self._spec.response_model
         if model is None:
             return None
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,8 +60,9 @@ class ToolSpec:
     area: str
     hints: Hints
     endpoint: str | None = None
-    request: type[BaseModel] | None = None
-    response: type[BaseModel] | None = None
+    # Names of generated models in qcmcp.qc.models (resolved lazily, see below).
+    request: str | None = None
+    response: str | None = None
     handler: Handler | None = None
     # Request fields the tool does not expose (upstream leaves them out too).
     hidden: tuple[str, ...] = ()
@@ -71,7 +73,21 @@ class ToolSpec:
     cost: CostClass = "free"
 
     @property
+    def request_model(self) -> type[BaseModel] | None:
+        return _model(self.request) if self.request else None
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        return _model(self.response) if self.response else None
+
+    @property
     def safe_to_retry(self) -> bool:
         if self.retry_safe is not None:
             return self.retry_safe
         return bool(self.hints.read_only or self.hints.idempotent)
+
+
+def _model(name: str) -> type[BaseModel]:
+    """Import the generated models on first use and return the one called ``name``."""
+    model: type[BaseModel] = getattr(importlib.import_module("qcmcp.qc.models"), name)
+    return model
