@@ -59,3 +59,17 @@ async def test_missing_credentials_name_the_variables(settings):
         result = await client.call_tool("list_projects", {}, raise_on_error=False)
     assert result.is_error
     assert "QUANTCONNECT_USER_ID" in result.content[0].text and "QUANTCONNECT_API_TOKEN" in result.content[0].text
+
+
+async def test_configured_organization_fills_a_missing_organization_id(settings):
+    from fastmcp import Client
+
+    from qcmcp.server import build_server
+    from tests.conftest import Recorder
+
+    recorder = Recorder(lambda request: httpx.Response(200, json={"success": True, "objects": []}))
+    configured = settings.model_copy(update={"organization_id": "org-from-env"})
+    async with Client(build_server(configured, transport=recorder.transport)) as client:
+        await client.call_tool("list_object_store_files", {"path": "/"})
+        await client.call_tool("list_object_store_files", {"organizationId": "explicit", "path": "/"})
+    assert [body["organizationId"] for body in recorder.json_bodies()] == ["org-from-env", "explicit"]

@@ -100,7 +100,9 @@ async def test_latest_version_offline_fails_clearly(settings):
     ("status", "payload", "expected"),
     [
         (200, {"info": {"version": "9.9.9"}}, {"latestVersion": "9.9.9", "upToDate": False}),
+        (200, {"info": {"version": "0.0.1"}}, {"latestVersion": "0.0.1", "upToDate": True}),
         (404, {"message": "Not Found"}, "not published on PyPI"),
+        (200, {"unexpected": True}, "unexpected document"),
     ],
 )
 async def test_latest_version_from_pypi(settings, status, payload, expected):

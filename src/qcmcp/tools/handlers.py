@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from packaging.version import InvalidVersion, Version
 
 from qcmcp import __version__
 from qcmcp.qc.errors import QCError
@@ -66,7 +67,8 @@ async def latest_server_version(gateway: Gateway, spec: ToolSpec, body: dict[str
     if response.status_code != 200:
         raise QCError(f"PyPI answered HTTP {response.status_code} when asked for the latest qcmcp version.")
     try:
-        latest = response.json()["info"]["version"]
-    except (ValueError, KeyError, TypeError):
+        latest = str(response.json()["info"]["version"])
+        up_to_date = Version(__version__) >= Version(latest)
+    except (ValueError, KeyError, TypeError, InvalidVersion):
         raise QCError("PyPI answered with an unexpected document for qcmcp.") from None
-    return {"name": PACKAGE, "latestVersion": latest, "installedVersion": __version__, "upToDate": latest == __version__}
+    return {"name": PACKAGE, "latestVersion": latest, "installedVersion": __version__, "upToDate": up_to_date}

@@ -53,6 +53,7 @@ class CatalogTool(Tool):
         started = time.perf_counter()
         outcome = "error"
         try:
+            arguments = self._with_defaults(arguments)
             body = validate_arguments(spec, self.parameters, arguments)
             handler = spec.handler or handlers.json_post
             result = await handler(gateway, spec, body)
@@ -73,6 +74,13 @@ class CatalogTool(Tool):
         if mismatch:
             text += f"\nNote: the answer differs from the published API schema ({mismatch})."
         return ToolResult(content=text, structured_content=result)
+
+    def _with_defaults(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Fill ``organizationId`` from QUANTCONNECT_ORGANIZATION_ID when the caller left it out."""
+        organization = self._gateway.settings.organization_id
+        if organization and "organizationId" in self.parameters["properties"] and arguments.get("organizationId") is None:
+            return {**arguments, "organizationId": organization}
+        return arguments
 
     def _check_response(self, result: dict[str, Any]) -> str | None:
         """Validate against the response model; report (not fail) on a mismatch.
