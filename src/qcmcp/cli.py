@@ -9,6 +9,17 @@ import typer
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="QuantConnect MCP server.")
 
 
+def _settings():  # type: ignore[no-untyped-def]
+    """Load settings, turning a bad environment value into a one-line error and exit 2."""
+    from qcmcp.config import ConfigurationError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
 class Transport(str, Enum):
     stdio = "stdio"
     http = "http"
@@ -23,10 +34,9 @@ def serve(
 ) -> None:
     """Run the MCP server."""
     from qcmcp import log
-    from qcmcp.config import load_settings
     from qcmcp.server import build_server
 
-    settings = load_settings()
+    settings = _settings()
     log.configure(settings.log_level, settings.log_format, settings.secrets())
     server = build_server(settings)
     if transport is Transport.stdio:
@@ -38,10 +48,9 @@ def serve(
 @app.command()
 def doctor() -> None:
     """Show the configuration (secrets hidden) and check the QuantConnect credentials."""
-    from qcmcp.config import load_settings
     from qcmcp.doctor import run_doctor
 
-    if not run_doctor(load_settings(), typer.echo):
+    if not run_doctor(_settings(), typer.echo):
         raise typer.Exit(1)
 
 

@@ -6,7 +6,9 @@ existing client configuration works unchanged.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2"
@@ -25,10 +27,15 @@ class Settings(BaseSettings):
     timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="QCMCP_HTTP_TIMEOUT")
     max_retries: int = Field(default=3, ge=0, le=10, validation_alias="QCMCP_MAX_RETRIES")
     pypi_url: str = Field(default=DEFAULT_PYPI_URL, validation_alias="QCMCP_PYPI_URL")
-    log_level: str = Field(
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias=AliasChoices("QCMCP_LOG_LEVEL", "LOG_LEVEL")
     )
-    log_format: str = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
+    log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _normalise_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) and value.lower() not in ("auto", "json", "text") else value
 
     @property
     def has_credentials(self) -> bool:
@@ -40,6 +47,16 @@ class Settings(BaseSettings):
         return [token] if token else []
 
 
+class ConfigurationError(ValueError):
+    """An environment variable has a value the server cannot use."""
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, with explicit overrides (used by tests)."""
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors(include_input=False, include_url=False)
+        )
+        raise ConfigurationError(f"Invalid configuration: {problems}") from None

@@ -61,10 +61,10 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
             return None
-        seconds = parsed.timestamp() - time.time()
     return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
 
 
