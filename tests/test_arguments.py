@@ -54,7 +54,7 @@ async def test_missing_credentials_name_the_variables(settings):
     from qcmcp.config import load_settings
     from qcmcp.server import build_server
 
-    server = build_server(load_settings(QUANTCONNECT_USER_ID=None, QUANTCONNECT_API_TOKEN=None))
+    server = build_server(load_settings(QUANTCONNECT_USER_ID=None, QUANTCONNECT_API_TOKEN=None, QCMCP_BACKEND="cloud"))
     async with Client(server) as client:
         result = await client.call_tool("list_projects", {}, raise_on_error=False)
     assert result.is_error

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 import typer
+from pydantic import SecretStr
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="QuantConnect MCP server.")
 
@@ -25,24 +26,65 @@ class Transport(str, Enum):
     http = "http"
 
 
+class BackendChoice(str, Enum):
+    auto = "auto"
+    cloud = "cloud"
+    sandbox = "sandbox"
+
+
 @app.command()
 def serve(
     transport: Transport = typer.Option(Transport.stdio, help="stdio (for desktop clients) or streamable http."),
     host: str = typer.Option("127.0.0.1", help="Interface for --transport http."),
     port: int = typer.Option(8000, help="Port for --transport http."),
     path: str = typer.Option("/mcp", help="URL path of the MCP endpoint for --transport http."),
+    backend: BackendChoice = typer.Option(None, help="cloud, sandbox, or auto (cloud when credentials are set). "
+                                          "Default: QCMCP_BACKEND or auto.", show_default=False),
 ) -> None:
     """Run the MCP server."""
     from qcmcp import log
     from qcmcp.server import build_server
 
     settings = _settings()
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": backend.value})
     log.configure(settings.log_level, settings.log_format, settings.secrets())
     server = build_server(settings)
     if transport is Transport.stdio:
         server.run(transport="stdio", show_banner=False)
     else:
         server.run(transport="http", host=host, port=port, path=path, show_banner=False)
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(5612, help="Port to listen on."),
+    db: str = typer.Option(None, help="SQLite file for the sandbox state. Default: QCMCP_SANDBOX_DB or the user data dir."),
+    user_id: str = typer.Option(None, envvar="QUANTCONNECT_USER_ID", help="Register this user id (numeric)."),
+    api_token: str = typer.Option(None, envvar="QUANTCONNECT_API_TOKEN", help="Register this API token for the user.",
+                                  show_default=False),
+) -> None:
+    """Serve the sandbox emulator of the QuantConnect API on a port, for any QuantConnect API client."""
+    import uvicorn
+
+    from qcmcp import log
+    from qcmcp.backend import default_sandbox_db, sandbox_credentials
+    from qcmcp.sandbox.app import create_app
+    from qcmcp.sandbox.store import SandboxStore
+
+    settings = _settings()
+    if user_id and api_token:
+        settings = settings.model_copy(update={"user_id": user_id, "api_token": SecretStr(api_token)})
+    store = SandboxStore(db or settings.sandbox_db or default_sandbox_db())
+    credentials = sandbox_credentials(store, settings)
+    log.configure(settings.log_level, settings.log_format, [credentials.api_token])
+    url = f"http://{host}:{port}"
+    typer.echo(f"qcmcp sandbox — a local emulator of the QuantConnect API, not QuantConnect — at {url}/api/v2", err=True)
+    typer.echo(f"Accepting user {credentials.user_id}"
+               + ("" if settings.has_credentials else " (pass --user-id and --api-token to register the pair your "
+                  "client uses)") + ".", err=True)
+    uvicorn.run(create_app(store, url), host=host, port=port, log_config=None)
 
 
 @app.command()

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias=AliasChoices("QCMCP_LOG_LEVEL", "LOG_LEVEL")
     )
+    backend: Literal["auto", "cloud", "sandbox"] = Field(default="auto", validation_alias="QCMCP_BACKEND")
+    sandbox_db: str | None = Field(default=None, validation_alias="QCMCP_SANDBOX_DB")
     log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
 
     @field_validator("log_level", "log_format", mode="before")

@@ -23,3 +23,11 @@ create_optimization. create_live_algorithm, liquidate_live_algorithm, stop_live_
 and live commands act on real brokerage accounts: only use them when the user asked.
 Errors come back as tool errors that say what was wrong and how to fix it.
 """
+
+SANDBOX_NOTE = """
+THIS SERVER IS RUNNING ON THE qcmcp SANDBOX: a local emulator of the QuantConnect API,
+not QuantConnect itself (no QuantConnect credentials are configured). Projects, files,
+compiles, the Object Store and the AI helpers work locally and every answer is marked
+"sandbox": true; backtests, optimizations and live trading are not available in the
+sandbox yet. Say so to the user when you report results.
+"""

@@ -18,9 +18,13 @@ STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"
 class RedactingFilter(logging.Filter):
     """Replace every known secret in the rendered message and extra fields."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self.secrets.extend(s for s in secrets if s and s not in self.secrets)
 
     def _clean(self, value: object) -> object:
         if isinstance(value, str):
@@ -57,12 +61,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# One filter for the process, so secrets that appear later (a sandbox's generated token,
+# a tenant's credentials) are redacted from then on.
+REDACTOR = RedactingFilter()
+
+
+def protect(*secrets: str) -> None:
+    """Register values that must never appear in any log line."""
+    REDACTOR.add(secrets)
+
+
 def configure(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str] = ()) -> None:
     """Route all logging (ours and the libraries') through one redacting stderr handler."""
     handler = logging.StreamHandler(sys.stderr)
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler.setFormatter(JsonFormatter() if use_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(secrets))
+    REDACTOR.add(secrets)
+    handler.addFilter(REDACTOR)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -10,7 +10,7 @@ from fastmcp import FastMCP
 
 from qcmcp import __version__
 from qcmcp.config import Settings
-from qcmcp.instructions import INSTRUCTIONS
+from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
@@ -34,7 +34,7 @@ def build_server(
 
     server = FastMCP(
         "qcmcp",
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (SANDBOX_NOTE if gateway.is_sandbox else ""),
         version=__version__,
         lifespan=lifespan,
         # Unexpected failures become "Error calling tool X" without internal details.

@@ -124,11 +124,15 @@ def _parameters(filename: str, tree: ast.Module) -> list[dict[str, object]]:
     return [{"file": filename, "parameters": found}] if found else []
 
 
-def check_python(files: dict[str, str]) -> BuildResult:
-    """Build a Python project: every check above, over every ``.py`` file."""
+def check_python(files: dict[str, str], *, whole_project: bool = True) -> BuildResult:
+    """Build a Python project: every check above, over every ``.py`` file.
+
+    ``whole_project=False`` checks loose files (syntax checking): no main.py or
+    QCAlgorithm subclass is required.
+    """
     result = BuildResult()
     sources = {name: text for name, text in files.items() if name.endswith(".py")}
-    if "main.py" not in sources:
+    if whole_project and "main.py" not in sources:
         result.problems.append(Problem("main.py", 1, 1, "main.py is missing: a Python project needs a main.py that "
                                        "defines a class deriving from QCAlgorithm."))
         return result
@@ -158,7 +162,7 @@ def check_python(files: dict[str, str]) -> BuildResult:
             result.problems.append(Problem(name, finding.lineno, finding.col + 1, text, isinstance(finding, FATAL)))
         result.problems.extend(_shadowed_members(name, tree))
         result.parameters.extend(_parameters(name, tree))
-    if not any(isinstance(n, ast.ClassDef) and _is_qcalgorithm(n) for n in trees["main.py"].body):
+    if whole_project and not any(isinstance(n, ast.ClassDef) and _is_qcalgorithm(n) for n in trees["main.py"].body):
         result.problems.append(Problem("main.py", 1, 1, "No class in main.py derives from QCAlgorithm. Define "
                                        "'class MyAlgorithm(QCAlgorithm):' with an initialize method."))
     return result

@@ -1,14 +1,17 @@
 """What tools need at call time: the caller's QuantConnect client and the settings.
 
-Today the credentials come from the environment (local mode). The multi-tenant
-security layer replaces :meth:`Gateway.credentials` with a per-tenant vault lookup; the
-pool already keeps one client per credential set, so tenants never share one.
+Today the credentials come from the environment (local mode) or the sandbox's local
+user. The multi-tenant security layer replaces :meth:`Gateway.credentials` with a
+per-tenant vault lookup; the pool already keeps one client per credential set, so
+tenants never share one.
 """
 
 from __future__ import annotations
 
 import httpx
 
+from qcmcp import log
+from qcmcp.backend import open_backend
 from qcmcp.config import Settings
 from qcmcp.qc.client import ClientPool, Credentials, QuantConnectClient
 
@@ -25,31 +28,39 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.pypi_transport = pypi_transport
+        self.backend = open_backend(settings, transport)
+        log.protect(*self.secrets())
         self.pool = ClientPool(
             lambda credentials: QuantConnectClient(
                 credentials,
-                base_url=settings.api_url,
+                base_url=self.backend.base_url,
                 timeout=settings.timeout_seconds,
                 max_retries=settings.max_retries,
-                transport=transport,
+                transport=self.backend.transport,
             )
         )
 
+    @property
+    def is_sandbox(self) -> bool:
+        return self.backend.kind == "sandbox"
+
     def credentials(self) -> Credentials | None:
-        if not self.settings.has_credentials:
-            return None
-        assert self.settings.user_id and self.settings.api_token
-        return Credentials(self.settings.user_id, self.settings.api_token.get_secret_value())
+        return self.backend.credentials
 
     def client(self) -> QuantConnectClient:
         """The caller's client; raises CredentialsMissingError when none is configured."""
         return self.pool.get(self.credentials())
 
+    def secrets(self) -> list[str]:
+        credentials = self.backend.credentials
+        return [*self.settings.secrets(), *([credentials.api_token] if credentials else [])]
+
     def redact(self, text: str) -> str:
         """Mask every configured secret in ``text`` (last line of defence for messages)."""
-        for secret in self.settings.secrets():
+        for secret in self.secrets():
             text = text.replace(secret, "***")
         return text
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+        self.backend.close()

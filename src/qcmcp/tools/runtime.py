@@ -63,17 +63,21 @@ class CatalogTool(Tool):
             raise ToolError(gateway.redact(str(error))) from None
         except QCError as error:
             outcome = type(error).__name__
-            raise ToolError(gateway.redact(error.message)) from None
+            raise ToolError(self._label(gateway.redact(error.message))) from None
         finally:
             log.info(
                 "tool call",
                 extra={"tool": spec.name, "outcome": outcome, "ms": round((time.perf_counter() - started) * 1000, 2)},
             )
-        text = summarize(spec.name, result)
+        text = self._label(summarize(spec.name, result))
         mismatch = self._check_response(result)
         if mismatch:
             text += f"\nNote: the answer differs from the published API schema ({mismatch})."
         return ToolResult(content=text, structured_content=result)
+
+    def _label(self, text: str) -> str:
+        """Sandbox answers say so, so nobody mistakes the emulator for QuantConnect."""
+        return f"[sandbox] {text}" if self._gateway.is_sandbox and self._spec.endpoint else text
 
     def _with_defaults(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Fill ``organizationId`` from QUANTCONNECT_ORGANIZATION_ID when the caller left it out."""

@@ -23,7 +23,7 @@ def _clip(value: Any) -> str:
 def _generic(body: dict[str, Any]) -> str:
     parts = []
     for key, value in body.items():
-        if key in ("success", "errors") or value is None:
+        if key in ("success", "errors", "sandbox") or value is None:
             continue
         if isinstance(value, list):
             parts.append(f"{key}: {len(value)} item(s)")
@@ -69,6 +69,8 @@ def _compile(body: dict[str, Any]) -> str:
     errors = [line for line in logs if "error" in line.lower()] or logs
     if state == "BuildError" and errors:
         text += " Errors:\n" + "\n".join(_clip(line) for line in errors[:MAX_ITEMS])
+    elif state == "BuildError":
+        text += " Call read_compile with this compileId to see the build errors."
     return text
 
 

@@ -1,0 +1,77 @@
+"""Which QuantConnect API the server talks to: the cloud, or the embedded sandbox.
+
+The sandbox speaks the same HTTP API, mounted in-process with ``httpx.ASGITransport``,
+so nothing above the HTTP client knows which one it is talking to.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from qcmcp.config import Settings
+from qcmcp.qc.client import Credentials
+
+SANDBOX_URL = "http://sandbox.qcmcp"
+DEFAULT_SANDBOX_USER = "100001"
+
+
+@dataclass
+class Backend:
+    kind: Literal["cloud", "sandbox"]
+    base_url: str
+    transport: httpx.AsyncBaseTransport | None
+    credentials: Credentials | None
+    store: object | None = None  # the SandboxStore, closed with the backend
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()  # type: ignore[attr-defined]
+
+
+def default_sandbox_db() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("qcmcp")) / "sandbox.sqlite3"
+
+
+def sandbox_credentials(store: object, settings: Settings) -> Credentials:
+    """Use the configured credentials if any; otherwise the sandbox's own local user."""
+    from qcmcp.sandbox.store import SandboxStore
+
+    assert isinstance(store, SandboxStore)
+    if settings.has_credentials:
+        assert settings.user_id and settings.api_token
+        credentials = Credentials(settings.user_id, settings.api_token.get_secret_value())
+        store.register_user(credentials.user_id, credentials.api_token)
+        return credentials
+    user = store.user(DEFAULT_SANDBOX_USER)
+    if user is None:
+        token = secrets.token_hex(20)
+        store.register_user(DEFAULT_SANDBOX_USER, token)
+        return Credentials(DEFAULT_SANDBOX_USER, token)
+    return Credentials(user["user_id"], user["token"])
+
+
+def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Backend:
+    """Resolve QCMCP_BACKEND: ``auto`` is the cloud with credentials, the sandbox without."""
+    kind = settings.backend
+    if kind == "auto":
+        kind = "cloud" if settings.has_credentials or transport is not None else "sandbox"
+    if kind == "cloud":
+        credentials = None
+        if settings.has_credentials:
+            assert settings.user_id and settings.api_token
+            credentials = Credentials(settings.user_id, settings.api_token.get_secret_value())
+        return Backend("cloud", settings.api_url, transport, credentials)
+    from qcmcp.sandbox.app import create_app
+    from qcmcp.sandbox.store import SandboxStore
+
+    store = SandboxStore(settings.sandbox_db or default_sandbox_db())
+    app = create_app(store, SANDBOX_URL)
+    return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app),
+                   sandbox_credentials(store, settings), store)

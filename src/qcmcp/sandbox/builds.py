@@ -1,0 +1,81 @@
+"""Sandbox endpoints: compile jobs, the AI helpers, and what is not emulated yet."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from qcmcp.sandbox import assistant
+from qcmcp.sandbox.api import ROUTES, Context, Route, project_files, route, visible_project
+from qcmcp.sandbox.compiler import check_project
+from qcmcp.sandbox.errors import NOT_YET, SandboxError
+from qcmcp.sandbox.store import now
+
+
+@route("/compile/create", "CreateCompileRequest")
+def create_compile(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    files = project_files(ctx, project["project_id"])
+    result = check_project(project["language"], files)
+    signature = hashlib.md5("".join(f"{n}\0{c}\0" for n, c in sorted(files.items())).encode()).hexdigest()  # noqa: S324
+    compile_id = f"{uuid.uuid4().hex}-{signature}"
+    state = "BuildSuccess" if result.ok else "BuildError"
+    with ctx.store.transaction() as db:
+        db.execute("INSERT INTO compiles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (compile_id, project["project_id"], state, ctx.store.dumps(result.logs()),
+                    ctx.store.dumps(result.parameters), ctx.store.dumps(files), now()))
+    return {"compileId": compile_id, "state": state, "parameters": result.parameters, "projectId": project["project_id"],
+            "signature": signature, "signatureOrder": sorted(files)}
+
+
+@route("/compile/read", "ReadCompileRequest")
+def read_compile(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    row = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"], project["project_id"])
+    if row is None:
+        raise SandboxError(f"Compile {body['compileId']} not found in project {project['project_id']}. "
+                           "Use the compileId that create_compile returned.")
+    return {"compileId": row["compile_id"], "state": row["state"], "logs": ctx.store.loads(row["logs"])}
+
+
+@route("/ai/tools/syntax-check", "BasicFilesRequest")
+def syntax_check(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return assistant.syntax_check(body["language"], body["files"])
+
+
+@route("/ai/tools/pep8-convert", "PEP8ConvertRequest")
+def pep8_convert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return assistant.pep8_convert(body["files"])
+
+
+@route("/ai/tools/complete", "CodeCompletionRequest")
+def complete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return assistant.complete(body["language"], body["sentence"], body.get("responseSizeLimit"))
+
+
+@route("/ai/tools/error-enhance", "ErrorEnhanceRequest")
+def enhance_error(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return assistant.enhance_error(body["language"], body["error"])
+
+
+@route("/ai/tools/search", "SearchRequest")
+def search(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return assistant.search()
+
+
+def _not_yet(what: str, verb: str = "are") -> Route:
+    def handler(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+        raise SandboxError(NOT_YET.format(what=what, verb=verb))
+
+    return Route(handler, None)
+
+
+for _path in ("create", "read", "list", "update", "delete", "chart/read", "orders/read", "read/insights", "read/report"):
+    ROUTES[f"/backtests/{_path}"] = _not_yet("Backtests")
+for _path in ("create", "read", "list", "update", "delete", "abort", "estimate"):
+    ROUTES[f"/optimizations/{_path}"] = _not_yet("Optimizations")
+for _path in ("create", "read", "list", "chart/read", "logs/read", "portfolio/read", "orders/read", "insights/read",
+              "update/liquidate", "update/stop", "commands/create", "commands/broadcast", "auth0/authorize", "auth0/read"):
+    ROUTES[f"/live/{_path}"] = _not_yet("Live (paper) deployments")
+ROUTES["/ai/tools/backtest-init"] = _not_yet("Initialization checks (they run the algorithm)")

@@ -1,0 +1,15 @@
+"""The one failure type sandbox handlers raise: it becomes ``success: false`` with the message."""
+
+
+class SandboxError(Exception):
+    """A request the sandbox refuses, with a message that says how to fix it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+NOT_YET = (
+    "{what} {verb} not yet available in the qcmcp sandbox: its local backtest engine has not landed yet. "
+    "Use the QuantConnect cloud backend (set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN) for this."
+)

@@ -1,0 +1,127 @@
+"""Sandbox endpoints for the Object Store: real bytes under keys, per organization."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mimetypes
+import uuid
+import zipfile
+from typing import Any
+
+from qcmcp.sandbox.api import Context, check_organization, route
+from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.store import SandboxStore, now
+
+PREVIEW_CHARS = 100
+
+
+def _key(key: str) -> str:
+    key = key.strip().strip("/")
+    if not key or any(part in ("", ".", "..") for part in key.split("/")):
+        raise SandboxError(f"Invalid Object Store key {key!r}: use a path such as 'models/weights.json'.")
+    return key
+
+
+def _object(ctx: Context, key: str) -> Any:
+    row = ctx.store.one("SELECT * FROM objects WHERE org_id = ? AND key = ?", ctx.org_id, key)
+    if row is None:
+        is_folder = ctx.store.one("SELECT 1 FROM objects WHERE org_id = ? AND key LIKE ?", ctx.org_id, f"{key}/%")
+        if is_folder:
+            raise SandboxError(f"'{key}' is a folder in the Object Store; pass the key of a file inside it.")
+        raise SandboxError(f"No Object Store file has the key '{key}'. Use list_object_store_files to see the keys.")
+    return row
+
+
+@route("/object/set", "ObjectStoreBinaryFile", multipart=True)
+def set_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_organization(ctx, body["organizationId"])
+    key, data = _key(body["key"]), body["objectData"]
+    mime = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    stamp = now()
+    with ctx.store.transaction() as db:
+        db.execute("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, key) DO UPDATE SET "
+                   "data = excluded.data, mime = excluded.mime, modified = excluded.modified",
+                   (ctx.org_id, key, data, mime, stamp, stamp))
+    return {}
+
+
+@route("/object/properties", "GetObjectStorePropertiesRequest")
+def object_properties(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_organization(ctx, body["organizationId"])
+    row = _object(ctx, _key(body["key"]))
+    data: bytes = row["data"]
+    return {"metadata": {"key": row["key"], "modified": row["modified"], "created": row["created"], "size": len(data),
+                         "md5": hashlib.md5(data).hexdigest(), "mime": row["mime"],  # noqa: S324 (content hash, as the cloud)
+                         "preview": data[:PREVIEW_CHARS].decode("utf-8", errors="replace")}}
+
+
+@route("/object/get")
+def get_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.sandbox.api import validate
+
+    if "jobId" in body:
+        validate("GetObjectStoreURLRequest", body)
+        check_organization(ctx, body["organizationId"])
+        if not ctx.store.one("SELECT 1 FROM object_jobs WHERE job_id = ? AND org_id = ?", body["jobId"], ctx.org_id):
+            raise SandboxError(f"Download job {body['jobId']} not found. Start one with read_object_store_file_job_id.")
+        return {"jobId": body["jobId"], "url": f"{ctx.base_url}/object/download/{body['jobId']}"}
+    validate("GetObjectStoreJobIdRequest", body)
+    check_organization(ctx, body["organizationId"])
+    keys = [_object(ctx, _key(key))["key"] for key in body["keys"]]
+    if not keys:
+        raise SandboxError("Pass at least one key to download.")
+    job_id = uuid.uuid4().hex
+    with ctx.store.transaction() as db:
+        db.execute("INSERT INTO object_jobs VALUES (?, ?, ?, ?)", (job_id, ctx.org_id, ctx.store.dumps(keys), now()))
+    return {"jobId": job_id}
+
+
+@route("/object/list", "ListObjectStoreRequest")
+def list_objects(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_organization(ctx, body["organizationId"])
+    folder = (body.get("path") or "/").strip().strip("/")
+    prefix = f"{folder}/" if folder else ""
+    rows = ctx.store.query("SELECT key, length(data) AS size, mime, modified FROM objects WHERE org_id = ? ORDER BY key",
+                           ctx.org_id)
+    children: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if not row["key"].startswith(prefix):
+            continue
+        head, _, rest = row["key"][len(prefix):].partition("/")
+        if rest:
+            entry = children.setdefault(head, {"key": prefix + head, "name": head, "mime": "directory", "folder": True,
+                                               "size": 0, "modified": row["modified"]})
+            entry["size"] += row["size"]
+            entry["modified"] = max(entry["modified"], row["modified"])
+        else:
+            children[head] = {"key": row["key"], "name": head, "mime": row["mime"], "folder": False,
+                              "size": row["size"], "modified": row["modified"]}
+    if folder and not children:
+        raise SandboxError(f"The Object Store has nothing under '{folder}'.")
+    used = sum(row["size"] for row in rows)
+    return {"path": folder or "/", "objects": list(children.values()), "page": 1, "totalPages": 1,
+            "objectStorageUsed": used, "objectStorageUsedHuman": f"{used / 1024:.2f} KB"}
+
+
+@route("/object/delete", "DeleteObjectStoreRequest")
+def delete_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_organization(ctx, body["organizationId"])
+    key = _object(ctx, _key(body["key"]))["key"]
+    with ctx.store.transaction() as db:
+        db.execute("DELETE FROM objects WHERE org_id = ? AND key = ?", (ctx.org_id, key))
+    return {}
+
+
+def download_zip(store: SandboxStore, job_id: str) -> bytes | None:
+    """The zip a download URL serves (the job id is the unguessable capability)."""
+    job = store.one("SELECT * FROM object_jobs WHERE job_id = ?", job_id)
+    if job is None:
+        return None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key in store.loads(job["keys"]):
+            row = store.one("SELECT data FROM objects WHERE org_id = ? AND key = ?", job["org_id"], key)
+            if row is not None:
+                archive.writestr(key, row["data"])
+    return buffer.getvalue()
