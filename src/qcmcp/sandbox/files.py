@@ -136,6 +136,9 @@ def apply_patch(files: dict[str, str], text: str) -> dict[str, str | None]:
     changes: dict[str, str | None] = {}
     for patched in patch:
         source, target = _path(patched.source_file), _path(patched.target_file)
+        if not len(patched) and source is not None and target is not None:
+            raise SandboxError(f"The patch for {target} has no valid hunk: each change needs an '@@ -start,count "
+                               "+start,count @@' header followed by context, '-' and '+' lines.")
         if source is None:
             assert target is not None
             if target in files:

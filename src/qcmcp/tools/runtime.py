@@ -15,7 +15,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.tools import Tool, ToolResult
 from pydantic import PrivateAttr, ValidationError
 
-from qcmcp.qc.errors import QCError
+from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
 from qcmcp.tools.gateway import Gateway
@@ -60,10 +60,13 @@ class CatalogTool(Tool):
             outcome = "ok"
         except ArgumentError as error:
             outcome = "invalid_arguments"
-            raise ToolError(gateway.redact(str(error))) from None
+            # The caller's mistake, answered in the result: not a server error.
+            raise ToolError(gateway.redact(str(error)), log_level=logging.INFO) from None
         except QCError as error:
             outcome = type(error).__name__
-            raise ToolError(self._label(gateway.redact(error.message))) from None
+            upstream_trouble = isinstance(error, TransportError | InvalidResponseError)
+            level = logging.WARNING if upstream_trouble else logging.INFO
+            raise ToolError(self._label(gateway.redact(error.message)), log_level=level) from None
         finally:
             log.info(
                 "tool call",

@@ -1,0 +1,280 @@
+"""Every tool against the sandbox, through a real MCP client session.
+
+Successful answers must be labelled as sandbox and match the published response model;
+failures must come back as tool errors carrying the sandbox's explanation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from typing import Any
+
+import httpx
+import pytest
+from fastmcp import Client
+
+from qcmcp.config import load_settings
+from qcmcp.server import build_server
+from qcmcp.tools.catalog import BY_NAME
+
+SMA = '''from AlgorithmImports import *
+
+
+class SmaCross(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 1)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        self.fast = self.sma(self.spy, int(self.get_parameter("fast", 10)))
+
+    def on_data(self, data: Slice):
+        if self.fast.is_ready and not self.portfolio.invested:
+            self.set_holdings(self.spy, 1)
+'''
+
+
+class Session:
+    """A sandbox-backed MCP session with assertion helpers."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def ok(self, tool: str, **arguments: Any) -> dict[str, Any]:
+        result = await self.client.call_tool(tool, arguments, raise_on_error=False)
+        text = result.content[0].text
+        assert not result.is_error, f"{tool}: {text}"
+        assert text.startswith("[sandbox]"), text
+        assert "differs from the published API schema" not in text, f"{tool}: {text}"
+        body = result.structured_content
+        assert body["sandbox"] is True and body["success"] is True
+        BY_NAME[tool].response_model.model_validate(body)
+        return body
+
+    async def fails(self, tool: str, fragment: str, **arguments: Any) -> str:
+        result = await self.client.call_tool(tool, arguments, raise_on_error=False)
+        text = result.content[0].text
+        assert result.is_error, f"{tool} unexpectedly succeeded: {text}"
+        assert fragment in text, text
+        assert "Traceback" not in text
+        return text
+
+
+@pytest.fixture
+async def sandbox(tmp_path):
+    settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "state.sqlite3"))
+    async with Client(build_server(settings)) as client:
+        yield Session(client)
+
+
+async def new_project(s: Session, name: str = "SMA Cross", language: str = "Py") -> int:
+    body = await s.ok("create_project", name=name, language=language)
+    return body["projects"][0]["projectId"]
+
+
+async def test_server_says_it_is_the_sandbox(sandbox):
+    assert "SANDBOX" in sandbox.client.instructions
+    account = await sandbox.ok("read_account")
+    assert account["organizationId"]
+
+
+async def test_projects(sandbox):
+    first = await new_project(sandbox)
+    second = await new_project(sandbox, "Other", "C#")
+    await sandbox.fails("create_project", "already exists (projectId", name="SMA Cross", language="Py")
+    listed = await sandbox.ok("list_projects")
+    assert [p["projectId"] for p in listed["projects"]] == [first, second]
+    page = await sandbox.ok("read_project", start=1, end=2)
+    assert [p["projectId"] for p in page["projects"]] == [second]
+    await sandbox.fails("read_project", "must be less than end", start=2, end=2)
+    await sandbox.fails("read_project", "Project 999 not found", projectId=999)
+    await sandbox.ok("update_project", projectId=first, name="Renamed", description="Trend following")
+    project = (await sandbox.ok("read_project", projectId=first))["projects"][0]
+    assert (project["name"], project["description"]) == ("Renamed", "Trend following")
+    await sandbox.fails("update_project", "already exists", projectId=first, name="Other")
+    await sandbox.ok("delete_project", projectId=second)
+    await sandbox.fails("read_project", f"Project {second} not found", projectId=second)
+
+
+async def test_collaborators_and_lock(sandbox, tmp_path):
+    from qcmcp.sandbox.store import SandboxStore
+
+    SandboxStore(tmp_path / "state.sqlite3").register_user("200002", "colleague-token")
+    project = await new_project(sandbox)
+    added = await sandbox.ok("create_project_collaborator", projectId=project, collaboratorUserId="200002",
+                             collaborationLiveControl=False, collaborationWrite=True)
+    assert [c["uid"] for c in added["collaborators"]][1:] == [200002]
+    read = await sandbox.ok("read_project_collaborators", projectId=project)
+    assert read["userPermissions"] == "write" and len(read["collaborators"]) == 2
+    updated = await sandbox.ok("update_project_collaborator", projectId=project, collaboratorUserId="200002",
+                               liveControl=True, write=False)
+    assert updated["collaborators"][1]["permission"] == "read" and updated["collaborators"][1]["liveControl"]
+    await sandbox.fails("create_project_collaborator", "No sandbox user has id 31337", projectId=project,
+                        collaboratorUserId="31337", collaborationLiveControl=False, collaborationWrite=False)
+    await sandbox.ok("delete_project_collaborator", projectId=project, collaboratorId="200002")
+    await sandbox.fails("delete_project_collaborator", "is not a collaborator", projectId=project, collaboratorId="200002")
+    await sandbox.ok("lock_project_with_collaborators", projectId=project, codeSourceId="MCP Server")
+
+
+async def test_nodes(sandbox):
+    project = await new_project(sandbox)
+    nodes = await sandbox.ok("read_project_nodes", projectId=project)
+    assert nodes["autoSelectNode"] is True and nodes["nodes"]["live"][0]["id"] == "SB-L1"
+    chosen = await sandbox.ok("update_project_nodes", projectId=project, nodes=["SB-B1"])
+    assert chosen["autoSelectNode"] is False and chosen["nodes"]["backtest"][0]["active"] is True
+    await sandbox.fails("update_project_nodes", "Unknown node id(s) XX", projectId=project, nodes=["XX"])
+
+
+async def test_files_and_patches(sandbox):
+    project = await new_project(sandbox)
+    files = await sandbox.ok("read_file", projectId=project)
+    assert [f["name"] for f in files["files"]] == ["main.py"]
+    await sandbox.ok("create_file", projectId=project, name="alphas/momentum.py", content="LOOKBACK = 10\n")
+    await sandbox.fails("create_file", "already exists", projectId=project, name="alphas/momentum.py")
+    await sandbox.fails("create_file", "Invalid file name", projectId=project, name="../escape.py")
+    await sandbox.fails("read_file", "File 'nope.py' not found", projectId=project, name="nope.py")
+    await sandbox.ok("update_file_name", projectId=project, name="alphas/momentum.py", newName="alphas/trend.py")
+    await sandbox.fails("update_file_name", "already exists", projectId=project, name="alphas/trend.py", newName="main.py")
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=SMA)
+    patch = (
+        "diff --git a/main.py b/main.py\nindex 1111111..2222222 100644\n--- a/main.py\n+++ b/main.py\n"
+        "@@ -6,3 +6,3 @@ class SmaCross(QCAlgorithm):\n"
+        "         self.set_start_date(2020, 1, 1)\n"
+        '-        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol\n'
+        '+        self.spy = self.add_equity("QQQ", Resolution.DAILY).symbol\n'
+        '         self.fast = self.sma(self.spy, int(self.get_parameter("fast", 10)))\n'
+    )
+    await sandbox.ok("patch_file", projectId=project, patch=patch)
+    content = (await sandbox.ok("read_file", projectId=project, name="main.py"))["files"][0]["content"]
+    assert 'add_equity("QQQ"' in content and content == SMA.replace('"SPY"', '"QQQ"')
+    await sandbox.fails("patch_file", "does not apply to main.py: hunk 1 expects line 7", projectId=project, patch=patch)
+    await sandbox.fails("patch_file", "has no valid hunk", projectId=project,
+                        patch="--- a/main.py\n+++ b/main.py\n@@ -1,x +1 @@\n")
+    await sandbox.fails("patch_file", "not a valid unified diff", projectId=project,
+                        patch="--- a/main.py\n+++ b/main.py\n@@ -1,3 +1,3 @@\n-x\n")
+    await sandbox.ok("delete_file", projectId=project, name="alphas/trend.py")
+    await sandbox.fails("delete_file", "not found", projectId=project, name="alphas/trend.py")
+
+
+async def test_compile_reports_real_errors(sandbox):
+    project = await new_project(sandbox)
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=SMA)
+    built = await sandbox.ok("create_compile", projectId=project)
+    assert built["state"] == "BuildSuccess"
+    assert built["parameters"][0]["parameters"][0]["line"] == 8
+    read = await sandbox.ok("read_compile", projectId=project, compileId=built["compileId"])
+    assert read["logs"] == ["Build Success."]
+
+    broken = {
+        SMA.replace("self.set_start_date(2020, 1, 1)", "self.set_start_date(2020, 1, 1"): "Line: 6",
+        SMA.replace("self.fast = self.sma(", "self.sma = self.sma("): "replaces the QCAlgorithm member 'sma'",
+        SMA.replace("self.set_holdings(self.spy, 1)", "self.set_holdings(spy, 1)"): "undefined name 'spy'",
+        SMA.replace("class SmaCross(QCAlgorithm)", "class SmaCross(object)"): "derives from QCAlgorithm",
+    }
+    for source, fragment in broken.items():
+        await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=source)
+        compiled = await sandbox.ok("create_compile", projectId=project)
+        assert compiled["state"] == "BuildError"
+        logs = (await sandbox.ok("read_compile", projectId=project, compileId=compiled["compileId"]))["logs"]
+        assert any(fragment in line and "File: main.py" in line for line in logs), logs
+    await sandbox.ok("update_file_name", projectId=project, name="main.py", newName="algo.py")
+    compiled = await sandbox.ok("create_compile", projectId=project)
+    logs = (await sandbox.ok("read_compile", projectId=project, compileId=compiled["compileId"]))["logs"]
+    assert "main.py is missing" in logs[0]
+    await sandbox.fails("read_compile", "Compile abc not found", projectId=project, compileId="abc")
+
+
+async def test_csharp_is_stored_but_not_compiled(sandbox):
+    project = await new_project(sandbox, "Sharp", "C#")
+    files = await sandbox.ok("read_file", projectId=project)
+    assert files["files"][0]["name"] == "Main.cs"
+    compiled = await sandbox.ok("create_compile", projectId=project)
+    logs = (await sandbox.ok("read_compile", projectId=project, compileId=compiled["compileId"]))["logs"]
+    assert compiled["state"] == "BuildError" and "needs the QuantConnect cloud" in logs[0]
+
+
+async def test_object_store(sandbox):
+    org = (await sandbox.ok("read_account"))["organizationId"]
+    await sandbox.ok("upload_object", organizationId=org, key="models/weights.json", objectData='{"w": [1, 2]}')
+    await sandbox.ok("upload_object", organizationId=org, key="notes.txt", objectData="hello")
+    props = (await sandbox.ok("read_object_properties", organizationId=org, key="models/weights.json"))["metadata"]
+    assert props["size"] == 13 and props["preview"] == '{"w": [1, 2]}'
+    assert props["md5"] == hashlib.md5(b'{"w": [1, 2]}').hexdigest()  # noqa: S324
+    await sandbox.fails("read_object_properties", "is a folder", organizationId=org, key="models")
+    root = await sandbox.ok("list_object_store_files", organizationId=org, path="/")
+    assert {(o["name"], o["folder"]) for o in root["objects"]} == {("models", True), ("notes.txt", False)}
+    folder = await sandbox.ok("list_object_store_files", organizationId=org, path="models")
+    assert [o["key"] for o in folder["objects"]] == ["models/weights.json"]
+    job = await sandbox.ok("read_object_store_file_job_id", organizationId=org, keys=["models/weights.json", "notes.txt"])
+    url = (await sandbox.ok("read_object_store_file_download_url", organizationId=org, jobId=job["jobId"]))["url"]
+    assert url.endswith(f"/object/download/{job['jobId']}")
+    await sandbox.fails("read_object_store_file_download_url", "not found", organizationId=org, jobId="nope")
+    await sandbox.fails("read_object_store_file_job_id", "No Object Store file", organizationId=org, keys=["missing"])
+    await sandbox.fails("upload_object", "not found or not yours", organizationId="someone-else", key="x", objectData="y")
+    await sandbox.ok("delete_object", organizationId=org, key="notes.txt")
+    await sandbox.fails("delete_object", "No Object Store file has the key 'notes.txt'", organizationId=org, key="notes.txt")
+
+
+async def test_lean_versions(sandbox):
+    versions = await sandbox.ok("read_lean_versions")
+    assert "emulator" in versions["versions"][0]["description"]
+
+
+async def test_ai_helpers(sandbox):
+    files = [{"name": "main.py", "content": SMA}]
+    assert (await sandbox.ok("check_syntax", language="Py", files=files))["state"] == "End"
+    broken = await sandbox.ok("check_syntax", language="Py", files=[{"name": "a.py", "content": "def f(:\n"}])
+    assert broken["state"] == "Error" and "a.py Line: 1" in broken["payload"][0]
+    converted = await sandbox.ok("update_code_to_pep8", files=[{"name": "main.py", "content": "class A(QCAlgorithm):\n  def Initialize(self):\n    self.SetCash(1000)\n"}])
+    assert converted["payload"]["main.py"] == "class A(QCAlgorithm):\n    def initialize(self):\n        self.set_cash(1000)\n"
+    completed = await sandbox.ok("complete_code", language="Py", sentence="self.set_hold", responseSizeLimit=3)
+    assert completed["payload"] == ["self.set_holdings"]
+    explained = await sandbox.ok("enhance_error_message", language="Py",
+                                 error={"message": "Build Error File: main.py Line: 3 Column: 1 - undefined name 'SimpleMovingAvrage'"})
+    assert "SimpleMovingAverage" in explained["payload"]
+    await sandbox.fails("enhance_error_message", "can explain only the errors it produces", language="Py",
+                        error={"message": "Something else went wrong"})
+    await sandbox.fails("search_quantconnect", "needs the QuantConnect cloud", language="Py",
+                        criteria=[{"input": "options", "type": "Docs", "count": 1}])
+    await sandbox.fails("check_syntax", "handles Python only", language="C#", files=[{"name": "Main.cs", "content": ""}])
+    await sandbox.fails("check_initialization_errors", "not yet available in the qcmcp sandbox", language="Py", files=files)
+
+
+@pytest.mark.parametrize(("tool", "arguments"), [
+    ("create_backtest", {"projectId": 1, "compileId": "c", "backtestName": "b"}),
+    ("list_backtests", {"projectId": 1}),
+    ("estimate_optimization_time", {"projectId": 1, "name": "o", "target": "TotalPerformance.PortfolioStatistics.SharpeRatio",
+                                    "targetTo": "max", "strategy": "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy",
+                                    "parameters": [{"name": "fast", "min": 5, "max": 10, "step": 1}]}),
+    ("read_live_algorithm", {"projectId": 1}),
+    ("authorize_connection", {"brokerage": "alpaca"}),
+])
+async def test_not_yet_emulated_operations_say_so(sandbox, tool, arguments):
+    await sandbox.fails(tool, "not yet available in the qcmcp sandbox", **arguments)
+
+
+async def test_state_survives_a_restart(tmp_path):
+    settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "state.sqlite3"))
+    async with Client(build_server(settings)) as client:
+        await Session(client).ok("create_project", name="Persistent", language="Py")
+    async with Client(build_server(settings)) as client:
+        listed = await Session(client).ok("list_projects")
+    assert [p["name"] for p in listed["projects"]] == ["Persistent"]
+
+
+async def test_download_url_serves_the_bytes(tmp_path):
+    from qcmcp.sandbox.app import create_app
+    from qcmcp.sandbox.store import SandboxStore
+    from qcmcp.qc.client import Credentials, QuantConnectClient
+
+    store = SandboxStore(tmp_path / "s.sqlite3")
+    org = store.register_user("300003", "t0ken")
+    transport = httpx.ASGITransport(app=create_app(store, "http://sb"))
+    client = QuantConnectClient(Credentials("300003", "t0ken"), base_url="http://sb/api/v2", transport=transport)
+    await client.post("/object/set", {"organizationId": org, "key": "a/b.txt"}, files={"objectData": ("b.txt", b"bytes!")}, idempotent=True)
+    job = await client.post("/object/get", {"organizationId": org, "keys": ["a/b.txt"]}, idempotent=False)
+    url = (await client.post("/object/get", {"organizationId": org, "jobId": job["jobId"]}, idempotent=True))["url"]
+    async with httpx.AsyncClient(transport=transport) as http:
+        archive = zipfile.ZipFile(io.BytesIO((await http.get(url)).content))
+    assert archive.read("a/b.txt") == b"bytes!"
+    await client.aclose()
