@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 from qcmcp.tools.catalog import BY_NAME
 from tests import fake_qc
 from tests.fake_qc import FAKE_TOKEN, FAKE_USER_ID, FakeQuantConnect
+from tests.processes import free_port, wait_for_port
 
 pytestmark = pytest.mark.e2e
 QCMCP = str(Path(sys.executable).with_name("qcmcp"))
@@ -111,27 +110,13 @@ async def test_stdio_session(fake, tmp_path):
     assert all(FAKE_TOKEN not in text for text in seen)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_streamable_http_session(fake, tmp_path):
     port = free_port()
     stderr = (tmp_path / "stderr.log").open("w")
     process = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
                                env=server_env(fake), stdout=stderr, stderr=stderr)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert process.poll() is None, "server exited early"
-                assert time.monotonic() < deadline, "server did not start listening"
-                time.sleep(0.1)
+        wait_for_port(process, port)
         async with Client(StreamableHttpTransport(f"http://127.0.0.1:{port}/mcp"), timeout=30) as client:
             seen = await exercise(client)
     finally:
