@@ -34,6 +34,12 @@ def test_unreachable_api(settings):
     assert not ok and "could not connect" in output
 
 
-def test_missing_credentials_are_named():
-    ok, output = run(load_settings(QUANTCONNECT_USER_ID=None, QUANTCONNECT_API_TOKEN=None), lambda r: httpx.Response(500))
+def test_missing_credentials_are_named_for_the_cloud_backend():
+    settings = load_settings(QUANTCONNECT_USER_ID=None, QUANTCONNECT_API_TOKEN=None, QCMCP_BACKEND="cloud")
+    ok, output = run(settings, lambda r: httpx.Response(500))
     assert not ok and "Missing QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN" in output
+
+
+def test_without_credentials_the_sandbox_is_announced():
+    ok, output = run(load_settings(), lambda r: httpx.Response(500))
+    assert ok and "will use the sandbox" in output and "not QuantConnect" in output

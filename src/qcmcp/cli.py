@@ -88,6 +88,23 @@ def sandbox(
 
 
 @app.command()
+def demo() -> None:
+    """Show the agent loop on the offline sandbox: create, write, compile, read errors, patch, recompile."""
+    import asyncio
+
+    from rich.console import Console
+
+    from qcmcp.demo import DemoFailed, run_demo
+
+    console = Console()
+    try:
+        asyncio.run(run_demo(console))
+    except DemoFailed as failure:
+        console.print(f"[red]Demo failed:[/] {failure}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def doctor() -> None:
     """Show the configuration (secrets hidden) and check the QuantConnect credentials."""
     from qcmcp.doctor import run_doctor

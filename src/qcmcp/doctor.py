@@ -20,6 +20,8 @@ def describe_settings(settings: Settings) -> list[tuple[str, str]]:
         ("QUANTCONNECT_API_TOKEN", f"set ({len(token)} characters, hidden)" if token else "(not set)"),
         ("QUANTCONNECT_ORGANIZATION_ID", settings.organization_id or "(not set)"),
         ("QUANTCONNECT_API_URL", settings.api_url),
+        ("QCMCP_BACKEND", settings.backend),
+        ("QCMCP_SANDBOX_DB", settings.sandbox_db or "(default: user data directory)"),
         ("QCMCP_HTTP_TIMEOUT", f"{settings.timeout_seconds:g} s"),
         ("QCMCP_MAX_RETRIES", str(settings.max_retries)),
     ]
@@ -51,10 +53,21 @@ async def check_credentials(settings: Settings, transport: httpx.AsyncBaseTransp
     return True, f"Credentials accepted by {settings.api_url} (organization {org}, QCC balance {balance})."
 
 
+def uses_sandbox(settings: Settings) -> bool:
+    return settings.backend == "sandbox" or (settings.backend == "auto" and not settings.has_credentials)
+
+
 def run_doctor(settings: Settings, echo: Callable[[str], None], transport: httpx.AsyncBaseTransport | None = None) -> bool:
     echo("qcmcp configuration:")
     for name, value in describe_settings(settings):
         echo(f"  {name:<30} {value}")
+    if uses_sandbox(settings):
+        from qcmcp.backend import default_sandbox_db
+
+        where = settings.sandbox_db or default_sandbox_db()
+        echo(f"OK: `qcmcp serve` will use the sandbox — a local emulator of the QuantConnect API, not QuantConnect — "
+             f"with its state in {where}. Set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN to use the cloud.")
+        return True
     ok, message = asyncio.run(check_credentials(settings, transport))
     echo(("OK: " if ok else "PROBLEM: ") + message)
     return ok
