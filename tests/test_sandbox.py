@@ -215,6 +215,12 @@ async def test_object_store(sandbox):
     await sandbox.fails("delete_object", "No Object Store file has the key 'notes.txt'", organizationId=org, key="notes.txt")
 
 
+async def test_organization_id_defaults_to_the_sandbox_organization(sandbox):
+    await sandbox.ok("upload_object", key="defaults.txt", objectData="x")
+    listed = await sandbox.ok("list_object_store_files", path="/")
+    assert [o["key"] for o in listed["objects"]] == ["defaults.txt"]
+
+
 async def test_lean_versions(sandbox):
     versions = await sandbox.ok("read_lean_versions")
     assert "emulator" in versions["versions"][0]["description"]

@@ -27,6 +27,7 @@ class Backend:
     transport: httpx.AsyncBaseTransport | None
     credentials: Credentials | None
     store: object | None = None  # the SandboxStore, closed with the backend
+    organization_id: str | None = None  # known up front only in the sandbox
 
     def close(self) -> None:
         if self.store is not None:
@@ -69,9 +70,10 @@ def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None 
             credentials = Credentials(settings.user_id, settings.api_token.get_secret_value())
         return Backend("cloud", settings.api_url, transport, credentials)
     from qcmcp.sandbox.app import create_app
-    from qcmcp.sandbox.store import SandboxStore
+    from qcmcp.sandbox.store import SandboxStore, organization_for
 
     store = SandboxStore(settings.sandbox_db or default_sandbox_db())
     app = create_app(store, SANDBOX_URL)
-    return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app),
-                   sandbox_credentials(store, settings), store)
+    credentials = sandbox_credentials(store, settings)
+    return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app), credentials, store,
+                   organization_for(credentials.user_id))

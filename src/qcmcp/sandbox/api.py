@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from qcmcp.sandbox.errors import SandboxError
-from qcmcp.sandbox.store import SandboxStore
+from qcmcp.sandbox.store import SandboxStore, now
 
 Handler = Callable[["Context", dict[str, Any]], dict[str, Any]]
 
@@ -97,8 +97,6 @@ def project_files(ctx: Context, project_id: int) -> dict[str, str]:
 
 
 def touch(ctx: Context, project_id: int) -> None:
-    from qcmcp.sandbox.store import now
-
     with ctx.store.transaction() as db:
         db.execute("UPDATE projects SET modified = ? WHERE project_id = ?", (now(), project_id))
 

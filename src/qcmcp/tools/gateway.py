@@ -47,6 +47,10 @@ class Gateway:
     def credentials(self) -> Credentials | None:
         return self.backend.credentials
 
+    def default_organization(self) -> str | None:
+        """QUANTCONNECT_ORGANIZATION_ID, or in the sandbox the caller's own organization."""
+        return self.settings.organization_id or self.backend.organization_id
+
     def client(self) -> QuantConnectClient:
         """The caller's client; raises CredentialsMissingError when none is configured."""
         return self.pool.get(self.credentials())

@@ -44,10 +44,6 @@ class CatalogTool(Tool):
         tool._gateway = gateway
         return tool
 
-    @property
-    def spec(self) -> ToolSpec:
-        return self._spec
-
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         spec, gateway = self._spec, self._gateway
         started = time.perf_counter()
@@ -83,8 +79,8 @@ class CatalogTool(Tool):
         return f"[sandbox] {text}" if self._gateway.is_sandbox and self._spec.endpoint else text
 
     def _with_defaults(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Fill ``organizationId`` from QUANTCONNECT_ORGANIZATION_ID when the caller left it out."""
-        organization = self._gateway.settings.organization_id
+        """Fill a missing ``organizationId`` with the caller's default organization."""
+        organization = self._gateway.default_organization()
         if organization and "organizationId" in self.parameters["properties"] and arguments.get("organizationId") is None:
             return {**arguments, "organizationId": organization}
         return arguments
