@@ -247,8 +247,7 @@ async def test_ai_helpers(sandbox):
 
 
 @pytest.mark.parametrize(("tool", "arguments"), [
-    ("create_backtest", {"projectId": 1, "compileId": "c", "backtestName": "b"}),
-    ("list_backtests", {"projectId": 1}),
+    ("read_backtest_report", {"projectId": 1, "backtestId": "b"}),
     ("estimate_optimization_time", {"projectId": 1, "name": "o", "target": "TotalPerformance.PortfolioStatistics.SharpeRatio",
                                     "targetTo": "max", "strategy": "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy",
                                     "parameters": [{"name": "fast", "min": 5, "max": 10, "step": 1}]}),
@@ -257,6 +256,60 @@ async def test_ai_helpers(sandbox):
 ])
 async def test_not_yet_emulated_operations_say_so(sandbox, tool, arguments):
     await sandbox.fails(tool, "not yet available in the qcmcp sandbox", **arguments)
+
+
+async def wait_for(sandbox: Session, project: int, backtest: str) -> dict[str, Any]:
+    import asyncio
+
+    for _ in range(300):
+        body = await sandbox.ok("read_backtest", projectId=project, backtestId=backtest)
+        if body["backtest"]["status"] in ("Completed.", "Runtime Error"):
+            return body["backtest"]
+        await asyncio.sleep(0.1)
+    raise AssertionError("the backtest did not finish")
+
+
+async def test_backtests_run_the_algorithm(sandbox):
+    project = await new_project(sandbox)
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=SMA)
+    compile_id = (await sandbox.ok("create_compile", projectId=project))["compileId"]
+    created = await sandbox.ok("create_backtest", projectId=project, compileId=compile_id, backtestName="fast 5",
+                               parameters={"fast": 5})
+    backtest = await wait_for(sandbox, project, created["backtest"]["backtestId"])
+    assert backtest["status"] == "Completed." and backtest["parameterSet"] == {"fast": "5"}
+    assert backtest["syntheticData"] == ["SPY"] and "SYNTHETIC DATA" in backtest["notes"][0]
+    assert int(backtest["statistics"]["Total Orders"]) >= 1 and set(backtest["charts"]) >= {"Strategy Equity", "Drawdown", "Benchmark"}
+    bid = backtest["backtestId"]
+    orders = await sandbox.ok("read_backtest_orders", projectId=project, backtestId=bid, start=0, end=5)
+    assert orders["orders"][0]["symbol"]["value"] == "SPY" and orders["length"] >= 1
+    await sandbox.fails("read_backtest_orders", "must be less than end", projectId=project, backtestId=bid, start=5, end=5)
+    chart = await sandbox.ok("read_backtest_chart", projectId=project, backtestId=bid, name="Strategy Equity", count=20,
+                             start=0, end=2_000_000_000)
+    assert len(chart["chart"]["series"]["Equity"]["values"]) == 20
+    await sandbox.fails("read_backtest_chart", "Chart 'Nope' not found", projectId=project, backtestId=bid, name="Nope",
+                        count=5, start=0, end=2_000_000_000)
+    listed = await sandbox.ok("list_backtests", projectId=project, includeStatistics=True)
+    assert listed["backtests"][0]["sharpeRatio"] is not None
+    await sandbox.ok("update_backtest", projectId=project, backtestId=bid, name="renamed", note="fast=5")
+    await sandbox.ok("read_backtest_insights", projectId=project, backtestId=bid, start=0, end=10)
+    await sandbox.ok("delete_backtest", projectId=project, backtestId=bid)
+    await sandbox.fails("read_backtest", f"Backtest {bid} not found", projectId=project, backtestId=bid)
+
+
+async def test_backtest_runtime_errors_and_bad_compiles(sandbox):
+    project = await new_project(sandbox)
+    failing = SMA.replace("self.set_holdings(self.spy, 1)", "raise RuntimeError('strategy exploded')")
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=failing)
+    compile_id = (await sandbox.ok("create_compile", projectId=project))["compileId"]
+    created = await sandbox.ok("create_backtest", projectId=project, compileId=compile_id, backtestName="boom")
+    backtest = await wait_for(sandbox, project, created["backtest"]["backtestId"])
+    assert backtest["status"] == "Runtime Error" and backtest["error"] == "RuntimeError: strategy exploded"
+    assert "main.py: line 12" in backtest["stacktrace"] and not backtest["hasInitializeError"]
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=SMA.replace("self.fast =", "self.fast ="
+                                                                                                  " undefined_name +"))
+    broken = (await sandbox.ok("create_compile", projectId=project))["compileId"]
+    await sandbox.fails("create_backtest", "failed (BuildError)", projectId=project, compileId=broken, backtestName="x")
+    await sandbox.fails("create_backtest", "Compile nope not found", projectId=project, compileId="nope", backtestName="x")
 
 
 async def test_state_survives_a_restart(tmp_path):

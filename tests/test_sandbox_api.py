@@ -104,5 +104,5 @@ async def test_every_answer_is_marked_as_sandbox(transport):
     body = await client(transport).post("/lean/versions/read", idempotent=True)
     assert body["sandbox"] is True
     with pytest.raises(APIError) as caught:
-        await client(transport).post("/backtests/create", {"projectId": 1, "compileId": "c", "backtestName": "b"}, idempotent=False)
+        await client(transport).post("/optimizations/create", {}, idempotent=False)
     assert "not yet available in the qcmcp sandbox" in caught.value.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -46,8 +47,15 @@ async def test_serve_without_credentials_runs_on_the_sandbox(tmp_path):
         await call("upload_object", organizationId=org, key="k.txt", objectData="v")
         listed = (await call("list_object_store_files", organizationId=org)).structured_content
         assert [o["key"] for o in listed["objects"]] == ["k.txt"]
-        failed = await call("create_backtest", projectId=project, compileId=compiled["compileId"], backtestName="b")
-        assert failed.is_error and "not yet available" in failed.content[0].text
+        created = await call("create_backtest", projectId=project, compileId=compiled["compileId"], backtestName="b")
+        backtest_id = created.structured_content["backtest"]["backtestId"]
+        for _ in range(300):
+            read = (await call("read_backtest", projectId=project, backtestId=backtest_id)).structured_content["backtest"]
+            if read["status"] in ("Completed.", "Runtime Error"):
+                break
+            await asyncio.sleep(0.1)
+        assert read["status"] == "Completed.", read.get("error")
+        assert read["statistics"]["Start Equity"] == "100000"
 
 
 def test_standalone_sandbox_serves_other_api_clients(tmp_path):

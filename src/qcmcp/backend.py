@@ -73,7 +73,7 @@ def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     from qcmcp.sandbox.store import SandboxStore, organization_for
 
     store = SandboxStore(settings.sandbox_db or default_sandbox_db())
-    app = create_app(store, SANDBOX_URL)
+    app = create_app(store, SANDBOX_URL, data_folder=Path(settings.data_dir) if settings.data_dir else None)
     credentials = sandbox_credentials(store, settings)
     return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app), credentials, store,
                    organization_for(credentials.user_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 
 import typer
 from pydantic import SecretStr
@@ -84,7 +85,8 @@ def sandbox(
     typer.echo(f"Accepting user {credentials.user_id}"
                + ("" if settings.has_credentials else " (pass --user-id and --api-token to register the pair your "
                   "client uses)") + ".", err=True)
-    uvicorn.run(create_app(store, url), host=host, port=port, log_config=None)
+    data = Path(settings.data_dir) if settings.data_dir else None
+    uvicorn.run(create_app(store, url, data_folder=data), host=host, port=port, log_config=None)
 
 
 @app.command()

@@ -46,6 +46,7 @@ class Context:
     user_id: str
     org_id: str
     base_url: str
+    runner: Any = None  # the BacktestRunner executing this sandbox's backtests
 
 
 def validate(model_name: str | None, body: dict[str, Any]) -> dict[str, Any]:

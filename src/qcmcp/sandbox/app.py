@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,9 +23,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 # Importing the endpoint modules registers their routes.
-from qcmcp.sandbox import builds, files, objects, projects  # noqa: F401
+from qcmcp.sandbox import backtests, builds, files, objects, projects  # noqa: F401
 from qcmcp.sandbox.api import ROUTES, Context, validate
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.runner import BacktestRunner
 from qcmcp.sandbox.store import SandboxStore
 
 log = logging.getLogger("qcmcp.sandbox")
@@ -82,8 +84,10 @@ async def read_body(request: Request, multipart: bool) -> dict[str, Any]:
     return parsed
 
 
-def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp") -> Starlette:
+def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp", *, runner: BacktestRunner | None = None,
+               data_folder: Path | None = None) -> Starlette:
     """The emulator over ``store``; ``base_url`` is where download links point."""
+    runner = runner or BacktestRunner(store, data_folder)
 
     async def api(request: Request) -> Response:
         path = "/" + request.path_params["path"]
@@ -94,7 +98,7 @@ def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp") -> S
         route = ROUTES.get(path)
         if route is None:
             return answer({"success": False, "errors": [f"Unknown API endpoint {path}."]}, 404)
-        ctx = Context(store, user_id, org_id, base_url.rstrip("/") + API_PREFIX)
+        ctx = Context(store, user_id, org_id, base_url.rstrip("/") + API_PREFIX, runner)
         try:
             body = await read_body(request, route.multipart)
             result = route.handler(ctx, validate(route.request, body))
@@ -111,7 +115,9 @@ def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp") -> S
             return answer({"success": False, "errors": ["Unknown download job."]}, 404)
         return Response(data, media_type="application/zip")
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         StarletteRoute(f"{API_PREFIX}/object/download/{{job_id}}", download, methods=["GET"]),
         StarletteRoute(f"{API_PREFIX}/{{path:path}}", api, methods=["POST"]),
     ])
+    app.state.runner = runner
+    return app

@@ -71,8 +71,7 @@ def _not_yet(what: str, verb: str = "are") -> Route:
     return Route(handler, None)
 
 
-for _path in ("create", "read", "list", "update", "delete", "chart/read", "orders/read", "read/insights", "read/report"):
-    ROUTES[f"/backtests/{_path}"] = _not_yet("Backtests")
+ROUTES["/backtests/read/report"] = _not_yet("Backtest reports")
 for _path in ("create", "read", "list", "update", "delete", "abort", "estimate"):
     ROUTES[f"/optimizations/{_path}"] = _not_yet("Optimizations")
 for _path in ("create", "read", "list", "chart/read", "logs/read", "portfolio/read", "orders/read", "insights/read",

@@ -10,6 +10,6 @@ class SandboxError(Exception):
 
 
 NOT_YET = (
-    "{what} {verb} not yet available in the qcmcp sandbox: its local backtest engine has not landed yet. "
-    "Use the QuantConnect cloud backend (set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN) for this."
+    "{what} {verb} not yet available in the qcmcp sandbox (its local engine runs backtests; this part has not "
+    "landed yet). Use the QuantConnect cloud backend (set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN) for this."
 )

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS compiles (
 CREATE TABLE IF NOT EXISTS objects (
     org_id TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL, mime TEXT NOT NULL,
     created TEXT NOT NULL, modified TEXT NOT NULL, PRIMARY KEY (org_id, key));
+CREATE TABLE IF NOT EXISTS backtests (
+    backtest_id TEXT PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE,
+    compile_id TEXT NOT NULL, name TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0, created TEXT NOT NULL, parameters TEXT NOT NULL,
+    result TEXT, error TEXT, stacktrace TEXT, initialize_error INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS object_jobs (
     job_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, keys TEXT NOT NULL, created TEXT NOT NULL);
 """

@@ -79,8 +79,8 @@ KEY_STATISTICS = ("Net Profit", "Compounding Annual Return", "Sharpe Ratio", "Dr
 
 def _backtest(body: dict[str, Any]) -> str:
     backtest = body.get("backtest") or {}
-    status = backtest.get("status")
-    text = f"Backtest {backtest.get('name')!r} ({backtest.get('backtestId')}): {status}."
+    status = str(backtest.get("status"))
+    text = f"Backtest {backtest.get('name')!r} ({backtest.get('backtestId')}): {status.rstrip('.')}."
     if backtest.get("error"):
         text += f" Error: {_clip(backtest['error'])}"
     elif backtest.get("completed") or status == "Completed.":
@@ -88,10 +88,9 @@ def _backtest(body: dict[str, Any]) -> str:
         shown = "; ".join(f"{k} {stats[k]}" for k in KEY_STATISTICS if k in stats)
         if shown:
             text += f" {shown}."
+        for note in backtest.get("notes") or []:
+            text += f" {note}"
     else:
-        progress = backtest.get("progress")
-        if isinstance(progress, int | float):
-            text += f" {float(progress):.0%} done."
         text += " Call read_backtest again until it completes."
     return text
 

@@ -1,0 +1,247 @@
+"""``QCAlgorithm``: the user-facing API. State and mechanics live in the engine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from qcmcp.sandbox.engine import indicators as ind
+from qcmcp.sandbox.engine.types import (
+    DataNormalizationMode,
+    OrderProperties,
+    OrderType,
+    PascalAliases,
+    PortfolioTarget,
+    Resolution,
+    Security,
+    Symbol,
+)
+
+if TYPE_CHECKING:
+    from qcmcp.sandbox.engine.engine import Engine
+
+
+class AlgorithmSettings(PascalAliases):
+    def __init__(self) -> None:
+        self.automatic_indicator_warm_up = False
+        self.free_portfolio_value_percentage = 0.0025
+
+
+class UnsupportedFeature(RuntimeError):
+    """Raised for QCAlgorithm API the sandbox engine does not implement."""
+
+
+class QCAlgorithm(PascalAliases):
+    """The base class algorithms derive from (a subset of LEAN's, see the README)."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self.settings = AlgorithmSettings()
+
+    # ---- lifecycle (overridden by the user) -------------------------------------------------
+    def initialize(self) -> None:
+        pass
+
+    def on_data(self, data: Any) -> None:
+        pass
+
+    def on_order_event(self, order_event: Any) -> None:
+        pass
+
+    def on_end_of_algorithm(self) -> None:
+        pass
+
+    def on_warmup_finished(self) -> None:
+        pass
+
+    def on_command(self, data: Any) -> bool | None:
+        return None
+
+    @property
+    def engine(self) -> Engine:
+        assert self._engine is not None, "the algorithm is not attached to an engine"
+        return self._engine
+
+    # ---- set-up -------------------------------------------------------------------------------
+    def set_start_date(self, year: int | date | datetime, month: int | None = None, day: int | None = None) -> None:
+        self.engine.start = _as_date(year, month, day)
+
+    def set_end_date(self, year: int | date | datetime, month: int | None = None, day: int | None = None) -> None:
+        self.engine.end = _as_date(year, month, day)
+
+    def set_cash(self, cash: float, *_: Any) -> None:
+        self.engine.portfolio.set_cash(float(cash))
+
+    def set_benchmark(self, benchmark: Any) -> None:
+        self.engine.benchmark = str(benchmark).upper()
+
+    def set_warm_up(self, period: int | timedelta, resolution: str | None = None) -> None:
+        self.engine.warm_up = period
+
+    def set_brokerage_model(self, *_: Any) -> None:
+        """Accepted; the sandbox uses its one documented fill and fee model."""
+
+    def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
+                   fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,
+                   data_normalization_mode: str = DataNormalizationMode.ADJUSTED) -> Security:
+        return self.engine.add_security(ticker, resolution, leverage, data_normalization_mode)
+
+    def add_crypto(self, *args: Any, **kwargs: Any) -> Security:
+        raise UnsupportedFeature("add_crypto is not supported by the qcmcp sandbox engine yet (equities only); "
+                                 "run crypto algorithms on the QuantConnect cloud.")
+
+    def add_forex(self, *args: Any, **kwargs: Any) -> Security:
+        raise UnsupportedFeature("add_forex is not supported by the qcmcp sandbox engine yet (equities only); "
+                                 "run forex algorithms on the QuantConnect cloud.")
+
+    def symbol(self, ticker: str) -> Symbol:
+        return self.engine.symbol_for(ticker)
+
+    def get_parameter(self, name: str, default: Any = None) -> Any:
+        raw = self.engine.parameters.get(name)
+        if raw is None:
+            return default
+        if isinstance(default, bool):
+            return str(raw).lower() in ("1", "true", "yes")
+        if isinstance(default, int):
+            return int(float(raw))
+        if isinstance(default, float):
+            return float(raw)
+        return str(raw)
+
+    # ---- state --------------------------------------------------------------------------------
+    time = property(lambda self: self.engine.time)
+    start_date = property(lambda self: self.engine.start)
+    end_date = property(lambda self: self.engine.end)
+    portfolio = property(lambda self: self.engine.portfolio)
+    securities = property(lambda self: self.engine.securities)
+    is_warming_up = property(lambda self: self.engine.warming_up)
+    transactions = property(lambda self: self.engine.transactions)
+    schedule = property(lambda self: self.engine.schedule)
+    date_rules = property(lambda self: self.engine.schedule.date_rules)
+    time_rules = property(lambda self: self.engine.schedule.time_rules)
+
+    def history(self, symbols: Any, periods: int | timedelta, resolution: str | None = None) -> Any:
+        return self.engine.history(symbols, periods, resolution)
+
+    # ---- logging and charts -------------------------------------------------------------------
+    def debug(self, message: Any) -> None:
+        self.engine.log(str(message))
+
+    def log(self, message: Any) -> None:
+        self.engine.log(str(message))
+
+    def error(self, message: Any) -> None:
+        self.engine.log(f"ERROR:: {message}")
+
+    def quit(self, message: str = "") -> None:
+        self.engine.quit(message)
+
+    def plot(self, chart: str, series: Any, value: Any = None) -> None:
+        if value is None:  # plot(series, value) and plot(chart, indicator) forms
+            chart, series, value = chart, getattr(series, "name", chart), series
+        self.engine.charts.plot(self.engine.time, str(chart), str(series), float(value))
+
+    def plot_indicator(self, chart: str, *indicators: ind.Indicator) -> None:
+        for indicator in indicators:
+            self.engine.auto_plots.append((chart, indicator))
+
+    # ---- orders -------------------------------------------------------------------------------
+    def market_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                     order_properties: OrderProperties | None = None) -> Any:
+        return self.engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, properties=order_properties)
+
+    def limit_order(self, symbol: Any, quantity: float, limit_price: float, tag: str = "",
+                    order_properties: OrderProperties | None = None) -> Any:
+        return self.engine.submit(symbol, quantity, OrderType.LIMIT, limit=limit_price, tag=tag, properties=order_properties)
+
+    def stop_market_order(self, symbol: Any, quantity: float, stop_price: float, tag: str = "",
+                          order_properties: OrderProperties | None = None) -> Any:
+        return self.engine.submit(symbol, quantity, OrderType.STOP_MARKET, stop=stop_price, tag=tag, properties=order_properties)
+
+    def stop_limit_order(self, symbol: Any, quantity: float, stop_price: float, limit_price: float, tag: str = "",
+                         order_properties: OrderProperties | None = None) -> Any:
+        return self.engine.submit(symbol, quantity, OrderType.STOP_LIMIT, stop=stop_price, limit=limit_price, tag=tag,
+                                  properties=order_properties)
+
+    def market_on_open_order(self, symbol: Any, quantity: float, tag: str = "", order_properties: Any = None) -> Any:
+        return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag, properties=order_properties)
+
+    def market_on_close_order(self, symbol: Any, quantity: float, tag: str = "", order_properties: Any = None) -> Any:
+        return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag, properties=order_properties)
+
+    def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
+                     tag: str = "") -> list[Any]:
+        targets = symbol if isinstance(symbol, list) else [PortfolioTarget(symbol, float(percentage or 0.0))]
+        if liquidate_existing_holdings:
+            keep = {self.engine.symbol_for(t.symbol) for t in targets}
+            for held in [s for s, h in self.engine.portfolio.items() if h.invested and s not in keep]:
+                self.liquidate(held, tag)
+        return [t for target in targets if (t := self.engine.target_percent(target.symbol, target.quantity, tag))]
+
+    def liquidate(self, symbol: Any = None, tag: str = "Liquidated", *_: Any) -> list[Any]:
+        symbols = [self.engine.symbol_for(symbol)] if symbol is not None else list(self.engine.securities)
+        tickets = []
+        for sym in symbols:
+            self.engine.cancel_open_orders(sym)
+            quantity = self.engine.portfolio[sym].quantity
+            if quantity:
+                tickets.append(self.market_order(sym, -quantity, tag=tag))
+        return tickets
+
+    def calculate_order_quantity(self, symbol: Any, target: float) -> float:
+        return self.engine.quantity_for_target(self.engine.symbol_for(symbol), target)
+
+    # ---- indicators ---------------------------------------------------------------------------
+    def _register(self, symbol: Any, indicator: ind.Indicator, resolution: str | None) -> Any:
+        return self.engine.register_indicator(self.engine.symbol_for(symbol), indicator, resolution)
+
+    def sma(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.SimpleMovingAverage(period), resolution)
+
+    def ema(self, symbol: Any, period: int, smoothing_factor: float | None = None, resolution: str | None = None,
+            selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.ExponentialMovingAverage(period, smoothing_factor), resolution)
+
+    def rsi(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
+            selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.RelativeStrengthIndex(period), resolution)
+
+    def macd(self, symbol: Any, fast_period: int, slow_period: int, signal_period: int, moving_average_type: Any = None,
+             resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.MovingAverageConvergenceDivergence(fast_period, slow_period, signal_period), resolution)
+
+    def bb(self, symbol: Any, period: int, k: float, moving_average_type: Any = None, resolution: str | None = None,
+           selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.BollingerBands(period, k), resolution)
+
+    def atr(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
+            selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.AverageTrueRange(period), resolution)
+
+    def std(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.StandardDeviation(period), resolution)
+
+    def roc(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.RateOfChange(period), resolution)
+
+    def max(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.Maximum(period), resolution)
+
+    def min(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ind.Minimum(period), resolution)
+
+    def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None, *_: Any) -> None:
+        self._register(symbol, indicator, resolution)
+
+    def warm_up_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None) -> None:
+        self.engine.warm_up_indicator(self.engine.symbol_for(symbol), indicator, resolution)
+
+
+def _as_date(year: int | date | datetime, month: int | None, day: int | None) -> date:
+    if isinstance(year, datetime):
+        return year.date()
+    if isinstance(year, date):
+        return year
+    assert month is not None and day is not None, "pass year, month and day"
+    return date(year, month, day)

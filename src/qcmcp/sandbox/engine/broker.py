@@ -1,0 +1,181 @@
+"""Orders, fills, fees and the portfolio — the sandbox's documented, simpler-than-LEAN model.
+
+Fills: market and market-on-open orders fill at the next bar's open; market-on-close at
+the next bar's close; limit orders when the bar's range reaches the limit (at the open
+if it gapped through); stop orders when the range reaches the stop (at the open if it
+gapped through); stop-limit orders trigger like a stop, then fill like a limit. No
+slippage, no partial fills. Fees follow LEAN's default US-equity model (Interactive
+Brokers): $0.005 a share, at least $1.00, at most 0.5% of the order's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from qcmcp.sandbox.engine.types import (
+    OrderDirection,
+    OrderStatus,
+    OrderType,
+    PascalAliases,
+    Security,
+    SecurityHolding,
+    Symbol,
+    TimeInForce,
+    TradeBar,
+)
+
+FEE_PER_SHARE, MIN_FEE, MAX_FEE_FRACTION = 0.005, 1.0, 0.005
+
+
+def order_fee(quantity: float, price: float) -> float:
+    """LEAN's default US-equity fee (InteractiveBrokersFeeModel, fixed tier)."""
+    fee = max(MIN_FEE, abs(quantity) * FEE_PER_SHARE)
+    return round(min(fee, MAX_FEE_FRACTION * abs(quantity) * price), 2) if quantity else 0.0
+
+
+@dataclass
+class Order:
+    id: int
+    symbol: Symbol
+    quantity: float
+    type: OrderType
+    time: datetime
+    tag: str = ""
+    limit_price: float | None = None
+    stop_price: float | None = None
+    time_in_force: TimeInForce = field(default_factory=lambda: TimeInForce.GOOD_TIL_CANCELED)  # type: ignore[attr-defined]
+    status: OrderStatus = OrderStatus.SUBMITTED
+    stop_triggered: bool = False
+    fill_price: float = 0.0
+    filled_quantity: float = 0.0
+    fee: float = 0.0
+    last_fill_time: datetime | None = None
+    canceled_time: datetime | None = None
+    submission_price: float = 0.0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def direction(self) -> OrderDirection:
+        return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL if self.quantity < 0 else OrderDirection.HOLD
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+
+    def fill_on(self, bar: TradeBar) -> float | None:
+        """The fill price this bar gives the order, or None if it does not fill."""
+        buy = self.quantity > 0
+        if self.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN):
+            return bar.open
+        if self.type == OrderType.MARKET_ON_CLOSE:
+            return bar.close
+        if self.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and not self.stop_triggered:
+            assert self.stop_price is not None
+            if (buy and bar.high >= self.stop_price) or (not buy and bar.low <= self.stop_price):
+                self.stop_triggered = True
+                if self.type == OrderType.STOP_MARKET:
+                    return max(self.stop_price, bar.open) if buy else min(self.stop_price, bar.open)
+            else:
+                return None
+        if self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+            assert self.limit_price is not None
+            if buy and bar.low <= self.limit_price:
+                return min(self.limit_price, bar.open) if self.type == OrderType.LIMIT else self.limit_price
+            if not buy and bar.high >= self.limit_price:
+                return max(self.limit_price, bar.open) if self.type == OrderType.LIMIT else self.limit_price
+        return None
+
+    def expired(self, now: datetime) -> bool:
+        kind = self.time_in_force.kind
+        if kind == "day":
+            return now.date() > self.time.date()
+        if kind == "gtd":
+            return self.time_in_force.expiry is not None and now > self.time_in_force.expiry
+        return False
+
+
+class Portfolio(PascalAliases):
+    """Cash and holdings, keyed by Symbol (or ticker)."""
+
+    def __init__(self, securities: dict[Symbol, Security]) -> None:
+        self._securities = securities
+        self.cash = 100_000.0
+        self.total_fees = 0.0
+        self.starting_cash = self.cash
+
+    def set_cash(self, cash: float) -> None:
+        self.cash = self.starting_cash = cash
+
+    def __getitem__(self, symbol: Any) -> SecurityHolding:
+        return self._securities[symbol].holdings
+
+    def __contains__(self, symbol: Any) -> bool:
+        return symbol in self._securities
+
+    def items(self) -> Iterator[tuple[Symbol, SecurityHolding]]:
+        return ((s, sec.holdings) for s, sec in self._securities.items())
+
+    def keys(self) -> list[Symbol]:
+        return list(self._securities)
+
+    def values(self) -> list[SecurityHolding]:
+        return [sec.holdings for sec in self._securities.values()]
+
+    def __iter__(self) -> Iterator[Symbol]:
+        return iter(self._securities)
+
+    @property
+    def total_holdings_value(self) -> float:
+        return sum(h.holdings_value for h in self.values())
+
+    @property
+    def total_absolute_holdings_cost(self) -> float:
+        return sum(abs(h.holdings_value) for h in self.values())
+
+    @property
+    def total_portfolio_value(self) -> float:
+        return self.cash + self.total_holdings_value
+
+    @property
+    def total_unrealized_profit(self) -> float:
+        return sum(h.unrealized_profit for h in self.values())
+
+    @property
+    def total_profit(self) -> float:
+        return sum(h.net_profit for h in self.values())
+
+    @property
+    def invested(self) -> bool:
+        return any(h.invested for h in self.values())
+
+    @property
+    def margin_remaining(self) -> float:
+        used = sum(abs(h.holdings_value) / h.security.leverage for h in self.values())
+        return self.total_portfolio_value - used
+
+    total_unrealised_profit = total_unrealized_profit
+
+    def apply_fill(self, security: Security, quantity: float, price: float, fee: float) -> float:
+        """Update cash and holdings for a fill; returns the realised profit (before fees)."""
+        holding = security.holdings
+        self.cash -= quantity * price + fee
+        self.total_fees += fee
+        holding.total_fees += fee
+        realised = 0.0
+        old = holding.quantity
+        new = old + quantity
+        if old == 0 or (old > 0) == (quantity > 0):
+            holding.average_price = (old * holding.average_price + quantity * price) / new if new else 0.0
+        else:
+            closed = min(abs(quantity), abs(old)) * (1 if old > 0 else -1)
+            realised = closed * (price - holding.average_price)
+            if new == 0:
+                holding.average_price = 0.0
+            elif (new > 0) != (old > 0):  # flipped through zero: the rest opens at this price
+                holding.average_price = price
+        holding.quantity = new
+        holding.net_profit += realised - fee
+        return realised

@@ -1,0 +1,423 @@
+"""The event loop: feed bars in time order, fill orders, call the algorithm, sample equity.
+
+Each time step: fill open orders against the new bars (see broker.py), update prices
+and indicators, fire scheduled events, call ``on_data``; at each session's last step,
+sample portfolio equity and the benchmark for statistics and charts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qcmcp.sandbox.engine import data as market_data
+from qcmcp.sandbox.engine.broker import Order, Portfolio, order_fee
+from qcmcp.sandbox.engine.charts import ChartStore
+from qcmcp.sandbox.engine.indicators import Indicator
+from qcmcp.sandbox.engine.schedule import Scheduler
+from qcmcp.sandbox.engine.types import (
+    OrderEvent,
+    OrderProperties,
+    OrderStatus,
+    OrderTicket,
+    OrderType,
+    PascalAliases,
+    Resolution,
+    Security,
+    Symbol,
+    TradeBar,
+)
+
+RESOLUTION_ALIASES = {"tick": "minute", "second": "minute", "minute": "minute", "hour": "hour", "daily": "daily"}
+
+
+class QuitRequested(Exception):
+    pass
+
+
+@dataclass
+class Subscription:
+    security: Security
+    bars: market_data.Bars
+    indicators: dict[str, list[Indicator]]  # by resolution they are fed at
+    partial: dict[str, list[float] | None]  # consolidators: (start, o, h, l, c, v) being built
+
+
+class Transactions(PascalAliases):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get_open_orders(self, symbol: Any = None) -> list[Order]:
+        return [o for o in self._engine.orders if o.is_open and (symbol is None or o.symbol == symbol)]
+
+    def cancel_open_orders(self, symbol: Any = None) -> list[Any]:
+        return self._engine.cancel_open_orders(symbol)
+
+    def get_order_by_id(self, order_id: int) -> Order | None:
+        return next((o for o in self._engine.orders if o.id == order_id), None)
+
+    def get_orders(self) -> list[Order]:
+        return list(self._engine.orders)
+
+    @property
+    def orders_count(self) -> int:
+        return len(self._engine.orders)
+
+
+class Engine:
+    """Runs one algorithm instance over one date range."""
+
+    def __init__(self, algorithm: Any, parameters: dict[str, str] | None = None, data_folder: Path | None = None,
+                 progress: Callable[[float], None] | None = None, run_loop: bool = True) -> None:
+        self.algorithm = algorithm
+        algorithm._engine = self
+        self.parameters = {k: str(v) for k, v in (parameters or {}).items()}
+        self.data_folder = data_folder
+        self.progress = progress or (lambda fraction: None)
+        self.start: date = date(2023, 1, 1)
+        self.end: date = date(2023, 12, 31)
+        self.benchmark = "SPY"
+        self.warm_up: int | timedelta | None = None
+        self.time = datetime.combine(self.start, time())
+        self.securities: dict[Symbol, Security] = {}
+        self.portfolio = Portfolio(self.securities)
+        self.subscriptions: dict[Symbol, Subscription] = {}
+        self.orders: list[Order] = []
+        self.logs: list[str] = []
+        self.charts = ChartStore()
+        self.auto_plots: list[tuple[str, Indicator]] = []
+        self.schedule = Scheduler(self)
+        self.transactions = Transactions(self)
+        self.warming_up = False
+        self.synthetic: set[str] = set()
+        self.equity: list[tuple[date, float, float, float, float]] = []  # day, open, high, low, close of equity
+        self.benchmark_closes: list[float] = []
+        self.traded_value: dict[date, float] = {}
+        self.fills: list[tuple[datetime, Symbol, float, float, float]] = []  # time, symbol, quantity, price, fee
+        self._quit_message: str | None = None
+
+    # ---- set-up API used by QCAlgorithm --------------------------------------------------------
+    def symbol_for(self, ticker: Any) -> Symbol:
+        if isinstance(ticker, Symbol):
+            return ticker
+        if isinstance(ticker, Security):
+            return ticker.symbol
+        for symbol in self.securities:
+            if symbol == ticker:
+                return symbol
+        return Symbol(str(ticker))
+
+    def add_security(self, ticker: str, resolution: str, leverage: float, normalization: str) -> Security:
+        symbol = self.symbol_for(ticker)
+        if symbol in self.securities:
+            return self.securities[symbol]
+        security = Security(symbol, RESOLUTION_ALIASES.get(str(resolution).lower(), "minute"), leverage, normalization)
+        self.securities[symbol] = security
+        return security
+
+    def register_indicator(self, symbol: Symbol, indicator: Indicator, resolution: str | None) -> Indicator:
+        if symbol not in self.securities:
+            raise KeyError(f"'{symbol}' is not subscribed: call add_equity('{symbol}') before creating its indicators.")
+        feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
+        feed = feed or self.securities[symbol].resolution
+        pending = self._pending_indicators.setdefault(symbol, [])
+        pending.append((feed, indicator))
+        if self.algorithm.settings.automatic_indicator_warm_up:
+            self.warm_up_indicator(symbol, indicator, feed)
+        return indicator
+
+    @property
+    def _pending_indicators(self) -> dict[Symbol, list[tuple[str, Indicator]]]:
+        if not hasattr(self, "_indicator_registry"):
+            self._indicator_registry: dict[Symbol, list[tuple[str, Indicator]]] = {}
+        return self._indicator_registry
+
+    def warm_up_indicator(self, symbol: Symbol, indicator: Indicator, resolution: str | None = None) -> None:
+        feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else self.securities[symbol].resolution
+        for bar in self._history_bars(symbol, indicator.warm_up_period, feed or "daily", self._now_for_history()):
+            indicator.update(bar.end_time, bar if indicator.uses_bars else bar.close)
+
+    def log(self, message: str) -> None:
+        self.logs.append(f"{self.time:%Y-%m-%d %H:%M:%S} {message}")
+
+    def quit(self, message: str) -> None:
+        self._quit_message = message or "Algorithm called quit()."
+        raise QuitRequested(self._quit_message)
+
+    # ---- history ----------------------------------------------------------------------------
+    def _now_for_history(self) -> datetime:
+        return self.time if self.time > datetime.combine(self.start, time()) else datetime.combine(self.start, time())
+
+    def _history_bars(self, symbol: Symbol, count: int | timedelta, resolution: str, before: datetime) -> list[TradeBar]:
+        if isinstance(count, timedelta):
+            first, n = (before - count).date(), None
+        else:
+            days = count if resolution == "daily" else math.ceil(count / (7 if resolution == "hour" else 390)) + 1
+            first, n = (before - timedelta(days=int(days * 7 / 5) + 10)).date(), count
+        bars = self._load(symbol, resolution, first, before.date())
+        picked = [TradeBar(symbol, bars.start[i], bars.end[i], float(bars.open[i]), float(bars.high[i]),
+                           float(bars.low[i]), float(bars.close[i]), float(bars.volume[i]))
+                  for i in range(len(bars)) if bars.end[i] <= before and (n is not None or bars.start[i] >= before - count)]
+        return picked[-n:] if n else picked
+
+    def history(self, symbols: Any, periods: int | timedelta, resolution: str | None = None) -> Any:
+        import pandas as pd
+
+        wanted = [self.symbol_for(s) for s in (symbols if isinstance(symbols, list | tuple) else [symbols])]
+        rows, index = [], []
+        for symbol in wanted:
+            feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
+            feed = feed or (self.securities[symbol].resolution if symbol in self.securities else "daily")
+            for bar in self._history_bars(symbol, periods, feed, self._now_for_history()):
+                index.append((symbol, bar.end_time))
+                rows.append((bar.open, bar.high, bar.low, bar.close, bar.volume))
+        frame = pd.DataFrame(rows, columns=["open", "high", "low", "close", "volume"],
+                             index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
+        return frame
+
+    def _load(self, symbol: Symbol, resolution: str, first: date, last: date) -> market_data.Bars:
+        if resolution == "hour":
+            bars = market_data.aggregate_hourly(market_data.load_bars(symbol.value, "minute", first, last, self.data_folder))
+        else:
+            bars = market_data.load_bars(symbol.value, resolution, first, last, self.data_folder)
+        if bars.synthetic:
+            self.synthetic.add(symbol.value)
+        return bars
+
+    # ---- orders -----------------------------------------------------------------------------
+    def submit(self, symbol: Any, quantity: float, kind: OrderType, *, limit: float | None = None,
+               stop: float | None = None, tag: str = "", properties: OrderProperties | None = None) -> OrderTicket:
+        sym = self.symbol_for(symbol)
+        order = Order(len(self.orders) + 1, sym, float(quantity), kind, self.time, tag or "", limit, stop)
+        if properties is not None:
+            order.time_in_force = properties.time_in_force
+        self.orders.append(order)
+        security = self.securities.get(sym)
+        order.submission_price = security.price if security else 0.0
+        reason = self._reject_reason(order, security)
+        if reason:
+            order.status = OrderStatus.INVALID
+            self._event(order, OrderStatus.INVALID, message=reason)
+            self.log(f"Order {order.id} rejected: {reason}")
+        else:
+            self._event(order, OrderStatus.SUBMITTED)
+        return OrderTicket(order, self)
+
+    def _reject_reason(self, order: Order, security: Security | None) -> str | None:
+        if security is None:
+            return f"{order.symbol} is not subscribed: add it with add_equity first."
+        if order.quantity == 0 or not math.isfinite(order.quantity):
+            return "Order quantity must be a non-zero number."
+        if self.warming_up:
+            return "Orders are not accepted while the algorithm is warming up."
+        if not security.has_data:
+            return f"{order.symbol} has no price yet: wait for its first data before ordering."
+        holding = security.holdings
+        exposure_after = abs(holding.quantity + order.quantity) * security.price
+        exposure_now = abs(holding.quantity) * security.price
+        if exposure_after > exposure_now:
+            needed = (exposure_after - exposure_now) / security.leverage
+            if needed > self.portfolio.margin_remaining + 1e-9:
+                return (f"Insufficient buying power: the order needs ${needed:,.2f} of margin and "
+                        f"${max(self.portfolio.margin_remaining, 0):,.2f} remains.")
+        return None
+
+    def cancel(self, order: Order, tag: str = "") -> bool:
+        if not order.is_open:
+            return False
+        order.status, order.canceled_time = OrderStatus.CANCELED, self.time
+        self._event(order, OrderStatus.CANCELED, message=tag or "Canceled by the algorithm.")
+        return True
+
+    def cancel_open_orders(self, symbol: Any = None) -> list[Order]:
+        canceled = [o for o in self.orders if o.is_open and (symbol is None or o.symbol == symbol)]
+        for order in canceled:
+            self.cancel(order)
+        return canceled
+
+    def quantity_for_target(self, symbol: Symbol, target: float) -> float:
+        security = self.securities[symbol]
+        if not security.price:
+            return 0.0
+        value = target * self.portfolio.total_portfolio_value * (1 - self.algorithm.settings.free_portfolio_value_percentage)
+        return float(math.trunc(value / security.price) - security.holdings.quantity)
+
+    def target_percent(self, symbol: Any, target: float, tag: str) -> OrderTicket | None:
+        sym = self.symbol_for(symbol)
+        if sym not in self.securities:
+            raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') first.")
+        delta = self.quantity_for_target(sym, float(target))
+        return self.submit(sym, delta, OrderType.MARKET, tag=tag) if delta else None
+
+    def _event(self, order: Order, status: OrderStatus, price: float = 0.0, quantity: float = 0.0, fee: float = 0.0,
+               message: str = "") -> None:
+        event = OrderEvent(order, status, self.time, price, quantity, fee, message)
+        order.events.append({"status": status, "time": self.time, "price": price, "quantity": quantity, "fee": fee,
+                             "message": message})
+        self._call("on_order_event", event)
+
+    def _fill_orders(self, symbol: Symbol, bar: TradeBar) -> None:
+        for order in [o for o in self.orders if o.is_open and o.symbol == symbol and o.time <= bar.time]:
+            if order.expired(bar.end_time):
+                order.status, order.canceled_time = OrderStatus.CANCELED, bar.time
+                self._event(order, OrderStatus.CANCELED, message="Time in force expired.")
+                continue
+            price = order.fill_on(bar)
+            if price is None:
+                continue
+            opening = max(bar.time, datetime.combine(bar.time.date(), market_data.MARKET_OPEN))
+            fill_time = bar.end_time if order.type == OrderType.MARKET_ON_CLOSE else opening
+            fee = order_fee(order.quantity, price)
+            self.portfolio.apply_fill(self.securities[symbol], order.quantity, price, fee)
+            order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
+            order.last_fill_time = fill_time
+            self.fills.append((fill_time, symbol, order.quantity, price, fee))
+            self.traded_value[fill_time.date()] = self.traded_value.get(fill_time.date(), 0.0) + abs(order.quantity * price)
+            self._event(order, OrderStatus.FILLED, price, order.quantity, fee)
+
+    # ---- the run ----------------------------------------------------------------------------
+    def _call(self, name: str, *args: Any) -> Any:
+        """Call the user's handler, whichever naming style it was written in."""
+        user_class = type(self.algorithm)
+        pascal = "".join(part.capitalize() for part in name.split("_"))
+        for candidate in (name, pascal):
+            for klass in user_class.__mro__:
+                if klass.__module__.startswith("qcmcp."):
+                    break
+                if candidate in vars(klass):
+                    return getattr(self.algorithm, candidate)(*args)
+        return None
+
+    def initialize(self) -> None:
+        self.time = datetime.combine(self.start, time())
+        self._call("initialize")
+        if not self.securities:
+            raise RuntimeError("initialize() added no data: call add_equity(...) for at least one security.")
+        if self.start > self.end:
+            raise RuntimeError(f"The start date {self.start} is after the end date {self.end}.")
+
+    def _warm_up_start(self) -> date:
+        if self.warm_up is None:
+            return self.start
+        if isinstance(self.warm_up, timedelta):
+            return self.start - self.warm_up if isinstance(self.start, date) else self.start
+        finest = min((s.resolution for s in self.securities.values()), key=["minute", "hour", "daily"].index)
+        per_day = {"daily": 1, "hour": 7, "minute": 390}[finest]
+        days = math.ceil(int(self.warm_up) / per_day)
+        sessions = market_data.trading_days(self.start - timedelta(days=days * 2 + 10), self.start - timedelta(days=1))
+        return sessions[-days] if days and len(sessions) >= days else self.start
+
+    def run(self) -> None:
+        first = self._warm_up_start()
+        for symbol, security in self.securities.items():
+            bars = self._load(symbol, security.resolution, first, self.end)
+            sub = Subscription(security, bars, {}, {"hour": None, "daily": None})
+            for feed, indicator in self._pending_indicators.get(symbol, []):
+                sub.indicators.setdefault(feed, []).append(indicator)
+            self.subscriptions[symbol] = sub
+        benchmark = market_data.load_bars(self.benchmark, "daily", self.start, self.end, self.data_folder)
+        if benchmark.synthetic:
+            self.synthetic.add(self.benchmark)
+        bench_by_day = {s.date(): float(c) for s, c in zip(benchmark.start, benchmark.close, strict=True)}
+
+        symbols = list(self.subscriptions)
+        ends = [np.array([e.timestamp() for e in self.subscriptions[s].bars.end]) for s in symbols]
+        owner = np.concatenate([np.full(len(e), i) for i, e in enumerate(ends)]) if ends else np.array([])
+        index = np.concatenate([np.arange(len(e)) for e in ends]) if ends else np.array([])
+        order = np.argsort(np.concatenate(ends), kind="stable") if ends else np.array([], dtype=int)
+        total = max(len(order), 1)
+        start_at = datetime.combine(self.start, time())
+        self.warming_up = first < self.start
+        day_values: list[float] = []
+        last_day: date | None = None
+        position, reported = 0, 0.0
+        try:
+            while position < len(order):
+                moment = self.subscriptions[symbols[owner[order[position]]]].bars.end[index[order[position]]]
+                step = []
+                while position < len(order):
+                    k = order[position]
+                    sub = self.subscriptions[symbols[owner[k]]]
+                    if sub.bars.end[index[k]] != moment:
+                        break
+                    step.append((sub, int(index[k])))
+                    position += 1
+                if self.warming_up and moment > start_at:
+                    self.warming_up = False
+                    self._call("on_warmup_finished")
+                if last_day is not None and moment.date() != last_day and day_values:
+                    self._sample_day(last_day, day_values, bench_by_day)
+                    day_values = []
+                self.time = moment
+                bars = self._advance(step)
+                self.schedule.fire_until(moment)
+                self._call("on_data", self._slice(moment, bars))
+                for chart, indicator in self.auto_plots:
+                    if indicator.is_ready:
+                        self.charts.plot(moment, chart, indicator.name, indicator.current.value)
+                if not self.warming_up:
+                    day_values.append(self.portfolio.total_portfolio_value)
+                    last_day = moment.date()
+                if position / total - reported >= 0.01:
+                    reported = position / total
+                    self.progress(reported)
+        except QuitRequested:
+            self.log(f"Algorithm quit: {self._quit_message}")
+        if last_day is not None and day_values:
+            self._sample_day(last_day, day_values, bench_by_day)
+        self._call("on_end_of_algorithm")
+
+    def _slice(self, moment: datetime, bars: dict[Symbol, TradeBar]) -> Any:
+        from qcmcp.sandbox.engine.types import Slice
+
+        return Slice(moment, bars)
+
+    def _advance(self, step: list[tuple[Subscription, int]]) -> dict[Symbol, TradeBar]:
+        bars: dict[Symbol, TradeBar] = {}
+        for sub, i in step:
+            b = sub.bars
+            bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
+                           float(b.close[i]), float(b.volume[i]))
+            self._fill_orders(sub.security.symbol, bar)
+            sub.security.bar = bar
+            bars[sub.security.symbol] = bar
+            self._feed(sub, sub.security.resolution, bar)
+            for target in ("hour", "daily"):
+                if target != sub.security.resolution and sub.indicators.get(target):
+                    done = self._consolidate(sub, target, bar)
+                    if done is not None:
+                        self._feed(sub, target, done)
+        return bars
+
+    @staticmethod
+    def _feed(sub: Subscription, feed: str, bar: TradeBar) -> None:
+        for indicator in sub.indicators.get(feed, []):
+            indicator.update(bar.end_time, bar if indicator.uses_bars else bar.close)
+
+    @staticmethod
+    def _consolidate(sub: Subscription, target: str, bar: TradeBar) -> TradeBar | None:
+        """Build hour/daily bars from finer bars; return one when it completes."""
+        state = sub.partial.get(target)
+        if state is None:
+            state = [bar.time.timestamp(), bar.open, bar.high, bar.low, bar.close, 0.0]
+        state[2], state[3], state[4] = max(state[2], bar.high), min(state[3], bar.low), bar.close
+        state[5] += bar.volume
+        closes = bar.end_time.time() >= market_data.MARKET_CLOSE or (target == "hour" and bar.end_time.minute == 0)
+        if not closes:
+            sub.partial[target] = state
+            return None
+        sub.partial[target] = None
+        start = datetime.fromtimestamp(state[0])
+        start = datetime.combine(start.date(), time()) if target == "daily" else start
+        return TradeBar(sub.security.symbol, start, bar.end_time, state[1], state[2], state[3], state[4], state[5])
+
+    def _sample_day(self, day: date, values: list[float], bench: dict[date, float]) -> None:
+        self.equity.append((day, values[0], max(values), min(values), values[-1]))
+        previous = self.benchmark_closes[-1] if self.benchmark_closes else None
+        self.benchmark_closes.append(bench.get(day, previous if previous is not None else float("nan")))

@@ -1,0 +1,319 @@
+"""LEAN-style indicators: ``update``, ``current.value``, ``is_ready``, and comparisons.
+
+Definitions follow LEAN's: EMA seeded with the SMA of its first period, RSI and ATR with
+Wilder smoothing, Bollinger bands from the population standard deviation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from datetime import datetime
+from typing import Any
+
+
+class IndicatorDataPoint:
+    __slots__ = ("time", "value")
+
+    def __init__(self, time: datetime | None = None, value: float = 0.0) -> None:
+        self.time = time
+        self.value = value
+
+    Value = property(lambda self: self.value)
+    Time = property(lambda self: self.time)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __repr__(self) -> str:
+        return f"{self.value}"
+
+
+def _value(other: Any) -> float:
+    return float(other.current.value) if isinstance(other, Indicator) else float(other)
+
+
+class Indicator:
+    """Base: subclasses implement ``_compute(time, input)`` and ``warm_up_period``."""
+
+    uses_bars = False  # True when the indicator needs OHLC, not just a price
+
+    def __init__(self, name: str, period: int) -> None:
+        self.name = name
+        self.warm_up_period = period
+        self.samples = 0
+        self.current = IndicatorDataPoint()
+        self.updated_handlers: list[Any] = []
+
+    @property
+    def is_ready(self) -> bool:
+        return self.samples >= self.warm_up_period
+
+    def update(self, time: datetime, value: Any = None) -> bool:
+        """Feed a price (``update(time, 101.5)``), an IndicatorDataPoint or a bar."""
+        if value is None and hasattr(time, "end_time"):
+            time, value = time.end_time, time  # update(bar)
+        if isinstance(value, IndicatorDataPoint):
+            value = value.value
+        self.samples += 1
+        self.current = IndicatorDataPoint(time, float(self._compute(time, value)))
+        for handler in self.updated_handlers:
+            handler(self, self.current)
+        return self.is_ready
+
+    def reset(self) -> None:
+        self.__init__(*self._args)  # type: ignore[misc, attr-defined]
+
+    def _price(self, value: Any) -> float:
+        return float(value.close) if hasattr(value, "close") else float(value)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        raise NotImplementedError
+
+    # Comparisons and arithmetic against numbers and other indicators.
+    def __lt__(self, other: Any) -> bool: return self.current.value < _value(other)
+    def __le__(self, other: Any) -> bool: return self.current.value <= _value(other)
+    def __gt__(self, other: Any) -> bool: return self.current.value > _value(other)
+    def __ge__(self, other: Any) -> bool: return self.current.value >= _value(other)
+    def __float__(self) -> float: return float(self.current.value)
+    def __sub__(self, other: Any) -> float: return self.current.value - _value(other)
+    def __add__(self, other: Any) -> float: return self.current.value + _value(other)
+    def __mul__(self, other: Any) -> float: return self.current.value * _value(other)
+    def __truediv__(self, other: Any) -> float: return self.current.value / _value(other)
+    def __repr__(self) -> str: return f"{self.name}: {self.current.value}"
+
+    # PascalCase aliases, as LEAN's Python API accepts both.
+    Current = property(lambda self: self.current)
+    IsReady = property(lambda self: self.is_ready)
+    Update = property(lambda self: self.update)
+    Name = property(lambda self: self.name)
+    WarmUpPeriod = property(lambda self: self.warm_up_period)
+    Samples = property(lambda self: self.samples)
+
+
+class SimpleMovingAverage(Indicator):
+    def __init__(self, period: int, name: str | None = None) -> None:
+        super().__init__(name or f"SMA({period})", period)
+        self._args = (period, name)
+        self.period = period
+        self.window: deque[float] = deque(maxlen=period)
+        self._sum = 0.0
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        price = self._price(value)
+        if len(self.window) == self.period:
+            self._sum -= self.window[0]
+        self.window.append(price)
+        self._sum += price
+        return self._sum / len(self.window)
+
+
+class ExponentialMovingAverage(Indicator):
+    def __init__(self, period: int, smoothing_factor: float | None = None, name: str | None = None) -> None:
+        super().__init__(name or f"EMA({period})", period)
+        self._args = (period, smoothing_factor, name)
+        self.period = period
+        self.k = smoothing_factor if smoothing_factor is not None else 2.0 / (period + 1)
+        self._seed: list[float] = []
+        self._ema = 0.0
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        price = self._price(value)
+        if len(self._seed) < self.period:
+            self._seed.append(price)
+            self._ema = sum(self._seed) / len(self._seed)
+        else:
+            self._ema = price * self.k + self._ema * (1 - self.k)
+        return self._ema
+
+
+class _Wilder:
+    """Wilder's moving average (RSI, ATR): SMA seed, then (prev*(n-1) + x) / n."""
+
+    def __init__(self, period: int) -> None:
+        self.period, self.count, self.value, self.seed = period, 0, 0.0, 0.0
+
+    def add(self, x: float) -> float:
+        self.count += 1
+        if self.count <= self.period:
+            self.seed += x
+            self.value = self.seed / self.count
+        else:
+            self.value = (self.value * (self.period - 1) + x) / self.period
+        return self.value
+
+
+class RelativeStrengthIndex(Indicator):
+    def __init__(self, period: int, moving_average_type: Any = None, name: str | None = None) -> None:
+        super().__init__(name or f"RSI({period})", period + 1)
+        self._args = (period, moving_average_type, name)
+        self.gain, self.loss = _Wilder(period), _Wilder(period)
+        self._previous: float | None = None
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        price = self._price(value)
+        if self._previous is None:
+            self._previous = price
+            return 50.0
+        change, self._previous = price - self._previous, price
+        gain, loss = self.gain.add(max(change, 0.0)), self.loss.add(max(-change, 0.0))
+        if loss == 0:
+            return 100.0 if gain > 0 else 50.0
+        return 100.0 - 100.0 / (1.0 + gain / loss)
+
+
+class StandardDeviation(Indicator):
+    def __init__(self, period: int, name: str | None = None) -> None:
+        super().__init__(name or f"STD({period})", period)
+        self._args = (period, name)
+        self.window: deque[float] = deque(maxlen=period)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        self.window.append(self._price(value))
+        mean = sum(self.window) / len(self.window)
+        return math.sqrt(sum((x - mean) ** 2 for x in self.window) / len(self.window))
+
+
+class MovingAverageConvergenceDivergence(Indicator):
+    def __init__(self, fast_period: int, slow_period: int, signal_period: int, moving_average_type: Any = None,
+                 name: str | None = None) -> None:
+        super().__init__(name or f"MACD({fast_period},{slow_period},{signal_period})", slow_period + signal_period - 1)
+        self._args = (fast_period, slow_period, signal_period, moving_average_type, name)
+        self.fast = ExponentialMovingAverage(fast_period)
+        self.slow = ExponentialMovingAverage(slow_period)
+        self.signal = ExponentialMovingAverage(signal_period)
+        self.histogram = IndicatorDataPoint()
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        price = self._price(value)
+        self.fast.update(time, price)
+        self.slow.update(time, price)
+        macd = self.fast.current.value - self.slow.current.value
+        if self.slow.is_ready:
+            self.signal.update(time, macd)
+        self.histogram = IndicatorDataPoint(time, macd - self.signal.current.value)
+        return macd
+
+    Fast = property(lambda self: self.fast)
+    Slow = property(lambda self: self.slow)
+    Signal = property(lambda self: self.signal)
+    Histogram = property(lambda self: self.histogram)
+
+
+class BollingerBands(Indicator):
+    def __init__(self, period: int, k: float, moving_average_type: Any = None, name: str | None = None) -> None:
+        super().__init__(name or f"BB({period},{k})", period)
+        self._args = (period, k, moving_average_type, name)
+        self.k = k
+        self.middle_band = SimpleMovingAverage(period)
+        self.standard_deviation = StandardDeviation(period)
+        self.upper_band = IndicatorDataPoint()
+        self.lower_band = IndicatorDataPoint()
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        price = self._price(value)
+        self.middle_band.update(time, price)
+        self.standard_deviation.update(time, price)
+        middle, width = self.middle_band.current.value, self.k * self.standard_deviation.current.value
+        self.upper_band = IndicatorDataPoint(time, middle + width)
+        self.lower_band = IndicatorDataPoint(time, middle - width)
+        return middle
+
+    MiddleBand = property(lambda self: self.middle_band)
+    UpperBand = property(lambda self: self.upper_band)
+    LowerBand = property(lambda self: self.lower_band)
+    StandardDeviation = property(lambda self: self.standard_deviation)
+
+
+class AverageTrueRange(Indicator):
+    uses_bars = True
+
+    def __init__(self, period: int, moving_average_type: Any = None, name: str | None = None) -> None:
+        super().__init__(name or f"ATR({period})", period + 1)
+        self._args = (period, moving_average_type, name)
+        self.average = _Wilder(period)
+        self._previous_close: float | None = None
+        self.true_range = IndicatorDataPoint()
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        high, low, close = (value.high, value.low, value.close) if hasattr(value, "high") else (value, value, value)
+        if self._previous_close is None:
+            true_range = high - low
+        else:
+            true_range = max(high - low, abs(high - self._previous_close), abs(low - self._previous_close))
+        self._previous_close = close
+        self.true_range = IndicatorDataPoint(time, true_range)
+        if self.samples == 1:
+            return 0.0
+        return self.average.add(true_range)
+
+
+class RateOfChange(Indicator):
+    def __init__(self, period: int, name: str | None = None) -> None:
+        super().__init__(name or f"ROC({period})", period + 1)
+        self._args = (period, name)
+        self.window: deque[float] = deque(maxlen=period + 1)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        self.window.append(self._price(value))
+        first = self.window[0]
+        return 0.0 if len(self.window) <= self.window.maxlen - 1 or first == 0 else (self.window[-1] - first) / first  # type: ignore[operator]
+
+
+class _Extremum(Indicator):
+    pick = max
+
+    def __init__(self, period: int, name: str | None = None) -> None:
+        super().__init__(name or f"{type(self).__name__.upper()}({period})", period)
+        self._args = (period, name)
+        self.window: deque[float] = deque(maxlen=period)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        self.window.append(self._price(value))
+        return type(self).pick(self.window)
+
+
+class Maximum(_Extremum):
+    pick = max
+
+
+class Minimum(_Extremum):
+    pick = min
+
+
+class RollingWindow:
+    """A fixed-size window where [0] is the most recent item, like LEAN's."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: deque[Any] = deque(maxlen=size)
+
+    def add(self, item: Any) -> None:
+        self._items.appendleft(item)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._items)
+
+    @property
+    def is_ready(self) -> bool:
+        return len(self._items) == self.size
+
+    @property
+    def count(self) -> int:
+        return len(self._items)
+
+    Add = add
+    IsReady = is_ready
+    Count = count
+
+
+SMA, EMA, RSI, MACD, BB, ATR, STD, ROC, MAX, MIN = (
+    SimpleMovingAverage, ExponentialMovingAverage, RelativeStrengthIndex, MovingAverageConvergenceDivergence,
+    BollingerBands, AverageTrueRange, StandardDeviation, RateOfChange, Maximum, Minimum,
+)

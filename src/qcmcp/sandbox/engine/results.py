@@ -1,0 +1,114 @@
+"""A finished run as the QuantConnect API shapes it: statistics, charts, orders."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from typing import Any
+
+import numpy as np
+
+from qcmcp.sandbox.engine import statistics as stats
+from qcmcp.sandbox.engine.broker import Order
+from qcmcp.sandbox.engine.charts import CANDLE, unix
+from qcmcp.sandbox.engine.engine import Engine
+from qcmcp.sandbox.engine.types import OrderStatus
+
+
+def utc(moment: datetime | None) -> str | None:
+    """Algorithm (New York) time as the API's UTC timestamp string."""
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(unix(moment), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def order_json(order: Order, algorithm_id: str) -> dict[str, Any]:
+    symbol = {"value": order.symbol.value, "id": order.symbol.id, "permtick": order.symbol.value}
+    events = [
+        {"algorithmId": algorithm_id, "symbol": order.symbol.id, "symbolValue": order.symbol.value,
+         "symbolPermtick": order.symbol.value, "orderId": order.id, "orderEventId": number,
+         "id": f"{algorithm_id}-{order.id}-{number}", "status": event["status"].name.lower().replace("_", ""),
+         "orderFeeAmount": event["fee"], "orderFeeCurrency": "USD", "fillPrice": event["price"],
+         "fillPriceCurrency": "USD", "fillQuantity": event["quantity"],
+         "direction": order.direction.name.lower(), "message": event["message"], "isAssignment": False,
+         "quantity": order.quantity, "time": unix(event["time"])}
+        for number, event in enumerate(order.events, start=1)
+    ]
+    return {
+        "id": order.id, "contingentId": 0, "brokerId": [], "symbol": symbol,
+        "limitPrice": order.limit_price, "stopPrice": order.stop_price, "stopTriggered": order.stop_triggered,
+        "price": order.fill_price, "priceCurrency": "USD",
+        "time": utc(order.time), "createdTime": utc(order.time), "lastFillTime": utc(order.last_fill_time),
+        "lastUpdateTime": utc(order.last_fill_time or order.canceled_time), "canceledTime": utc(order.canceled_time),
+        "quantity": order.quantity, "type": int(order.type), "status": int(order.status), "tag": order.tag,
+        "securityType": int(order.symbol.security_type), "direction": int(order.direction),
+        "value": order.filled_quantity * order.fill_price,
+        "orderSubmissionData": {"bidPrice": order.submission_price, "askPrice": order.submission_price,
+                                "lastPrice": order.submission_price},
+        "isMarketable": order.status == OrderStatus.FILLED,
+        "properties": {"timeInForce": {"kind": order.time_in_force.kind}},
+        "events": events,
+    }
+
+
+def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
+    """Everything a completed backtest reports, computed from ``engine``'s run."""
+    if not engine.equity:
+        raise RuntimeError("The backtest produced no data between its start and end dates; check set_start_date and "
+                           "set_end_date, and that the symbols trade in that period.")
+    days = [row[0] for row in engine.equity]
+    equity = np.array([row[4] for row in engine.equity])
+    starting = engine.portfolio.starting_cash
+    curve = np.concatenate([[starting], equity])
+    bench = np.array(engine.benchmark_closes, dtype=float)
+    bench = np.concatenate([[bench[0]], bench]) if len(bench) else bench
+    trades = stats.closed_trades(engine.fills)
+    portfolio = stats.portfolio_statistics([days[0], *days], curve, bench, trades, engine.traded_value)
+    total_orders = sum(1 for o in engine.orders if o.status != OrderStatus.INVALID)
+
+    charts = engine.charts
+    peak = np.maximum.accumulate(curve)
+    for (day, o, h, lo, c), previous, top in zip(engine.equity, curve[:-1], peak[1:], strict=True):
+        moment = datetime.combine(day, time(16))
+        charts.candle(moment, "Strategy Equity", "Equity", (o, h, lo, c))
+        charts.plot(moment, "Strategy Equity", "Return", round((c / previous - 1) * 100, 4), unit="%")
+        charts.plot(moment, "Drawdown", "Equity Drawdown", round((c / top - 1) * 100, 4), unit="%")
+    for day, close in zip(days, engine.benchmark_closes, strict=True):
+        if close == close:  # not NaN
+            charts.plot(datetime.combine(day, time(16)), "Benchmark", "Benchmark", round(close, 4))
+    for chart in charts.charts.values():
+        for series in chart.values():
+            if series["seriesType"] == CANDLE:
+                series["unit"] = "$"
+    holdings = engine.portfolio.total_holdings_value
+    volume = sum(abs(q * p) for _, _, q, p, _ in engine.fills)
+    notes = []
+    if engine.synthetic:
+        notes.append(f"SYNTHETIC DATA for {', '.join(sorted(engine.synthetic))}: deterministic simulated prices, "
+                     "not market history. Configure QCMCP_DATA_DIR with LEAN-format data for real prices.")
+    if charts.dropped:
+        notes.append(f"Chart points beyond 10,000 per series were dropped for: {', '.join(sorted(charts.dropped))}.")
+    return {
+        "statistics": stats.headline(portfolio, total_orders, engine.portfolio.total_fees),
+        "runtimeStatistics": stats.runtime(engine.portfolio.total_portfolio_value, starting, engine.portfolio.total_fees,
+                                           holdings, engine.portfolio.total_unrealized_profit, volume,
+                                           portfolio["probabilisticSharpeRatio"]),
+        "totalPerformance": {
+            "tradeStatistics": stats.trade_statistics(trades),
+            "portfolioStatistics": portfolio,
+            "closedTrades": [
+                {"symbol": {"value": t.symbol.value, "id": t.symbol.id, "permtick": t.symbol.value},
+                 "entryTime": utc(t.entry_time), "entryPrice": t.entry_price, "direction": 0 if t.quantity > 0 else 1,
+                 "quantity": abs(t.quantity), "exitTime": utc(t.exit_time), "exitPrice": t.exit_price,
+                 "profitLoss": t.profit_loss, "totalFees": t.fees, "duration": str(t.exit_time - t.entry_time)}
+                for t in trades
+            ],
+        },
+        "charts": charts.as_api(),
+        "orders": [order_json(order, algorithm_id) for order in engine.orders],
+        "logs": engine.logs,
+        "tradeableDates": len(days),
+        "backtestStart": utc(datetime.combine(days[0], time())),
+        "backtestEnd": utc(datetime.combine(days[-1], time(16))),
+        "synthetic": sorted(engine.synthetic),
+        "notes": notes,
+    }

@@ -1,0 +1,122 @@
+"""The separate process a backtest runs in: ``python -m qcmcp.sandbox.engine.worker``.
+
+It reads one job (JSON) on stdin, writes ``{"progress": f}`` lines while running and a
+final ``{"result": ...}`` or ``{"error": ...}`` line on stdout. The user's algorithm runs
+here, never in the server process; the parent enforces the time and memory limits.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import json
+import math
+import sys
+import tempfile
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+from qcmcp.sandbox.engine import indicators, results, types as engine_types
+from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
+from qcmcp.sandbox.engine.engine import Engine
+from qcmcp.sandbox.engine.schedule import DayOfWeek
+
+
+def algorithm_imports() -> types.ModuleType:
+    """The module ``from AlgorithmImports import *`` resolves to inside the sandbox."""
+    import numpy as np
+    import pandas as pd
+
+    module = types.ModuleType("AlgorithmImports")
+    exported: dict[str, Any] = {
+        "QCAlgorithm": QCAlgorithm, "QCAlgorithmFramework": QCAlgorithm, "DayOfWeek": DayOfWeek,
+        "np": np, "pd": pd, "math": math, "json": json,
+        "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
+    }
+    for source in (engine_types, indicators):
+        exported.update({name: value for name, value in vars(source).items()
+                         if not name.startswith("_") and isinstance(value, type | object) and name[:1].isupper()})
+    from typing import Any as _Any, Dict, List, Optional, Tuple, Union
+
+    exported.update(Any=_Any, Dict=Dict, List=List, Optional=Optional, Tuple=Tuple, Union=Union)
+    module.__dict__.update(exported)
+    module.__all__ = sorted(exported)  # type: ignore[attr-defined]
+    return module
+
+
+def user_trace(error: BaseException, root: Path) -> str:
+    """The stack trace restricted to the project's own files, with project-relative names."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(str(root))]
+    lines = [f'  at {f.name} in {Path(f.filename).relative_to(root)}: line {f.lineno}\n    {f.line}' for f in frames]
+    return f"{type(error).__name__} : {error}\n" + "\n".join(lines)
+
+
+def load_algorithm(root: Path) -> type[QCAlgorithm]:
+    sys.modules["AlgorithmImports"] = algorithm_imports()
+    sys.path.insert(0, str(root))
+    namespace: dict[str, Any] = {"__name__": "main", "__file__": str(root / "main.py")}
+    code = compile((root / "main.py").read_text(encoding="utf-8"), str(root / "main.py"), "exec")
+    exec(code, namespace)  # noqa: S102 - running the user's algorithm is this process's purpose
+    candidates = [v for v in namespace.values()
+                  if isinstance(v, type) and issubclass(v, QCAlgorithm) and v is not QCAlgorithm]
+    if not candidates:
+        raise RuntimeError("No class in main.py derives from QCAlgorithm.")
+    return candidates[-1]
+
+
+def run(job: dict[str, Any], emit: Any) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="qcmcp-run-") as tmp:
+        root = Path(tmp).resolve()
+        for name, content in job["files"].items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+        stage = "initialize"
+        engine: Engine | None = None
+        try:
+            algorithm_class = load_algorithm(root)
+            algorithm = algorithm_class()
+            folder = Path(job["dataFolder"]) if job.get("dataFolder") else None
+            engine = Engine(algorithm, job.get("parameters"), folder, lambda f: emit({"progress": round(f, 4)}))
+            engine.initialize()
+            if job.get("initializeOnly"):
+                return {"result": {"initialized": True, "logs": engine.logs}}
+            stage = "run"
+            engine.run()
+            return {"result": results.build(engine, job.get("algorithmId", "sandbox"))}
+        except (Exception, UnsupportedFeature) as error:  # noqa: BLE001 - every failure is reported, none crash
+            return {"error": {
+                "message": f"{type(error).__name__}: {error}" + (" (in initialize)" if stage == "initialize" else ""),
+                "stacktrace": user_trace(error, root),
+                "initializeError": stage == "initialize",
+                "logs": engine.logs if engine else [],
+            }}
+        finally:
+            forget(root)
+
+
+def forget(root: Path) -> None:
+    """Drop the project's modules and path, so a later run in this process starts clean."""
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(str(root)):
+            del sys.modules[name]
+
+
+def main() -> None:
+    job = json.loads(sys.stdin.read())
+    out = sys.stdout
+
+    def emit(message: dict[str, Any]) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    # The algorithm's own prints must not corrupt the result stream.
+    sys.stdout = sys.stderr
+    emit(run(job, emit))
+
+
+if __name__ == "__main__":
+    main()

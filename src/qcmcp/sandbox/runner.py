@@ -1,0 +1,126 @@
+"""Runs sandbox backtests in worker processes and records their progress in the store.
+
+Each backtest gets its own ``python -m qcmcp.sandbox.engine.worker`` process (the user's
+code never runs in the server), at most one per core at a time, with a wall-clock limit
+and an address-space limit; deleting a running backtest kills its process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from qcmcp.sandbox.store import SandboxStore
+
+log = logging.getLogger("qcmcp.sandbox.runner")
+QUEUED, COMPLETED, FAILED = "In Queue...", "Completed.", "Runtime Error"
+
+
+def _limit_memory(megabytes: int) -> Any:
+    def apply() -> None:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+class BacktestRunner:
+    def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, timeout_seconds: float = 600.0,
+                 memory_mb: int = 2048, max_parallel: int | None = None) -> None:
+        self.store = store
+        self.data_folder = data_folder
+        self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
+        self._slots = threading.Semaphore(max_parallel or os.cpu_count() or 1)
+        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def start(self, backtest_id: str, files: dict[str, str], parameters: dict[str, Any]) -> None:
+        job = {"files": files, "parameters": parameters, "algorithmId": backtest_id,
+               "dataFolder": str(self.data_folder) if self.data_folder else None}
+        thread = threading.Thread(target=self._run, args=(backtest_id, job), name=f"backtest-{backtest_id}", daemon=True)
+        with self._lock:
+            self._threads[backtest_id] = thread
+        thread.start()
+
+    def wait(self, backtest_id: str, timeout: float | None = None) -> None:
+        """Block until the backtest's thread ends (tests and the CLI use it)."""
+        thread = self._threads.get(backtest_id)
+        if thread is not None:
+            thread.join(timeout)
+
+    def abort(self, backtest_id: str) -> None:
+        with self._lock:
+            process = self._processes.get(backtest_id)
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    def _update(self, backtest_id: str, **fields: Any) -> None:
+        columns = ", ".join(f"{name} = ?" for name in fields)
+        with self.store.transaction() as db:
+            db.execute(f"UPDATE backtests SET {columns} WHERE backtest_id = ?", (*fields.values(), backtest_id))  # noqa: S608
+
+    def _run(self, backtest_id: str, job: dict[str, Any]) -> None:
+        with self._slots:
+            if self.store.one("SELECT 1 FROM backtests WHERE backtest_id = ?", backtest_id) is None:
+                return  # deleted while queued
+            self._update(backtest_id, status="Running: 0%")
+            try:
+                outcome = self._execute(backtest_id, job)
+            except Exception as error:  # noqa: BLE001 - a broken run must still end in a final state
+                log.exception("backtest runner failed", extra={"backtest": backtest_id})
+                outcome = {"error": {"message": f"The sandbox could not run the backtest: {error}", "stacktrace": ""}}
+            finally:
+                with self._lock:
+                    self._processes.pop(backtest_id, None)
+            if self.store.one("SELECT 1 FROM backtests WHERE backtest_id = ?", backtest_id) is None:
+                return
+            if "result" in outcome:
+                self._update(backtest_id, status=COMPLETED, progress=1.0, result=json.dumps(outcome["result"]))
+            else:
+                error = outcome["error"]
+                self._update(backtest_id, status=FAILED, error=error["message"], stacktrace=error.get("stacktrace", ""),
+                             initialize_error=int(bool(error.get("initializeError"))),
+                             result=json.dumps({"logs": error.get("logs", [])}))
+
+    def _execute(self, backtest_id: str, job: dict[str, Any]) -> dict[str, Any]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qcmcp.sandbox.engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, preexec_fn=_limit_memory(self.memory_mb),  # noqa: PLW1509
+        )
+        with self._lock:
+            self._processes[backtest_id] = process
+        timer = threading.Timer(self.timeout_seconds, process.kill)
+        timer.start()
+        try:
+            assert process.stdin and process.stdout
+            process.stdin.write(json.dumps(job))
+            process.stdin.close()
+            final: dict[str, Any] | None = None
+            for line in process.stdout:
+                message = json.loads(line)
+                if "progress" in message:
+                    self._update(backtest_id, progress=message["progress"], status=f"Running: {message['progress']:.0%}")
+                else:
+                    final = message
+            process.wait()
+        finally:
+            timer.cancel()
+        if final is not None:
+            return final
+        if process.returncode == -9:
+            reason = (f"the backtest was stopped: it ran longer than the sandbox's {self.timeout_seconds:g} s limit, "
+                      "or it was deleted while running")
+        else:
+            reason = (f"the backtest process ended without a result (exit code {process.returncode}); it may have "
+                      f"exceeded the {self.memory_mb} MB memory limit")
+        return {"error": {"message": f"Runtime Error: {reason}.", "stacktrace": ""}}

@@ -1,0 +1,227 @@
+"""The sandbox engine against hand-computed expectations, on data the tests write."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+import pytest
+
+from tests.engine_helpers import at, run, sessions, write_daily, write_minute
+
+DAYS = sessions(date(2024, 1, 2), 6)
+# (day, open, high, low, close)
+ROWS = [(DAYS[0], 100, 101, 99, 100), (DAYS[1], 101, 103, 99, 102), (DAYS[2], 103, 105, 95, 104),
+        (DAYS[3], 105, 107, 104, 106), (DAYS[4], 107, 111, 106, 110), (DAYS[5], 109, 112, 90, 108)]
+HEADER = '''from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.set_cash(100000)
+        self.set_benchmark("ABC")
+        self.abc = self.add_equity("ABC", Resolution.DAILY).symbol
+'''
+
+
+@pytest.fixture
+def data(tmp_path):
+    write_daily(tmp_path, "ABC", ROWS)
+    return tmp_path
+
+
+def result_of(outcome):
+    assert "result" in outcome, outcome.get("error")
+    return outcome["result"]
+
+
+def test_buy_and_hold_profit_is_the_price_change_less_fees(data):
+    source = HEADER + '''
+    def on_data(self, data):
+        if not self.portfolio.invested:
+            self.market_order(self.abc, 100)
+'''
+    result = result_of(run(source, data))
+    [order] = result["orders"]
+    # Submitted at the first close, filled at the next bar's open (101); IB fee: max($1, 100 x $0.005).
+    assert order["price"] == 101 and order["status"] == 3 and at(order["lastFillTime"]).hour == 14
+    stats = result["statistics"]
+    assert stats["Total Fees"] == "$1.00"
+    expected_end = 100_000 - 100 * 101 - 1 + 100 * 108
+    assert stats["End Equity"] == f"{expected_end:.2f}"
+    assert stats["Net Profit"] == f"{(expected_end / 100_000 - 1) * 100:.3f}%"
+    assert stats["Total Orders"] == "1" and result["tradeableDates"] == 6
+    assert result["synthetic"] == []  # ABC came from the data folder
+
+
+def test_indicators_match_direct_computation(data):
+    source = HEADER + '''        self.s = self.sma(self.abc, 3)
+        self.e = self.ema(self.abc, 3)
+        self.r = self.rsi(self.abc, 3)
+        self.m = self.max(self.abc, 3)
+        self.b = self.bb(self.abc, 3, 2)
+
+    def on_data(self, data):
+        if self.s.is_ready:
+            self.debug(f"V {self.s.current.value} {self.e.current.value} {self.m.current.value} {self.b.upper_band.current.value if hasattr(self.b.upper_band, 'current') else self.b.upper_band.value} {self.r.current.value}")
+'''
+    logs = result_of(run(source, data))["logs"]
+    values = [list(map(float, line.split(" V ")[1].split())) for line in logs if " V " in line]
+    closes = np.array([row[4] for row in ROWS], dtype=float)
+    assert len(values) == 4  # ready from the third bar on
+    last = values[-1]
+    assert last[0] == pytest.approx(closes[-3:].mean())
+    ema = closes[:3].mean()
+    for price in closes[3:]:
+        ema = price * 0.5 + ema * 0.5
+    assert last[1] == pytest.approx(ema)
+    assert last[2] == closes[-3:].max()
+    assert last[3] == pytest.approx(closes[-3:].mean() + 2 * closes[-3:].std())
+    assert 0 <= last[4] <= 100
+
+
+def test_limit_orders_fill_only_when_the_range_crosses(data):
+    source = HEADER + '''        self.placed = False
+
+    def on_data(self, data):
+        if not self.placed:
+            self.limit_order(self.abc, 10, 96)      # crossed on day 3 (low 95)
+            self.limit_order(self.abc, 10, 80)      # never crossed
+            self.stop_market_order(self.abc, -5, 92)  # sell stop: hit on day 6 (low 90)
+            self.placed = True
+'''
+    orders = {o["id"]: o for o in result_of(run(source, data))["orders"]}
+    assert orders[1]["status"] == 3 and orders[1]["price"] == 96 and at(orders[1]["lastFillTime"]).day == DAYS[2].day
+    assert orders[2]["status"] == 1 and orders[2]["price"] == 0  # still open, unfilled
+    assert orders[3]["status"] == 3 and orders[3]["price"] == 92 and at(orders[3]["lastFillTime"]).day == DAYS[5].day
+
+
+def test_market_on_close_fills_at_the_next_close(data):
+    source = HEADER + '''
+    def on_data(self, data):
+        if self.transactions.orders_count == 0:
+            self.market_on_close_order(self.abc, 10)
+'''
+    [order] = result_of(run(source, data))["orders"]
+    assert order["price"] == ROWS[1][4]
+
+
+def test_parameters_change_results(data):
+    source = HEADER + '''
+    def on_data(self, data):
+        if not self.portfolio.invested:
+            self.market_order(self.abc, self.get_parameter("quantity", 10))
+'''
+    small = result_of(run(source, data, {"quantity": "10"}))["statistics"]["End Equity"]
+    large = result_of(run(source, data, {"quantity": "200"}))["statistics"]["End Equity"]
+    assert float(small) == pytest.approx(100_000 + 10 * (108 - 101) - 1)
+    assert float(large) == pytest.approx(100_000 + 200 * (108 - 101) - 1)
+
+
+def test_runtime_errors_carry_the_algorithms_message_and_line(data):
+    source = HEADER + '''
+    def on_data(self, data):
+        raise ValueError("boom on " + str(self.time.date()))
+'''
+    error = run(source, data)["error"]
+    assert error["message"] == "ValueError: boom on 2024-01-02" and not error["initializeError"]
+    assert "main.py: line 12" in error["stacktrace"] and "raise ValueError" in error["stacktrace"]
+    assert "qcmcp" not in error["stacktrace"]  # only the user's frames
+
+
+def test_errors_in_initialize_are_flagged(data):
+    error = run(HEADER + "        self.set_start_date(2024, 13, 1)\n", data)["error"]
+    assert error["initializeError"] and "(in initialize)" in error["message"] and "month must be in 1..12" in error["message"]
+
+
+def test_pascal_case_api(data):
+    source = '''from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def Initialize(self):
+        self.SetStartDate(2024, 1, 2)
+        self.SetEndDate(2024, 1, 9)
+        self.SetCash(50000)
+        self.abc = self.AddEquity("ABC", Resolution.Daily).Symbol
+
+    def OnData(self, data):
+        if not self.Portfolio.Invested:
+            self.SetHoldings(self.abc, 0.5)
+'''
+    result = result_of(run(source, data))
+    [order] = result["orders"]
+    assert order["quantity"] == int(0.5 * 50_000 * 0.9975 / 100)
+
+
+def test_insufficient_buying_power_is_rejected(data):
+    source = HEADER + '''
+    def on_data(self, data):
+        if self.transactions.orders_count == 0:
+            self.market_order(self.abc, 10_000)
+'''
+    result = result_of(run(source, data))
+    assert result["orders"][0]["status"] == 7
+    assert any("Insufficient buying power" in line for line in result["logs"])
+
+
+def test_history_is_shaped_like_leans(data):
+    source = HEADER + '''
+    def on_data(self, data):
+        if self.time.day == 5:
+            frame = self.history(self.abc, 2, Resolution.DAILY)
+            self.debug(f"H {list(frame.index.names)} {list(frame.columns)} {list(frame.loc['ABC']['close'])}")
+'''
+    [line] = [line for line in result_of(run(source, data))["logs"] if " H " in line]
+    assert "['symbol', 'time'] ['open', 'high', 'low', 'close', 'volume'] [104.0, 106.0]" in line
+
+
+def test_warm_up_readies_indicators_and_blocks_orders(data, tmp_path):
+    early = sessions(date(2023, 12, 26), 4)
+    write_daily(tmp_path, "ABC", [(d, 90, 91, 89, 90) for d in early] + ROWS)
+    source = HEADER + '''        self.set_warm_up(3)
+        self.s = self.sma(self.abc, 3)
+
+    def on_data(self, data):
+        if self.is_warming_up:
+            self.market_order(self.abc, 1)
+        elif not self.portfolio.invested:
+            self.debug(f"READY {self.s.is_ready}")
+            self.market_order(self.abc, 1)
+'''
+    result = result_of(run(source, tmp_path))
+    assert any("READY True" in line for line in result["logs"])
+    statuses = [o["status"] for o in result["orders"]]
+    assert statuses[:3] == [7, 7, 7] and 3 in statuses
+
+
+def test_minute_data_daily_indicator_and_scheduled_events(tmp_path):
+    first, second = sessions(date(2024, 1, 2), 2)
+    write_minute(tmp_path, "ABC", first, [100 + i * 0.01 for i in range(390)])
+    write_minute(tmp_path, "ABC", second, [110 - i * 0.01 for i in range(390)])
+    source = '''from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 3)
+        self.set_benchmark("ABC")
+        self.abc = self.add_equity("ABC", Resolution.MINUTE).symbol
+        self.daily = self.sma(self.abc, 2, Resolution.DAILY)
+        self.fired = []
+        self.schedule.on(self.date_rules.every_day(self.abc), self.time_rules.after_market_open(self.abc, 30),
+                         lambda: self.fired.append(str(self.time)))
+
+    def on_end_of_algorithm(self):
+        self.debug(f"SMA {self.daily.current.value} {self.daily.is_ready} FIRED {self.fired}")
+'''
+    [line] = [line for line in result_of(run(source, tmp_path))["logs"] if "SMA" in line]
+    closes = (100 + 389 * 0.01, 110 - 389 * 0.01)
+    assert float(re.search(r"SMA ([\d.]+)", line).group(1)) == pytest.approx(sum(closes) / 2)
+    assert "True" in line and "['2024-01-02 10:00:00', '2024-01-03 10:00:00']" in line
+
+
+def test_crypto_is_refused_plainly(data):
+    error = run(HEADER + '        self.add_crypto("BTCUSD")\n', data)["error"]
+    assert "add_crypto is not supported by the qcmcp sandbox engine" in error["message"]
