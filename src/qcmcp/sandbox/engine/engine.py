@@ -54,7 +54,7 @@ class Transactions(PascalAliases):
         self._engine = engine
 
     def get_open_orders(self, symbol: Any = None) -> list[Order]:
-        return [o for o in self._engine.orders if o.is_open and (symbol is None or o.symbol == symbol)]
+        return [o for orders in self._engine.open_orders.values() for o in orders if symbol is None or o.symbol == symbol]
 
     def cancel_open_orders(self, symbol: Any = None) -> list[Any]:
         return self._engine.cancel_open_orders(symbol)
@@ -89,6 +89,7 @@ class Engine:
         self.portfolio = Portfolio(self.securities)
         self.subscriptions: dict[Symbol, Subscription] = {}
         self.orders: list[Order] = []
+        self.open_orders: dict[Symbol, list[Order]] = {}  # working orders per symbol: fills scan only these
         self.logs: list[str] = []
         self.charts = ChartStore()
         self.auto_plots: list[tuple[str, Indicator]] = []
@@ -206,6 +207,7 @@ class Engine:
             self._event(order, OrderStatus.INVALID, message=reason)
             self.log(f"Order {order.id} rejected: {reason}")
         else:
+            self.open_orders.setdefault(sym, []).append(order)
             self._event(order, OrderStatus.SUBMITTED)
         return OrderTicket(order, self)
 
@@ -232,11 +234,12 @@ class Engine:
         if not order.is_open:
             return False
         order.status, order.canceled_time = OrderStatus.CANCELED, self.time
+        self.open_orders[order.symbol].remove(order)
         self._event(order, OrderStatus.CANCELED, message=tag or "Canceled by the algorithm.")
         return True
 
     def cancel_open_orders(self, symbol: Any = None) -> list[Order]:
-        canceled = [o for o in self.orders if o.is_open and (symbol is None or o.symbol == symbol)]
+        canceled = self.transactions.get_open_orders(symbol)
         for order in canceled:
             self.cancel(order)
         return canceled
@@ -263,9 +266,13 @@ class Engine:
         self._call("on_order_event", event)
 
     def _fill_orders(self, symbol: Symbol, bar: TradeBar) -> None:
-        for order in [o for o in self.orders if o.is_open and o.symbol == symbol and o.time <= bar.time]:
+        working = self.open_orders.get(symbol)
+        if not working:
+            return
+        for order in [o for o in working if o.time <= bar.time]:
             if order.expired(bar.end_time):
                 order.status, order.canceled_time = OrderStatus.CANCELED, bar.time
+                working.remove(order)
                 self._event(order, OrderStatus.CANCELED, message="Time in force expired.")
                 continue
             price = order.fill_on(bar)
@@ -276,6 +283,7 @@ class Engine:
             fee = order_fee(order.quantity, price)
             self.portfolio.apply_fill(self.securities[symbol], order.quantity, price, fee)
             order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
+            working.remove(order)
             order.last_fill_time = fill_time
             self.fills.append((fill_time, symbol, order.quantity, price, fee))
             self.traded_value[fill_time.date()] = self.traded_value.get(fill_time.date(), 0.0) + abs(order.quantity * price)
