@@ -225,3 +225,19 @@ class Test(QCAlgorithm):
 def test_crypto_is_refused_plainly(data):
     error = run(HEADER + '        self.add_crypto("BTCUSD")\n', data)["error"]
     assert "add_crypto is not supported by the qcmcp sandbox engine" in error["message"]
+
+
+def test_set_holdings_skips_adjustments_below_the_minimum_order_margin(tmp_path):
+    # Filled at 100 for 498 shares; a dip to 99.8 makes the target 499 shares: one share,
+    # $99.80, is below 0.1% of the ~$99,899 portfolio, so LEAN (and the sandbox) skip it.
+    write_daily(tmp_path, "ABC", [(DAYS[0], 100, 100, 100, 100), (DAYS[1], 100, 100, 99.8, 99.8),
+                                  (DAYS[2], 99.8, 99.8, 99.8, 99.8)])
+    source = HEADER + """
+    def on_data(self, data):
+        self.set_holdings(self.abc, 0.5)
+"""
+    orders = result_of(run(source, tmp_path))["orders"]
+    assert [o["quantity"] for o in orders] == [498]
+    lowered = source.replace("self.set_holdings(self.abc, 0.5)",
+                             "self.settings.minimum_order_margin_portfolio_percentage = 0\n        self.set_holdings(self.abc, 0.5)")
+    assert [o["quantity"] for o in result_of(run(lowered, tmp_path))["orders"]] == [498, 1]

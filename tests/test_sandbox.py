@@ -243,7 +243,13 @@ async def test_ai_helpers(sandbox):
     await sandbox.fails("search_quantconnect", "needs the QuantConnect cloud", language="Py",
                         criteria=[{"input": "options", "type": "Docs", "count": 1}])
     await sandbox.fails("check_syntax", "handles Python only", language="C#", files=[{"name": "Main.cs", "content": ""}])
-    await sandbox.fails("check_initialization_errors", "not yet available in the qcmcp sandbox", language="Py", files=files)
+    ok = await sandbox.ok("check_initialization_errors", language="Py", files=files)
+    assert ok["state"] == "End"
+    bad_init = [{"name": "main.py", "content": SMA.replace("self.set_start_date(2020, 1, 1)", "self.set_start_date(2020, 13, 1)")}]
+    failed = await sandbox.ok("check_initialization_errors", language="Py", files=bad_init)
+    assert failed["state"] == "Error" and "month must be in 1..12" in failed["payload"] and "main.py: line 6" in failed["payload"]
+    unbuildable = await sandbox.ok("check_initialization_errors", language="Py", files=[{"name": "main.py", "content": "x = ("}])
+    assert unbuildable["state"] == "Error" and "SyntaxError" in unbuildable["payload"]
 
 
 @pytest.mark.parametrize(("tool", "arguments"), [

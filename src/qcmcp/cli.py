@@ -91,7 +91,7 @@ def sandbox(
 
 @app.command()
 def demo() -> None:
-    """Show the agent loop on the offline sandbox: create, write, compile, read errors, patch, recompile."""
+    """Show the agent loop on the offline sandbox: write, compile, fix, backtest, read statistics and orders."""
     import asyncio
 
     from rich.console import Console

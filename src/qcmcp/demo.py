@@ -1,4 +1,4 @@
-"""`qcmcp demo`: the edit–compile–fix loop an agent runs, shown on the offline sandbox.
+"""`qcmcp demo`: the loop an agent runs — write, compile, fix, backtest — on the offline sandbox.
 
 It starts `qcmcp serve` on a throw-away sandbox and drives it through a real MCP client
 session over stdio, exactly as Claude Desktop or an agent would.
@@ -6,6 +6,7 @@ session over stdio, exactly as Claude Desktop or an agent would.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 ALGORITHM = '''from AlgorithmImports import *
@@ -25,6 +27,7 @@ class SmaCrossover(QCAlgorithm):
 
     def initialize(self):
         self.set_start_date(2020, 1, 1)
+        self.set_end_date(2024, 12, 31)
         self.set_cash(100000)
         self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
         self.fast = self.sma(self.spy, int(self.get_parameter("fast", 10)))
@@ -40,13 +43,18 @@ class SmaCrossover(QCAlgorithm):
 '''
 FIX = '''--- a/main.py
 +++ b/main.py
-@@ -10,4 +10,4 @@ class SmaCrossover(QCAlgorithm):
+@@ -11,4 +11,4 @@ class SmaCrossover(QCAlgorithm):
          self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
          self.fast = self.sma(self.spy, int(self.get_parameter("fast", 10)))
 -        self.sma = self.sma(self.spy, int(self.get_parameter("slow", 30)))
 +        self.slow = self.sma(self.spy, int(self.get_parameter("slow", 30)))
  
 '''
+
+
+KEY_STATISTICS = ("Net Profit", "Compounding Annual Return", "Sharpe Ratio", "Drawdown", "Total Orders", "Win Rate",
+                  "Total Fees")
+ORDER_STATUS = {1: "Submitted", 3: "Filled", 5: "Canceled", 7: "Invalid"}
 
 
 class DemoFailed(RuntimeError):
@@ -96,9 +104,39 @@ async def run_demo(console: Console) -> None:
                     table.add_row(entry["file"], str(found["line"]), found["type"])
             console.print(f"    [green]{build['state']}[/] (compileId {build['compileId'][:12]}…)")
             console.print(table)
+            backtest = await call("create_backtest", "started a backtest", projectId=project_id,
+                                  compileId=build["compileId"], backtestName="Demo", parameters={"fast": 10, "slow": 30})
+            backtest_id = backtest["backtest"]["backtestId"]
+            with Progress(TextColumn("    backtesting"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                          console=console, transient=True) as progress:
+                task = progress.add_task("backtest", total=1.0)
+                while True:
+                    result = await client.call_tool("read_backtest", {"projectId": project_id, "backtestId": backtest_id})
+                    state = result.structured_content["backtest"]
+                    progress.update(task, completed=state.get("progress") or 0.0)
+                    if state["status"] in ("Completed.", "Runtime Error"):
+                        break
+                    await asyncio.sleep(0.2)
+            if state["status"] != "Completed.":
+                raise DemoFailed(f"the backtest failed: {state.get('error')}")
+            console.print(f"[green]✓[/] [bold]read_backtest[/] — {state['status']} "
+                          f"({state['tradeableDates']} trading days)")
+            for note in state.get("notes") or []:
+                console.print(f"    [yellow]{note}[/]")
+            figures = Table("statistic", "value", title="Key statistics")
+            for name in KEY_STATISTICS:
+                figures.add_row(name, state["statistics"][name])
+            console.print(figures)
+            orders = await call("read_backtest_orders", "read the first orders", projectId=project_id,
+                                backtestId=backtest_id, start=0, end=5)
+            table = Table("id", "time (UTC)", "symbol", "quantity", "fill price", "status", title="First orders")
+            for order in orders["orders"]:
+                table.add_row(str(order["id"]), order["lastFillTime"] or order["time"], order["symbol"]["value"],
+                              f"{order['quantity']:g}", f"{order['price']:.2f}", ORDER_STATUS.get(order["status"], "?"))
+            console.print(table)
             org = (await call("read_account", "found the organization"))["organizationId"]
             await call("upload_object", "stored parameters in the Object Store", organizationId=org,
                        key="demo/params.json", objectData='{"fast": 10, "slow": 30}')
             await call("delete_project", "cleaned up", projectId=project_id)
-            console.print("\nBacktests in the sandbox arrive with the local backtest engine; with QuantConnect "
-                          "credentials, the same tools run against the cloud.")
+            console.print("\nEverything above ran locally on the sandbox. With QuantConnect credentials the same tools "
+                          "run against the cloud.")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
@@ -101,7 +102,8 @@ def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp", *, r
         ctx = Context(store, user_id, org_id, base_url.rstrip("/") + API_PREFIX, runner)
         try:
             body = await read_body(request, route.multipart)
-            result = route.handler(ctx, validate(route.request, body))
+            # Handlers touch SQLite and may start processes: keep them off the event loop.
+            result = await run_in_threadpool(route.handler, ctx, validate(route.request, body))
         except SandboxError as error:
             return answer({"success": False, "errors": [error.message]})
         except Exception:

@@ -39,6 +39,24 @@ def read_compile(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"compileId": row["compile_id"], "state": row["state"], "logs": ctx.store.loads(row["logs"])}
 
 
+@route("/ai/tools/backtest-init", "BacktestInitRequest")
+def backtest_init(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Compile checks, then the algorithm's initialize() in a worker process."""
+    if body["language"] != "Py":
+        raise SandboxError("Initialization checks for C# need the QuantConnect cloud; the sandbox runs Python only.")
+    files = {f["name"]: f.get("content") or "" for f in body["files"]}
+    build = check_project("Py", files)
+    if not build.ok:
+        errors = "\n".join(p.log_line() for p in build.problems if p.fatal)
+        return {"state": "Error", "version": 2.0, "payload": errors, "payloadType": "String"}
+    outcome = ctx.runner.initialize_only(files)
+    if "error" in outcome:
+        error = outcome["error"]
+        return {"state": "Error", "version": 2.0, "payload": f"{error['message']}\n{error['stacktrace']}".strip(),
+                "payloadType": "String"}
+    return {"state": "End", "version": 2.0, "payload": "initialize() ran without errors.", "payloadType": "String"}
+
+
 @route("/ai/tools/syntax-check", "BasicFilesRequest")
 def syntax_check(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return assistant.syntax_check(body["language"], body["files"])
@@ -77,4 +95,3 @@ for _path in ("create", "read", "list", "update", "delete", "abort", "estimate")
 for _path in ("create", "read", "list", "chart/read", "logs/read", "portfolio/read", "orders/read", "insights/read",
               "update/liquidate", "update/stop", "commands/create", "commands/broadcast", "auth0/authorize", "auth0/read"):
     ROUTES[f"/live/{_path}"] = _not_yet("Live (paper) deployments")
-ROUTES["/ai/tools/backtest-init"] = _not_yet("Initialization checks (they run the algorithm)")

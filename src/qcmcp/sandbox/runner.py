@@ -52,6 +52,21 @@ class BacktestRunner:
             self._threads[backtest_id] = thread
         thread.start()
 
+    def initialize_only(self, files: dict[str, str], timeout_seconds: float = 60.0) -> dict[str, Any]:
+        """Run just ``initialize()`` in a worker process and return its outcome."""
+        job = {"files": files, "parameters": {}, "initializeOnly": True,
+               "dataFolder": str(self.data_folder) if self.data_folder else None}
+        try:
+            done = subprocess.run([sys.executable, "-m", "qcmcp.sandbox.engine.worker"], input=json.dumps(job),
+                                  capture_output=True, text=True, timeout=timeout_seconds,
+                                  preexec_fn=_limit_memory(self.memory_mb))  # noqa: PLW1509
+        except subprocess.TimeoutExpired:
+            return {"error": {"message": f"initialize() did not finish within {timeout_seconds:g} s.", "stacktrace": ""}}
+        lines = done.stdout.strip().splitlines()
+        if not lines:
+            return {"error": {"message": f"The worker ended without a result (exit code {done.returncode}).", "stacktrace": ""}}
+        return json.loads(lines[-1])
+
     def wait(self, backtest_id: str, timeout: float | None = None) -> None:
         """Block until the backtest's thread ends (tests and the CLI use it)."""
         thread = self._threads.get(backtest_id)

@@ -25,6 +25,8 @@ class AlgorithmSettings(PascalAliases):
     def __init__(self) -> None:
         self.automatic_indicator_warm_up = False
         self.free_portfolio_value_percentage = 0.0025
+        # As in LEAN: set_holdings skips adjustments worth less than this share of the portfolio.
+        self.minimum_order_margin_portfolio_percentage = 0.001
 
 
 class UnsupportedFeature(RuntimeError):

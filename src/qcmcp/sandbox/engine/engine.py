@@ -256,7 +256,10 @@ class Engine:
         if sym not in self.securities:
             raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') first.")
         delta = self.quantity_for_target(sym, float(target))
-        return self.submit(sym, delta, OrderType.MARKET, tag=tag) if delta else None
+        threshold = self.algorithm.settings.minimum_order_margin_portfolio_percentage * self.portfolio.total_portfolio_value
+        if not delta or abs(delta * self.securities[sym].price) < threshold:
+            return None
+        return self.submit(sym, delta, OrderType.MARKET, tag=tag)
 
     def _event(self, order: Order, status: OrderStatus, price: float = 0.0, quantity: float = 0.0, fee: float = 0.0,
                message: str = "") -> None:
