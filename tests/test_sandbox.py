@@ -254,9 +254,6 @@ async def test_ai_helpers(sandbox):
 
 @pytest.mark.parametrize(("tool", "arguments"), [
     ("read_backtest_report", {"projectId": 1, "backtestId": "b"}),
-    ("estimate_optimization_time", {"projectId": 1, "name": "o", "target": "TotalPerformance.PortfolioStatistics.SharpeRatio",
-                                    "targetTo": "max", "strategy": "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy",
-                                    "parameters": [{"name": "fast", "min": 5, "max": 10, "step": 1}]}),
     ("read_live_algorithm", {"projectId": 1}),
     ("authorize_connection", {"brokerage": "alpaca"}),
 ])
@@ -316,6 +313,50 @@ async def test_backtest_runtime_errors_and_bad_compiles(sandbox):
     broken = (await sandbox.ok("create_compile", projectId=project))["compileId"]
     await sandbox.fails("create_backtest", "failed (BuildError)", projectId=project, compileId=broken, backtestName="x")
     await sandbox.fails("create_backtest", "Compile nope not found", projectId=project, compileId="nope", backtestName="x")
+
+
+GRID = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
+SHARPE = "TotalPerformance.PortfolioStatistics.SharpeRatio"
+
+
+async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
+    import asyncio
+
+    project = await new_project(sandbox)
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py",
+                     content=SMA.replace('self.set_start_date(2020, 1, 1)', 'self.set_start_date(2020, 1, 1)\n        self.set_end_date(2020, 6, 30)'))
+    compile_id = (await sandbox.ok("create_compile", projectId=project))["compileId"]
+    parameters = [{"name": "fast", "min": 5, "max": 15, "step": 5}]
+    estimate = await sandbox.ok("estimate_optimization_time", projectId=project, name="o", target=SHARPE, targetTo="max",
+                                strategy=GRID, parameters=parameters)
+    assert estimate["estimate"]["time"] >= 1
+    await sandbox.fails("create_optimization", "positive step", projectId=project, name="bad", target=SHARPE, targetTo="max",
+                        strategy=GRID, compileId=compile_id, parameters=[{"name": "fast", "min": 5, "max": 15, "step": 0}],
+                        estimatedCost=1, nodeType="O2-8", parallelNodes=2)
+    created = await sandbox.ok("create_optimization", projectId=project, name="fast sweep", target=SHARPE, targetTo="max",
+                               strategy=GRID, compileId=compile_id, parameters=parameters,
+                               constraints=[{"target": "TotalPerformance.PortfolioStatistics.Drawdown", "operator": "Less",
+                                             "targetValue": 0.99}],
+                               estimatedCost=1, nodeType="O2-8", parallelNodes=2)
+    optimization_id = created["optimizations"][0]["optimizationId"]
+    for _ in range(300):
+        read = (await sandbox.ok("read_optimization", optimizationId=optimization_id))["optimization"]
+        if read["status"] == "completed":
+            break
+        await asyncio.sleep(0.1)
+    assert read["status"] == "completed" and read["runtimeStatistics"]["Completed"] == "3"
+    sets = sorted(b["parameterSet"]["fast"] for b in read["backtests"].values())
+    assert sets == ["10", "15", "5"]
+    sharpes = {b["parameterSet"]["fast"]: b["statistics"][15] for b in read["backtests"].values()}
+    assert read["bestBacktest"]["target"] == max(sharpes.values())
+    assert len(set(sharpes.values())) > 1  # the parameter really changes the results
+    listed = await sandbox.ok("list_backtests", projectId=project)
+    assert len(listed["backtests"]) == 3  # every run is visible as a backtest
+    await sandbox.ok("update_optimization", optimizationId=optimization_id, name="renamed")
+    assert (await sandbox.ok("list_optimizations", projectId=project))["optimizations"][0]["name"] == "renamed"
+    await sandbox.ok("abort_optimization", optimizationId=optimization_id)
+    await sandbox.ok("delete_optimization", optimizationId=optimization_id)
+    await sandbox.fails("read_optimization", "not found", optimizationId=optimization_id)
 
 
 async def test_state_survives_a_restart(tmp_path):

@@ -27,8 +27,9 @@ Errors come back as tool errors that say what was wrong and how to fix it.
 SANDBOX_NOTE = """
 THIS SERVER IS RUNNING ON THE qcmcp SANDBOX: a local emulator of the QuantConnect API,
 not QuantConnect itself (no QuantConnect credentials are configured). Projects, files,
-compiles, the Object Store and the AI helpers work locally (organizationId may be left
-out: it defaults to your sandbox organization) and every answer is marked
-"sandbox": true; backtests, optimizations and live trading are not available in the
-sandbox yet. Say so to the user when you report results.
+compiles, backtests and optimizations (run by a small local engine, not LEAN), the Object
+Store and the AI helpers work locally; organizationId may be left out (it defaults to your
+sandbox organization). Every answer is marked "sandbox": true, and backtests on synthetic
+prices say so. Live trading and backtest reports are not available in the sandbox yet.
+Say so to the user when you report results.
 """

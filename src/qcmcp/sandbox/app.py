@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 # Importing the endpoint modules registers their routes.
-from qcmcp.sandbox import backtests, builds, files, objects, projects  # noqa: F401
+from qcmcp.sandbox import backtests, builds, files, objects, optimizations, projects  # noqa: F401
 from qcmcp.sandbox.api import ROUTES, Context, validate
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.runner import BacktestRunner

@@ -90,8 +90,6 @@ def _not_yet(what: str, verb: str = "are") -> Route:
 
 
 ROUTES["/backtests/read/report"] = _not_yet("Backtest reports")
-for _path in ("create", "read", "list", "update", "delete", "abort", "estimate"):
-    ROUTES[f"/optimizations/{_path}"] = _not_yet("Optimizations")
 for _path in ("create", "read", "list", "chart/read", "logs/read", "portfolio/read", "orders/read", "insights/read",
               "update/liquidate", "update/stop", "commands/create", "commands/broadcast", "auth0/authorize", "auth0/read"):
     ROUTES[f"/live/{_path}"] = _not_yet("Live (paper) deployments")

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ class BacktestRunner:
         self.data_folder = data_folder
         self.timeout_seconds = timeout_seconds
         self.memory_mb = memory_mb
-        self._slots = threading.Semaphore(max_parallel or os.cpu_count() or 1)
+        self.parallelism = max_parallel or os.cpu_count() or 1
+        self._slots = threading.Semaphore(self.parallelism)
         self._processes: dict[str, subprocess.Popen[str]] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -89,6 +91,7 @@ class BacktestRunner:
             if self.store.one("SELECT 1 FROM backtests WHERE backtest_id = ?", backtest_id) is None:
                 return  # deleted while queued
             self._update(backtest_id, status="Running: 0%")
+            started = time.monotonic()
             try:
                 outcome = self._execute(backtest_id, job)
             except Exception as error:  # noqa: BLE001 - a broken run must still end in a final state
@@ -100,6 +103,7 @@ class BacktestRunner:
             if self.store.one("SELECT 1 FROM backtests WHERE backtest_id = ?", backtest_id) is None:
                 return
             if "result" in outcome:
+                outcome["result"]["seconds"] = round(time.monotonic() - started, 3)
                 self._update(backtest_id, status=COMPLETED, progress=1.0, result=json.dumps(outcome["result"]))
             else:
                 error = outcome["error"]

@@ -42,7 +42,12 @@ CREATE TABLE IF NOT EXISTS backtests (
     backtest_id TEXT PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE,
     compile_id TEXT NOT NULL, name TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
     progress REAL NOT NULL DEFAULT 0, created TEXT NOT NULL, parameters TEXT NOT NULL,
-    result TEXT, error TEXT, stacktrace TEXT, initialize_error INTEGER NOT NULL DEFAULT 0);
+    result TEXT, error TEXT, stacktrace TEXT, initialize_error INTEGER NOT NULL DEFAULT 0,
+    optimization_id TEXT REFERENCES optimizations ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS optimizations (
+    optimization_id TEXT PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE,
+    compile_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL,
+    request TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS object_jobs (
     job_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, keys TEXT NOT NULL, created TEXT NOT NULL);
 """

@@ -106,6 +106,7 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
         "charts": charts.as_api(),
         "orders": [order_json(order, algorithm_id) for order in engine.orders],
         "logs": engine.logs,
+        "totalFees": engine.portfolio.total_fees,
         "tradeableDates": len(days),
         "backtestStart": utc(datetime.combine(days[0], time())),
         "backtestEnd": utc(datetime.combine(days[-1], time(16))),

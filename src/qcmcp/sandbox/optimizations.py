@@ -1,0 +1,230 @@
+"""Sandbox optimizations: a grid search whose every point is a real backtest.
+
+Each parameter set becomes a backtest (visible with its ``parameterSet``) run by the same
+runner, so at most one worker process per core runs at a time. The best backtest is the
+one that maximises or minimises the target statistic among those meeting the constraints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import operator
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from qcmcp.sandbox.api import Context, route, visible_project
+from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED
+from qcmcp.sandbox.store import now
+
+MAX_GRID = 500
+DEFAULT_SECONDS_PER_BACKTEST = 3.0
+# OptimizationBacktest.statistics is a list in this documented order.
+STATISTICS_ORDER = ("alpha", "annualStandardDeviation", "annualVariance", "averageLossRate", "averageWinRate", "beta",
+                    "compoundingAnnualReturn", "drawdown", None, "expectancy", "informationRatio", "lossRate",
+                    "totalNetProfit", "probabilisticSharpeRatio", "profitLossRatio", "sharpeRatio", None, None,
+                    "trackingError", "treynorRatio", "winRate")
+COMPARE = {"LessOrEqual": operator.le, "Less": operator.lt, "GreaterOrEqual": operator.ge, "Greater": operator.gt,
+           "NotEqual": operator.ne, "Equals": operator.eq}
+
+
+def grid(parameters: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every combination of min..max by step for each parameter (exact decimal steps)."""
+    axes = []
+    for parameter in parameters:
+        low, high, step = (Decimal(str(parameter[k])) for k in ("min", "max", "step"))
+        if step <= 0:
+            raise SandboxError(f"Parameter '{parameter['name']}' needs a positive step (got {step}).")
+        if high < low:
+            raise SandboxError(f"Parameter '{parameter['name']}' has max {high} below min {low}.")
+        values, value = [], low
+        while value <= high:
+            values.append(str(value.normalize()) if value != value.to_integral() else str(int(value)))
+            value += step
+        axes.append([(parameter["name"], v) for v in values])
+    combinations = [dict(combo) for combo in itertools.product(*axes)]
+    if len(combinations) > MAX_GRID:
+        raise SandboxError(f"The grid has {len(combinations)} points; the sandbox runs at most {MAX_GRID}. "
+                           "Widen the steps or narrow the ranges.")
+    return combinations
+
+
+def _statistic(result: dict[str, Any], target: str) -> float | None:
+    name = target.rsplit(".", 1)[-1]
+    key = name[:1].lower() + name[1:]
+    value = result.get("totalPerformance", {}).get("portfolioStatistics", {}).get(key)
+    return float(value) if value is not None else None
+
+
+def _seconds_per_backtest(ctx: Context, project_id: int) -> float:
+    rows = ctx.store.query("SELECT result FROM backtests WHERE project_id = ? AND status = ? ORDER BY created DESC LIMIT 5",
+                           project_id, COMPLETED)
+    durations = [json.loads(r["result"]).get("seconds") for r in rows if r["result"]]
+    known = [d for d in durations if isinstance(d, int | float)]
+    return sum(known) / len(known) if known else DEFAULT_SECONDS_PER_BACKTEST
+
+
+@route("/optimizations/estimate", "EstimateOptimizationRequest")
+def estimate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    points = len(grid(body["parameters"]))
+    parallel = ctx.runner.parallelism
+    seconds = points * _seconds_per_backtest(ctx, project["project_id"]) / parallel
+    return {"estimate": {"estimateId": uuid.uuid4().hex, "time": max(1, round(seconds)), "balance": 0}}
+
+
+@route("/optimizations/create", "CreateOptimizationRequest")
+def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    build = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"],
+                          project["project_id"])
+    if build is None or build["state"] != "BuildSuccess":
+        raise SandboxError(f"Compile {body['compileId']} is not a successful build of project {project['project_id']}; "
+                           "compile first and pass its compileId.")
+    combinations = grid(body["parameters"])
+    optimization_id = f"O-{uuid.uuid4().hex}"
+    files = ctx.store.loads(build["snapshot"])
+    started = now()
+    ids = [uuid.uuid4().hex for _ in combinations]
+    with ctx.store.transaction() as db:
+        db.execute("INSERT INTO optimizations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (optimization_id, project["project_id"], build["compile_id"], body["name"], "running", started,
+                    json.dumps(body)))
+        for backtest_id, parameters in zip(ids, combinations, strict=True):
+            label = ", ".join(f"{k}={v}" for k, v in parameters.items())
+            db.execute("INSERT INTO backtests (backtest_id, project_id, compile_id, name, status, created, parameters, "
+                       "optimization_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (backtest_id, project["project_id"], build["compile_id"], f"{body['name']} [{label}]", QUEUED,
+                        started, json.dumps(parameters), optimization_id))
+    for backtest_id, parameters in zip(ids, combinations, strict=True):
+        ctx.runner.start(backtest_id, files, parameters)
+    return {"optimizations": [summary(ctx, _optimization(ctx, optimization_id))]}
+
+
+def _optimization(ctx: Context, optimization_id: str) -> Any:
+    row = ctx.store.one("SELECT * FROM optimizations WHERE optimization_id = ?", optimization_id)
+    if row is None:
+        raise SandboxError(f"Optimization {optimization_id} not found. Use list_optimizations to see a project's.")
+    visible_project(ctx, row["project_id"])
+    return row
+
+
+def _runs(ctx: Context, optimization_id: str) -> list[Any]:
+    return ctx.store.query("SELECT * FROM backtests WHERE optimization_id = ? ORDER BY rowid", optimization_id)
+
+
+def _status(row: Any, runs: list[Any]) -> str:
+    if row["status"] == "aborted":
+        return "aborted"
+    return "completed" if all(r["status"] in (COMPLETED, FAILED) for r in runs) else "running"
+
+
+def _best(request: dict[str, Any], runs: list[Any]) -> tuple[Any, float] | None:
+    target, maximise = request["target"], request["targetTo"] == "max"
+    scored = []
+    for run in runs:
+        if run["status"] != COMPLETED:
+            continue
+        result = json.loads(run["result"])
+        value = _statistic(result, target)
+        meets = all(
+            (stat := _statistic(result, c["target"])) is not None and COMPARE[c["operator"]](stat, c["targetValue"])
+            for c in request.get("constraints") or []
+        )
+        if value is not None and meets:
+            scored.append((value, run))
+    if not scored:
+        return None
+    value, run = (max if maximise else min)(scored, key=lambda item: item[0])
+    return run, value
+
+
+def summary(ctx: Context, row: Any) -> dict[str, Any]:
+    request, runs = json.loads(row["request"]), _runs(ctx, row["optimization_id"])
+    best = _best(request, runs)
+    body = {"optimizationId": row["optimization_id"], "projectId": row["project_id"], "name": row["name"],
+            "status": _status(row, runs), "nodeType": request.get("nodeType"), "created": row["created"],
+            "criterion": {"target": request["target"], "extremum": request["targetTo"],
+                          "targetValue": request.get("targetValue")},
+            "parameters": request["parameters"]}
+    if best is not None:
+        result = json.loads(best[0]["result"])["totalPerformance"]
+        body.update(sharpeRatio=result["portfolioStatistics"]["sharpeRatio"],
+                    psr=result["portfolioStatistics"]["probabilisticSharpeRatio"],
+                    trades=result["tradeStatistics"]["totalNumberOfTrades"])
+    return body
+
+
+@route("/optimizations/read", "ReadOptimizationRequest")
+def read(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    row = _optimization(ctx, body["optimizationId"])
+    request, runs = json.loads(row["request"]), _runs(ctx, row["optimization_id"])
+    counts = {name: sum(1 for r in runs if test(r["status"])) for name, test in (
+        ("Completed", lambda s: s == COMPLETED), ("Failed", lambda s: s == FAILED),
+        ("Running", lambda s: s.startswith("Running")), ("In Queue", lambda s: s == QUEUED))}
+    backtests = {}
+    for run in runs:
+        entry: dict[str, Any] = {"name": run["name"], "id": run["backtest_id"], "progress": run["progress"],
+                                 "exitCode": 0 if run["status"] == COMPLETED else 1 if run["status"] == FAILED else None,
+                                 "parameterSet": json.loads(run["parameters"])}
+        if run["status"] == COMPLETED:
+            result = json.loads(run["result"])
+            stats = result["totalPerformance"]["portfolioStatistics"]
+            entry["statistics"] = [stats.get(k, 0.0) if k else 0.0 for k in STATISTICS_ORDER]
+            entry["statistics"][16] = result["totalFees"]
+            entry["statistics"][17] = float(result["statistics"]["Total Orders"])
+            entry["startDate"], entry["endDate"] = result["backtestStart"], result["backtestEnd"]
+        backtests[run["backtest_id"]] = entry
+    best = _best(request, runs)
+    optimization = {
+        **summary(ctx, row), "optimizationTarget": request["target"], "targetValue": request.get("targetValue"),
+        "constraints": request.get("constraints") or [], "strategy": request["strategy"],
+        "parallelNodes": ctx.runner.parallelism, "requested": row["created"], "backtests": backtests,
+        "runtimeStatistics": {**{k: str(v) for k, v in counts.items()}, "Total": str(len(runs)), "Consumed": "0 QCC"},
+    }
+    if best is not None:
+        optimization["bestBacktest"] = {"backtestId": best[0]["backtest_id"], "parameterSet": json.loads(best[0]["parameters"]),
+                                        "target": best[1]}
+    return {"optimization": optimization}
+
+
+@route("/optimizations/list", "ListOptimizationRequest")
+def list_optimizations(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    rows = ctx.store.query("SELECT * FROM optimizations WHERE project_id = ? ORDER BY created, rowid", project["project_id"])
+    return {"optimizations": [summary(ctx, row) for row in rows]}
+
+
+@route("/optimizations/update", "UpdateOptimizationRequest")
+def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    row = _optimization(ctx, body["optimizationId"])
+    with ctx.store.transaction() as db:
+        db.execute("UPDATE optimizations SET name = ? WHERE optimization_id = ?", (body["name"], row["optimization_id"]))
+    return {}
+
+
+@route("/optimizations/abort", "AbortOptimizationRequest")
+def abort(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    row = _optimization(ctx, body["optimizationId"])
+    with ctx.store.transaction() as db:
+        db.execute("UPDATE optimizations SET status = 'aborted' WHERE optimization_id = ?", (row["optimization_id"],))
+        unfinished = [r["backtest_id"] for r in db.execute(
+            "SELECT backtest_id FROM backtests WHERE optimization_id = ? AND status NOT IN (?, ?)",
+            (row["optimization_id"], COMPLETED, FAILED)).fetchall()]
+        db.execute("DELETE FROM backtests WHERE optimization_id = ? AND status NOT IN (?, ?)",
+                   (row["optimization_id"], COMPLETED, FAILED))
+    for backtest_id in unfinished:
+        ctx.runner.abort(backtest_id)
+    return {}
+
+
+@route("/optimizations/delete", "DeleteOptimizationRequest")
+def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    row = _optimization(ctx, body["optimizationId"])
+    abort(ctx, body)
+    with ctx.store.transaction() as db:
+        db.execute("DELETE FROM backtests WHERE optimization_id = ?", (row["optimization_id"],))
+        db.execute("DELETE FROM optimizations WHERE optimization_id = ?", (row["optimization_id"],))
+    return {}
