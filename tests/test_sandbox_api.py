@@ -104,5 +104,5 @@ async def test_every_answer_is_marked_as_sandbox(transport):
     body = await client(transport).post("/lean/versions/read", idempotent=True)
     assert body["sandbox"] is True
     with pytest.raises(APIError) as caught:
-        await client(transport).post("/optimizations/create", {}, idempotent=False)
+        await client(transport).post("/live/read", {"projectId": 1}, idempotent=True)
     assert "not yet available in the qcmcp sandbox" in caught.value.message
