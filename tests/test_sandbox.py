@@ -253,7 +253,6 @@ async def test_ai_helpers(sandbox):
 
 
 @pytest.mark.parametrize(("tool", "arguments"), [
-    ("read_backtest_report", {"projectId": 1, "backtestId": "b"}),
     ("read_live_algorithm", {"projectId": 1}),
     ("authorize_connection", {"brokerage": "alpaca"}),
 ])
@@ -293,6 +292,9 @@ async def test_backtests_run_the_algorithm(sandbox):
                         count=5, start=0, end=2_000_000_000)
     listed = await sandbox.ok("list_backtests", projectId=project, includeStatistics=True)
     assert listed["backtests"][0]["sharpeRatio"] is not None
+    report = (await sandbox.ok("read_backtest_report", projectId=project, backtestId=bid))["report"]
+    assert report.startswith("<!DOCTYPE html>") and report.count('src="data:image/png;base64,') == 2
+    assert backtest["statistics"]["Sharpe Ratio"] in report and "not QuantConnect LEAN" in report
     await sandbox.ok("update_backtest", projectId=project, backtestId=bid, name="renamed", note="fast=5")
     await sandbox.ok("read_backtest_insights", projectId=project, backtestId=bid, start=0, end=10)
     await sandbox.ok("delete_backtest", projectId=project, backtestId=bid)

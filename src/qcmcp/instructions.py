@@ -30,6 +30,6 @@ not QuantConnect itself (no QuantConnect credentials are configured). Projects, 
 compiles, backtests and optimizations (run by a small local engine, not LEAN), the Object
 Store and the AI helpers work locally; organizationId may be left out (it defaults to your
 sandbox organization). Every answer is marked "sandbox": true, and backtests on synthetic
-prices say so. Live trading and backtest reports are not available in the sandbox yet.
+prices say so. Live trading is not available in the sandbox yet.
 Say so to the user when you report results.
 """

@@ -178,3 +178,14 @@ def read_insights(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _, result = found
     insights = result.get("insights", [])
     return {"insights": paged(insights, body["start"], body["end"], MAX_ORDERS_PAGE, "insights"), "length": len(insights)}
+
+
+@route("/backtests/read/report", "BacktestReportRequest")
+def read_report(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.sandbox.report import render
+
+    found = _completed(ctx, body)
+    if isinstance(found, dict):
+        return {"generating": True}
+    row, result = found
+    return {"report": render(row["name"], result)}

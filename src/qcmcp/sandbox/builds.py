@@ -89,7 +89,6 @@ def _not_yet(what: str, verb: str = "are") -> Route:
     return Route(handler, None)
 
 
-ROUTES["/backtests/read/report"] = _not_yet("Backtest reports")
 for _path in ("create", "read", "list", "chart/read", "logs/read", "portfolio/read", "orders/read", "insights/read",
               "update/liquidate", "update/stop", "commands/create", "commands/broadcast", "auth0/authorize", "auth0/read"):
     ROUTES[f"/live/{_path}"] = _not_yet("Live (paper) deployments")
