@@ -241,3 +241,34 @@ def test_set_holdings_skips_adjustments_below_the_minimum_order_margin(tmp_path)
     lowered = source.replace("self.set_holdings(self.abc, 0.5)",
                              "self.settings.minimum_order_margin_portfolio_percentage = 0\n        self.set_holdings(self.abc, 0.5)")
     assert [o["quantity"] for o in result_of(run(lowered, tmp_path))["orders"]] == [498, 1]
+
+
+def test_framework_alpha_construction_execution_and_insights(tmp_path):
+    write_daily(tmp_path, "ABC", ROWS)
+    write_daily(tmp_path, "XYZ", [(d, 50, 51, 49, 50 + i) for i, (d, *_rest) in enumerate(ROWS)])
+    source = """from AlgorithmImports import *
+
+class Framework(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.set_cash(100000)
+        self.set_benchmark("ABC")
+        self.universe_settings.resolution = Resolution.DAILY
+        self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("ABC", SecurityType.EQUITY, Market.USA),
+                                                                  Symbol.create("XYZ", SecurityType.EQUITY, Market.USA)]))
+        self.add_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(days=2)))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
+        self.set_execution(ImmediateExecutionModel())
+"""
+    result = result_of(run(source, tmp_path))
+    insights = result["insights"]
+    # One insight per symbol every 2 days over 6 sessions: emitted on days 1, 3, 5 (and closed 2 days later).
+    assert len(insights) == 6 and {i["ticker"] for i in insights} == {"ABC", "XYZ"}
+    first = insights[0]
+    assert first["direction"] == "up" and first["period"] == 2 * 86400 and first["sourceModel"] == "ConstantAlphaModel"
+    assert first["scoreFinal"] is True and first["referenceFinal"] is not None
+    buys = [o for o in result["orders"] if o["quantity"] > 0]
+    # Equal weighting: each symbol gets half the portfolio (less LEAN's 0.25% free value) at the first rebalance.
+    assert {o["symbol"]["value"]: o["quantity"] for o in buys[:2]} == {"ABC": int(0.5 * 100000 * 0.9975 / 100),
+                                                                       "XYZ": int(0.5 * 100000 * 0.9975 / 50)}

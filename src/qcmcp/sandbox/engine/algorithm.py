@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine import indicators as ind
+from qcmcp.sandbox.engine.framework import ManualUniverseSelectionModel, NullRiskManagementModel, UniverseSettings
 from qcmcp.sandbox.engine.types import (
     DataNormalizationMode,
     OrderProperties,
@@ -39,6 +40,7 @@ class QCAlgorithm(PascalAliases):
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self.settings = AlgorithmSettings()
+        self.universe_settings = UniverseSettings()
 
     # ---- lifecycle (overridden by the user) -------------------------------------------------
     def initialize(self) -> None:
@@ -125,6 +127,37 @@ class QCAlgorithm(PascalAliases):
 
     def history(self, symbols: Any, periods: int | timedelta, resolution: str | None = None) -> Any:
         return self.engine.history(symbols, periods, resolution)
+
+    # ---- algorithm framework ------------------------------------------------------------------
+    def add_alpha(self, model: Any) -> None:
+        self.engine.framework.alphas.append(model)
+
+    def set_alpha(self, model: Any) -> None:
+        self.engine.framework.alphas[:] = [model]
+
+    def set_portfolio_construction(self, model: Any) -> None:
+        self.engine.framework.construction = model
+
+    def set_execution(self, model: Any) -> None:
+        self.engine.framework.execution = model
+
+    def set_risk_management(self, model: Any) -> None:
+        if not isinstance(model, NullRiskManagementModel):
+            raise UnsupportedFeature("Risk management models are not supported by the qcmcp sandbox engine yet.")
+
+    def add_risk_management(self, model: Any) -> None:
+        self.set_risk_management(model)
+
+    def set_universe_selection(self, model: Any) -> None:
+        if not isinstance(model, ManualUniverseSelectionModel):
+            raise UnsupportedFeature("Only ManualUniverseSelectionModel is supported by the qcmcp sandbox engine; "
+                                     "dynamic universes need the QuantConnect cloud.")
+        for symbol in model.symbols:
+            self.add_equity(str(symbol), self.universe_settings.resolution, leverage=self.universe_settings.leverage)
+
+    def emit_insights(self, *insights: Any) -> None:
+        flat = [i for item in insights for i in (item if isinstance(item, list | tuple) else [item])]
+        self.engine.framework.emitted.extend(flat)
 
     # ---- logging and charts -------------------------------------------------------------------
     def debug(self, message: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import numpy as np
 from qcmcp.sandbox.engine import data as market_data
 from qcmcp.sandbox.engine.broker import Order, Portfolio, order_fee
 from qcmcp.sandbox.engine.charts import ChartStore
+from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
 from qcmcp.sandbox.engine.indicators import Indicator
 from qcmcp.sandbox.engine.schedule import Scheduler
 from qcmcp.sandbox.engine.types import (
@@ -47,6 +48,18 @@ class Subscription:
     bars: market_data.Bars
     indicators: dict[str, list[Indicator]]  # by resolution they are fed at
     partial: dict[str, list[float] | None]  # consolidators: (start, o, h, l, c, v) being built
+
+
+@dataclass
+class Framework:
+    """The alpha, portfolio-construction and execution models, and the insights they produced."""
+
+    alphas: list[Any] = field(default_factory=list)
+    construction: Any = None
+    execution: Any = field(default_factory=ImmediateExecutionModel)
+    emitted: list[Insight] = field(default_factory=list)
+    active: list[Insight] = field(default_factory=list)
+    recorded: list[Insight] = field(default_factory=list)
 
 
 class Transactions(PascalAliases):
@@ -95,6 +108,7 @@ class Engine:
         self.auto_plots: list[tuple[str, Indicator]] = []
         self.schedule = Scheduler(self)
         self.transactions = Transactions(self)
+        self.framework = Framework()
         self.warming_up = False
         self.synthetic: set[str] = set()
         self.equity: list[tuple[date, float, float, float, float]] = []  # day, open, high, low, close of equity
@@ -368,7 +382,9 @@ class Engine:
                 self.time = moment
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
-                self._call("on_data", self._slice(moment, bars))
+                data = self._slice(moment, bars)
+                self._call("on_data", data)
+                self._framework_step(data)
                 for chart, indicator in self.auto_plots:
                     if indicator.is_ready:
                         self.charts.plot(moment, chart, indicator.name, indicator.current.value)
@@ -383,6 +399,31 @@ class Engine:
         if last_day is not None and day_values:
             self._sample_day(last_day, day_values, bench_by_day)
         self._call("on_end_of_algorithm")
+
+    def _framework_step(self, data: Any) -> None:
+        """Collect new insights, retire expired ones, and rebalance when the set changed."""
+        framework = self.framework
+        new = list(framework.emitted)
+        framework.emitted.clear()
+        for model in framework.alphas:
+            produced = model.update(self.algorithm, data) or []
+            for insight in produced:
+                insight.source_model = insight.source_model or getattr(model, "name", type(model).__name__)
+            new.extend(produced)
+        for insight in new:
+            insight.symbol = self.symbol_for(insight.symbol)
+            insight.generated_time_utc = self.time
+            insight.close_time_utc = self.time + insight.period
+            insight.reference_value = self.securities[insight.symbol].price if insight.symbol in self.securities else 0.0
+        expired = [i for i in framework.active if not i.is_active(self.time)]
+        for insight in expired:
+            insight.reference_value_final = self.securities[insight.symbol].price
+        framework.active = [i for i in framework.active if i.is_active(self.time)] + new
+        framework.recorded.extend(new)
+        if (new or expired) and framework.construction is not None and not self.warming_up:
+            targets = framework.construction.create_targets(self.algorithm, framework.active)
+            if framework.execution is not None and targets:
+                framework.execution.execute(self.algorithm, targets)
 
     def _slice(self, moment: datetime, bars: dict[Symbol, TradeBar]) -> Any:
         from qcmcp.sandbox.engine.types import Slice

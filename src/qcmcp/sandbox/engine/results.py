@@ -50,6 +50,24 @@ def order_json(order: Order, algorithm_id: str) -> dict[str, Any]:
     }
 
 
+def insight_json(insight: Any, last_prices: dict[Any, float]) -> dict[str, Any]:
+    """An insight, scored on direction once it closed (or at the last price if still open)."""
+    final = insight.reference_value_final
+    closed = final is not None
+    final = final if closed else last_prices.get(insight.symbol, insight.reference_value)
+    move = (final - insight.reference_value) * int(insight.direction)
+    return {
+        "id": insight.id, "groupId": None, "sourceModel": insight.source_model,
+        "generatedTime": unix(insight.generated_time_utc), "closeTime": unix(insight.close_time_utc),
+        "symbol": insight.symbol.id, "ticker": insight.symbol.value, "type": insight.type.name.lower(),
+        "reference": insight.reference_value, "referenceFinal": final,
+        "direction": insight.direction.name.lower(), "period": int(insight.period.total_seconds()),
+        "magnitude": insight.magnitude, "confidence": insight.confidence, "weight": insight.weight,
+        "scoreFinal": closed, "scoreDirection": 1.0 if move > 0 or (insight.direction == 0 and final == insight.reference_value) else 0.0,
+        "scoreMagnitude": 0.0, "estimatedValue": move, "tag": insight.tag,
+    }
+
+
 def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
     """Everything a completed backtest reports, computed from ``engine``'s run."""
     if not engine.equity:
@@ -105,6 +123,8 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
         },
         "charts": charts.as_api(),
         "orders": [order_json(order, algorithm_id) for order in engine.orders],
+        "insights": [insight_json(i, {s: sec.price for s, sec in engine.securities.items()})
+                     for i in engine.framework.recorded],
         "logs": engine.logs,
         "totalFees": engine.portfolio.total_fees,
         "tradeableDates": len(days),

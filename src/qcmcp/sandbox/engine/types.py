@@ -324,6 +324,9 @@ class PortfolioTarget(PascalAliases):
 
     @staticmethod
     def percent(algorithm: Any, symbol: Any, percent: float) -> PortfolioTarget:
-        return PortfolioTarget(symbol, percent)
+        """The target holding quantity worth ``percent`` of the portfolio (as LEAN's)."""
+        from qcmcp.sandbox.engine.framework import percent_target
+
+        return percent_target(algorithm, symbol, percent)
 
     Percent = percent

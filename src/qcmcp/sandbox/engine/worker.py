@@ -17,7 +17,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from qcmcp.sandbox.engine import indicators, results, types as engine_types
+from qcmcp.sandbox.engine import framework, indicators, results, types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.engine import Engine
 from qcmcp.sandbox.engine.schedule import DayOfWeek
@@ -34,7 +34,7 @@ def algorithm_imports() -> types.ModuleType:
         "np": np, "pd": pd, "math": math, "json": json,
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
-    for source in (engine_types, indicators):
+    for source in (engine_types, indicators, framework):
         exported.update({name: value for name, value in vars(source).items()
                          if not name.startswith("_") and isinstance(value, type | object) and name[:1].isupper()})
     from typing import Any as _Any, Dict, List, Optional, Tuple, Union
