@@ -272,3 +272,34 @@ class Framework(QCAlgorithm):
     # Equal weighting: each symbol gets half the portfolio (less LEAN's 0.25% free value) at the first rebalance.
     assert {o["symbol"]["value"]: o["quantity"] for o in buys[:2]} == {"ABC": int(0.5 * 100000 * 0.9975 / 100),
                                                                        "XYZ": int(0.5 * 100000 * 0.9975 / 50)}
+
+
+def test_runner_enforces_the_memory_limit_and_kills_on_close(tmp_path):
+    import time
+
+    from qcmcp.sandbox.runner import BacktestRunner
+    from qcmcp.sandbox.store import SandboxStore
+
+    store = SandboxStore(tmp_path / "s.sqlite3")
+    store.register_user("1", "t")
+    with store.transaction() as db:
+        db.execute("INSERT INTO projects (org_id, owner_id, name, language, created, modified) VALUES ('o', '1', 'p', 'Py', '', '')")
+        for backtest_id in ("hog", "loop"):
+            db.execute("INSERT INTO backtests (backtest_id, project_id, compile_id, name, status, created, parameters) "
+                       "VALUES (?, 1, 'c', ?, 'In Queue...', '', '{}')", (backtest_id, backtest_id))
+    runner = BacktestRunner(store, memory_mb=1024)
+    hog = HEADER + "\n    def on_data(self, data):\n        self.blob = bytearray(4 * 1024 ** 3)\n"
+    runner.start("hog", {"main.py": hog}, {})
+    runner.wait("hog", 60)
+    row = store.one("SELECT status, error FROM backtests WHERE backtest_id = 'hog'")
+    assert row["status"] == "Runtime Error" and "MemoryError" in row["error"]
+    loop = HEADER + "\n    def on_data(self, data):\n        while True:\n            pass\n"
+    runner.start("loop", {"main.py": loop}, {})
+    deadline = time.monotonic() + 30
+    while store.one("SELECT status FROM backtests WHERE backtest_id = 'loop'")["status"].startswith("In Queue"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # let it reach the loop
+    runner.close()
+    runner.wait("loop", 30)
+    assert store.one("SELECT status FROM backtests WHERE backtest_id = 'loop'")["status"] == "Runtime Error"

@@ -28,8 +28,11 @@ class Backend:
     credentials: Credentials | None
     store: object | None = None  # the SandboxStore, closed with the backend
     organization_id: str | None = None  # known up front only in the sandbox
+    runner: object | None = None  # the sandbox's BacktestRunner: its workers end with the backend
 
     def close(self) -> None:
+        if self.runner is not None:
+            self.runner.close()  # type: ignore[attr-defined]
         if self.store is not None:
             self.store.close()  # type: ignore[attr-defined]
 
@@ -76,4 +79,4 @@ def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     app = create_app(store, SANDBOX_URL, data_folder=Path(settings.data_dir) if settings.data_dir else None)
     credentials = sandbox_credentials(store, settings)
     return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app), credentials, store,
-                   organization_for(credentials.user_id))
+                   organization_for(credentials.user_id), app.state.runner)

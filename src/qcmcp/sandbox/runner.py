@@ -2,7 +2,8 @@
 
 Each backtest gets its own ``python -m qcmcp.sandbox.engine.worker`` process (the user's
 code never runs in the server), at most one per core at a time, with a wall-clock limit
-and an address-space limit; deleting a running backtest kills its process.
+enforced here and an address-space limit the worker applies to itself (``preexec_fn`` is
+unsafe in a threaded parent); deleting a running backtest, or closing the sandbox, kills it.
 """
 
 from __future__ import annotations
@@ -23,16 +24,6 @@ log = logging.getLogger("qcmcp.sandbox.runner")
 QUEUED, COMPLETED, FAILED = "In Queue...", "Completed.", "Runtime Error"
 
 
-def _limit_memory(megabytes: int) -> Any:
-    def apply() -> None:
-        import resource
-
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
-
-
 class BacktestRunner:
     def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, timeout_seconds: float = 600.0,
                  memory_mb: int = 2048, max_parallel: int | None = None) -> None:
@@ -47,7 +38,7 @@ class BacktestRunner:
         self._lock = threading.Lock()
 
     def start(self, backtest_id: str, files: dict[str, str], parameters: dict[str, Any]) -> None:
-        job = {"files": files, "parameters": parameters, "algorithmId": backtest_id,
+        job = {"files": files, "parameters": parameters, "algorithmId": backtest_id, "memoryMb": self.memory_mb,
                "dataFolder": str(self.data_folder) if self.data_folder else None}
         thread = threading.Thread(target=self._run, args=(backtest_id, job), name=f"backtest-{backtest_id}", daemon=True)
         with self._lock:
@@ -56,18 +47,25 @@ class BacktestRunner:
 
     def initialize_only(self, files: dict[str, str], timeout_seconds: float = 60.0) -> dict[str, Any]:
         """Run just ``initialize()`` in a worker process and return its outcome."""
-        job = {"files": files, "parameters": {}, "initializeOnly": True,
+        job = {"files": files, "parameters": {}, "initializeOnly": True, "memoryMb": self.memory_mb,
                "dataFolder": str(self.data_folder) if self.data_folder else None}
         try:
             done = subprocess.run([sys.executable, "-m", "qcmcp.sandbox.engine.worker"], input=json.dumps(job),
-                                  capture_output=True, text=True, timeout=timeout_seconds,
-                                  preexec_fn=_limit_memory(self.memory_mb))  # noqa: PLW1509
+                                  capture_output=True, text=True, timeout=timeout_seconds)
         except subprocess.TimeoutExpired:
             return {"error": {"message": f"initialize() did not finish within {timeout_seconds:g} s.", "stacktrace": ""}}
         lines = done.stdout.strip().splitlines()
         if not lines:
             return {"error": {"message": f"The worker ended without a result (exit code {done.returncode}).", "stacktrace": ""}}
         return json.loads(lines[-1])
+
+    def close(self) -> None:
+        """Kill every running worker (the server is shutting down)."""
+        with self._lock:
+            running = list(self._processes.values())
+        for process in running:
+            if process.poll() is None:
+                process.kill()
 
     def wait(self, backtest_id: str, timeout: float | None = None) -> None:
         """Block until the backtest's thread ends (tests and the CLI use it)."""
@@ -114,7 +112,7 @@ class BacktestRunner:
     def _execute(self, backtest_id: str, job: dict[str, Any]) -> dict[str, Any]:
         process = subprocess.Popen(
             [sys.executable, "-m", "qcmcp.sandbox.engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, preexec_fn=_limit_memory(self.memory_mb),  # noqa: PLW1509
+            stderr=subprocess.DEVNULL, text=True,
         )
         with self._lock:
             self._processes[backtest_id] = process

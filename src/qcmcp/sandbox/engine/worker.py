@@ -105,8 +105,18 @@ def forget(root: Path) -> None:
             del sys.modules[name]
 
 
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's address space before any user code runs (Linux/macOS)."""
+    if megabytes:
+        import resource
+
+        limit = int(megabytes) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main() -> None:
     job = json.loads(sys.stdin.read())
+    limit_memory(job.get("memoryMb"))
     out = sys.stdout
 
     def emit(message: dict[str, Any]) -> None:
