@@ -106,6 +106,7 @@ class Engine:
         self.logs: list[str] = []
         self.charts = ChartStore()
         self.auto_plots: list[tuple[str, Indicator]] = []
+        self.indicator_registry: dict[Symbol, list[tuple[str, Indicator]]] = {}  # indicators fed per symbol
         self.schedule = Scheduler(self)
         self.transactions = Transactions(self)
         self.framework = Framework()
@@ -132,7 +133,10 @@ class Engine:
         symbol = self.symbol_for(ticker)
         if symbol in self.securities:
             return self.securities[symbol]
-        security = Security(symbol, RESOLUTION_ALIASES.get(str(resolution).lower(), "minute"), leverage, normalization)
+        requested = str(resolution).lower()
+        if requested in ("tick", "second"):
+            self.log(f"{symbol}: {requested} resolution is not supported by the qcmcp sandbox engine; using minute bars.")
+        security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization)
         self.securities[symbol] = security
         return security
 
@@ -141,17 +145,10 @@ class Engine:
             raise KeyError(f"'{symbol}' is not subscribed: call add_equity('{symbol}') before creating its indicators.")
         feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
         feed = feed or self.securities[symbol].resolution
-        pending = self._pending_indicators.setdefault(symbol, [])
-        pending.append((feed, indicator))
+        self.indicator_registry.setdefault(symbol, []).append((feed, indicator))
         if self.algorithm.settings.automatic_indicator_warm_up:
             self.warm_up_indicator(symbol, indicator, feed)
         return indicator
-
-    @property
-    def _pending_indicators(self) -> dict[Symbol, list[tuple[str, Indicator]]]:
-        if not hasattr(self, "_indicator_registry"):
-            self._indicator_registry: dict[Symbol, list[tuple[str, Indicator]]] = {}
-        return self._indicator_registry
 
     def warm_up_indicator(self, symbol: Symbol, indicator: Indicator, resolution: str | None = None) -> None:
         feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else self.securities[symbol].resolution
@@ -343,7 +340,7 @@ class Engine:
         for symbol, security in self.securities.items():
             bars = self._load(symbol, security.resolution, first, self.end)
             sub = Subscription(security, bars, {}, {"hour": None, "daily": None})
-            for feed, indicator in self._pending_indicators.get(symbol, []):
+            for feed, indicator in self.indicator_registry.get(symbol, []):
                 sub.indicators.setdefault(feed, []).append(indicator)
             self.subscriptions[symbol] = sub
         benchmark = market_data.load_bars(self.benchmark, "daily", self.start, self.end, self.data_folder)
