@@ -252,12 +252,9 @@ async def test_ai_helpers(sandbox):
     assert unbuildable["state"] == "Error" and "SyntaxError" in unbuildable["payload"]
 
 
-@pytest.mark.parametrize(("tool", "arguments"), [
-    ("read_live_algorithm", {"projectId": 1}),
-    ("authorize_connection", {"brokerage": "alpaca"}),
-])
-async def test_not_yet_emulated_operations_say_so(sandbox, tool, arguments):
-    await sandbox.fails(tool, "not yet available in the qcmcp sandbox", **arguments)
+async def test_live_reads_without_a_deployment_say_so(sandbox):
+    project = await new_project(sandbox)
+    await sandbox.fails("read_live_algorithm", "has no live deployment", projectId=project)
 
 
 async def wait_for(sandbox: Session, project: int, backtest: str) -> dict[str, Any]:

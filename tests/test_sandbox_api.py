@@ -101,8 +101,10 @@ async def test_users_never_see_each_others_state(transport, store):
 
 
 async def test_every_answer_is_marked_as_sandbox(transport):
+    import time
+
     body = await client(transport).post("/lean/versions/read", idempotent=True)
     assert body["sandbox"] is True
-    with pytest.raises(APIError) as caught:
-        await client(transport).post("/live/read", {"projectId": 1}, idempotent=True)
-    assert "not yet available in the qcmcp sandbox" in caught.value.message
+    response = await raw(transport, "/live/read", b'{"projectId": 1}', sign("111", "token-one", int(time.time())))
+    assert response.json() == {"success": False, "sandbox": True,
+                               "errors": ["Project 1 not found. Use list_projects to see the projects you can access."]}

@@ -28,11 +28,11 @@ class Backend:
     credentials: Credentials | None
     store: object | None = None  # the SandboxStore, closed with the backend
     organization_id: str | None = None  # known up front only in the sandbox
-    runner: object | None = None  # the sandbox's BacktestRunner: its workers end with the backend
+    runners: tuple[object, ...] = ()  # the sandbox's backtest and live runners: their workers end with it
 
     def close(self) -> None:
-        if self.runner is not None:
-            self.runner.close()  # type: ignore[attr-defined]
+        for runner in self.runners:
+            runner.close()  # type: ignore[attr-defined]
         if self.store is not None:
             self.store.close()  # type: ignore[attr-defined]
 
@@ -76,7 +76,8 @@ def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     from qcmcp.sandbox.store import SandboxStore, organization_for
 
     store = SandboxStore(settings.sandbox_db or default_sandbox_db())
-    app = create_app(store, SANDBOX_URL, data_folder=Path(settings.data_dir) if settings.data_dir else None)
+    app = create_app(store, SANDBOX_URL, data_folder=Path(settings.data_dir) if settings.data_dir else None,
+                     live_clock_speed=settings.live_clock_speed)
     credentials = sandbox_credentials(store, settings)
     return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app), credentials, store,
-                   organization_for(credentials.user_id), app.state.runner)
+                   organization_for(credentials.user_id), (app.state.runner, app.state.live))

@@ -86,7 +86,12 @@ def sandbox(
                + ("" if settings.has_credentials else " (pass --user-id and --api-token to register the pair your "
                   "client uses)") + ".", err=True)
     data = Path(settings.data_dir) if settings.data_dir else None
-    uvicorn.run(create_app(store, url, data_folder=data), host=host, port=port, log_config=None)
+    app = create_app(store, url, data_folder=data, live_clock_speed=settings.live_clock_speed)
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None)
+    finally:
+        app.state.runner.close()
+        app.state.live.close()
 
 
 @app.command()

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     backend: Literal["auto", "cloud", "sandbox"] = Field(default="auto", validation_alias="QCMCP_BACKEND")
     sandbox_db: str | None = Field(default=None, validation_alias="QCMCP_SANDBOX_DB")
     data_dir: str | None = Field(default=None, validation_alias="QCMCP_DATA_DIR")
+    live_clock_speed: float = Field(default=3600.0, gt=0, validation_alias="QCMCP_LIVE_CLOCK_SPEED")
     log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
 
     @field_validator("log_level", "log_format", mode="before")

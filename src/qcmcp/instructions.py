@@ -27,9 +27,10 @@ Errors come back as tool errors that say what was wrong and how to fix it.
 SANDBOX_NOTE = """
 THIS SERVER IS RUNNING ON THE qcmcp SANDBOX: a local emulator of the QuantConnect API,
 not QuantConnect itself (no QuantConnect credentials are configured). Projects, files,
-compiles, backtests and optimizations (run by a small local engine, not LEAN), the Object
-Store and the AI helpers work locally; organizationId may be left out (it defaults to your
-sandbox organization). Every answer is marked "sandbox": true, and backtests on synthetic
-prices say so. Live trading is not available in the sandbox yet.
-Say so to the user when you report results.
+compiles, backtests and optimizations (run by a small local engine, not LEAN), paper
+deployments (brokerage {"id": "QuantConnectBrokerage"}, node "SB-L1": they replay the market
+on an accelerated clock, no real money), the Object Store and the AI helpers work locally;
+organizationId may be left out (it defaults to your sandbox organization). Every answer is
+marked "sandbox": true, and results on synthetic prices say so. Say so to the user when
+you report results.
 """

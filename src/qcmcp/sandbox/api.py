@@ -47,6 +47,7 @@ class Context:
     org_id: str
     base_url: str
     runner: Any = None  # the BacktestRunner executing this sandbox's backtests
+    live: Any = None  # the LiveRunner executing its paper deployments
 
 
 def validate(model_name: str | None, body: dict[str, Any]) -> dict[str, Any]:

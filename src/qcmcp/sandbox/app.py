@@ -24,9 +24,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 # Importing the endpoint modules registers their routes.
-from qcmcp.sandbox import backtests, builds, files, objects, optimizations, projects  # noqa: F401
+from qcmcp.sandbox import backtests, builds, files, live, objects, optimizations, projects  # noqa: F401
 from qcmcp.sandbox.api import ROUTES, Context, validate
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.live_runner import LiveRunner
 from qcmcp.sandbox.runner import BacktestRunner
 from qcmcp.sandbox.store import SandboxStore
 
@@ -86,9 +87,10 @@ async def read_body(request: Request, multipart: bool) -> dict[str, Any]:
 
 
 def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp", *, runner: BacktestRunner | None = None,
-               data_folder: Path | None = None) -> Starlette:
+               data_folder: Path | None = None, live_clock_speed: float = 3600.0) -> Starlette:
     """The emulator over ``store``; ``base_url`` is where download links point."""
     runner = runner or BacktestRunner(store, data_folder)
+    live_runner = LiveRunner(store, data_folder, clock_speed=live_clock_speed)
 
     async def api(request: Request) -> Response:
         path = "/" + request.path_params["path"]
@@ -99,7 +101,7 @@ def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp", *, r
         route = ROUTES.get(path)
         if route is None:
             return answer({"success": False, "errors": [f"Unknown API endpoint {path}."]}, 404)
-        ctx = Context(store, user_id, org_id, base_url.rstrip("/") + API_PREFIX, runner)
+        ctx = Context(store, user_id, org_id, base_url.rstrip("/") + API_PREFIX, runner, live_runner)
         try:
             body = await read_body(request, route.multipart)
             # Handlers touch SQLite and may start processes: keep them off the event loop.
@@ -122,4 +124,5 @@ def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp", *, r
         StarletteRoute(f"{API_PREFIX}/{{path:path}}", api, methods=["POST"]),
     ])
     app.state.runner = runner
+    app.state.live = live_runner
     return app

@@ -1,4 +1,4 @@
-"""Sandbox endpoints: compile jobs, the AI helpers, and what is not emulated yet."""
+"""Sandbox endpoints: compile jobs and the AI helpers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from qcmcp.sandbox import assistant
-from qcmcp.sandbox.api import ROUTES, Context, Route, project_files, route, visible_project
+from qcmcp.sandbox.api import Context, project_files, route, visible_project
 from qcmcp.sandbox.compiler import check_project
-from qcmcp.sandbox.errors import NOT_YET, SandboxError
+from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.store import now
 
 
@@ -80,15 +80,3 @@ def enhance_error(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/ai/tools/search", "SearchRequest")
 def search(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return assistant.search()
-
-
-def _not_yet(what: str, verb: str = "are") -> Route:
-    def handler(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-        raise SandboxError(NOT_YET.format(what=what, verb=verb))
-
-    return Route(handler, None)
-
-
-for _path in ("create", "read", "list", "chart/read", "logs/read", "portfolio/read", "orders/read", "insights/read",
-              "update/liquidate", "update/stop", "commands/create", "commands/broadcast", "auth0/authorize", "auth0/read"):
-    ROUTES[f"/live/{_path}"] = _not_yet("Live (paper) deployments")

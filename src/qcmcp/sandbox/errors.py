@@ -7,9 +7,3 @@ class SandboxError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-NOT_YET = (
-    "{what} {verb} not yet available in the qcmcp sandbox (its local engine runs backtests; this part has not "
-    "landed yet). Use the QuantConnect cloud backend (set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN) for this."
-)

@@ -120,7 +120,7 @@ class BacktestRunner:
         timer.start()
         try:
             assert process.stdin and process.stdout
-            process.stdin.write(json.dumps(job))
+            process.stdin.write(json.dumps(job) + "\n")
             process.stdin.close()
             final: dict[str, Any] | None = None
             for line in process.stdout:

@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS optimizations (
     optimization_id TEXT PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE,
     compile_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL,
     request TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS live_deployments (
+    deploy_id TEXT PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE,
+    compile_id TEXT NOT NULL, org_id TEXT NOT NULL, status TEXT NOT NULL, launched TEXT NOT NULL, stopped TEXT,
+    snapshot TEXT, error TEXT, stacktrace TEXT);
 CREATE TABLE IF NOT EXISTS object_jobs (
     job_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, keys TEXT NOT NULL, created TEXT NOT NULL);
 """

@@ -117,6 +117,9 @@ class Engine:
         self.traded_value: dict[date, float] = {}
         self.fills: list[tuple[datetime, Symbol, float, float, float]] = []  # time, symbol, quantity, price, fee
         self._quit_message: str | None = None
+        # Called before each time step with its moment; returning True ends the run (live mode).
+        self.step_hook: Callable[[datetime], bool] | None = None
+        self.stopped_by_hook = False
 
     # ---- set-up API used by QCAlgorithm --------------------------------------------------------
     def symbol_for(self, ticker: Any) -> Symbol:
@@ -370,6 +373,11 @@ class Engine:
                         break
                     step.append((sub, int(index[k])))
                     position += 1
+                if self.step_hook is not None:
+                    self.time = moment
+                    if self.step_hook(moment):
+                        self.stopped_by_hook = True
+                        break
                 if self.warming_up and moment > start_at:
                     self.warming_up = False
                     self._call("on_warmup_finished")

@@ -133,3 +133,33 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
         "synthetic": sorted(engine.synthetic),
         "notes": notes,
     }
+
+
+def live_snapshot(engine: Engine, status: str, algorithm_id: str) -> dict[str, Any]:
+    """The state of a paper deployment: portfolio, orders, insights, logs, charts, runtime statistics."""
+    portfolio = engine.portfolio
+    holdings = {}
+    for symbol, holding in portfolio.items():
+        if holding.quantity:
+            cost = abs(holding.quantity * holding.average_price)
+            holdings[symbol.id] = {"a": holding.average_price, "q": holding.quantity, "p": holding.price,
+                                   "v": holding.holdings_value, "u": holding.unrealized_profit,
+                                   "up": holding.unrealized_profit / cost if cost else 0.0}
+    charts = engine.charts
+    if engine.equity:
+        day, o, h, lo, c = engine.equity[-1]
+        charts.candle(datetime.combine(day, time(16)), "Strategy Equity", "Equity", (o, h, lo, c))
+    volume = sum(abs(q * p) for _, _, q, p, _ in engine.fills)
+    return {
+        "status": status,
+        "time": utc(engine.time),
+        "portfolio": {"holdings": holdings, "cash": {"USD": {"symbol": "USD", "amount": portfolio.cash, "conversionRate": 1.0,
+                                                             "currencySymbol": "$", "valueInAccountCurrency": portfolio.cash}}},
+        "runtimeStatistics": stats.runtime(portfolio.total_portfolio_value, portfolio.starting_cash, portfolio.total_fees,
+                                           portfolio.total_holdings_value, portfolio.total_unrealized_profit, volume, 0.0),
+        "charts": charts.as_api(),
+        "orders": [order_json(order, algorithm_id) for order in engine.orders],
+        "insights": [insight_json(i, {s: sec.price for s, sec in engine.securities.items()}) for i in engine.framework.recorded],
+        "logs": engine.logs,
+        "synthetic": sorted(engine.synthetic),
+    }

@@ -20,6 +20,7 @@ from typing import Any
 from qcmcp.sandbox.engine import framework, indicators, results, types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.engine import Engine
+from qcmcp.sandbox.engine.live import LiveClock
 from qcmcp.sandbox.engine.schedule import DayOfWeek
 
 
@@ -65,7 +66,7 @@ def load_algorithm(root: Path) -> type[QCAlgorithm]:
     return candidates[-1]
 
 
-def run(job: dict[str, Any], emit: Any) -> dict[str, Any]:
+def run(job: dict[str, Any], emit: Any, commands: Any = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qcmcp-run-") as tmp:
         root = Path(tmp).resolve()
         for name, content in job["files"].items():
@@ -83,8 +84,14 @@ def run(job: dict[str, Any], emit: Any) -> dict[str, Any]:
             if job.get("initializeOnly"):
                 return {"result": {"initialized": True, "logs": engine.logs}}
             stage = "run"
+            algorithm_id = job.get("algorithmId", "sandbox")
+            if job.get("live"):
+                clock = LiveClock(engine, float(job.get("clockSpeed", 3600)), emit, commands or sys.stdin, algorithm_id)
+                engine.step_hook = clock
+                engine.run()
+                return {"result": results.live_snapshot(engine, clock.outcome, algorithm_id)}
             engine.run()
-            return {"result": results.build(engine, job.get("algorithmId", "sandbox"))}
+            return {"result": results.build(engine, algorithm_id)}
         except (Exception, UnsupportedFeature) as error:  # noqa: BLE001 - every failure is reported, none crash
             return {"error": {
                 "message": f"{type(error).__name__}: {error}" + (" (in initialize)" if stage == "initialize" else ""),
@@ -115,7 +122,8 @@ def limit_memory(megabytes: int | None) -> None:
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.read())
+    # The job is the first line; a live deployment keeps reading commands after it.
+    job = json.loads(sys.stdin.readline())
     limit_memory(job.get("memoryMb"))
     out = sys.stdout
 

@@ -1,0 +1,194 @@
+"""Sandbox endpoints for paper trading deployments (the sandbox paper brokerage only)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from qcmcp.sandbox.api import Context, check_organization, paged, route, visible_project
+from qcmcp.sandbox.backtests import downsample
+from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.live_runner import FINAL
+from qcmcp.sandbox.projects import NODES
+from qcmcp.sandbox.store import now
+
+PAPER_BROKERAGE = "QuantConnectBrokerage"
+MAX_LOG_LINES, MAX_LIVE_ORDERS, MAX_LIVE_INSIGHTS = 250, 1000, 100
+NOTE = ("Sandbox paper trading: the algorithm replays the market (synthetic or recorded bars) from its start date "
+        "on an accelerated clock. No real brokerage, no real money.")
+
+
+def _latest(ctx: Context, project_id: int) -> Any:
+    row = ctx.store.one("SELECT * FROM live_deployments WHERE project_id = ? ORDER BY launched DESC, rowid DESC LIMIT 1",
+                        project_id)
+    if row is None:
+        raise SandboxError(f"Project {project_id} has no live deployment. Deploy it with create_live_algorithm.")
+    return row
+
+
+def _snapshot(row: Any) -> dict[str, Any]:
+    return json.loads(row["snapshot"]) if row["snapshot"] else {}
+
+
+def _running(row: Any) -> bool:
+    return row["status"] not in FINAL
+
+
+@route("/live/create", "CreateLiveAlgorithmRequest")
+def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    if body["brokerage"].get("id") != PAPER_BROKERAGE:
+        raise SandboxError(f"The sandbox trades on paper only: use brokerage {{'id': '{PAPER_BROKERAGE}'}}. Real "
+                           "brokerages need the QuantConnect cloud.")
+    live_nodes = {node["id"] for node in NODES["live"]}
+    if body["nodeId"] not in live_nodes:
+        raise SandboxError(f"Unknown live node {body['nodeId']}; the sandbox's live node is {', '.join(sorted(live_nodes))}.")
+    build = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"],
+                          project["project_id"])
+    if build is None or build["state"] != "BuildSuccess":
+        raise SandboxError(f"Compile {body['compileId']} is not a successful build of project {project['project_id']}.")
+    existing = ctx.store.one("SELECT * FROM live_deployments WHERE project_id = ? AND status NOT IN (?, ?, ?, ?)",
+                             project["project_id"], *sorted(FINAL))
+    if existing is not None:
+        raise SandboxError(f"Project {project['project_id']} is already live ({existing['deploy_id']}); stop it first.")
+    deploy_id = f"L-{uuid.uuid4().hex}"
+    with ctx.store.transaction() as db:
+        db.execute("INSERT INTO live_deployments (deploy_id, project_id, compile_id, org_id, status, launched) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (deploy_id, project["project_id"], build["compile_id"], project["org_id"],
+                                                 "Running", now()))
+    ctx.live.start(deploy_id, ctx.store.loads(build["snapshot"]), {})
+    summary = {"deployId": deploy_id, "status": "Running", "launched": now(), "brokerage": "PaperBrokerage"}
+    return {"responseCode": "Running", "source": "sandbox", "deployId": deploy_id, "versionId": 1,
+            "projectId": project["project_id"], "live": summary, "note": NOTE}
+
+
+@route("/live/read", "ReadLiveAlgorithmRequest")
+def read(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    row = _latest(ctx, project["project_id"])
+    snapshot = _snapshot(row)
+    return {"deployId": row["deploy_id"], "status": row["status"], "launched": row["launched"], "stopped": row["stopped"],
+            "brokerage": "PaperBrokerage", "securityTypes": "Equity", "projectName": project["name"],
+            "datacenter": "sandbox", "public": False, "isPublicStreaming": False,
+            "runtimeStatistics": snapshot.get("runtimeStatistics", {}),
+            "charts": {name: {"name": name} for name in snapshot.get("charts", {})},
+            "message": row["error"], "simulatedTime": snapshot.get("time"), "syntheticData": snapshot.get("synthetic", []),
+            "note": NOTE}
+
+
+@route("/live/list", "ListLiveAlgorithmsRequest")
+def list_live(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    rows = ctx.store.query("SELECT * FROM live_deployments WHERE org_id = ? ORDER BY launched, rowid", ctx.org_id)
+    if body.get("projectId") is not None:
+        visible_project(ctx, body["projectId"])
+        rows = [r for r in rows if r["project_id"] == body["projectId"]]
+    if body.get("status"):
+        rows = [r for r in rows if r["status"] == body["status"]]
+    live = []
+    for row in rows:
+        equity = _snapshot(row).get("runtimeStatistics", {}).get("Equity", "$0").replace("$", "").replace(",", "")
+        live.append({"projectId": row["project_id"], "deployId": row["deploy_id"], "status": row["status"],
+                     "launched": row["launched"], "stopped": row["stopped"], "brokerage": "PaperBrokerage",
+                     "equity": max(0.0, float(equity or 0)), "environment": "paper", "error": row["error"]})
+    return {"live": live}
+
+
+@route("/live/chart/read", "ReadLiveChartRequest")
+def chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    charts = _snapshot(_latest(ctx, project["project_id"])).get("charts", {})
+    if not charts:
+        return {"progress": 0.0, "status": "loading"}
+    found = charts.get(body["name"])
+    if found is None:
+        raise SandboxError(f"Chart '{body['name']}' not found. Charts: {', '.join(charts)}.")
+    if body["start"] >= body["end"]:
+        raise SandboxError(f"start ({body['start']}) must be less than end ({body['end']}) (unix seconds).")
+    series = {n: {**s, "values": downsample(s["values"], body["start"], body["end"], body["count"])}
+              for n, s in found["series"].items()}
+    return {"chart": {**found, "series": series}}
+
+
+@route("/live/logs/read", "ReadLiveLogsRequest")
+def logs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    row = ctx.store.one("SELECT * FROM live_deployments WHERE deploy_id = ? AND project_id = ?", body["algorithmId"],
+                        project["project_id"])
+    if row is None:
+        raise SandboxError(f"Deployment {body['algorithmId']} not found in project {project['project_id']}; "
+                           "read_live_algorithm shows its deployId.")
+    lines = _snapshot(row).get("logs", [])
+    return {"logs": paged(lines, body["startLine"], body["endLine"], MAX_LOG_LINES, "log lines"), "length": len(lines),
+            "deploymentOffset": 0}
+
+
+@route("/live/portfolio/read", "ReadLivePortfolioRequest")
+def portfolio(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    return {"portfolio": _snapshot(_latest(ctx, project["project_id"])).get("portfolio", {"holdings": {}, "cash": {}})}
+
+
+@route("/live/orders/read", "ReadLiveOrdersRequest")
+def orders(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    found = _snapshot(_latest(ctx, project["project_id"])).get("orders", [])
+    return {"orders": paged(found, body["start"], body["end"], MAX_LIVE_ORDERS, "orders"), "length": len(found)}
+
+
+@route("/live/insights/read", "ReadLiveInsightsRequest")
+def insights(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    found = _snapshot(_latest(ctx, project["project_id"])).get("insights", [])
+    return {"insights": paged(found, body.get("start"), body["end"], MAX_LIVE_INSIGHTS - 1, "insights"), "length": len(found)}
+
+
+def _running_row(ctx: Context, project_id: int) -> Any:
+    row = _latest(ctx, project_id)
+    if not _running(row):
+        raise SandboxError(f"Project {project_id}'s deployment {row['deploy_id']} is not running (status {row['status']}).")
+    return row
+
+
+@route("/live/update/stop", "StopLiveAlgorithmRequest")
+def stop(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    ctx.live.stop(_running_row(ctx, project["project_id"])["deploy_id"])
+    return {}
+
+
+@route("/live/update/liquidate", "LiquidateLiveAlgorithmRequest")
+def liquidate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    row = _running_row(ctx, project["project_id"])
+    if not ctx.live.send(row["deploy_id"], {"liquidate": True}):
+        raise SandboxError(f"Deployment {row['deploy_id']} is no longer running.")
+    ctx.live.wait(row["deploy_id"], 30.0)  # liquidation fills on the next bar, then the deployment stops
+    return {}
+
+
+@route("/live/commands/create", "CreateLiveCommandRequest")
+def command(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    project = visible_project(ctx, body["projectId"])
+    row = _running_row(ctx, project["project_id"])
+    if not ctx.live.send(row["deploy_id"], {"command": body["command"]}):
+        raise SandboxError(f"Deployment {row['deploy_id']} is no longer running.")
+    return {}
+
+
+@route("/live/commands/broadcast", "BroadcastLiveCommandRequest")
+def broadcast(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_organization(ctx, body["organizationId"])
+    rows = ctx.store.query("SELECT * FROM live_deployments WHERE org_id = ?", ctx.org_id)
+    targets = [r for r in rows if _running(r) and r["project_id"] != body.get("excludeProjectId")]
+    if not targets:
+        raise SandboxError("No running deployment in the organization received the command.")
+    for row in targets:
+        ctx.live.send(row["deploy_id"], {"command": body["command"]})
+    return {}
+
+
+@route("/live/auth0/authorize", "AuthorizeExternalConnectionRequest")
+@route("/live/auth0/read", "AuthorizeExternalConnectionRequest")
+def brokerage_authorization(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    raise SandboxError("Brokerage authorisation is for real brokerages; the sandbox's paper brokerage needs none.")
