@@ -222,9 +222,38 @@ class Test(QCAlgorithm):
     assert "True" in line and "['2024-01-02 10:00:00', '2024-01-03 10:00:00']" in line
 
 
-def test_crypto_is_refused_plainly(data):
-    error = run(HEADER + '        self.add_crypto("BTCUSD")\n', data)["error"]
-    assert "add_crypto is not supported by the qcmcp sandbox engine" in error["message"]
+def test_crypto_and_forex_trade_on_their_own_calendars():
+    source = """from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 1)   # a Monday (and a US holiday: crypto and forex still trade)
+        self.set_end_date(2024, 1, 14)    # two weeks: 14 crypto sessions, 10 forex sessions
+        self.set_cash(100000)
+        self.btc = self.add_crypto("BTCUSD", Resolution.DAILY).symbol
+        self.eur = self.add_forex("EURUSD", Resolution.DAILY).symbol
+        self.seen = {"btc": 0, "eur": 0}
+
+    def on_data(self, data):
+        self.seen["btc"] += data.contains_key(self.btc)
+        self.seen["eur"] += data.contains_key(self.eur)
+        if not self.portfolio.invested:
+            self.set_holdings(self.btc, 0.5)
+            self.market_order(self.eur, 10000)
+
+    def on_end_of_algorithm(self):
+        self.debug(f"SEEN {self.seen['btc']} {self.seen['eur']}")
+"""
+    result = result_of(run(source))
+    assert any("SEEN 14 10" in line for line in result["logs"])
+    btc, eur = result["orders"][0], result["orders"][1]
+    assert btc["securityType"] == 7 and eur["securityType"] == 4
+    assert btc["quantity"] != int(btc["quantity"])  # fractional crypto quantity
+    fill = btc["events"][-1]
+    assert fill["orderFeeAmount"] == round(btc["quantity"] * btc["price"] * 0.006, 2)
+    assert eur["events"][-1]["orderFeeAmount"] == 0.0
+    assert at(btc["lastFillTime"]).hour == 5  # 00:00 New York: crypto fills at midnight, not 9:30
+    assert set(result["synthetic"]) >= {"BTCUSD", "EURUSD"}
 
 
 def test_set_holdings_skips_adjustments_below_the_minimum_order_margin(tmp_path):

@@ -90,13 +90,15 @@ class QCAlgorithm(PascalAliases):
                    data_normalization_mode: str = DataNormalizationMode.ADJUSTED) -> Security:
         return self.engine.add_security(ticker, resolution, leverage, data_normalization_mode)
 
-    def add_crypto(self, *args: Any, **kwargs: Any) -> Security:
-        raise UnsupportedFeature("add_crypto is not supported by the qcmcp sandbox engine yet (equities only); "
-                                 "run crypto algorithms on the QuantConnect cloud.")
+    def add_crypto(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
+                   fill_forward: bool = True, leverage: float = 1.0) -> Security:
+        """A crypto pair trading every day around the clock (cash account: leverage 1)."""
+        return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="crypto")
 
-    def add_forex(self, *args: Any, **kwargs: Any) -> Security:
-        raise UnsupportedFeature("add_forex is not supported by the qcmcp sandbox engine yet (equities only); "
-                                 "run forex algorithms on the QuantConnect cloud.")
+    def add_forex(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
+                  fill_forward: bool = True, leverage: float = 50.0) -> Security:
+        """A currency pair trading around the clock on weekdays (LEAN's default leverage: 50)."""
+        return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="forex")
 
     def symbol(self, ticker: str) -> Symbol:
         return self.engine.symbol_for(ticker)

@@ -4,8 +4,9 @@ Fills: market and market-on-open orders fill at the next bar's open; market-on-c
 the next bar's close; limit orders when the bar's range reaches the limit (at the open
 if it gapped through); stop orders when the range reaches the stop (at the open if it
 gapped through); stop-limit orders trigger like a stop, then fill like a limit. No
-slippage, no partial fills. Fees follow LEAN's default US-equity model (Interactive
-Brokers): $0.005 a share, at least $1.00, at most 0.5% of the order's value.
+slippage, no partial fills. Equity fees follow LEAN's default US-equity model (Interactive
+Brokers): $0.005 a share, at least $1.00, at most 0.5% of the order's value. Crypto pays a
+Coinbase-style 0.6% taker fee on the order's value; forex pays no commission (as OANDA).
 """
 
 from __future__ import annotations
@@ -28,10 +29,15 @@ from qcmcp.sandbox.engine.types import (
 )
 
 FEE_PER_SHARE, MIN_FEE, MAX_FEE_FRACTION = 0.005, 1.0, 0.005
+CRYPTO_FEE_FRACTION = 0.006
 
 
-def order_fee(quantity: float, price: float) -> float:
-    """LEAN's default US-equity fee (InteractiveBrokersFeeModel, fixed tier)."""
+def order_fee(quantity: float, price: float, kind: str = "equity") -> float:
+    """LEAN's default US-equity fee (InteractiveBrokersFeeModel, fixed tier); see the module doc for others."""
+    if kind == "crypto":
+        return round(abs(quantity) * price * CRYPTO_FEE_FRACTION, 2)
+    if kind == "forex":
+        return 0.0
     fee = max(MIN_FEE, abs(quantity) * FEE_PER_SHARE)
     return round(min(fee, MAX_FEE_FRACTION * abs(quantity) * price), 2) if quantity else 0.0
 

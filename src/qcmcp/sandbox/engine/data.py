@@ -28,6 +28,41 @@ MARKET_OPEN, MARKET_CLOSE = time(9, 30), time(16, 0)
 MINUTES_PER_SESSION = 390
 
 
+@dataclass(frozen=True)
+class MarketHours:
+    """When an asset class trades: equities on NYSE sessions, crypto every day, forex on weekdays."""
+
+    kind: str
+    open: time
+    minutes: int
+    weekends: bool
+
+    def days(self, first: date, last: date) -> list[date]:
+        if self.kind == "equity":
+            return trading_days(first, last)
+        days, day = [], first
+        while day <= last:
+            if self.weekends or day.weekday() < 5:
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+    def session_close(self, day: date) -> datetime:
+        return datetime.combine(day, self.open) + timedelta(minutes=self.minutes)
+
+
+EQUITY = MarketHours("equity", MARKET_OPEN, MINUTES_PER_SESSION, weekends=False)
+CRYPTO = MarketHours("crypto", time(), 24 * 60, weekends=True)
+FOREX = MarketHours("forex", time(), 24 * 60, weekends=False)  # simplified: Monday 00:00 to Friday 24:00
+HOURS = {"equity": EQUITY, "crypto": CRYPTO, "forex": FOREX}
+# Per asset class: start price range, annual volatility range, annual drift range (None: no drift in
+# log price, which keeps high-volatility paths in a plausible band), and the first synthetic day.
+TRAITS = {"equity": ((10, 100), (0.15, 0.35), (0.03, 0.09)), "crypto": ((100, 50_000), (0.5, 0.9), None),
+          "forex": ((0.6, 1.6), (0.05, 0.12), None)}
+MEAN_REVERSION = 1 / 365  # per day
+EPOCHS = {"equity": SYNTHETIC_EPOCH, "crypto": date(2015, 1, 1), "forex": SYNTHETIC_EPOCH}
+
+
 @dataclass
 class Bars:
     """Bars of one symbol as columns; ``end`` is when each bar became known."""
@@ -64,10 +99,12 @@ def _seed(*parts: object) -> int:
 
 
 @functools.cache
-def _daily_path(ticker: str, last: date) -> tuple[list[date], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _daily_path(ticker: str, last: date, kind: str = "equity") -> tuple[list[date], np.ndarray, np.ndarray, np.ndarray,
+                                                                         np.ndarray, np.ndarray]:
     """Synthetic daily OHLCV from the epoch to ``last`` (cached: later ranges reuse it)."""
-    days = trading_days(SYNTHETIC_EPOCH, last)
+    days = HOURS[kind].days(EPOCHS[kind], last)
     n = len(days)
+    (p0, p1), (v0, v1), drift_range = TRAITS[kind]
 
     def stream(part: str) -> np.random.Generator:
         # One generator per component: a longer range only appends draws, so the bar of
@@ -75,52 +112,61 @@ def _daily_path(ticker: str, last: date) -> tuple[list[date], np.ndarray, np.nda
         return np.random.default_rng(_seed("daily", part, ticker))
 
     traits = stream("traits").random(3)
-    start_price = 10 + traits[0] * 90
-    annual_vol = 0.15 + traits[1] * 0.2
-    annual_drift = 0.03 + traits[2] * 0.06
-    daily_vol = annual_vol / np.sqrt(252)
-    returns = stream("returns").normal((annual_drift - 0.5 * annual_vol**2) / 252, daily_vol, n)
-    close = start_price * np.exp(np.cumsum(returns))
+    start_price = p0 + traits[0] * (p1 - p0)
+    annual_vol = v0 + traits[1] * (v1 - v0)
+    daily_vol = annual_vol / np.sqrt(365 if HOURS[kind].weekends else 252)
+    if drift_range is not None:  # equities: geometric Brownian motion with drift
+        annual_drift = drift_range[0] + traits[2] * (drift_range[1] - drift_range[0])
+        returns = stream("returns").normal((annual_drift - 0.5 * annual_vol**2) / 252, daily_vol, n)
+        close = start_price * np.exp(np.cumsum(returns))
+    else:  # crypto and forex: log price mean-reverting to its start (half-life about a year)
+        shocks, level, path = stream("returns").normal(0, daily_vol, n), 0.0, np.empty(n)
+        for i, shock in enumerate(shocks):
+            level = level * (1 - MEAN_REVERSION) + shock
+            path[i] = level
+        close = start_price * np.exp(path)
     gap = stream("gaps").normal(0, daily_vol * 0.3, n)
     open_ = np.concatenate([[start_price], close[:-1]]) * np.exp(gap)
     spread = np.abs(stream("ranges").normal(0, daily_vol * 0.6, n))
     high = np.maximum(open_, close) * (1 + spread)
     low = np.minimum(open_, close) * (1 - spread)
     volume = np.round(stream("volumes").lognormal(15, 0.4, n))
-    return days, np.round(open_, 2), np.round(high, 2), np.round(low, 2), np.round(close, 2), volume
+    decimals = 5 if kind == "forex" else 2
+    return days, *(np.round(x, decimals) for x in (open_, high, low, close)), volume  # type: ignore[return-value]
 
 
-def synthetic_daily(ticker: str, first: date, last: date) -> Bars:
-    days, o, h, l, c, v = _daily_path(ticker.upper(), max(last, first))
+def synthetic_daily(ticker: str, first: date, last: date, hours: MarketHours = EQUITY) -> Bars:
+    days, o, h, l, c, v = _daily_path(ticker.upper(), max(last, first), hours.kind)
     keep = [i for i, day in enumerate(days) if first <= day <= last]
     sl = slice(keep[0], keep[-1] + 1) if keep else slice(0, 0)
     picked = days[sl]
-    return Bars([datetime.combine(d, time()) for d in picked], [datetime.combine(d, MARKET_CLOSE) for d in picked],
+    return Bars([datetime.combine(d, time()) for d in picked], [hours.session_close(d) for d in picked],
                 o[sl], h[sl], l[sl], c[sl], v[sl], synthetic=True)
 
 
-def synthetic_minute(ticker: str, first: date, last: date) -> Bars:
-    """Minute bars whose session opens and closes match the synthetic daily bars."""
-    daily = synthetic_daily(ticker, first, last)
+def synthetic_minute(ticker: str, first: date, last: date, hours: MarketHours = EQUITY) -> Bars:
+    """Minute bars whose sessions open and close exactly on the synthetic daily bars."""
+    daily = synthetic_daily(ticker, first, last, hours)
+    minutes = hours.minutes
     starts: list[datetime] = []
     columns: list[np.ndarray] = []
     for i, session_start in enumerate(daily.start):
         rng = np.random.default_rng(_seed("minute", ticker.upper(), session_start.date()))
         # A Brownian bridge from the day's open to its close.
-        steps = rng.normal(0, 1, MINUTES_PER_SESSION)
-        walk = np.cumsum(steps) - np.linspace(0, 1, MINUTES_PER_SESSION) * steps.sum()
+        steps = rng.normal(0, 1, minutes)
+        walk = np.cumsum(steps) - np.linspace(0, 1, minutes) * steps.sum()
         scale = (daily.high[i] - daily.low[i]) / max(np.ptp(walk), 1e-9) * 0.5
-        path = daily.open[i] + np.linspace(0, daily.close[i] - daily.open[i], MINUTES_PER_SESSION) + walk * scale
+        path = daily.open[i] + np.linspace(0, daily.close[i] - daily.open[i], minutes) + walk * scale
         opens = np.concatenate([[daily.open[i]], path[:-1]])
-        wiggle = np.abs(rng.normal(0, scale * 0.3, MINUTES_PER_SESSION))
+        wiggle = np.abs(rng.normal(0, scale * 0.3, minutes))
         columns.append(np.stack([opens, np.maximum(opens, path) + wiggle, np.minimum(opens, path) - wiggle, path,
-                                 np.round(rng.lognormal(9, 0.5, MINUTES_PER_SESSION))]))
-        open_at = datetime.combine(session_start.date(), MARKET_OPEN)
-        starts.extend(open_at + timedelta(minutes=m) for m in range(MINUTES_PER_SESSION))
+                                 np.round(rng.lognormal(9, 0.5, minutes))]))
+        open_at = datetime.combine(session_start.date(), hours.open)
+        starts.extend(open_at + timedelta(minutes=m) for m in range(minutes))
     if not columns:
         empty = np.array([])
         return Bars([], [], empty, empty, empty, empty, empty, synthetic=True)
-    data = np.round(np.concatenate(columns, axis=1), 4)
+    data = np.round(np.concatenate(columns, axis=1), 6 if hours.kind == "forex" else 4)
     return Bars(starts, [s + timedelta(minutes=1) for s in starts], data[0], data[1], data[2], data[3], data[4], synthetic=True)
 
 
@@ -164,16 +210,17 @@ def lean_minute(folder: Path, ticker: str, first: date, last: date) -> Bars | No
     return _columns(rows)
 
 
-def load_bars(ticker: str, resolution: str, first: date, last: date, folder: Path | None) -> Bars:
-    """Bars for ``ticker`` from the data folder when it has them, else synthetic."""
-    if folder is not None:
+def load_bars(ticker: str, resolution: str, first: date, last: date, folder: Path | None,
+              hours: MarketHours = EQUITY) -> Bars:
+    """Bars for ``ticker``: from the data folder for equities it holds, else synthetic."""
+    if folder is not None and hours.kind == "equity":
         found = (lean_daily if resolution == "daily" else lean_minute)(folder, ticker, first, last)
         if found is not None and len(found):
             return found
-    return (synthetic_daily if resolution == "daily" else synthetic_minute)(ticker, first, last)
+    return (synthetic_daily if resolution == "daily" else synthetic_minute)(ticker, first, last, hours)
 
 
-def aggregate_hourly(minute: Bars) -> Bars:
+def aggregate_hourly(minute: Bars, hours: MarketHours = EQUITY) -> Bars:
     """Hour bars built from minute bars (LEAN consolidates the same way)."""
     groups: dict[datetime, list[int]] = {}
     for i, start in enumerate(minute.start):
@@ -181,7 +228,7 @@ def aggregate_hourly(minute: Bars) -> Bars:
     starts = sorted(groups)
     idx = [groups[s] for s in starts]
     return Bars(
-        [max(s, datetime.combine(s.date(), MARKET_OPEN)) for s in starts],
+        [max(s, datetime.combine(s.date(), hours.open)) for s in starts],
         [minute.end[i[-1]] for i in idx],
         np.array([minute.open[i[0]] for i in idx]), np.array([minute.high[i].max() for i in idx]),
         np.array([minute.low[i].min() for i in idx]), np.array([minute.close[i[-1]] for i in idx]),

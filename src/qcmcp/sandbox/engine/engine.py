@@ -31,11 +31,14 @@ from qcmcp.sandbox.engine.types import (
     PascalAliases,
     Resolution,
     Security,
+    SecurityType,
     Symbol,
     TradeBar,
 )
 
 RESOLUTION_ALIASES = {"tick": "minute", "second": "minute", "minute": "minute", "hour": "hour", "daily": "daily"}
+SECURITY_TYPES = {"equity": SecurityType.EQUITY, "crypto": SecurityType.CRYPTO, "forex": SecurityType.FOREX}
+CRYPTO_LOTS = 100_000_000
 
 
 class QuitRequested(Exception):
@@ -132,14 +135,18 @@ class Engine:
                 return symbol
         return Symbol(str(ticker))
 
-    def add_security(self, ticker: str, resolution: str, leverage: float, normalization: str) -> Security:
+    def add_security(self, ticker: str, resolution: str, leverage: float, normalization: str,
+                     kind: str = "equity") -> Security:
         symbol = self.symbol_for(ticker)
         if symbol in self.securities:
             return self.securities[symbol]
+        if kind != "equity":
+            symbol = Symbol(symbol.value, SECURITY_TYPES[kind])
         requested = str(resolution).lower()
         if requested in ("tick", "second"):
             self.log(f"{symbol}: {requested} resolution is not supported by the qcmcp sandbox engine; using minute bars.")
-        security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization)
+        security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
+                            market_data.HOURS[kind])
         self.securities[symbol] = security
         return security
 
@@ -197,10 +204,13 @@ class Engine:
         return frame
 
     def _load(self, symbol: Symbol, resolution: str, first: date, last: date) -> market_data.Bars:
+        security = self.securities.get(symbol)
+        hours = security.hours if security else market_data.EQUITY
         if resolution == "hour":
-            bars = market_data.aggregate_hourly(market_data.load_bars(symbol.value, "minute", first, last, self.data_folder))
+            minute = market_data.load_bars(symbol.value, "minute", first, last, self.data_folder, hours)
+            bars = market_data.aggregate_hourly(minute, hours)
         else:
-            bars = market_data.load_bars(symbol.value, resolution, first, last, self.data_folder)
+            bars = market_data.load_bars(symbol.value, resolution, first, last, self.data_folder, hours)
         if bars.synthetic:
             self.synthetic.add(symbol.value)
         return bars
@@ -263,7 +273,10 @@ class Engine:
         if not security.price:
             return 0.0
         value = target * self.portfolio.total_portfolio_value * (1 - self.algorithm.settings.free_portfolio_value_percentage)
-        return float(math.trunc(value / security.price) - security.holdings.quantity)
+        units = value / security.price
+        # Equities and forex trade whole units; crypto down to a hundred-millionth (a satoshi for BTC).
+        wanted = math.trunc(units * CRYPTO_LOTS) / CRYPTO_LOTS if security.hours.kind == "crypto" else math.trunc(units)
+        return float(wanted - security.holdings.quantity)
 
     def target_percent(self, symbol: Any, target: float, tag: str) -> OrderTicket | None:
         sym = self.symbol_for(symbol)
@@ -295,9 +308,10 @@ class Engine:
             price = order.fill_on(bar)
             if price is None:
                 continue
-            opening = max(bar.time, datetime.combine(bar.time.date(), market_data.MARKET_OPEN))
+            security = self.securities[symbol]
+            opening = max(bar.time, datetime.combine(bar.time.date(), security.hours.open))
             fill_time = bar.end_time if order.type == OrderType.MARKET_ON_CLOSE else opening
-            fee = order_fee(order.quantity, price)
+            fee = order_fee(order.quantity, price, security.hours.kind)
             self.portfolio.apply_fill(self.securities[symbol], order.quantity, price, fee)
             order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
             working.remove(order)
@@ -333,7 +347,8 @@ class Engine:
         if isinstance(self.warm_up, timedelta):
             return self.start - self.warm_up if isinstance(self.start, date) else self.start
         finest = min((s.resolution for s in self.securities.values()), key=["minute", "hour", "daily"].index)
-        per_day = {"daily": 1, "hour": 7, "minute": 390}[finest]
+        minutes = max(s.hours.minutes for s in self.securities.values())
+        per_day = {"daily": 1, "hour": math.ceil(minutes / 60), "minute": minutes}[finest]
         days = math.ceil(int(self.warm_up) / per_day)
         sessions = market_data.trading_days(self.start - timedelta(days=days * 2 + 10), self.start - timedelta(days=1))
         return sessions[-days] if days and len(sessions) >= days else self.start
@@ -465,7 +480,8 @@ class Engine:
             state = [bar.time.timestamp(), bar.open, bar.high, bar.low, bar.close, 0.0]
         state[2], state[3], state[4] = max(state[2], bar.high), min(state[3], bar.low), bar.close
         state[5] += bar.volume
-        closes = bar.end_time.time() >= market_data.MARKET_CLOSE or (target == "hour" and bar.end_time.minute == 0)
+        session_close = sub.security.hours.session_close(datetime.fromtimestamp(state[0]).date())
+        closes = bar.end_time >= session_close or (target == "hour" and bar.end_time.minute == 0)
         if not closes:
             sub.partial[target] = state
             return None

@@ -253,7 +253,10 @@ class SecurityHolding(PascalAliases):
 
 
 class Security(PascalAliases):
-    def __init__(self, symbol: Symbol, resolution: str, leverage: float, normalization: str) -> None:
+    def __init__(self, symbol: Symbol, resolution: str, leverage: float, normalization: str, hours: Any = None) -> None:
+        from qcmcp.sandbox.engine.data import EQUITY
+
+        self.hours = hours or EQUITY  # when it trades (data.MarketHours)
         self.symbol = symbol
         self.resolution = resolution
         self.leverage = leverage
