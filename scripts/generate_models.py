@@ -133,7 +133,18 @@ def repair(spec: dict[str, Any]) -> dict[str, Any]:
     # 10. OptimizationStatus is an enum of strings without a type.
     schemas["OptimizationStatus"]["type"] = "string"
 
-    # 11. The Version schema has empty ("description:" with no value) descriptions.
+    # 11. The strategy enum lists only grid search, yet OptimizationParameter.minStep's own
+    #     description refers to EulerSearchOptimizationStrategy, which the API also accepts. The
+    #     random-search value is qcmcp's own: only its sandbox runs it (the cloud rejects it).
+    strategy = schemas["OptimizationStrategy"]
+    strategy["enum"] += [
+        "QuantConnect.Optimizer.Strategies.EulerSearchOptimizationStrategy",
+        "QuantConnect.Optimizer.Strategies.RandomSearchOptimizationStrategy",
+    ]
+    strategy["description"] = ("Optimization strategy. RandomSearchOptimizationStrategy is a qcmcp sandbox "
+                               "extension; QuantConnect cloud runs grid and Euler search.")
+
+    # 12. The Version schema has empty ("description:" with no value) descriptions.
     def drop_null_descriptions(node: dict[str, Any]) -> None:
         if "description" in node and node["description"] is None:
             node.pop("description")

@@ -357,6 +357,19 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
     await sandbox.ok("delete_optimization", optimizationId=optimization_id)
     await sandbox.fails("read_optimization", "not found", optimizationId=optimization_id)
 
+    wide = [{"name": "fast", "min": 2, "max": 9, "step": 1}, {"name": "slow", "min": 20, "max": 50, "step": 10}]
+    sampled = await sandbox.ok("create_optimization", projectId=project, name="random", target=SHARPE, targetTo="max",
+                               strategy="QuantConnect.Optimizer.Strategies.RandomSearchOptimizationStrategy",
+                               compileId=compile_id, parameters=wide, estimatedCost=1, nodeType="O2-8", parallelNodes=2)
+    random_id = sampled["optimizations"][0]["optimizationId"]
+    runs = (await sandbox.ok("read_optimization", optimizationId=random_id))["optimization"]["backtests"]
+    sets = [tuple(sorted(b["parameterSet"].items())) for b in runs.values()]
+    assert len(sets) == len(set(sets)) == 32 // 4  # a quarter of the 8 x 4 grid, no repeats
+    await sandbox.ok("abort_optimization", optimizationId=random_id)
+    await sandbox.fails("create_optimization", "needs the QuantConnect cloud", projectId=project, name="euler", target=SHARPE,
+                        targetTo="max", strategy="QuantConnect.Optimizer.Strategies.EulerSearchOptimizationStrategy",
+                        compileId=compile_id, parameters=wide, estimatedCost=1, nodeType="O2-8", parallelNodes=2)
+
 
 async def test_state_survives_a_restart(tmp_path):
     settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "state.sqlite3"))

@@ -3368,10 +3368,21 @@ class OptimizationStatus(RootModel[Literal['new', 'aborted', 'running', 'complet
 
 class OptimizationStrategy(
     RootModel[
-        Literal['QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy']
+        Literal[
+            'QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy',
+            'QuantConnect.Optimizer.Strategies.EulerSearchOptimizationStrategy',
+            'QuantConnect.Optimizer.Strategies.RandomSearchOptimizationStrategy',
+        ]
     ]
 ):
-    root: Literal['QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy']
+    root: Literal[
+        'QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy',
+        'QuantConnect.Optimizer.Strategies.EulerSearchOptimizationStrategy',
+        'QuantConnect.Optimizer.Strategies.RandomSearchOptimizationStrategy',
+    ] = Field(
+        ...,
+        description='Optimization strategy. RandomSearchOptimizationStrategy is a qcmcp sandbox extension; QuantConnect cloud runs grid and Euler search.',
+    )
 
 
 class OptimizationTarget(ApiModel):

@@ -1,8 +1,9 @@
-"""Sandbox optimizations: a grid search whose every point is a real backtest.
+"""Sandbox optimizations: grid or random search, every point a real backtest.
 
 Each parameter set becomes a backtest (visible with its ``parameterSet``) run by the same
-runner, so at most one worker process per core runs at a time. The best backtest is the
-one that maximises or minimises the target statistic among those meeting the constraints.
+runner, so at most one worker process per core runs at a time. Random search samples a
+quarter of the grid (1 to 100 points) uniformly, seeded by the optimization id. The best
+backtest maximises or minimises the target statistic among those meeting the constraints.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import random
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -20,6 +22,9 @@ from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED
 from qcmcp.sandbox.store import now
 
 MAX_GRID = 500
+GRID_SEARCH = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
+RANDOM_SEARCH = "QuantConnect.Optimizer.Strategies.RandomSearchOptimizationStrategy"
+MAX_RANDOM_POINTS = 100
 DEFAULT_SECONDS_PER_BACKTEST = 3.0
 # OptimizationBacktest.statistics is a list in this documented order.
 STATISTICS_ORDER = ("alpha", "annualStandardDeviation", "annualVariance", "averageLossRate", "averageWinRate", "beta",
@@ -51,6 +56,18 @@ def grid(parameters: list[dict[str, Any]]) -> list[dict[str, str]]:
     return combinations
 
 
+def points(strategy: str, parameters: list[dict[str, Any]], seed: str) -> list[dict[str, str]]:
+    """The parameter sets a strategy backtests."""
+    combinations = grid(parameters)
+    if strategy == GRID_SEARCH:
+        return combinations
+    if strategy == RANDOM_SEARCH:
+        count = min(MAX_RANDOM_POINTS, max(1, len(combinations) // 4))
+        return random.Random(seed).sample(combinations, count)
+    raise SandboxError(f"The qcmcp sandbox runs grid and random search; {strategy.rsplit('.', 1)[-1]} needs the "
+                       "QuantConnect cloud.")
+
+
 def _statistic(result: dict[str, Any], target: str) -> float | None:
     name = target.rsplit(".", 1)[-1]
     key = name[:1].lower() + name[1:]
@@ -69,9 +86,8 @@ def _seconds_per_backtest(ctx: Context, project_id: int) -> float:
 @route("/optimizations/estimate", "EstimateOptimizationRequest")
 def estimate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
-    points = len(grid(body["parameters"]))
-    parallel = ctx.runner.parallelism
-    seconds = points * _seconds_per_backtest(ctx, project["project_id"]) / parallel
+    count = len(points(body["strategy"], body["parameters"], "estimate"))
+    seconds = count * _seconds_per_backtest(ctx, project["project_id"]) / ctx.runner.parallelism
     return {"estimate": {"estimateId": uuid.uuid4().hex, "time": max(1, round(seconds)), "balance": 0}}
 
 
@@ -83,8 +99,8 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if build is None or build["state"] != "BuildSuccess":
         raise SandboxError(f"Compile {body['compileId']} is not a successful build of project {project['project_id']}; "
                            "compile first and pass its compileId.")
-    combinations = grid(body["parameters"])
     optimization_id = f"O-{uuid.uuid4().hex}"
+    combinations = points(body["strategy"], body["parameters"], optimization_id)
     files = ctx.store.loads(build["snapshot"])
     started = now()
     ids = [uuid.uuid4().hex for _ in combinations]
