@@ -144,20 +144,25 @@ def downsample(points: list[list[float]], start: int, end: int, count: int) -> l
     return [inside[min(len(inside) - 1, int(i * step))] for i in range(count - 1)] + [inside[-1]]
 
 
+def chart_window(charts: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The requested chart, limited to [start, end] (unix seconds) and about ``count`` points per series."""
+    if body["start"] >= body["end"]:
+        raise SandboxError(f"start ({body['start']}) must be less than end ({body['end']}) (unix seconds).")
+    chart = charts.get(body["name"])
+    if chart is None:
+        raise SandboxError(f"Chart '{body['name']}' not found. Charts: {', '.join(charts)}.")
+    series = {name: {**s, "values": downsample(s["values"], body["start"], body["end"], body["count"])}
+              for name, s in chart["series"].items()}
+    return {"chart": {**chart, "series": series}}
+
+
 @route("/backtests/chart/read", "ReadBacktestChartRequest")
 def read_chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     found = _completed(ctx, body)
     if isinstance(found, dict):
         return found
     _, result = found
-    if body["start"] >= body["end"]:
-        raise SandboxError(f"start ({body['start']}) must be less than end ({body['end']}) (unix seconds).")
-    chart = result["charts"].get(body["name"])
-    if chart is None:
-        raise SandboxError(f"Chart '{body['name']}' not found. Charts: {', '.join(result['charts'])}.")
-    series = {name: {**s, "values": downsample(s["values"], body["start"], body["end"], body["count"])}
-              for name, s in chart["series"].items()}
-    return {"chart": {**chart, "series": series}}
+    return chart_window(result["charts"], body)
 
 
 @route("/backtests/orders/read", "ReadBacktestOrdersRequest")

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from qcmcp.sandbox.api import Context, check_organization, paged, route, visible_project
-from qcmcp.sandbox.backtests import downsample
+from qcmcp.sandbox.backtests import chart_window
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.live_runner import FINAL
 from qcmcp.sandbox.projects import NODES
@@ -100,14 +100,7 @@ def chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     charts = _snapshot(_latest(ctx, project["project_id"])).get("charts", {})
     if not charts:
         return {"progress": 0.0, "status": "loading"}
-    found = charts.get(body["name"])
-    if found is None:
-        raise SandboxError(f"Chart '{body['name']}' not found. Charts: {', '.join(charts)}.")
-    if body["start"] >= body["end"]:
-        raise SandboxError(f"start ({body['start']}) must be less than end ({body['end']}) (unix seconds).")
-    series = {n: {**s, "values": downsample(s["values"], body["start"], body["end"], body["count"])}
-              for n, s in found["series"].items()}
-    return {"chart": {**found, "series": series}}
+    return chart_window(charts, body)
 
 
 @route("/live/logs/read", "ReadLiveLogsRequest")
