@@ -113,7 +113,8 @@ async def test_stdio_session(fake, tmp_path):
 async def test_streamable_http_session(fake, tmp_path):
     port = free_port()
     stderr = (tmp_path / "stderr.log").open("w")
-    process = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
+    process = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
+                                "--insecure-no-auth"],
                                env=server_env(fake), stdout=stderr, stderr=stderr)
     try:
         wait_for_port(process, port)

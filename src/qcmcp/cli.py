@@ -41,20 +41,40 @@ def serve(
     path: str = typer.Option("/mcp", help="URL path of the MCP endpoint for --transport http."),
     backend: BackendChoice = typer.Option(None, help="cloud, sandbox, or auto (cloud when credentials are set). "
                                           "Default: QCMCP_BACKEND or auto.", show_default=False),
+    insecure_no_auth: bool = typer.Option(False, "--insecure-no-auth",
+                                          help="HTTP without bearer tokens; refused unless bound to 127.0.0.1."),
 ) -> None:
-    """Run the MCP server."""
+    """Run the MCP server: stdio (local, one user) or streamable HTTP (shared: bearer tokens required)."""
+    import logging
+
     from qcmcp import log
+    from qcmcp.config import ConfigurationError
     from qcmcp.server import build_server
 
     settings = _settings()
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.value})
     log.configure(settings.log_level, settings.log_format, settings.secrets())
-    server = build_server(settings)
     if transport is Transport.stdio:
-        server.run(transport="stdio", show_banner=False)
+        build_server(settings).run(transport="stdio", show_banner=False)
+        return
+    auth = None
+    if insecure_no_auth:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            typer.echo("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it could act "
+                       "on your QuantConnect account. Bind to 127.0.0.1 or configure QCMCP_AUTH_*.", err=True)
+            raise typer.Exit(2)
+        logging.getLogger("qcmcp.security").warning(
+            "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
     else:
-        server.run(transport="http", host=host, port=port, path=path, show_banner=False)
+        from qcmcp.security.auth import build_auth
+
+        try:
+            auth = build_auth(settings, settings.public_url or f"http://{host}:{port}")
+        except ConfigurationError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(2) from None
+    build_server(settings, auth=auth).run(transport="http", host=host, port=port, path=path, show_banner=False)
 
 
 @app.command()
@@ -126,6 +146,32 @@ def version() -> None:
     from qcmcp import __version__
 
     typer.echo(__version__)
+
+
+token_app = typer.Typer(no_args_is_help=True, help="Development bearer tokens for shared (HTTP) mode.")
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("mint")
+def mint(
+    sub: str = typer.Option(..., help="The token's subject (the agent or user)."),
+    tenant: str = typer.Option(..., help="The tenant whose QuantConnect credentials calls use."),
+    role: str = typer.Option("read-only", help="read-only, researcher, trader or admin: decides the scopes."),
+    ttl: int = typer.Option(3600, min=60, max=30 * 24 * 3600, help="Lifetime in seconds."),
+) -> None:
+    """Mint an HS256 token with QCMCP_AUTH_JWT_SECRET (development; production tokens come from your IdP)."""
+    from qcmcp.config import ConfigurationError
+    from qcmcp.security.auth import mint_token
+    from qcmcp.security.scopes import ROLES
+
+    if role not in ROLES:
+        typer.echo(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(mint_token(_settings(), sub, tenant, ROLES[role], ttl))
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     sandbox_db: str | None = Field(default=None, validation_alias="QCMCP_SANDBOX_DB")
     data_dir: str | None = Field(default=None, validation_alias="QCMCP_DATA_DIR")
     live_clock_speed: float = Field(default=3600.0, gt=0, validation_alias="QCMCP_LIVE_CLOCK_SPEED")
+    # Shared (HTTP) mode: bearer-token verification.
+    auth_jwt_secret: SecretStr | None = Field(default=None, validation_alias="QCMCP_AUTH_JWT_SECRET")
+    auth_public_key_file: str | None = Field(default=None, validation_alias="QCMCP_AUTH_PUBLIC_KEY_FILE")
+    auth_jwks_url: str | None = Field(default=None, validation_alias="QCMCP_AUTH_JWKS_URL")
+    auth_algorithm: Literal["HS256", "RS256", "ES256"] | None = Field(default=None, validation_alias="QCMCP_AUTH_ALGORITHM")
+    auth_issuer: str | None = Field(default=None, validation_alias="QCMCP_AUTH_ISSUER")
+    auth_audience: str | None = Field(default=None, validation_alias="QCMCP_AUTH_AUDIENCE")
+    public_url: str | None = Field(default=None, validation_alias="QCMCP_PUBLIC_URL")
     log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
 
     @field_validator("log_level", "log_format", mode="before")
@@ -47,8 +55,15 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, errors or tool results."""
-        token = self.api_token.get_secret_value() if self.api_token else ""
-        return [token] if token else []
+        values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret) if s is not None]
+        return [v for v in values if v]
+
+    @field_validator("auth_jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("QCMCP_AUTH_JWT_SECRET must be at least 32 bytes (256 bits) for HS256")
+        return value
 
 
 class ConfigurationError(ValueError):

@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastmcp import FastMCP
+from fastmcp.server.auth import AuthProvider
 
 from qcmcp import __version__
 from qcmcp.config import Settings
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
+from qcmcp.security.guard import ScopeGuard
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
@@ -21,8 +23,10 @@ def build_server(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     pypi_transport: httpx.AsyncBaseTransport | None = None,
+    auth: AuthProvider | None = None,
 ) -> FastMCP:
-    """Assemble the server. ``transport`` replaces the network (tests, sandbox)."""
+    """Assemble the server. ``transport`` replaces the network (tests, sandbox); ``auth`` makes it a
+    shared deployment: bearer tokens required, and each tool visible and callable only with its scope."""
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
     @asynccontextmanager
@@ -39,6 +43,8 @@ def build_server(
         lifespan=lifespan,
         # Unexpected failures become "Error calling tool X" without internal details.
         mask_error_details=True,
-        tools=[CatalogTool.build(spec, gateway) for spec in CATALOG],
+        auth=auth,
+        middleware=[ScopeGuard()] if auth is not None else None,
+        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     return server

@@ -10,6 +10,9 @@ reads them: what the tool does, when to use it, what comes back, what to call ne
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from qcmcp.security.scopes import scope
 from qcmcp.tools import handlers
 from qcmcp.tools.spec import CREATE, IDEMPOTENT_WRITE, LIVE, READ, UPDATE, ToolSpec
 
@@ -418,4 +421,24 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
 )
 
+# Tools that start work which runs on (and may cost) QuantConnect's side, or move money.
+EXECUTE = {"create_compile", "create_backtest", "create_optimization", "abort_optimization", "authorize_connection",
+           "create_live_algorithm", "stop_live_algorithm", "liquidate_live_algorithm", "create_live_command",
+           "broadcast_live_command", "check_initialization_errors"}
+
+
+def _scope_of(spec: ToolSpec) -> str:
+    """Each tool's scope: its area, and read / write / delete / execute by what it does."""
+    if spec.name in EXECUTE:
+        action = "execute"
+    elif spec.name.startswith("delete_"):
+        action = "delete"
+    elif spec.hints.read_only or spec.retry_safe:
+        action = "read"
+    else:
+        action = "write"
+    return scope(spec.area, action)
+
+
+CATALOG = tuple(replace(spec, scope=spec.scope or _scope_of(spec)) for spec in CATALOG)
 BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in CATALOG}

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from fastmcp.exceptions import ToolError
+from fastmcp.server.auth import require_scopes
 from fastmcp.tools import Tool, ToolResult
 from pydantic import PrivateAttr, ValidationError
 
@@ -33,12 +34,14 @@ class CatalogTool(Tool):
     _gateway: Gateway = PrivateAttr()
 
     @classmethod
-    def build(cls, spec: ToolSpec, gateway: Gateway) -> CatalogTool:
+    def build(cls, spec: ToolSpec, gateway: Gateway, *, check_scopes: bool = False) -> CatalogTool:
+        """``check_scopes``: in shared mode the caller's token must carry the tool's scope to see or call it."""
         tool = cls(
             name=spec.name,
             description=spec.description,
             parameters=parameters_schema(spec),
             annotations=spec.hints.annotations(),
+            auth=require_scopes(spec.scope) if check_scopes and spec.scope else None,
         )
         tool._spec = spec
         tool._gateway = gateway

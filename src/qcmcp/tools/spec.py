@@ -68,7 +68,7 @@ class ToolSpec:
     hidden: tuple[str, ...] = ()
     # Repeating the call is harmless (drives automatic retries); defaults from hints.
     retry_safe: bool | None = None
-    # Placeholders completed by the security issue (scopes) and budgets (cost).
+    # The OAuth scope a token needs to see and call the tool (set for every tool in the catalog).
     scope: str | None = None
     cost: CostClass = "free"
 

@@ -1,0 +1,36 @@
+"""Say *why* a call is refused: a missing scope is named, not disguised as an unknown tool.
+
+fastmcp hides a tool from callers whose token lacks its scope, so calling it would answer
+"Unknown tool". This middleware answers first, with a 403-style error that names the
+scope the token needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastmcp.exceptions import ToolError
+from fastmcp.server.dependencies import get_access_token
+from fastmcp.server.middleware import Middleware, MiddlewareContext
+
+from qcmcp.security.scopes import ROLES
+from qcmcp.tools.catalog import BY_NAME
+
+log = logging.getLogger("qcmcp.security")
+
+
+def roles_with(scope: str) -> list[str]:
+    return [role for role, scopes in ROLES.items() if scope in scopes]
+
+
+class ScopeGuard(Middleware):
+    async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
+        spec = BY_NAME.get(context.message.name)
+        token = get_access_token()
+        if spec is not None and spec.scope and token is not None and spec.scope not in set(token.scopes or ()):
+            log.info("forbidden tool call", extra={"tool": spec.name, "subject": token.subject, "needs": spec.scope})
+            raise ToolError(f"Forbidden (403): {spec.name} needs the scope '{spec.scope}', which this token does "
+                            f"not carry. Roles that include it: {', '.join(roles_with(spec.scope))}.",
+                            log_level=logging.INFO)
+        return await call_next(context)

@@ -1,0 +1,29 @@
+"""Scope names (``qc:<area>:<read|write|delete|execute>``) and the role bundles built from them.
+
+Roles exist to mint tokens: a token carries the scopes of its role, never the role itself,
+so a verifier only ever checks scopes.
+"""
+
+from __future__ import annotations
+
+AREAS = ("account", "projects", "files", "compile", "backtests", "optimizations", "live", "objects", "ai",
+         "collaboration", "research")
+ACTIONS = ("read", "write", "delete", "execute")
+
+
+def scope(area: str, action: str) -> str:
+    if area not in AREAS or action not in ACTIONS:
+        raise ValueError(f"unknown scope qc:{area}:{action}")
+    return f"qc:{area}:{action}"
+
+
+def everything(*actions: str, areas: tuple[str, ...] = AREAS) -> set[str]:
+    return {scope(area, action) for area in areas for action in actions}
+
+
+READ_ONLY = everything("read")
+RESEARCHER = READ_ONLY | everything("write", "execute", areas=("projects", "files", "compile", "backtests", "ai",
+                                                                "research")) | {scope("objects", "write")}
+TRADER = RESEARCHER | everything("write", "execute", areas=("optimizations", "live"))
+ADMIN = everything(*ACTIONS)
+ROLES: dict[str, set[str]] = {"read-only": READ_ONLY, "researcher": RESEARCHER, "trader": TRADER, "admin": ADMIN}
