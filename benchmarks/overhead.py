@@ -56,7 +56,9 @@ async def measure_cold_start(runs: int) -> tuple[list[float], list[float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUANTCONNECT_", "QCMCP_"))}
     env["QCMCP_LOG_LEVEL"] = "WARNING"
     # Without credentials `qcmcp serve` starts on the sandbox: give it a throw-away database.
-    env["QCMCP_SANDBOX_DB"] = os.path.join(tempfile.mkdtemp(prefix="qcmcp-bench-"), "sandbox.sqlite3")
+    scratch = tempfile.mkdtemp(prefix="qcmcp-bench-")
+    env["QCMCP_SANDBOX_DB"] = os.path.join(scratch, "sandbox.sqlite3")
+    env["QCMCP_AUDIT_DB"] = os.path.join(scratch, "audit.sqlite3")
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
         script.write(MINIMAL_SERVER)
     ours, floor = [], []
@@ -72,7 +74,8 @@ def mock_transport() -> httpx.MockTransport:
 
 
 async def measure_calls(calls: int) -> tuple[list[float], list[float]]:
-    settings = load_settings(QUANTCONNECT_USER_ID="1", QUANTCONNECT_API_TOKEN="bench-token", QCMCP_MAX_RETRIES=0)
+    settings = load_settings(QUANTCONNECT_USER_ID="1", QUANTCONNECT_API_TOKEN="bench-token", QCMCP_MAX_RETRIES=0,
+                             QCMCP_AUDIT_DB=os.path.join(tempfile.mkdtemp(prefix="qcmcp-bench-"), "audit.sqlite3"))
     server = build_server(settings, transport=mock_transport())
     through_mcp: list[float] = []
     async with Client(server) as client:

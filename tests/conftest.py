@@ -17,6 +17,7 @@ from tests.fake_qc import FAKE_TOKEN, FAKE_USER_ID
 def isolated_sandbox(tmp_path, monkeypatch) -> None:
     """No test touches the real user data directory or inherits real credentials."""
     monkeypatch.setenv("QCMCP_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
+    monkeypatch.setenv("QCMCP_AUDIT_DB", str(tmp_path / "audit.sqlite3"))
     for name in ("QUANTCONNECT_USER_ID", "QUANTCONNECT_API_TOKEN", "QUANTCONNECT_ORGANIZATION_ID", "QCMCP_BACKEND"):
         monkeypatch.delenv(name, raising=False)
 

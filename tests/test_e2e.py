@@ -39,6 +39,7 @@ def server_env(fake: FakeQuantConnect) -> dict[str, str]:
         QCMCP_HTTP_TIMEOUT="1",
         QCMCP_MAX_RETRIES="0",
         QCMCP_LOG_LEVEL="DEBUG",
+        QCMCP_AUDIT_DB=os.environ["QCMCP_AUDIT_DB"],
     )
     return env
 

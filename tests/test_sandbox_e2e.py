@@ -24,6 +24,7 @@ TOKEN = "sandbox-e2e-token-7f3a"
 def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUANTCONNECT_", "QCMCP_"))}
     env["QCMCP_SANDBOX_DB"] = str(tmp_path / "sandbox.sqlite3")
+    env["QCMCP_AUDIT_DB"] = str(tmp_path / "audit.sqlite3")
     return env
 
 

@@ -52,7 +52,8 @@ def unsigned(header: dict, payload: dict, key: bytes | None = None) -> str:
 def start(tmp_path: Path, extra_env: dict[str, str], *args: str):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUANTCONNECT_", "QCMCP_"))}
-    env.update(QCMCP_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), QCMCP_AUTH_ISSUER=ISSUER,
+    env.update(QCMCP_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), QCMCP_AUDIT_DB=str(tmp_path / "audit.sqlite3"),
+               QCMCP_AUTH_ISSUER=ISSUER,
                QCMCP_AUTH_AUDIENCE=AUDIENCE, **extra_env)
     log = (tmp_path / f"server-{port}.log").open("w")
     process = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--port", str(port), *args], env=env,
@@ -146,6 +147,7 @@ def test_algorithm_confusion_is_rejected(tmp_path):
 def test_shared_mode_refuses_to_start_unsafely(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUANTCONNECT_", "QCMCP_"))}
     env["QCMCP_SANDBOX_DB"] = str(tmp_path / "s.sqlite3")
+    env["QCMCP_AUDIT_DB"] = str(tmp_path / "a.sqlite3")
     exposed = subprocess.run([QCMCP, "serve", "--transport", "http", "--host", "0.0.0.0", "--insecure-no-auth"],
                              env=env, capture_output=True, text=True, timeout=60)
     assert exposed.returncode == 2 and "Refusing --insecure-no-auth" in exposed.stderr

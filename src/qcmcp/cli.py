@@ -174,5 +174,43 @@ def mint(
         raise typer.Exit(2) from None
 
 
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log of tool calls.")
+app.add_typer(audit_app, name="audit")
+
+
+def _audit():  # type: ignore[no-untyped-def]
+    from qcmcp.security.audit import AuditLog
+    from qcmcp.server import default_audit_db
+
+    settings = _settings()
+    return AuditLog(settings.audit_db or default_audit_db())
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole chain; exits 1 and names the first edited or deleted row."""
+    result = _audit().verify()
+    if result.ok:
+        typer.echo(f"OK: {result.rows} rows, chain intact.")
+    else:
+        typer.echo(f"TAMPERED: {result.problem} ({result.rows} rows present).", err=True)
+        raise typer.Exit(1)
+
+
+@audit_app.command("tail")
+def audit_tail(
+    lines: int = typer.Option(20, "-n", min=1, help="How many of the latest rows."),
+    tool: str = typer.Option(None, help="Only this tool."),
+    subject: str = typer.Option(None, help="Only this token subject."),
+    tenant: str = typer.Option(None, help="Only this tenant."),
+    outcome: str = typer.Option(None, help="ok or error."),
+) -> None:
+    """Print the latest rows, optionally filtered."""
+    filters = {k: v for k, v in {"tool": tool, "subject": subject, "tenant": tenant, "outcome": outcome}.items() if v}
+    for row in _audit().rows(lines, **filters):
+        typer.echo(f"{row['seq']:>6} {row['ts']} {row['subject']}@{row['tenant']} {row['tool']} {row['outcome']} "
+                   f"{row['latency_ms']:.1f}ms {row['arguments']}" + (f" error={row['error']}" if row['error'] else ""))
+
+
 def main() -> None:
     app()

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     auth_issuer: str | None = Field(default=None, validation_alias="QCMCP_AUTH_ISSUER")
     auth_audience: str | None = Field(default=None, validation_alias="QCMCP_AUTH_AUDIENCE")
     public_url: str | None = Field(default=None, validation_alias="QCMCP_PUBLIC_URL")
+    audit_db: str | None = Field(default=None, validation_alias="QCMCP_AUDIT_DB")
     log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
 
     @field_validator("log_level", "log_format", mode="before")

@@ -64,7 +64,8 @@ class DemoFailed(RuntimeError):
 async def run_demo(console: Console) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("QUANTCONNECT_", "QCMCP_"))}
-        env.update(QCMCP_BACKEND="sandbox", QCMCP_SANDBOX_DB=str(Path(tmp) / "demo.sqlite3"), QCMCP_LOG_LEVEL="WARNING")
+        env.update(QCMCP_BACKEND="sandbox", QCMCP_SANDBOX_DB=str(Path(tmp) / "demo.sqlite3"),
+                   QCMCP_AUDIT_DB=str(Path(tmp) / "audit.sqlite3"), QCMCP_LOG_LEVEL="WARNING")
         transport = StdioTransport(sys.executable, ["-m", "qcmcp", "serve"], env=env, log_file=Path(tmp) / "server.log")
         async with Client(transport, timeout=60) as client:
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastmcp import FastMCP
@@ -12,6 +13,8 @@ from fastmcp.server.auth import AuthProvider
 from qcmcp import __version__
 from qcmcp.config import Settings
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
+from qcmcp.security.audit import AuditLog
+from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
@@ -29,6 +32,8 @@ def build_server(
     shared deployment: bearer tokens required, and each tool visible and callable only with its scope."""
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
+    audit = AuditLog(settings.audit_db or default_audit_db())
+
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[None]:
         try:
@@ -44,7 +49,14 @@ def build_server(
         # Unexpected failures become "Error calling tool X" without internal details.
         mask_error_details=True,
         auth=auth,
-        middleware=[ScopeGuard()] if auth is not None else None,
+        # The audit middleware is outermost, so refusals by the scope guard are recorded too.
+        middleware=[AuditMiddleware(audit), *([ScopeGuard()] if auth is not None else [])],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     return server
+
+
+def default_audit_db() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("qcmcp")) / "audit.sqlite3"

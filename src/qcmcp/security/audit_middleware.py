@@ -1,0 +1,44 @@
+"""Records every tool call in the audit log: who, tenant, tool, redacted arguments, outcome, latency."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from fastmcp.server.dependencies import get_access_token
+from fastmcp.server.middleware import Middleware, MiddlewareContext
+
+from qcmcp import log as qlog
+from qcmcp.security.audit import AuditLog
+
+
+class AuditMiddleware(Middleware):
+    def __init__(self, audit: AuditLog) -> None:
+        self.audit = audit
+
+    async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
+        started = time.perf_counter()
+        token = get_access_token()
+        claims = (token.claims or {}) if token is not None else {}
+        outcome, error = "ok", ""
+        try:
+            result = await call_next(context)
+            if getattr(result, "is_error", False):
+                outcome = "error"
+            return result
+        except Exception as failure:
+            outcome, error = "error", str(failure) or type(failure).__name__
+            raise
+        finally:
+            self.audit.append(
+                request_id=uuid.uuid4().hex,
+                subject=str(claims.get("sub") or (token.client_id if token else "local")),
+                tenant=str(claims.get("tenant") or "local"),
+                tool=context.message.name,
+                arguments=dict(context.message.arguments or {}),
+                outcome=outcome,
+                error=error,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                secrets=qlog.REDACTOR.secrets,
+            )
