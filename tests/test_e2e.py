@@ -109,6 +109,12 @@ async def test_stdio_session(fake, tmp_path):
     assert '"tool": "read_project"' in logs  # structured logs reached stderr, not stdout
     assert FAKE_TOKEN not in logs
     assert all(FAKE_TOKEN not in text for text in seen)
+    from qcmcp.security.audit import AuditLog
+
+    audit = AuditLog(os.environ["QCMCP_AUDIT_DB"])
+    rows = audit.rows()
+    assert {row["tool"] for row in rows} >= {"read_account", "read_project", "create_project"}
+    assert FAKE_TOKEN not in str(rows) and audit.verify().ok
 
 
 async def test_streamable_http_session(fake, tmp_path):
