@@ -107,3 +107,16 @@ def check_organization(ctx: Context, organization_id: str) -> None:
     if organization_id != ctx.org_id:
         raise SandboxError(f"Organization {organization_id} not found or not yours. Your sandbox organization id "
                            f"is {ctx.org_id} (read_account shows it).")
+
+
+def successful_build(ctx: Context, project: sqlite3.Row, compile_id: str) -> sqlite3.Row:
+    """The project's compile job ``compile_id``, which must have built successfully."""
+    build = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", compile_id,
+                          project["project_id"])
+    if build is None:
+        raise SandboxError(f"Compile {compile_id} not found in project {project['project_id']}: create_compile first "
+                           "and pass the compileId it returns.")
+    if build["state"] != "BuildSuccess":
+        raise SandboxError(f"Compile {compile_id} failed ({build['state']}); fix the build errors shown by "
+                           "read_compile and compile again.")
+    return build

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from qcmcp.sandbox.api import Context, paged, route, visible_project
+from qcmcp.sandbox.api import Context, paged, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.runner import COMPLETED, QUEUED
 from qcmcp.sandbox.store import now
@@ -57,13 +57,7 @@ def backtest_json(ctx: Context, row: Any, project: Any) -> dict[str, Any]:
 @route("/backtests/create", "CreateBacktestRequest")
 def create_backtest(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
-    build = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"],
-                          project["project_id"])
-    if build is None:
-        raise SandboxError(f"Compile {body['compileId']} not found in project {project['project_id']}: create_compile first.")
-    if build["state"] != "BuildSuccess":
-        raise SandboxError(f"Compile {body['compileId']} failed ({build['state']}); fix the build errors shown by "
-                           "read_compile and compile again before backtesting.")
+    build = successful_build(ctx, project, body["compileId"])
     backtest_id = uuid.uuid4().hex
     parameters = {k: str(v) for k, v in (body.get("parameters") or {}).items()}
     with ctx.store.transaction() as db:

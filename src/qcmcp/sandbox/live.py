@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from qcmcp.sandbox.api import Context, check_organization, paged, route, visible_project
+from qcmcp.sandbox.api import Context, check_organization, paged, route, successful_build, visible_project
 from qcmcp.sandbox.backtests import chart_window
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.live_runner import FINAL
@@ -44,10 +44,7 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     live_nodes = {node["id"] for node in NODES["live"]}
     if body["nodeId"] not in live_nodes:
         raise SandboxError(f"Unknown live node {body['nodeId']}; the sandbox's live node is {', '.join(sorted(live_nodes))}.")
-    build = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"],
-                          project["project_id"])
-    if build is None or build["state"] != "BuildSuccess":
-        raise SandboxError(f"Compile {body['compileId']} is not a successful build of project {project['project_id']}.")
+    build = successful_build(ctx, project, body["compileId"])
     existing = ctx.store.one("SELECT * FROM live_deployments WHERE project_id = ? AND status NOT IN (?, ?, ?, ?)",
                              project["project_id"], *sorted(FINAL))
     if existing is not None:

@@ -16,7 +16,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from qcmcp.sandbox.api import Context, route, visible_project
+from qcmcp.sandbox.api import Context, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED
 from qcmcp.sandbox.store import now
@@ -94,11 +94,7 @@ def estimate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/optimizations/create", "CreateOptimizationRequest")
 def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
-    build = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"],
-                          project["project_id"])
-    if build is None or build["state"] != "BuildSuccess":
-        raise SandboxError(f"Compile {body['compileId']} is not a successful build of project {project['project_id']}; "
-                           "compile first and pass its compileId.")
+    build = successful_build(ctx, project, body["compileId"])
     optimization_id = f"O-{uuid.uuid4().hex}"
     combinations = points(body["strategy"], body["parameters"], optimization_id)
     files = ctx.store.loads(build["snapshot"])
