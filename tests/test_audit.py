@@ -110,3 +110,21 @@ def test_a_crash_loses_no_committed_rows(tmp_path):
     assert subprocess.run([sys.executable, "-c", script]).returncode == 1
     audit = AuditLog(path)
     assert len(audit.rows()) == 50 and audit.verify().ok
+
+
+async def test_brokerage_credentials_reach_no_log_audit_row_or_result(mcp_client, caplog):
+    import logging
+    import os
+
+    caplog.set_level(logging.DEBUG)
+    password = "PW-LEAK-CHECK-42"
+    client = mcp_client(lambda request: httpx.Response(200, json={"success": False, "errors": ["node busy"]}))
+    async with client:
+        result = await client.call_tool("create_live_algorithm", {
+            "versionId": "-1", "projectId": 1, "compileId": "c", "nodeId": "n",
+            "brokerage": {**BROKERAGE, "ib-password": password}}, raise_on_error=False)
+    sent = client.recorder.requests[0].content.decode()
+    assert password in sent  # it did go to QuantConnect, which needs it ...
+    assert password not in caplog.text  # ... and nowhere else
+    assert password not in str(AuditLog(os.environ["QCMCP_AUDIT_DB"]).rows())
+    assert password not in str(result.content) + str(result.structured_content)

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import time
 from pathlib import Path
@@ -76,8 +77,6 @@ async def read_body(request: Request, multipart: bool) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        import json
-
         parsed = json.loads(raw)
     except ValueError:
         raise SandboxError("The request body must be JSON.") from None

@@ -118,9 +118,6 @@ class SandboxStore:
     def user(self, user_id: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM users WHERE user_id = ?", user_id)
 
-    def any_user(self) -> sqlite3.Row | None:
-        return self.one("SELECT * FROM users ORDER BY created LIMIT 1")
-
     # --- helpers for JSON columns ----------------------------------------------------------
     @staticmethod
     def dumps(value: Any) -> str:

@@ -32,6 +32,7 @@ from qcmcp.sandbox.engine.types import (
     Resolution,
     Security,
     SecurityType,
+    Slice,
     Symbol,
     TradeBar,
 )
@@ -120,6 +121,7 @@ class Engine:
         self.traded_value: dict[date, float] = {}
         self.fills: list[tuple[datetime, Symbol, float, float, float]] = []  # time, symbol, quantity, price, fee
         self._quit_message: str | None = None
+        self._handlers: dict[str, Callable[..., Any] | None] = {}
         # Called before each time step with its moment; returning True ends the run (live mode).
         self.step_hook: Callable[[datetime], bool] | None = None
         self.stopped_by_hook = False
@@ -323,6 +325,13 @@ class Engine:
     # ---- the run ----------------------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> Any:
         """Call the user's handler, whichever naming style it was written in."""
+        if name not in self._handlers:
+            self._handlers[name] = self._find_handler(name)
+        handler = self._handlers[name]
+        return handler(*args) if handler is not None else None
+
+    def _find_handler(self, name: str) -> Callable[..., Any] | None:
+        """The user's override of ``name`` (snake_case or PascalCase), looked up once per run."""
         user_class = type(self.algorithm)
         pascal = "".join(part.capitalize() for part in name.split("_"))
         for candidate in (name, pascal):
@@ -330,7 +339,7 @@ class Engine:
                 if klass.__module__.startswith("qcmcp."):
                     break
                 if candidate in vars(klass):
-                    return getattr(self.algorithm, candidate)(*args)
+                    return getattr(self.algorithm, candidate)  # type: ignore[no-any-return]
         return None
 
     def initialize(self) -> None:
@@ -402,7 +411,7 @@ class Engine:
                 self.time = moment
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
-                data = self._slice(moment, bars)
+                data = Slice(moment, bars)
                 self._call("on_data", data)
                 self._framework_step(data)
                 for chart, indicator in self.auto_plots:
@@ -423,6 +432,8 @@ class Engine:
     def _framework_step(self, data: Any) -> None:
         """Collect new insights, retire expired ones, and rebalance when the set changed."""
         framework = self.framework
+        if not (framework.alphas or framework.emitted or framework.active):
+            return  # no framework in use: nothing to do on this step
         new = list(framework.emitted)
         framework.emitted.clear()
         for model in framework.alphas:
@@ -445,10 +456,6 @@ class Engine:
             if framework.execution is not None and targets:
                 framework.execution.execute(self.algorithm, targets)
 
-    def _slice(self, moment: datetime, bars: dict[Symbol, TradeBar]) -> Any:
-        from qcmcp.sandbox.engine.types import Slice
-
-        return Slice(moment, bars)
 
     def _advance(self, step: list[tuple[Subscription, int]]) -> dict[Symbol, TradeBar]:
         bars: dict[Symbol, TradeBar] = {}

@@ -37,7 +37,7 @@ def algorithm_imports() -> types.ModuleType:
     }
     for source in (engine_types, indicators, framework):
         exported.update({name: value for name, value in vars(source).items()
-                         if not name.startswith("_") and isinstance(value, type | object) and name[:1].isupper()})
+                         if name[:1].isupper()})
     from typing import Any as _Any, Dict, List, Optional, Tuple, Union
 
     exported.update(Any=_Any, Dict=Dict, List=List, Optional=Optional, Tuple=Tuple, Union=Union)
