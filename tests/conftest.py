@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,8 +18,18 @@ def isolated_sandbox(tmp_path, monkeypatch) -> None:
     """No test touches the real user data directory or inherits real credentials."""
     monkeypatch.setenv("QCMCP_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
     monkeypatch.setenv("QCMCP_AUDIT_DB", str(tmp_path / "audit.sqlite3"))
-    for name in ("QUANTCONNECT_USER_ID", "QUANTCONNECT_API_TOKEN", "QUANTCONNECT_ORGANIZATION_ID", "QCMCP_BACKEND"):
+    monkeypatch.setenv("QCMCP_VAULT_URL", f"sqlite:///{tmp_path / 'vault.sqlite3'}")
+    for name in ("QUANTCONNECT_USER_ID", "QUANTCONNECT_API_TOKEN", "QUANTCONNECT_ORGANIZATION_ID", "QCMCP_BACKEND",
+                 "QCMCP_VAULT_KEY", "QCMCP_VAULT_KEY_FILE", "QCMCP_POLICY_FILE", "QCMCP_LIVE_TRADING"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of its own for this test session (see tests/postgres.py)."""
+    from tests.postgres import start_postgres
+
+    yield from start_postgres()
 
 
 @pytest.fixture

@@ -174,6 +174,104 @@ def mint(
         raise typer.Exit(2) from None
 
 
+tenant_app = typer.Typer(no_args_is_help=True, help="The credential vault: each tenant's QuantConnect credentials, "
+                         "encrypted at rest (key: QCMCP_VAULT_KEY or QCMCP_VAULT_KEY_FILE; database: QCMCP_VAULT_URL).")
+app.add_typer(tenant_app, name="tenant")
+
+
+def _vault():  # type: ignore[no-untyped-def]
+    from qcmcp.config import ConfigurationError
+    from qcmcp.security.vault import CredentialVault
+
+    try:
+        vault = CredentialVault.from_settings(_settings())
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if vault is None:
+        typer.echo("No vault key configured: set QCMCP_VAULT_KEY or QCMCP_VAULT_KEY_FILE (make one with "
+                   "`qcmcp tenant new-key`).", err=True)
+        raise typer.Exit(2)
+    return vault
+
+
+@tenant_app.command("new-key")
+def tenant_new_key() -> None:
+    """Print a fresh vault key (keep it secret; put it in QCMCP_VAULT_KEY or a file named by QCMCP_VAULT_KEY_FILE)."""
+    from qcmcp.security.vault import new_key
+
+    typer.echo(new_key())
+
+
+@tenant_app.command("add")
+def tenant_add(
+    tenant: str = typer.Argument(..., help="The tenant id, as in the tokens' tenant claim."),
+    user_id: str = typer.Option(..., help="The tenant's numeric QuantConnect user id."),
+    api_token: str = typer.Option(..., prompt=True, hide_input=True, envvar="QCMCP_TENANT_API_TOKEN",
+                                  help="The tenant's QuantConnect API token (prompted for when omitted, so it stays "
+                                       "out of the shell history).", show_default=False),
+    organization_id: str = typer.Option(None, help="The tenant's default organization id."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite an existing tenant's credentials."),
+) -> None:
+    """Store a tenant's QuantConnect credentials, encrypted."""
+    from qcmcp.qc.client import Credentials
+
+    if not user_id.isdigit():
+        typer.echo("--user-id must be the numeric QuantConnect user id.", err=True)
+        raise typer.Exit(2)
+    if not _vault().add(tenant, Credentials(user_id, api_token), organization_id, replace=replace):
+        typer.echo(f"Tenant {tenant!r} already exists; pass --replace to overwrite its credentials.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Stored credentials for tenant {tenant!r}.")
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    """List tenants (never their credentials)."""
+    rows = _vault().list()
+    for row in rows:
+        typer.echo(f"{row.tenant}\torganization={row.organization_id or '-'}\tupdated={row.updated_at:%Y-%m-%d %H:%M}")
+    if not rows:
+        typer.echo("No tenants yet: add one with `qcmcp tenant add`.", err=True)
+
+
+@tenant_app.command("remove")
+def tenant_remove(tenant: str = typer.Argument(..., help="The tenant id.")) -> None:
+    """Delete a tenant's credentials; its tokens stop working within seconds."""
+    if not _vault().remove(tenant):
+        typer.echo(f"No tenant {tenant!r}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Removed tenant {tenant!r}.")
+
+
+@tenant_app.command("rotate-key")
+def tenant_rotate_key() -> None:
+    """Re-encrypt every tenant under a new key.
+
+    With QCMCP_VAULT_KEY_FILE a new key is generated and the file rewritten (new and old keys
+    together while rows move, then the new key alone). With QCMCP_VAULT_KEY put the new key
+    first ("NEW,OLD"), run this, then drop the old key.
+    """
+    from qcmcp.security.vault import CredentialVault, configured_keys, database_url, new_key, write_key_file
+
+    settings = _settings()
+    keys = [key.decode() for key in configured_keys(settings) or []]
+    if settings.vault_key is None and settings.vault_key_file:
+        path = Path(settings.vault_key_file)
+        fresh = new_key()
+        write_key_file(path, [fresh, *keys])  # both open every row while they move
+        moved = CredentialVault(database_url(settings), [fresh.encode(), *(k.encode() for k in keys)]).rotate()
+        write_key_file(path, [fresh])
+        typer.echo(f"Re-encrypted {moved} tenant(s) under a new key; {path.name} now holds only the new key.")
+        return
+    if len(keys) < 2:
+        typer.echo("Put the new key first in QCMCP_VAULT_KEY (\"NEW,OLD\") and run this again; then remove the old "
+                   "key. (With QCMCP_VAULT_KEY_FILE this command generates and installs the new key itself.)", err=True)
+        raise typer.Exit(2)
+    moved = _vault().rotate()
+    typer.echo(f"Re-encrypted {moved} tenant(s) under the first key; you can now remove the old key(s).")
+
+
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log of tool calls.")
 app.add_typer(audit_app, name="audit")
 

@@ -42,13 +42,24 @@ class Settings(BaseSettings):
     auth_issuer: str | None = Field(default=None, validation_alias="QCMCP_AUTH_ISSUER")
     auth_audience: str | None = Field(default=None, validation_alias="QCMCP_AUTH_AUDIENCE")
     public_url: str | None = Field(default=None, validation_alias="QCMCP_PUBLIC_URL")
+    auth_tenant_claim: str = Field(default="tenant", min_length=1, validation_alias="QCMCP_AUTH_TENANT_CLAIM")
     audit_db: str | None = Field(default=None, validation_alias="QCMCP_AUDIT_DB")
+    # Credential vault: per-tenant QuantConnect credentials, encrypted at rest.
+    vault_key: SecretStr | None = Field(default=None, validation_alias="QCMCP_VAULT_KEY")
+    vault_key_file: str | None = Field(default=None, validation_alias="QCMCP_VAULT_KEY_FILE")
+    vault_url: str | None = Field(default=None, validation_alias="QCMCP_VAULT_URL")
+    # Agent policy and the live-money guard.
+    policy_file: str | None = Field(default=None, validation_alias="QCMCP_POLICY_FILE")
+    live_trading: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_LIVE_TRADING")
     log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "live_trading", mode="before")
     @classmethod
     def _normalise_case(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) and value.lower() not in ("auto", "json", "text") else value
+        if not isinstance(value, str):
+            return value
+        lowered = value.strip().lower()
+        return lowered if lowered in ("auto", "json", "text", "on", "off") else value.upper()
 
     @property
     def has_credentials(self) -> bool:
@@ -56,7 +67,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, errors or tool results."""
-        values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret) if s is not None]
+        values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key) if s is not None]
         return [v for v in values if v]
 
     @field_validator("auth_jwt_secret")

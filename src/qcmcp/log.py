@@ -26,6 +26,9 @@ class RedactingFilter(logging.Filter):
     def add(self, secrets: Iterable[str]) -> None:
         self.secrets.extend(s for s in secrets if s and s not in self.secrets)
 
+    def redact(self, text: str) -> str:
+        return str(self._clean(text))
+
     def _clean(self, value: object) -> object:
         if isinstance(value, str):
             for secret in self.secrets:

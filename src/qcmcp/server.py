@@ -50,7 +50,7 @@ def build_server(
         mask_error_details=True,
         auth=auth,
         # The audit middleware is outermost, so refusals by the scope guard are recorded too.
-        middleware=[AuditMiddleware(audit), *([ScopeGuard()] if auth is not None else [])],
+        middleware=[AuditMiddleware(audit, settings.auth_tenant_claim), *([ScopeGuard()] if auth is not None else [])],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     return server

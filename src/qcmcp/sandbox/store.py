@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from typing import Any
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY, token TEXT NOT NULL, org_id TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_users (
+    tenant TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users);
 CREATE TABLE IF NOT EXISTS projects (
     project_id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, owner_id TEXT NOT NULL,
     name TEXT NOT NULL, language TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
@@ -117,6 +120,25 @@ class SandboxStore:
 
     def user(self, user_id: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM users WHERE user_id = ?", user_id)
+
+    def tenant_user(self, tenant: str) -> sqlite3.Row:
+        """The sandbox user of a shared deployment's tenant, created on first use.
+
+        Each tenant is its own user with its own organization, so tenants see only their own
+        projects, backtests and objects, exactly as separate QuantConnect accounts would.
+        """
+        with self.transaction() as db:
+            row = db.execute("SELECT users.* FROM tenant_users JOIN users USING (user_id) WHERE tenant = ?",
+                             (tenant,)).fetchone()
+            if row is not None:
+                return row
+            highest = db.execute("SELECT MAX(CAST(user_id AS INTEGER)) FROM users "
+                                 "WHERE CAST(user_id AS INTEGER) >= 200000").fetchone()[0]
+            user_id = str((highest or 200000) + 1)
+            db.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
+                       (user_id, secrets.token_hex(20), organization_for(user_id), now()))
+            db.execute("INSERT INTO tenant_users VALUES (?, ?)", (tenant, user_id))
+            return db.execute("SELECT * FROM users WHERE user_id = ?", (user_id,)).fetchone()
 
     # --- helpers for JSON columns ----------------------------------------------------------
     @staticmethod

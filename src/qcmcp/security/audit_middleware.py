@@ -14,8 +14,9 @@ from qcmcp.security.audit import AuditLog
 
 
 class AuditMiddleware(Middleware):
-    def __init__(self, audit: AuditLog) -> None:
+    def __init__(self, audit: AuditLog, tenant_claim: str = "tenant") -> None:
         self.audit = audit
+        self.tenant_claim = tenant_claim
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
         started = time.perf_counter()
@@ -34,7 +35,7 @@ class AuditMiddleware(Middleware):
             self.audit.append(
                 request_id=uuid.uuid4().hex,
                 subject=str(claims.get("sub") or (token.client_id if token else "local")),
-                tenant=str(claims.get("tenant") or "local"),
+                tenant=str(claims.get(self.tenant_claim) or "local"),
                 tool=context.message.name,
                 arguments=dict(context.message.arguments or {}),
                 outcome=outcome,

@@ -1,9 +1,8 @@
 """What tools need at call time: the caller's QuantConnect client and the settings.
 
-Today the credentials come from the environment (local mode) or the sandbox's local
-user. The multi-tenant security layer replaces :meth:`Gateway.credentials` with a
-per-tenant vault lookup; the pool already keeps one client per credential set, so
-tenants never share one.
+Credentials are the caller's: the server's own in local mode, the token's tenant's in a
+shared deployment (see :mod:`qcmcp.security.tenancy`). The pool keeps one client per
+credential set, so tenants never share a client.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from qcmcp import log
 from qcmcp.backend import open_backend
 from qcmcp.config import Settings
 from qcmcp.qc.client import ClientPool, Credentials, QuantConnectClient
+from qcmcp.security.tenancy import TenantDirectory
+from qcmcp.security.vault import CredentialVault
 
 
 class Gateway:
@@ -29,6 +30,8 @@ class Gateway:
         self.settings = settings
         self.pypi_transport = pypi_transport
         self.backend = open_backend(settings, transport)
+        self.vault = CredentialVault.from_settings(settings)
+        self.tenants = TenantDirectory(settings, self.backend, self.vault)
         log.protect(*self.secrets())
         self.pool = ClientPool(
             lambda credentials: QuantConnectClient(
@@ -45,11 +48,11 @@ class Gateway:
         return self.backend.kind == "sandbox"
 
     def credentials(self) -> Credentials | None:
-        return self.backend.credentials
+        return self.tenants.current().credentials
 
     def default_organization(self) -> str | None:
-        """QUANTCONNECT_ORGANIZATION_ID, or in the sandbox the caller's own organization."""
-        return self.settings.organization_id or self.backend.organization_id
+        """The caller's organization: QUANTCONNECT_ORGANIZATION_ID locally, the tenant's in shared mode."""
+        return self.tenants.current().organization_id
 
     def client(self) -> QuantConnectClient:
         """The caller's client; raises CredentialsMissingError when none is configured."""
@@ -60,11 +63,11 @@ class Gateway:
         return [*self.settings.secrets(), *([credentials.api_token] if credentials else [])]
 
     def redact(self, text: str) -> str:
-        """Mask every configured secret in ``text`` (last line of defence for messages)."""
-        for secret in self.secrets():
-            text = text.replace(secret, "***")
-        return text
+        """Mask every known secret in ``text``, tenants' included (last line of defence for messages)."""
+        return log.REDACTOR.redact(text)
 
     async def aclose(self) -> None:
         await self.pool.aclose()
         self.backend.close()
+        if self.vault is not None:
+            self.vault.close()
