@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +34,8 @@ def build_server(
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
     audit = AuditLog(settings.audit_db or default_audit_db())
+    if auth is not None:
+        _announce_tenancy(gateway)
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[None]:
@@ -54,6 +57,18 @@ def build_server(
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     return server
+
+
+def _announce_tenancy(gateway: Gateway) -> None:
+    """Say at start-up whose credentials a shared deployment's callers act with."""
+    log = logging.getLogger("qcmcp.security")
+    if gateway.vault is not None:
+        log.info("shared mode: each tenant uses its own QuantConnect credentials from the vault")
+    elif gateway.is_sandbox:
+        log.info("shared mode on the sandbox: each tenant gets its own sandbox account")
+    else:
+        log.warning("shared mode WITHOUT a credential vault: every caller acts with the server's own QuantConnect "
+                    "credentials (single-tenant). Set QCMCP_VAULT_KEY or QCMCP_VAULT_KEY_FILE for per-tenant ones.")
 
 
 def default_audit_db() -> Path:
