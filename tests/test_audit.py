@@ -34,7 +34,8 @@ async def test_every_tool_call_is_recorded_with_secrets_redacted(mcp_client, tmp
         await client.call_tool("list_projects", {})
         await client.call_tool("create_project", {"name": "x"}, raise_on_error=False)  # invalid: missing language
         await client.call_tool("create_live_algorithm", {"versionId": "-1", "projectId": 1, "compileId": "c",
-                                                         "nodeId": "n", "brokerage": BROKERAGE}, raise_on_error=False)
+                                                         "nodeId": "n", "brokerage": BROKERAGE, "confirm": "1"},
+                               raise_on_error=False)
     import os
 
     audit = AuditLog(os.environ["QCMCP_AUDIT_DB"])
@@ -122,7 +123,7 @@ async def test_brokerage_credentials_reach_no_log_audit_row_or_result(mcp_client
     async with client:
         result = await client.call_tool("create_live_algorithm", {
             "versionId": "-1", "projectId": 1, "compileId": "c", "nodeId": "n",
-            "brokerage": {**BROKERAGE, "ib-password": password}}, raise_on_error=False)
+            "brokerage": {**BROKERAGE, "ib-password": password}, "confirm": "1"}, raise_on_error=False)
     sent = client.recorder.requests[0].content.decode()
     assert password in sent  # it did go to QuantConnect, which needs it ...
     assert password not in caplog.text  # ... and nowhere else

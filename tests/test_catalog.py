@@ -44,13 +44,25 @@ def test_parameters_and_hints_match_the_official_server(tool):
     spec = BY_NAME[tool["name"]]
     schema = parameters_schema(spec)
     properties = schema["properties"]
-    assert set(properties) == {p["name"] for p in tool["parameters"]}
+    # Live-money tools add one optional parameter of our own: the explicit confirmation.
+    ours = {"confirm"} if spec.confirm else set()
+    assert set(properties) == {p["name"] for p in tool["parameters"]} | ours
     required = set(schema.get("required", []))
+    assert not ours & required
     for param in tool["parameters"]:
         assert (param["name"] in required) == param["required"], param["name"]
         assert json_type(properties[param["name"]]) == JSON_TYPES[param["type"]], param["name"]
     annotations = spec.hints.annotations().model_dump(by_alias=True, exclude_none=True)
     assert annotations == tool["annotations"]
+
+
+def test_exactly_the_money_moving_tools_need_confirmation():
+    guarded = {spec.name for spec in CATALOG if spec.confirm}
+    assert guarded == {"create_live_algorithm", "liquidate_live_algorithm", "stop_live_algorithm", "create_live_command",
+                       "broadcast_live_command", "authorize_connection"}
+    for name in guarded:
+        spec = BY_NAME[name]
+        assert spec.scope == "qc:live:execute" and spec.confirm in parameters_schema(spec).get("required", []), name
 
 
 def test_every_tool_has_a_useful_description_and_area():

@@ -18,6 +18,11 @@ from tests.fake_qc import FAKE_TOKEN, FAKE_USER_ID, signature_ok
 JSON_TOOLS = [spec for spec in CATALOG if spec.endpoint and spec.handler is None]
 
 
+def confirmed(spec, arguments: dict) -> dict:
+    """Live-money tools need ``confirm`` to repeat a parameter (the in-memory client cannot elicit)."""
+    return {**arguments, "confirm": str(arguments[spec.confirm])} if spec.confirm else arguments
+
+
 def full_response(spec) -> dict:
     body = example(spec.response_model.model_json_schema(by_alias=True))
     body = body if isinstance(body, dict) else {}
@@ -30,7 +35,7 @@ def full_response(spec) -> dict:
 async def test_tool_calls_its_endpoint_with_a_valid_body(spec, mcp_client):
     answer = full_response(spec)
     client = mcp_client(lambda request: httpx.Response(200, json=answer))
-    arguments = example(parameters_schema(spec))
+    arguments = confirmed(spec, example(parameters_schema(spec)))
     async with client:
         result = await client.call_tool(spec.name, arguments)
     [request] = client.recorder.requests
@@ -40,7 +45,7 @@ async def test_tool_calls_its_endpoint_with_a_valid_body(spec, mcp_client):
     body = json.loads(request.content or b"{}")
     if spec.request_model is not None:
         spec.request_model.model_validate(body)
-        assert set(body) <= set(arguments)
+        assert set(body) <= set(arguments) - {"confirm"}
     else:
         assert body == {}
     assert result.structured_content == answer
@@ -53,7 +58,7 @@ async def test_minimal_arguments_send_only_what_was_given(spec, mcp_client):
     client = mcp_client(lambda request: httpx.Response(200, json={"success": True}))
     arguments = example(parameters_schema(spec), required_only=True)
     async with client:
-        await client.call_tool(spec.name, arguments)
+        await client.call_tool(spec.name, confirmed(spec, arguments))
     [body] = client.recorder.json_bodies()
     assert set(body) == set(arguments)
 
@@ -75,7 +80,7 @@ async def test_authorize_connection_returns_the_consent_url(mcp_client):
     consent = "https://broker.example/oauth?client=qc"
     client = mcp_client(lambda request: httpx.Response(302, headers={"Location": consent}))
     async with client:
-        result = await client.call_tool("authorize_connection", {"brokerage": "alpaca"})
+        result = await client.call_tool("authorize_connection", {"brokerage": "alpaca", "confirm": "alpaca"})
     assert result.structured_content["authorizationUrl"] == consent
     assert "read_connection_authorization" in result.content[0].text
     [request] = client.recorder.requests

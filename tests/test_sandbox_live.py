@@ -55,13 +55,13 @@ async def deployable(sandbox: Session) -> tuple[int, str]:
 
 async def test_paper_deployment_lifecycle(sandbox):
     project, compile_id = await deployable(sandbox)
-    await sandbox.fails("create_live_algorithm", "trades on paper only", versionId="-1", projectId=project,
+    await sandbox.fails("create_live_algorithm", "trades on paper only", versionId="-1", projectId=project, confirm=str(project),
                         compileId=compile_id, nodeId="SB-L1", brokerage={"id": "TradierBrokerage", "tradier-account-id": "a",
                                                                         "tradier-access-token": "b", "tradier-environment": "paper"})
-    created = await sandbox.ok("create_live_algorithm", versionId="-1", projectId=project, compileId=compile_id,
+    created = await sandbox.ok("create_live_algorithm", versionId="-1", projectId=project, confirm=str(project), compileId=compile_id,
                                nodeId="SB-L1", brokerage=PAPER)
     deploy_id = created["deployId"]
-    await sandbox.fails("create_live_algorithm", "already live", versionId="-1", projectId=project, compileId=compile_id,
+    await sandbox.fails("create_live_algorithm", "already live", versionId="-1", projectId=project, confirm=str(project), compileId=compile_id,
                         nodeId="SB-L1", brokerage=PAPER)
 
     async def has_statistics():
@@ -73,7 +73,7 @@ async def test_paper_deployment_lifecycle(sandbox):
     listed = await sandbox.ok("list_live_algorithms", status="Running")
     assert [item["deployId"] for item in listed["live"]] == [deploy_id]
 
-    await sandbox.ok("create_live_command", projectId=project, command={"action": "buy", "quantity": 10})
+    await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={"action": "buy", "quantity": 10})
 
     async def filled():
         orders = await sandbox.ok("read_live_orders", projectId=project, start=0, end=10)
@@ -94,19 +94,19 @@ async def test_paper_deployment_lifecycle(sandbox):
     chart = await sandbox.ok("read_live_chart", projectId=project, name="Strategy Equity", count=10, start=0, end=2_000_000_000)
     assert chart["chart"]["series"]["Equity"]["values"]
 
-    await sandbox.ok("liquidate_live_algorithm", projectId=project)
+    await sandbox.ok("liquidate_live_algorithm", projectId=project, confirm=str(project))
     final = await sandbox.ok("read_live_algorithm", projectId=project)
     assert final["status"] == "Liquidated" and final["stopped"]
     assert (await sandbox.ok("read_live_portfolio", projectId=project))["portfolio"]["holdings"] == {}
-    await sandbox.fails("create_live_command", "is not running", projectId=project, command={"action": "buy", "quantity": 1})
+    await sandbox.fails("create_live_command", "is not running", projectId=project, confirm=str(project), command={"action": "buy", "quantity": 1})
 
 
 async def test_stop_and_broadcast(sandbox):
     project, compile_id = await deployable(sandbox)
-    await sandbox.ok("create_live_algorithm", versionId="-1", projectId=project, compileId=compile_id, nodeId="SB-L1",
+    await sandbox.ok("create_live_algorithm", versionId="-1", projectId=project, confirm=str(project), compileId=compile_id, nodeId="SB-L1",
                      brokerage=PAPER)
     org = (await sandbox.ok("read_account"))["organizationId"]
-    await sandbox.ok("broadcast_live_command", organizationId=org, command={"action": "buy", "quantity": 3})
+    await sandbox.ok("broadcast_live_command", organizationId=org, confirm=org, command={"action": "buy", "quantity": 3})
 
     async def received():
         logs = await sandbox.ok("read_live_logs", projectId=project,
@@ -115,9 +115,10 @@ async def test_stop_and_broadcast(sandbox):
         return any("COMMAND buy 3" in line for line in logs["logs"])
 
     await until(received)
-    await sandbox.fails("broadcast_live_command", "No running deployment", organizationId=org, excludeProjectId=project,
+    await sandbox.fails("broadcast_live_command", "No running deployment", organizationId=org, confirm=org, excludeProjectId=project,
                         command={"action": "buy", "quantity": 1})
-    await sandbox.ok("stop_live_algorithm", projectId=project)
+    await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))
     assert (await sandbox.ok("read_live_algorithm", projectId=project))["status"] == "Stopped"
-    await sandbox.fails("stop_live_algorithm", "is not running", projectId=project)
-    await sandbox.fails("authorize_connection", "paper brokerage needs none", brokerage="alpaca")
+    await sandbox.fails("stop_live_algorithm", "is not running", projectId=project, confirm=str(project))
+    await sandbox.fails("authorize_connection", "paper brokerage needs none", brokerage="alpaca",
+                        confirm="alpaca")

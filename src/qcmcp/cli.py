@@ -74,7 +74,7 @@ def serve(
         except ConfigurationError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
-    build_server(settings, auth=auth).run(transport="http", host=host, port=port, path=path, show_banner=False)
+    build_server(settings, auth=auth, shared=True).run(transport="http", host=host, port=port, path=path, show_banner=False)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
 from qcmcp.security.audit import AuditLog
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
+from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
@@ -28,9 +29,11 @@ def build_server(
     transport: httpx.AsyncBaseTransport | None = None,
     pypi_transport: httpx.AsyncBaseTransport | None = None,
     auth: AuthProvider | None = None,
+    shared: bool | None = None,
 ) -> FastMCP:
     """Assemble the server. ``transport`` replaces the network (tests, sandbox); ``auth`` makes it a
-    shared deployment: bearer tokens required, and each tool visible and callable only with its scope."""
+    shared deployment: bearer tokens required, and each tool visible and callable only with its scope.
+    ``shared`` (default: whether ``auth`` is set) decides the default of the live-trading switch."""
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
     audit = AuditLog(settings.audit_db or default_audit_db())
@@ -53,7 +56,9 @@ def build_server(
         mask_error_details=True,
         auth=auth,
         # The audit middleware is outermost, so refusals by the scope guard are recorded too.
-        middleware=[AuditMiddleware(audit, settings.auth_tenant_claim), *([ScopeGuard()] if auth is not None else [])],
+        # Then scope, then the live-money guard, so a refusal says the most basic reason first.
+        middleware=[AuditMiddleware(audit, settings.auth_tenant_claim), *([ScopeGuard()] if auth is not None else []),
+                    LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     return server

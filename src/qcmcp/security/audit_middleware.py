@@ -8,6 +8,7 @@ from typing import Any
 
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import Middleware, MiddlewareContext
+from fastmcp.tools.base import InputRequiredToolResult
 
 from qcmcp import log as qlog
 from qcmcp.security.audit import AuditLog
@@ -25,7 +26,9 @@ class AuditMiddleware(Middleware):
         outcome, error = "ok", ""
         try:
             result = await call_next(context)
-            if getattr(result, "is_error", False):
+            if isinstance(result, InputRequiredToolResult):
+                outcome = "input_required"  # a question for the user (e.g. a live-money confirmation)
+            elif getattr(result, "is_error", False):
                 outcome = "error"
             return result
         except Exception as failure:

@@ -246,7 +246,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     # --- Live trading --------------------------------------------------------------------
     ToolSpec(
-        "authorize_connection", area="live", hints=IDEMPOTENT_WRITE, endpoint="/live/auth0/authorize",
+        "authorize_connection", area="live", confirm="brokerage", hints=IDEMPOTENT_WRITE, endpoint="/live/auth0/authorize",
         request="AuthorizeExternalConnectionRequest", handler=handlers.authorization_redirect,
         description="Step 1 of connecting an OAuth brokerage (alpaca, tradestation, charlesschwab, tastytrade) for "
         "live trading. Returns an authorisation URL the user must open in a browser and approve. Step 2: after "
@@ -259,7 +259,7 @@ CATALOG: tuple[ToolSpec, ...] = (
         "the URL from authorize_connection. Fails until the user has approved the connection.",
     ),
     ToolSpec(
-        "create_live_algorithm", area="live", hints=CREATE, endpoint="/live/create",
+        "create_live_algorithm", area="live", confirm="projectId", hints=CREATE, endpoint="/live/create",
         request="CreateLiveAlgorithmRequest", response="CreateLiveAlgorithmResponse", cost="qcc",
         description="Deploy a compiled project to live trading on a live node with a brokerage (paper trading: "
         "brokerage {'id': 'QuantConnectBrokerage'}). THIS CAN TRADE REAL MONEY with a real brokerage. Needs a "
@@ -307,25 +307,25 @@ CATALOG: tuple[ToolSpec, ...] = (
         description=f"Read the insights a live algorithm emitted. {PAGING} (fewer than 100 at a time).",
     ),
     ToolSpec(
-        "stop_live_algorithm", area="live", hints=UPDATE, endpoint="/live/update/stop",
+        "stop_live_algorithm", area="live", confirm="projectId", hints=UPDATE, endpoint="/live/update/stop",
         request="StopLiveAlgorithmRequest", response="RestResponse",
         description="Stop the project's live algorithm. Open positions stay open; use liquidate_live_algorithm "
         "to close them.",
     ),
     ToolSpec(
-        "liquidate_live_algorithm", area="live", hints=UPDATE, endpoint="/live/update/liquidate",
+        "liquidate_live_algorithm", area="live", confirm="projectId", hints=UPDATE, endpoint="/live/update/liquidate",
         request="LiquidateLiveAlgorithmRequest", response="RestResponse",
         description="Liquidate every position of the project's live algorithm with market orders, then stop it. "
         "Trades real money with a real brokerage.",
     ),
     ToolSpec(
-        "create_live_command", area="live", hints=LIVE, endpoint="/live/commands/create",
+        "create_live_command", area="live", confirm="projectId", hints=LIVE, endpoint="/live/commands/create",
         request="CreateLiveCommandRequest", response="RestResponse",
         description="Send a command object to a running live algorithm; it arrives in the algorithm's on_command "
         "handler (or runs a Command class named by '$type'). Commands can place orders.",
     ),
     ToolSpec(
-        "broadcast_live_command", area="live", hints=LIVE, endpoint="/live/commands/broadcast",
+        "broadcast_live_command", area="live", confirm="organizationId", hints=LIVE, endpoint="/live/commands/broadcast",
         request="BroadcastLiveCommandRequest", response="RestResponse",
         description="Send a command object to every running live algorithm of an organization, optionally except "
         "one project. Commands can place orders.",

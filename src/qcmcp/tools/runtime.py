@@ -52,6 +52,8 @@ class CatalogTool(Tool):
         started = time.perf_counter()
         outcome = "error"
         try:
+            if spec.confirm:  # checked and consumed by the live-money guard, not part of the API request
+                arguments = {name: value for name, value in arguments.items() if name != "confirm"}
             arguments = self._with_defaults(arguments)
             body = validate_arguments(spec, self.parameters, arguments)
             handler = spec.handler or handlers.json_post

@@ -106,9 +106,18 @@ def build_parameters_schema(spec: ToolSpec) -> dict[str, Any]:
         schema["required"] = required
     defs = raw.get("$defs", {})
     schema["properties"] = _inline(properties, defs)
+    if spec.confirm:
+        schema["properties"]["confirm"] = confirm_parameter(spec.confirm)
     if _refs(schema["properties"]):
         schema["$defs"] = defs
     return _tidy(schema)
+
+
+def confirm_parameter(repeats: str) -> dict[str, Any]:
+    """Live-money tools take an optional ``confirm`` that repeats a parameter (when the client cannot elicit)."""
+    return {"type": "string", "description": f"Explicit confirmation of this live-money action: repeat the {repeats} "
+            "here once the user has agreed. Needed only when your client cannot show a confirmation prompt "
+            "(MCP elicitation)."}
 
 
 def render_all(specs: Iterable[ToolSpec]) -> str:

@@ -71,6 +71,8 @@ class ToolSpec:
     # The OAuth scope a token needs to see and call the tool (set for every tool in the catalog).
     scope: str | None = None
     cost: CostClass = "free"
+    # Live-money tools: the parameter a ``confirm`` argument must repeat (see security/live_guard.py).
+    confirm: str | None = None
 
     @property
     def request_model(self) -> type[BaseModel] | None:
