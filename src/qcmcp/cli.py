@@ -49,14 +49,13 @@ def serve(
 
     from qcmcp import log
     from qcmcp.config import ConfigurationError
-    from qcmcp.server import build_server
 
     settings = _settings()
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.value})
     log.configure(settings.log_level, settings.log_format, settings.secrets())
     if transport is Transport.stdio:
-        build_server(settings).run(transport="stdio", show_banner=False)
+        _build_or_exit(settings).run(transport="stdio", show_banner=False)
         return
     auth = None
     if insecure_no_auth:
@@ -74,7 +73,19 @@ def serve(
         except ConfigurationError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
-    build_server(settings, auth=auth, shared=True).run(transport="http", host=host, port=port, path=path, show_banner=False)
+    _build_or_exit(settings, auth=auth, shared=True).run(transport="http", host=host, port=port, path=path, show_banner=False)
+
+
+def _build_or_exit(settings, **kwargs):  # type: ignore[no-untyped-def]
+    """Build the server; a configuration problem (vault key, policy file…) is one line on stderr and exit 2."""
+    from qcmcp.config import ConfigurationError
+    from qcmcp.server import build_server
+
+    try:
+        return build_server(settings, **kwargs)
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -168,7 +179,7 @@ def mint(
         typer.echo(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", err=True)
         raise typer.Exit(2)
     try:
-        typer.echo(mint_token(_settings(), sub, tenant, ROLES[role], ttl))
+        typer.echo(mint_token(_settings(), sub, tenant, ROLES[role], ttl, role))
     except ConfigurationError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None

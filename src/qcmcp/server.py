@@ -18,6 +18,8 @@ from qcmcp.security.audit import AuditLog
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
+from qcmcp.security.policy import PolicyFile
+from qcmcp.security.policy_guard import PolicyGuard
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
@@ -37,6 +39,7 @@ def build_server(
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
     audit = AuditLog(settings.audit_db or default_audit_db())
+    policy = PolicyFile(settings.policy_file) if settings.policy_file else None  # a broken policy stops start-up
     if auth is not None:
         _announce_tenancy(gateway)
 
@@ -56,8 +59,9 @@ def build_server(
         mask_error_details=True,
         auth=auth,
         # The audit middleware is outermost, so refusals by the scope guard are recorded too.
-        # Then scope, then the live-money guard, so a refusal says the most basic reason first.
+        # Then scope, policy and the live-money guard, so a refusal gives the most basic reason first.
         middleware=[AuditMiddleware(audit, settings.auth_tenant_claim), *([ScopeGuard()] if auth is not None else []),
+                    *([PolicyGuard(policy, gateway, audit, settings.auth_tenant_claim)] if policy else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )

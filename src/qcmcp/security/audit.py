@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, request_id TEXT NOT NULL, subject TEXT NOT NULL,
     tenant TEXT NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL, outcome TEXT NOT NULL, error TEXT NOT NULL,
     latency_ms REAL NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_log_by_subject ON audit_log (subject, tool, ts);
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
@@ -106,6 +107,15 @@ class AuditLog:
         with self._lock:
             found = [dict(r) for r in self._db.execute(sql, tuple(filters.values())).fetchall()]
         return list(reversed(found))
+
+    def committed(self, subject: str, tool: str, argument: str, since: datetime) -> float:
+        """Sum of a numeric argument over a subject's successful calls of a tool since ``since`` (QCC caps)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT TOTAL(json_extract(arguments, ?)) FROM audit_log "
+                "WHERE subject = ? AND tool = ? AND outcome = 'ok' AND ts >= ?",
+                (f"$.{argument}", subject, tool, since.isoformat(timespec="milliseconds"))).fetchone()
+        return float(row[0] or 0.0)
 
     def verify(self) -> Verification:
         """Walk the chain: every row's hash must match its content and link to the row before it."""

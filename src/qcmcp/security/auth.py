@@ -59,7 +59,8 @@ def build_auth(settings: Settings, base_url: str) -> RemoteAuthProvider:
                               scopes_supported=sorted(ADMIN), resource_name="qcmcp")
 
 
-def mint_token(settings: Settings, subject: str, tenant: str, scopes: set[str], ttl_seconds: int) -> str:
+def mint_token(settings: Settings, subject: str, tenant: str, scopes: set[str], ttl_seconds: int,
+               role: str | None = None) -> str:
     """A development HS256 token with the server's secret (real deployments use their IdP)."""
     import time
 
@@ -70,4 +71,6 @@ def mint_token(settings: Settings, subject: str, tenant: str, scopes: set[str], 
     now = int(time.time())
     claims = {"iss": settings.auth_issuer, "aud": settings.auth_audience, "sub": subject, "tenant": tenant,
               "scope": " ".join(sorted(scopes)), "iat": now, "nbf": now, "exp": now + ttl_seconds}
+    if role:
+        claims["role"] = role  # for the agent policy's per-role rules; access itself is decided by the scopes
     return jwt.encode(claims, settings.auth_jwt_secret.get_secret_value(), algorithm="HS256")

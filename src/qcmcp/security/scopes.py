@@ -1,7 +1,7 @@
 """Scope names (``qc:<area>:<read|write|delete|execute>``) and the role bundles built from them.
 
-Roles exist to mint tokens: a token carries the scopes of its role, never the role itself,
-so a verifier only ever checks scopes.
+Roles exist to mint tokens: a token carries the scopes of its role, and access is decided by
+scopes alone. A ``role`` claim, when present, only selects the agent policy's per-role rules.
 """
 
 from __future__ import annotations
