@@ -8,6 +8,7 @@ import httpx
 import jwt
 import pytest
 from fastmcp import Client
+from mcp.shared.exceptions import MCPError
 from mcp.types import ElicitResult
 
 from qcmcp.config import load_settings
@@ -102,9 +103,8 @@ async def test_shared_deployment_needs_scope_and_the_switch(tmp_path):
     process, url, _ = start(tmp_path, {"QCMCP_AUTH_JWT_SECRET": SECRET})  # QCMCP_LIVE_TRADING unset: off
     try:
         async with Client(f"{url}/mcp", auth=token("researcher")) as client:
-            refused = await client.call_tool("stop_live_algorithm", {"projectId": 1, "confirm": "1"},
-                                             raise_on_error=False)
-            assert "Forbidden (403)" in refused.content[0].text and "qc:live:execute" in refused.content[0].text
+            with pytest.raises(MCPError, match=r"Forbidden \(403\).*qc:live:execute"):  # HTTP 403 insufficient_scope
+                await client.call_tool("stop_live_algorithm", {"projectId": 1, "confirm": "1"})
         async with Client(f"{url}/mcp", auth=token("trader")) as client:
             refused = await client.call_tool("stop_live_algorithm", {"projectId": 1, "confirm": "1"},
                                              raise_on_error=False)

@@ -69,6 +69,20 @@ def status_with(url: str, token: str | None) -> httpx.Response:
     return httpx.post(f"{url}/mcp", json=INITIALIZE, headers=headers, timeout=10)
 
 
+def raw_tool_call(url: str, token: str, name: str, arguments: dict) -> httpx.Response:
+    """One tools/call over plain HTTP (after the initialize handshake), to see the HTTP status itself."""
+    headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=10) as http:
+        started = http.post(f"{url}/mcp", json=INITIALIZE, headers=headers)
+        session = started.headers.get("mcp-session-id")
+        if session:
+            headers["mcp-session-id"] = session
+        headers["mcp-protocol-version"] = "2025-06-18"
+        http.post(f"{url}/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+        return http.post(f"{url}/mcp", headers=headers, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                                                              "params": {"name": name, "arguments": arguments}})
+
+
 @pytest.fixture(scope="module")
 def hs256(tmp_path_factory):
     process, url, log = start(tmp_path_factory.mktemp("hs"), {"QCMCP_AUTH_JWT_SECRET": SECRET})
@@ -114,9 +128,15 @@ async def test_tools_are_filtered_by_scope_and_a_missing_scope_is_named(hs256):
     async with Client(f"{url}/mcp", auth=read_only) as client:
         names = {tool.name for tool in await client.list_tools()}
         assert "list_projects" in names and "create_project" not in names and "create_live_algorithm" not in names
-        refused = await client.call_tool("create_project", {"name": "Nope", "language": "Py"}, raise_on_error=False)
-        text = refused.content[0].text
-        assert refused.is_error and "Forbidden (403)" in text and "qc:projects:write" in text and "researcher" in text
+    refused = raw_tool_call(url, read_only, "create_project", {"name": "Nope", "language": "Py"})
+    assert refused.status_code == 403
+    challenge = refused.headers["WWW-Authenticate"]
+    assert 'error="insufficient_scope"' in challenge and 'scope="qc:projects:write"' in challenge
+    assert "resource_metadata=" in challenge
+    message = refused.json()["error"]["message"]
+    assert "Forbidden (403)" in message and "qc:projects:write" in message and "researcher" in message
+    allowed = raw_tool_call(url, read_only, "list_projects", {})
+    assert allowed.status_code == 200 and "projects" in allowed.text
     admin = jwt.encode(claims(scope=" ".join(sorted(ROLES["admin"]))), SECRET, "HS256")
     async with Client(f"{url}/mcp", auth=admin) as client:
         assert len(await client.list_tools()) == 66

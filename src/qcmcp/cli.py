@@ -57,7 +57,7 @@ def serve(
     if transport is Transport.stdio:
         _build_or_exit(settings).run(transport="stdio", show_banner=False)
         return
-    auth = None
+    auth, http_middleware = None, []
     if insecure_no_auth:
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it could act "
@@ -68,12 +68,22 @@ def serve(
     else:
         from qcmcp.security.auth import build_auth
 
+        from starlette.middleware import Middleware
+
+        from qcmcp.security.scope_challenge import InsufficientScopeChallenge
+
+        base_url = (settings.public_url or f"http://{host}:{port}").rstrip("/")
         try:
-            auth = build_auth(settings, settings.public_url or f"http://{host}:{port}")
+            auth = build_auth(settings, base_url)
         except ConfigurationError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
-    _build_or_exit(settings, auth=auth, shared=True).run(transport="http", host=host, port=port, path=path, show_banner=False)
+    server = _build_or_exit(settings, auth=auth, shared=True)
+    if auth is not None:
+        http_middleware = [Middleware(InsufficientScopeChallenge, audit=server.qcmcp_audit,
+                                      tenant_claim=settings.auth_tenant_claim,
+                                      resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}")]
+    server.run(transport="http", host=host, port=port, path=path, middleware=http_middleware, show_banner=False)
 
 
 def _build_or_exit(settings, **kwargs):  # type: ignore[no-untyped-def]

@@ -65,6 +65,7 @@ def build_server(
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
+    server.qcmcp_audit = audit  # type: ignore[attr-defined]  # the HTTP scope challenge records its refusals here
     return server
 
 
