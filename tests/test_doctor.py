@@ -43,3 +43,20 @@ def test_missing_credentials_are_named_for_the_cloud_backend():
 def test_without_credentials_the_sandbox_is_announced():
     ok, output = run(load_settings(), lambda r: httpx.Response(500))
     assert ok and "will use the sandbox" in output and "not QuantConnect" in output
+
+
+def test_doctor_checks_the_vault_key_and_the_policy_file(tmp_path):
+    from qcmcp.config import load_settings
+    from qcmcp.qc.client import Credentials
+    from qcmcp.security.vault import CredentialVault, new_key, parse_keys
+
+    url = f"sqlite:///{tmp_path / 'v.sqlite3'}"
+    CredentialVault(url, parse_keys(new_key())).add("acme", Credentials("1", "tok-doctor-123"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("defaults:\n  deny_tools: [nope_*]\n")
+    lines: list[str] = []
+    wrong_key = load_settings(QCMCP_VAULT_KEY=new_key(), QCMCP_VAULT_URL=url, QCMCP_POLICY_FILE=str(policy))
+    assert not run_doctor(wrong_key, lines.append)
+    text = "\n".join(lines)
+    assert "vault: The vault row of tenant 'acme' cannot be decrypted" in text
+    assert "policy: " in text and "line 2" in text and "tok-doctor-123" not in text

@@ -53,6 +53,10 @@ def serve(
     settings = _settings()
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.value})
+    if transport is Transport.stdio:
+        from qcmcp.keyring_credentials import with_keyring_credentials
+
+        settings = with_keyring_credentials(settings)  # local mode: the environment, else the OS keyring
     log.configure(settings.log_level, settings.log_format, settings.secrets())
     if transport is Transport.stdio:
         _build_or_exit(settings).run(transport="stdio", show_banner=False)
@@ -156,9 +160,44 @@ def demo() -> None:
 def doctor() -> None:
     """Show the configuration (secrets hidden) and check the QuantConnect credentials."""
     from qcmcp.doctor import run_doctor
+    from qcmcp.keyring_credentials import with_keyring_credentials
 
-    if not run_doctor(_settings(), typer.echo):
+    if not run_doctor(with_keyring_credentials(_settings()), typer.echo):
         raise typer.Exit(1)
+
+
+keyring_app = typer.Typer(no_args_is_help=True, help="Local mode: keep your QuantConnect credentials in the OS keyring "
+                          "instead of environment variables.")
+app.add_typer(keyring_app, name="keyring")
+
+
+@keyring_app.command("store")
+def keyring_store(
+    user_id: str = typer.Option(..., help="Your numeric QuantConnect user id."),
+    api_token: str = typer.Option(..., prompt=True, hide_input=True, help="Your QuantConnect API token (prompted "
+                                  "for when omitted).", show_default=False),
+) -> None:
+    """Store your QuantConnect user id and API token in the OS keyring (used when the environment has none)."""
+    from qcmcp.keyring_credentials import store
+
+    if not user_id.isdigit():
+        typer.echo("--user-id must be the numeric QuantConnect user id.", err=True)
+        raise typer.Exit(2)
+    try:
+        store(user_id, api_token)
+    except Exception as error:  # e.g. no keyring backend on this machine
+        typer.echo(f"Could not write to the OS keyring ({type(error).__name__}). Use QUANTCONNECT_USER_ID and "
+                   "QUANTCONNECT_API_TOKEN instead.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("Stored in the OS keyring; `qcmcp serve` uses them when the environment has no credentials.")
+
+
+@keyring_app.command("forget")
+def keyring_forget() -> None:
+    """Remove the credentials from the OS keyring."""
+    from qcmcp.keyring_credentials import forget
+
+    typer.echo("Removed." if forget() else "Nothing was stored.")
 
 
 @app.command()

@@ -24,7 +24,35 @@ def describe_settings(settings: Settings) -> list[tuple[str, str]]:
         ("QCMCP_SANDBOX_DB", settings.sandbox_db or "(default: user data directory)"),
         ("QCMCP_HTTP_TIMEOUT", f"{settings.timeout_seconds:g} s"),
         ("QCMCP_MAX_RETRIES", str(settings.max_retries)),
+        ("QCMCP_VAULT_KEY / _FILE", "set (hidden)" if settings.vault_key else settings.vault_key_file or "(not set)"),
+        ("QCMCP_POLICY_FILE", settings.policy_file or "(not set)"),
+        ("QCMCP_LIVE_TRADING", settings.live_trading + (" (on for stdio, off for shared HTTP)"
+                                                        if settings.live_trading == "auto" else "")),
     ]
+
+
+def check_shared_mode(settings: Settings) -> list[str]:
+    """Problems with the vault key and the policy file, each a line; empty when both are usable or unset."""
+    from qcmcp.config import ConfigurationError
+    from qcmcp.security.policy import PolicyFile
+    from qcmcp.security.vault import CredentialVault
+
+    problems: list[str] = []
+    try:
+        vault = CredentialVault.from_settings(settings)
+        if vault is not None:
+            tenants = vault.list()
+            for row in tenants:
+                vault.get(row.tenant)  # every row opens with the configured key(s)
+            vault.close()
+    except ConfigurationError as error:
+        problems.append(f"vault: {error}")
+    if settings.policy_file:
+        try:
+            PolicyFile(settings.policy_file)
+        except ConfigurationError as error:
+            problems.append(f"policy: {error}")
+    return problems
 
 
 async def check_credentials(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> tuple[bool, str]:
@@ -61,6 +89,11 @@ def run_doctor(settings: Settings, echo: Callable[[str], None], transport: httpx
     echo("qcmcp configuration:")
     for name, value in describe_settings(settings):
         echo(f"  {name:<30} {value}")
+    problems = check_shared_mode(settings)
+    for problem in problems:
+        echo(f"PROBLEM: {problem}")
+    if problems:
+        return False
     if uses_sandbox(settings):
         from qcmcp.backend import default_sandbox_db
 
