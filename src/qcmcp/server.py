@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from fastmcp import FastMCP
 from fastmcp.server.auth import AuthProvider
+from fastmcp.server.middleware import Middleware
 
 from qcmcp import __version__
 from qcmcp.config import Settings
@@ -18,8 +19,6 @@ from qcmcp.security.audit import AuditLog
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
-from qcmcp.security.policy import PolicyFile
-from qcmcp.security.policy_guard import PolicyGuard
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
@@ -39,7 +38,7 @@ def build_server(
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
     audit = AuditLog(settings.audit_db or default_audit_db())
-    policy = PolicyFile(settings.policy_file) if settings.policy_file else None  # a broken policy stops start-up
+    policy_guard = _policy_guard(settings, gateway, audit)  # a broken policy file stops start-up
     if auth is not None:
         _announce_tenancy(gateway)
 
@@ -61,12 +60,22 @@ def build_server(
         # The audit middleware is outermost, so refusals by the scope guard are recorded too.
         # Then scope, policy and the live-money guard, so a refusal gives the most basic reason first.
         middleware=[AuditMiddleware(audit, settings.auth_tenant_claim), *([ScopeGuard()] if auth is not None else []),
-                    *([PolicyGuard(policy, gateway, audit, settings.auth_tenant_claim)] if policy else []),
+                    *([policy_guard] if policy_guard else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     server.qcmcp_audit = audit  # type: ignore[attr-defined]  # the HTTP scope challenge records its refusals here
     return server
+
+
+def _policy_guard(settings: Settings, gateway: Gateway, audit: AuditLog) -> Middleware | None:
+    """The agent policy's middleware when QCMCP_POLICY_FILE is set (YAML parsing is imported only then)."""
+    if not settings.policy_file:
+        return None
+    from qcmcp.security.policy import PolicyFile
+    from qcmcp.security.policy_guard import PolicyGuard
+
+    return PolicyGuard(PolicyFile(settings.policy_file), gateway, audit, settings.auth_tenant_claim)
 
 
 def _announce_tenancy(gateway: Gateway) -> None:

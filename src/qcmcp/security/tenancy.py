@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastmcp.server.dependencies import get_access_token
 
@@ -20,11 +21,22 @@ from qcmcp.backend import Backend
 from qcmcp.config import Settings
 from qcmcp.qc.client import Credentials
 from qcmcp.qc.errors import QCError
-from qcmcp.security.vault import CredentialVault, VaultError
+
+if TYPE_CHECKING:  # the vault (SQLAlchemy, cryptography) is imported only when one is configured
+    from qcmcp.security.vault import CredentialVault
 
 log = logging.getLogger("qcmcp.security")
 
 CACHE_SECONDS = 5.0  # how long a vault lookup is reused: removals and rotations apply within this
+
+
+def open_vault(settings: Settings) -> CredentialVault | None:
+    """The configured vault, or None without a vault key (then its libraries are never imported)."""
+    if settings.vault_key is None and not settings.vault_key_file:
+        return None
+    from qcmcp.security.vault import CredentialVault
+
+    return CredentialVault.from_settings(settings)
 
 
 class TenantError(QCError):
@@ -77,6 +89,8 @@ class TenantDirectory:
     def _resolve(self, tenant: str) -> Caller:
         entry = None
         if self.vault is not None:
+            from qcmcp.security.vault import VaultError
+
             try:
                 entry = self.vault.get(tenant)
             except VaultError as error:

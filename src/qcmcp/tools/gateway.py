@@ -13,8 +13,7 @@ from qcmcp import log
 from qcmcp.backend import open_backend
 from qcmcp.config import Settings
 from qcmcp.qc.client import ClientPool, Credentials, QuantConnectClient
-from qcmcp.security.tenancy import TenantDirectory
-from qcmcp.security.vault import CredentialVault
+from qcmcp.security.tenancy import TenantDirectory, open_vault
 
 
 class Gateway:
@@ -30,7 +29,7 @@ class Gateway:
         self.settings = settings
         self.pypi_transport = pypi_transport
         self.backend = open_backend(settings, transport)
-        self.vault = CredentialVault.from_settings(settings)
+        self.vault = open_vault(settings)
         self.tenants = TenantDirectory(settings, self.backend, self.vault)
         log.protect(*self.secrets())
         self.pool = ClientPool(
