@@ -146,6 +146,18 @@ async def test_tools_are_filtered_by_scope_and_a_missing_scope_is_named(hs256):
     assert SECRET not in text and read_only not in text and admin not in text
 
 
+def test_every_tool_is_refused_without_its_own_scope(hs256):
+    """A token holding every scope but one tool's is turned away from that tool, for each of the 66 tools."""
+    from qcmcp.tools.catalog import CATALOG
+
+    url, _ = hs256
+    for spec in CATALOG:
+        token = jwt.encode(claims(scope=" ".join(sorted(ROLES["admin"] - {spec.scope}))), SECRET, "HS256")
+        refused = raw_tool_call(url, token, spec.name, {})
+        assert refused.status_code == 403, spec.name
+        assert f'scope="{spec.scope}"' in refused.headers["WWW-Authenticate"], spec.name
+
+
 def test_algorithm_confusion_is_rejected(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -59,6 +59,12 @@ async def run_two_tenants(url: str) -> dict:
     assert acme["visible"] == {acme["project"]} and globex["visible"] == {globex["project"]}
     refused, text = await cross_read(url, "acme", globex["project"])
     assert refused and "globex" not in text, text  # another tenant's project is simply not there
+    async with Client(f"{url}/mcp", auth=token_for("acme", role="admin")) as client:
+        deleted = await client.call_tool("delete_project", {"projectId": globex["project"]}, raise_on_error=False)
+        assert deleted.is_error
+    async with Client(f"{url}/mcp", auth=token_for("globex")) as client:  # nothing of globex's was touched
+        listed = await client.call_tool("read_file", {"projectId": globex["project"], "name": "notes.py"})
+        assert listed.structured_content["files"][0]["content"] == "# globex\n"
     return {"acme": acme["project"], "globex": globex["project"]}
 
 
