@@ -19,9 +19,13 @@ The normal loop:
    read_backtest_report. Compare runs with list_backtests(includeStatistics=true).
 
 Optimizations cost QuantConnect credit: call estimate_optimization_time before
-create_optimization. create_live_algorithm, liquidate_live_algorithm, stop_live_algorithm
-and live commands act on real brokerage accounts: only use them when the user asked.
-Errors come back as tool errors that say what was wrong and how to fix it.
+create_optimization. create_live_algorithm, liquidate_live_algorithm, stop_live_algorithm,
+live commands and authorize_connection act on real brokerage accounts: only use them when
+the user asked. They need the user's confirmation: the user is asked directly when your
+client supports it; otherwise, once the user has agreed, pass confirm with the projectId
+(organizationId for broadcast_live_command, brokerage for authorize_connection).
+Errors come back as tool errors that say what was wrong and how to fix it; "Forbidden"
+means this server's operator has not granted you that tool, project or organization.
 """
 
 SANDBOX_NOTE = """
