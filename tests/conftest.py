@@ -33,6 +33,19 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def fresh_database(postgres_url) -> str:
+    """A new, empty database on the session's PostgreSQL server."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
 def settings() -> Settings:
     return load_settings(
         QUANTCONNECT_USER_ID=FAKE_USER_ID,

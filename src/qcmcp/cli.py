@@ -337,11 +337,11 @@ app.add_typer(audit_app, name="audit")
 
 
 def _audit():  # type: ignore[no-untyped-def]
-    from qcmcp.security.audit import AuditLog
+    from qcmcp.security.audit import open_audit_log
     from qcmcp.server import default_audit_db
 
     settings = _settings()
-    return AuditLog(settings.audit_db or default_audit_db())
+    return open_audit_log(settings.audit_db or default_audit_db())
 
 
 @audit_app.command("verify")

@@ -15,7 +15,7 @@ from fastmcp.server.middleware import Middleware
 from qcmcp import __version__
 from qcmcp.config import Settings
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
-from qcmcp.security.audit import AuditLog
+from qcmcp.security.audit import AuditLog, open_audit_log
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
@@ -37,7 +37,7 @@ def build_server(
     ``shared`` (default: whether ``auth`` is set) decides the default of the live-trading switch."""
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
 
-    audit = AuditLog(settings.audit_db or default_audit_db())
+    audit = open_audit_log(settings.audit_db or default_audit_db())
     policy_guard = _policy_guard(settings, gateway, audit)  # a broken policy file stops start-up
     if auth is not None:
         _announce_tenancy(gateway)

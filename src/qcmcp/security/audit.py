@@ -69,7 +69,45 @@ class Verification:
     problem: str = ""
 
 
+def verify_chain(rows: list[dict[str, Any]], issued: int | None) -> Verification:
+    """Check rows (in seq order) against each other and against the last sequence number ever issued."""
+    prev, expected_seq = GENESIS, 1 if rows else None
+    for row in rows:
+        if expected_seq is not None and row["seq"] != expected_seq:
+            return Verification(False, len(rows), f"rows {expected_seq}..{row['seq'] - 1} were deleted")
+        if row["prev_hash"] != prev:
+            return Verification(False, len(rows), f"row {row['seq']} does not link to the row before it")
+        if row_hash(prev, row) != row["hash"]:
+            return Verification(False, len(rows), f"row {row['seq']} was edited after it was written")
+        prev, expected_seq = row["hash"], row["seq"] + 1
+    last = rows[-1]["seq"] if rows else 0
+    if issued is not None and issued > last:
+        # Truncating the tail leaves a valid shorter chain; the issued counter still remembers it.
+        return Verification(False, len(rows), f"rows {last + 1}..{issued} were deleted")
+    return Verification(True, len(rows))
+
+
+def new_row(*, request_id: str, subject: str, tenant: str, tool: str, arguments: dict[str, Any], outcome: str,
+            error: str, latency_ms: float, secrets: list[str]) -> dict[str, Any]:
+    """One row's content, credentials redacted, ready to hash."""
+    return {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "request_id": request_id,
+            "subject": subject, "tenant": tenant, "tool": tool,
+            "arguments": json.dumps(redact(arguments, secrets), sort_keys=True, default=str),
+            "outcome": outcome, "error": redact(error, secrets), "latency_ms": round(latency_ms, 3)}
+
+
+def open_audit_log(target: str | Path) -> AuditLog:
+    """QCMCP_AUDIT_DB: a SQLite file, or a ``postgresql://`` URL shared by several replicas."""
+    if str(target).startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+        from qcmcp.security.audit_postgres import PostgresAuditLog
+
+        return PostgresAuditLog(str(target))
+    return AuditLog(target)
+
+
 class AuditLog:
+    """The SQLite audit log (the default); :class:`PostgresAuditLog` has the same interface."""
+
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -80,12 +118,8 @@ class AuditLog:
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 
-    def append(self, *, request_id: str, subject: str, tenant: str, tool: str, arguments: dict[str, Any],
-               outcome: str, error: str, latency_ms: float, secrets: list[str]) -> None:
-        row = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "request_id": request_id,
-               "subject": subject, "tenant": tenant, "tool": tool,
-               "arguments": json.dumps(redact(arguments, secrets), sort_keys=True, default=str),
-               "outcome": outcome, "error": redact(error, secrets), "latency_ms": round(latency_ms, 3)}
+    def append(self, **fields: Any) -> None:
+        row = new_row(**fields)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -122,20 +156,7 @@ class AuditLog:
         with self._lock:
             rows = [dict(r) for r in self._db.execute("SELECT * FROM audit_log ORDER BY seq").fetchall()]
             issued = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
-        prev, expected_seq = GENESIS, 1 if rows else None
-        for row in rows:
-            if expected_seq is not None and row["seq"] != expected_seq:
-                return Verification(False, len(rows), f"rows {expected_seq}..{row['seq'] - 1} were deleted")
-            if row["prev_hash"] != prev:
-                return Verification(False, len(rows), f"row {row['seq']} does not link to the row before it")
-            if row_hash(prev, row) != row["hash"]:
-                return Verification(False, len(rows), f"row {row['seq']} was edited after it was written")
-            prev, expected_seq = row["hash"], row["seq"] + 1
-        last = rows[-1]["seq"] if rows else 0
-        if issued is not None and issued["seq"] > last:
-            # Truncating the tail leaves a valid shorter chain; SQLite's sequence still remembers it.
-            return Verification(False, len(rows), f"rows {last + 1}..{issued['seq']} were deleted")
-        return Verification(True, len(rows))
+        return verify_chain(rows, issued["seq"] if issued is not None else None)
 
     def close(self) -> None:
         with self._lock:
