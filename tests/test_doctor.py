@@ -60,3 +60,11 @@ def test_doctor_checks_the_vault_key_and_the_policy_file(tmp_path):
     text = "\n".join(lines)
     assert "vault: The vault row of tenant 'acme' cannot be decrypted" in text
     assert "policy: " in text and "line 2" in text and "tok-doctor-123" not in text
+
+
+def test_database_url_passwords_count_as_secrets():
+    from qcmcp.config import load_settings
+
+    settings = load_settings(QCMCP_AUDIT_DB="postgresql://qcmcp:pw-audit-1@db/audit",
+                             QCMCP_VAULT_URL="postgresql://qcmcp:pw-vault-2@db/vault")
+    assert {"pw-audit-1", "pw-vault-2"} <= set(settings.secrets())

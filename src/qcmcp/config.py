@@ -7,6 +7,7 @@ existing client configuration works unchanged.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, errors or tool results."""
         values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key) if s is not None]
+        # Database URLs may carry a password (postgresql://user:password@host/db).
+        values += [urlsplit(url).password or "" for url in (self.vault_url, self.audit_db) if url and "://" in url]
         return [v for v in values if v]
 
     @field_validator("auth_jwt_secret")
