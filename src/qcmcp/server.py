@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from fastmcp import FastMCP
@@ -23,6 +24,9 @@ from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
 
+if TYPE_CHECKING:
+    from qcmcp.security.policy import PolicyFile
+
 
 def build_server(
     settings: Settings,
@@ -35,10 +39,10 @@ def build_server(
     """Assemble the server. ``transport`` replaces the network (tests, sandbox); ``auth`` makes it a
     shared deployment: bearer tokens required, and each tool visible and callable only with its scope.
     ``shared`` (default: whether ``auth`` is set) decides the default of the live-trading switch."""
+    policy = _load_policy(settings)  # first: a broken policy file stops start-up before anything is opened
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
-
     audit = open_audit_log(settings.audit_db or default_audit_db())
-    policy_guard = _policy_guard(settings, gateway, audit)  # a broken policy file stops start-up
+    policy_guard = _policy_guard(policy, settings, gateway, audit)
     if auth is not None:
         _announce_tenancy(gateway)
 
@@ -68,14 +72,22 @@ def build_server(
     return server
 
 
-def _policy_guard(settings: Settings, gateway: Gateway, audit: AuditLog) -> Middleware | None:
-    """The agent policy's middleware when QCMCP_POLICY_FILE is set (YAML parsing is imported only then)."""
+def _load_policy(settings: Settings) -> PolicyFile | None:
+    """The agent policy when QCMCP_POLICY_FILE is set (its parser is imported only then)."""
     if not settings.policy_file:
         return None
     from qcmcp.security.policy import PolicyFile
+
+    return PolicyFile(settings.policy_file)
+
+
+def _policy_guard(policy: PolicyFile | None, settings: Settings, gateway: Gateway,
+                  audit: AuditLog) -> Middleware | None:
+    if policy is None:
+        return None
     from qcmcp.security.policy_guard import PolicyGuard
 
-    return PolicyGuard(PolicyFile(settings.policy_file), gateway, audit, settings.auth_tenant_claim)
+    return PolicyGuard(policy, gateway, audit, settings.auth_tenant_claim)
 
 
 def _announce_tenancy(gateway: Gateway) -> None:
