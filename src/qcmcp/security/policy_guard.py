@@ -109,6 +109,8 @@ class PolicyGuard(Middleware):
                 return f"this agent may only work on projects {', '.join(map(str, sorted(effective.projects)))}."
         if effective.organizations is not None and "organizationId" in parameters:
             organization = arguments.get("organizationId") or self.gateway.default_organization()
+            if organization is None:
+                return "this agent is restricted to certain organizations: pass organizationId."
             if organization not in effective.organizations:
                 return "this agent may not act on that organization."
         return None
