@@ -41,13 +41,16 @@ def memory_keyring(monkeypatch):
     keyring.set_keyring(previous)
 
 
-def test_store_then_serve_settings_use_the_keyring(memory_keyring):
+def test_store_then_serve_settings_use_the_keyring(memory_keyring, monkeypatch):
+    monkeypatch.setenv("QUANTCONNECT_API_URL", "http://127.0.0.1:9/api/v2")  # doctor's check stays off the network
+    monkeypatch.setenv("QCMCP_MAX_RETRIES", "0")
     runner = CliRunner()
     stored = runner.invoke(app, ["keyring", "store", "--user-id", "31337"], input="kr-token-abc\n")
     assert stored.exit_code == 0 and "kr-token-abc" not in stored.output
     settings = with_keyring_credentials(load_settings())
     assert settings.user_id == "31337" and settings.api_token.get_secret_value() == "kr-token-abc"
-    assert "kr-token-abc" not in runner.invoke(app, ["doctor"]).output  # shown masked, if at all
+    doctor = runner.invoke(app, ["doctor"]).output
+    assert "31337" in doctor and "set (12 characters, hidden)" in doctor and "kr-token-abc" not in doctor
     assert runner.invoke(app, ["keyring", "forget"]).output.strip() == "Removed."
     assert not with_keyring_credentials(load_settings()).has_credentials
 

@@ -16,11 +16,9 @@ import jwt
 import pytest
 from fastmcp import Client
 
-from qcmcp.qc.client import Credentials
 from qcmcp.security.scopes import ROLES
-from qcmcp.security.vault import CredentialVault, new_key, parse_keys
-from tests.test_security import SECRET, claims, start
-from tests.test_tenancy import TOKENS, fake_cloud  # noqa: F401 (fixture)
+from tests.test_security import SECRET, claims
+from tests.test_tenancy import TOKENS, fake_cloud, start_on_cloud_with_vault  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
 BROKER_PASSWORD = "BROKER-PW-LEAKCHECK-8c1e5a"
@@ -74,16 +72,9 @@ def scan(path: Path) -> str:
 
 async def test_no_secret_surfaces_in_results_logs_audit_or_vault(tmp_path, fake_cloud):  # noqa: F811
     api_url, _ = fake_cloud
-    vault_key = new_key()
+    process, url, log, vault_key = start_on_cloud_with_vault(tmp_path, api_url, QCMCP_LOG_LEVEL="DEBUG",
+                                                             QCMCP_LIVE_TRADING="on")
     vault_db = tmp_path / "vault.sqlite3"
-    vault = CredentialVault(f"sqlite:///{vault_db}", parse_keys(vault_key))
-    for tenant, (user_id, token) in TOKENS.items():
-        vault.add(tenant, Credentials(user_id, token))
-    vault.close()
-    process, url, log = start(tmp_path, {
-        "QCMCP_AUTH_JWT_SECRET": SECRET, "QCMCP_BACKEND": "cloud", "QUANTCONNECT_API_URL": api_url,
-        "QCMCP_VAULT_KEY": vault_key, "QCMCP_VAULT_URL": f"sqlite:///{vault_db}", "QCMCP_LOG_LEVEL": "DEBUG",
-        "QCMCP_LIVE_TRADING": "on"})
     bearers = {tenant: jwt.encode(claims(sub=f"agent-{tenant}", tenant=tenant, scope=" ".join(sorted(ROLES["admin"]))),
                                   SECRET, "HS256") for tenant in TOKENS}
     outputs: list[str] = []

@@ -102,16 +102,23 @@ def fake_cloud(tmp_path):
     process.wait(timeout=10)
 
 
-async def test_cloud_tenants_use_their_own_vault_credentials(tmp_path, fake_cloud):
-    api_url, cloud_db = fake_cloud
+def start_on_cloud_with_vault(tmp_path, api_url: str, **extra_env: str):
+    """A shared server on the cloud backend whose vault holds both tenants; returns it and the vault key."""
     key = new_key()
-    vault = CredentialVault(f"sqlite:///{tmp_path / 'vault.sqlite3'}", parse_keys(key))
+    vault_url = f"sqlite:///{tmp_path / 'vault.sqlite3'}"
+    vault = CredentialVault(vault_url, parse_keys(key))
     for tenant, (user_id, token) in TOKENS.items():
         vault.add(tenant, Credentials(user_id, token))
     vault.close()
-    process, url, log = start(tmp_path, {
-        "QCMCP_AUTH_JWT_SECRET": SECRET, "QCMCP_BACKEND": "cloud", "QUANTCONNECT_API_URL": api_url,
-        "QCMCP_VAULT_KEY": key, "QCMCP_VAULT_URL": f"sqlite:///{tmp_path / 'vault.sqlite3'}"})
+    process, url, log = start(tmp_path, {"QCMCP_AUTH_JWT_SECRET": SECRET, "QCMCP_BACKEND": "cloud",
+                                         "QUANTCONNECT_API_URL": api_url, "QCMCP_VAULT_KEY": key,
+                                         "QCMCP_VAULT_URL": vault_url, **extra_env})
+    return process, url, log, key
+
+
+async def test_cloud_tenants_use_their_own_vault_credentials(tmp_path, fake_cloud):
+    api_url, cloud_db = fake_cloud
+    process, url, log, key = start_on_cloud_with_vault(tmp_path, api_url)
     try:
         projects = await run_two_tenants(url)
         async with Client(f"{url}/mcp", auth=token_for("initech")) as client:

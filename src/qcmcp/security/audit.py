@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qcmcp.security.databases import is_postgres
+
 GENESIS = "0" * 64
 FIELDS = ("ts", "request_id", "subject", "tenant", "tool", "arguments", "outcome", "error", "latency_ms")
 SCHEMA = """
@@ -98,7 +100,7 @@ def new_row(*, request_id: str, subject: str, tenant: str, tool: str, arguments:
 
 def open_audit_log(target: str | Path) -> AuditLog:
     """QCMCP_AUDIT_DB: a SQLite file, or a ``postgresql://`` URL shared by several replicas."""
-    if str(target).startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+    if is_postgres(str(target)):
         from qcmcp.security.audit_postgres import PostgresAuditLog
 
         return PostgresAuditLog(str(target))

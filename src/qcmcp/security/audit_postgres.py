@@ -14,8 +14,9 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from qcmcp.security.databases import make_engine
 from qcmcp.security.audit import FIELDS, GENESIS, Verification, new_row, row_hash, verify_chain
 
 LOCK_KEY = 0x71636D6370  # "qcmcp": serialises appends (and schema creation) across replicas
@@ -37,13 +38,9 @@ SCHEMA = [
 ]
 
 
-def _url(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1] if not url.startswith("postgresql+") else url
-
-
 class PostgresAuditLog:
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(_url(url), pool_pre_ping=True)
+        self.engine = make_engine(url, "QCMCP_AUDIT_DB")
         self._lock = threading.Lock()
         with self.engine.begin() as connection:
             for statement in SCHEMA:

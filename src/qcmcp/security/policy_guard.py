@@ -22,7 +22,7 @@ from qcmcp.security.policy import Effective, Identity, PolicyFile
 from qcmcp.security.scopes import ROLES
 from qcmcp.tools.catalog import BY_NAME
 from qcmcp.tools.gateway import Gateway
-from qcmcp.tools.schema import parameters_schema
+from qcmcp.tools.schema import parameter_names
 from qcmcp.tools.spec import ToolSpec
 
 log = logging.getLogger("qcmcp.security")
@@ -102,7 +102,7 @@ class PolicyGuard(Middleware):
             return f"this agent may not use {spec.name}."
         if spec.confirm and not effective.live_trading:
             return f"live trading is forbidden for this agent, so {spec.name} is blocked."
-        parameters = parameters_schema(spec)["properties"]
+        parameters = parameter_names(spec)
         project = arguments.get("projectId")
         if effective.projects is not None and "projectId" in parameters and project is not None:
             if str(project) not in {str(p) for p in effective.projects}:

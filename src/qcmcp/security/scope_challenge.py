@@ -79,6 +79,8 @@ class InsufficientScopeChallenge:
 
     @staticmethod
     def _missing_scope(body: bytes, scopes: set[str]) -> tuple[Any, str, str, Any] | None:
+        if b"tools/call" not in body:  # most requests: no JSON parsing on top of the endpoint's own
+            return None
         try:
             request = json.loads(body)
         except ValueError:

@@ -13,19 +13,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, event, select
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from qcmcp.config import ConfigurationError, Settings
 from qcmcp.qc.client import Credentials
+from qcmcp.security.databases import make_engine, sqlalchemy_url
 
 metadata = MetaData()
 tenants = Table(
@@ -89,39 +87,18 @@ def configured_keys(settings: Settings) -> list[bytes] | None:
 def database_url(settings: Settings) -> str:
     """QCMCP_VAULT_URL (``postgresql://…`` uses psycopg 3), or a SQLite file in the user data folder."""
     if settings.vault_url:
-        url = settings.vault_url
-        if url.startswith(("postgres://", "postgresql://")):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        return sqlalchemy_url(settings.vault_url)
     from platformdirs import user_data_dir
 
     return f"sqlite:///{Path(user_data_dir('qcmcp')) / 'vault.sqlite3'}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets its folder created, WAL and a busy timeout."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise VaultError("QCMCP_VAULT_URL is not a database URL (e.g. sqlite:///path or "
-                         "postgresql://user@host/db).") from None
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
 class CredentialVault:
     def __init__(self, url: str, keys: list[bytes]) -> None:
-        self.engine = make_engine(url)
+        try:
+            self.engine = make_engine(url, "QCMCP_VAULT_URL")
+        except ConfigurationError as error:
+            raise VaultError(str(error)) from None
         self._fernet = MultiFernet([Fernet(key) for key in keys])
         try:
             metadata.create_all(self.engine)
@@ -136,11 +113,6 @@ class CredentialVault:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[object]:
-        with self.engine.begin() as connection:
-            yield connection
 
     # --- sealing ---------------------------------------------------------------------------
     def _seal(self, tenant: str, credentials: Credentials) -> str:
@@ -162,7 +134,7 @@ class CredentialVault:
             replace: bool = False) -> bool:
         """Store a tenant's credentials; returns False if it exists and ``replace`` is not set."""
         now = datetime.now(UTC)
-        with self._transaction() as connection:
+        with self.engine.begin() as connection:
             existing = connection.execute(select(tenants.c.created_at).where(tenants.c.tenant == tenant)).first()
             if existing is not None and not replace:
                 return False
@@ -186,12 +158,12 @@ class CredentialVault:
         return [TenantRow(*row) for row in rows]
 
     def remove(self, tenant: str) -> bool:
-        with self._transaction() as connection:
+        with self.engine.begin() as connection:
             return connection.execute(delete(tenants).where(tenants.c.tenant == tenant)).rowcount > 0
 
     def rotate(self) -> int:
         """Re-encrypt every row under the first configured key, in one transaction."""
-        with self._transaction() as connection:
+        with self.engine.begin() as connection:
             rows = connection.execute(select(tenants.c.tenant, tenants.c.sealed)).all()
             for tenant, sealed in rows:
                 self._open(tenant, sealed)  # refuse to rotate a row that would not open afterwards

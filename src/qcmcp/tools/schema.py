@@ -93,6 +93,12 @@ def parameters_schema(spec: ToolSpec) -> dict[str, Any]:
 
 
 @functools.cache
+def parameter_names(spec: ToolSpec) -> frozenset[str]:
+    """The names of a tool's parameters, for checks on every call (no schema copy)."""
+    return frozenset(parameters_schema(spec)["properties"])
+
+
+@functools.cache
 def build_parameters_schema(spec: ToolSpec) -> dict[str, Any]:
     """Derive the flat schema from the request model (the source of truth)."""
     schema: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
