@@ -9,6 +9,7 @@ import typer
 from pydantic import SecretStr
 
 from qcmcp.cli_admin import audit_app, keyring_app, tenant_app, token_app
+from qcmcp.cli_support import fail
 from qcmcp.cli_support import settings_or_exit as _settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="QuantConnect MCP server.")
@@ -42,7 +43,7 @@ def serve(
     from qcmcp import log
     from qcmcp.config import ConfigurationError
 
-    settings = _settings()
+    settings = _settings(structured_errors=True)
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.value})
     if transport is Transport.stdio:
@@ -56,9 +57,8 @@ def serve(
     auth, http_middleware = None, []
     if insecure_no_auth:
         if host not in ("127.0.0.1", "localhost", "::1"):
-            typer.echo("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it could act "
-                       "on your QuantConnect account. Bind to 127.0.0.1 or configure QCMCP_AUTH_*.", err=True)
-            raise typer.Exit(2)
+            fail("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it could act "
+                 "on your QuantConnect account. Bind to 127.0.0.1 or configure QCMCP_AUTH_*.")
         logging.getLogger("qcmcp.security").warning(
             "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
     else:
@@ -71,26 +71,25 @@ def serve(
         try:
             auth = build_auth(settings, base_url)
         except ConfigurationError as error:
-            typer.echo(str(error), err=True)
-            raise typer.Exit(2) from None
+            fail(str(error))
     server = _build_or_exit(settings, auth=auth, shared=True)
     if auth is not None:
         http_middleware = [Middleware(InsufficientScopeChallenge, audit=server.qcmcp_audit,
                                       tenant_claim=settings.auth_tenant_claim,
                                       resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}")]
-    server.run(transport="http", host=host, port=port, path=path, middleware=http_middleware, show_banner=False)
+    server.run(transport="http", host=host, port=port, path=path, middleware=http_middleware, show_banner=False,
+               uvicorn_config=dict(log.UVICORN_LOGGING))
 
 
 def _build_or_exit(settings, **kwargs):  # type: ignore[no-untyped-def]
-    """Build the server; a configuration problem (vault key, policy file…) is one line on stderr and exit 2."""
+    """Build the server; a configuration problem (vault key, policy file…) is one log line and exit 2."""
     from qcmcp.config import ConfigurationError
     from qcmcp.server import build_server
 
     try:
         return build_server(settings, **kwargs)
     except ConfigurationError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+        fail(str(error))
 
 
 @app.command()

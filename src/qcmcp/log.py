@@ -1,18 +1,25 @@
 """Structured logging to stderr with secrets redacted at the handler.
 
 Redaction happens once, in a logging filter, so no caller has to remember it. In stdio
-mode stdout carries only the MCP protocol, so every log line goes to stderr.
+mode stdout carries only the MCP protocol, so every log line goes to stderr. Libraries that
+install handlers of their own (fastmcp's rich console, uvicorn's dictConfig) are routed
+through the same handler, so every stderr line is one JSON object when stderr is not a TTY.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from collections.abc import Iterable
+from types import TracebackType
 
 STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Extra fields libraries add that say nothing a reader of JSON needs (uvicorn's ANSI-coloured copy of the message).
+DROPPED_ATTRS = STANDARD_ATTRS | {"color_message"}
 
 
 class RedactingFilter(logging.Filter):
@@ -58,7 +65,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in STANDARD_ATTRS})
+        entry.update({k: v for k, v in vars(record).items() if k not in DROPPED_ATTRS})
         if record.exc_text:
             entry["exc"] = record.exc_text
         return json.dumps(entry, default=str)
@@ -74,8 +81,22 @@ def protect(*secrets: str) -> None:
     REDACTOR.add(secrets)
 
 
+# Log level for a tool error the tool wrapper has already logged (with its outcome): fastmcp logs every
+# ToolError again at the error's level, and ``Logger.log`` never emits NOTSET, so the call is logged once.
+ALREADY_LOGGED = logging.NOTSET
+
+# Uvicorn settings that keep its own logging configuration out: its loggers then propagate to ours, and
+# access lines follow the root level (QCMCP_LOG_LEVEL: shown at INFO and below, not at WARNING).
+UVICORN_LOGGING: dict[str, object] = {"log_config": None}
+
+_configured = False
+
+_LIBRARIES = ("fastmcp", "mcp", "uvicorn", "uvicorn.access", "uvicorn.error", "httpx", "httpcore")
+
+
 def configure(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str] = ()) -> None:
     """Route all logging (ours and the libraries') through one redacting stderr handler."""
+    global _configured
     handler = logging.StreamHandler(sys.stderr)
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler.setFormatter(JsonFormatter() if use_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -84,9 +105,44 @@ def configure(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str] = (
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("fastmcp", "mcp", "uvicorn", "uvicorn.access", "uvicorn.error", "httpx", "httpcore"):
+    _silence_fastmcp_console()
+    for name in _LIBRARIES:
         library = logging.getLogger(name)
         library.handlers[:] = []
         library.propagate = True
+        library.setLevel(logging.NOTSET)
+    # Libraries' DEBUG lines carry raw tool arguments and HTTP traffic (brokerage passwords, Object Store data),
+    # which the redactor cannot know to mask: QCMCP_LOG_LEVEL=DEBUG is for our own loggers.
+    for name in ("fastmcp", "mcp"):
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("httpcore").setLevel(max(logging.WARNING, root.level))
+    # Python warnings and uncaught exceptions would otherwise print free text to stderr.
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = lambda args: _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+    _configured = True
+
+
+def is_configured() -> bool:
+    """Whether :func:`configure` has run in this process (command-line errors then go through the logger)."""
+    return _configured
+
+
+def _silence_fastmcp_console() -> None:
+    """fastmcp installs a rich console handler when it is imported and again around ``run``; turn that off.
+
+    Its settings are read when it is first imported (the environment variable), or changed in place when it
+    already is. Records from its loggers then reach the root handler like everyone else's.
+    """
+    os.environ["FASTMCP_LOG_ENABLED"] = "false"
+    fastmcp = sys.modules.get("fastmcp")
+    if fastmcp is not None and hasattr(fastmcp, "settings"):
+        fastmcp.settings.log_enabled = False
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException | None, trace: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error if error is not None else kind(), trace)
+        return
+    logging.getLogger("qcmcp").critical("uncaught exception", exc_info=(kind, error, trace))  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from fastmcp.server.auth import require_scopes
 from fastmcp.tools import Tool, ToolResult
 from pydantic import PrivateAttr, ValidationError
 
+from qcmcp.log import ALREADY_LOGGED
 from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
@@ -50,7 +51,7 @@ class CatalogTool(Tool):
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         spec, gateway = self._spec, self._gateway
         started = time.perf_counter()
-        outcome = "error"
+        outcome, level, problem = "error", logging.ERROR, ""
         try:
             if spec.confirm:  # checked and consumed by the live-money guard, not part of the API request
                 arguments = {name: value for name, value in arguments.items() if name != "confirm"}
@@ -58,21 +59,23 @@ class CatalogTool(Tool):
             body = validate_arguments(spec, self.parameters, arguments)
             handler = spec.handler or handlers.json_post
             result = await handler(gateway, spec, body)
-            outcome = "ok"
+            outcome, level = "ok", logging.INFO
         except ArgumentError as error:
-            outcome = "invalid_arguments"
             # The caller's mistake, answered in the result: not a server error.
-            raise ToolError(gateway.redact(str(error)), log_level=logging.INFO) from None
+            outcome, level, problem = "invalid_arguments", logging.INFO, gateway.redact(str(error))
+            raise ToolError(problem, log_level=ALREADY_LOGGED) from None
         except QCError as error:
-            outcome = type(error).__name__
             upstream_trouble = isinstance(error, TransportError | InvalidResponseError)
+            outcome, problem = type(error).__name__, self._label(gateway.redact(error.message))
             level = logging.WARNING if upstream_trouble else logging.INFO
-            raise ToolError(self._label(gateway.redact(error.message)), log_level=level) from None
+            raise ToolError(problem, log_level=ALREADY_LOGGED) from None
         finally:
-            log.info(
-                "tool call",
-                extra={"tool": spec.name, "outcome": outcome, "ms": round((time.perf_counter() - started) * 1000, 2)},
-            )
+            # The one log line per call (fastmcp is told not to log the tool error again).
+            fields: dict[str, Any] = {"tool": spec.name, "outcome": outcome,
+                                      "ms": round((time.perf_counter() - started) * 1000, 2)}
+            if problem:
+                fields["error"] = problem[:500]
+            log.log(level, "tool call", extra=fields)
         text = self._label(summarize(spec.name, result))
         mismatch = self._check_response(result)
         if mismatch:
