@@ -313,10 +313,10 @@ def test_runner_enforces_the_memory_limit_and_kills_on_close(tmp_path):
     store.register_user("1", "t")
     with store.transaction() as db:
         db.execute("INSERT INTO projects (org_id, owner_id, name, language, created, modified) VALUES ('o', '1', 'p', 'Py', '', '')")
-        for backtest_id in ("hog", "loop"):
+        for backtest_id in ("hog", "loop", "queued"):
             db.execute("INSERT INTO backtests (backtest_id, project_id, compile_id, name, status, created, parameters) "
                        "VALUES (?, 1, 'c', ?, 'In Queue...', '', '{}')", (backtest_id, backtest_id))
-    runner = BacktestRunner(store, memory_mb=1024)
+    runner = BacktestRunner(store, memory_mb=1024, max_parallel=1)
     hog = HEADER + "\n    def on_data(self, data):\n        self.blob = bytearray(4 * 1024 ** 3)\n"
     runner.start("hog", {"main.py": hog}, {})
     runner.wait("hog", 60)
@@ -324,11 +324,15 @@ def test_runner_enforces_the_memory_limit_and_kills_on_close(tmp_path):
     assert row["status"] == "Runtime Error" and "MemoryError" in row["error"]
     loop = HEADER + "\n    def on_data(self, data):\n        while True:\n            pass\n"
     runner.start("loop", {"main.py": loop}, {})
+    runner.start("queued", {"main.py": loop}, {})  # waits for the one slot
     deadline = time.monotonic() + 30
     while store.one("SELECT status FROM backtests WHERE backtest_id = 'loop'")["status"].startswith("In Queue"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(1.0)  # let it reach the loop
-    runner.close()
-    runner.wait("loop", 30)
-    assert store.one("SELECT status FROM backtests WHERE backtest_id = 'loop'")["status"] == "Runtime Error"
+    runner.close()  # returns once every backtest has recorded its final state, so the store can close after it
+    store.close()
+    store = SandboxStore(tmp_path / "s.sqlite3")
+    killed, queued = (store.one("SELECT status, error FROM backtests WHERE backtest_id = ?", name) for name in ("loop", "queued"))
+    assert killed["status"] == "Runtime Error" and "shut down while it ran" in killed["error"]
+    assert queued["status"] == "Runtime Error" and "shut down before this backtest started" in queued["error"]

@@ -36,6 +36,7 @@ class BacktestRunner:
         self._processes: dict[str, subprocess.Popen[str]] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
+        self._closing = threading.Event()
 
     def start(self, backtest_id: str, files: dict[str, str], parameters: dict[str, Any]) -> None:
         job = {"files": files, "parameters": parameters, "algorithmId": backtest_id, "memoryMb": self.memory_mb,
@@ -59,13 +60,19 @@ class BacktestRunner:
             return {"error": {"message": f"The worker ended without a result (exit code {done.returncode}).", "stacktrace": ""}}
         return json.loads(lines[-1])
 
-    def close(self) -> None:
-        """Kill every running worker (the server is shutting down)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Kill every running worker and let each backtest record its final state before the store closes
+        (the server is shutting down): a killed run says it was stopped, a queued one that it never started."""
+        self._closing.set()
         with self._lock:
             running = list(self._processes.values())
+            threads = list(self._threads.values())
         for process in running:
             if process.poll() is None:
                 process.kill()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def wait(self, backtest_id: str, timeout: float | None = None) -> None:
         """Block until the backtest's thread ends (tests and the CLI use it)."""
@@ -88,6 +95,10 @@ class BacktestRunner:
         with self._slots:
             if self.store.one("SELECT 1 FROM backtests WHERE backtest_id = ?", backtest_id) is None:
                 return  # deleted while queued
+            if self._closing.is_set():
+                self._update(backtest_id, status=FAILED, error="Runtime Error: the sandbox shut down before this "
+                             "backtest started; create it again.", stacktrace="")
+                return
             self._update(backtest_id, status="Running: 0%")
             started = time.monotonic()
             try:
@@ -134,7 +145,9 @@ class BacktestRunner:
             timer.cancel()
         if final is not None:
             return final
-        if process.returncode == -9:
+        if process.returncode == -9 and self._closing.is_set():
+            reason = "the sandbox shut down while it ran; create it again"
+        elif process.returncode == -9:
             reason = (f"the backtest was stopped: it ran longer than the sandbox's {self.timeout_seconds:g} s limit, "
                       "or it was deleted while running")
         else:
