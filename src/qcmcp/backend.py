@@ -61,6 +61,13 @@ def sandbox_credentials(store: object, settings: Settings) -> Credentials:
     return Credentials(user["user_id"], user["token"])
 
 
+def sandbox_jail(settings: Settings, data_folder: Path | None):  # type: ignore[no-untyped-def]
+    """The jail sandbox algorithms run in; ``QCMCP_JAIL=required`` (set for shared mode) refuses to run without."""
+    from qcmcp.sandbox.jail import Jail
+
+    return Jail.detect(required=settings.jail == "required", data_folders=(data_folder,) if data_folder else ())
+
+
 def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Backend:
     """Resolve QCMCP_BACKEND: ``auto`` is the cloud with credentials, the sandbox without."""
     kind = settings.backend
@@ -76,8 +83,9 @@ def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     from qcmcp.sandbox.store import SandboxStore, organization_for
 
     store = SandboxStore(settings.sandbox_db or default_sandbox_db())
-    app = create_app(store, SANDBOX_URL, data_folder=Path(settings.data_dir) if settings.data_dir else None,
-                     live_clock_speed=settings.live_clock_speed)
+    data_folder = Path(settings.data_dir) if settings.data_dir else None
+    app = create_app(store, SANDBOX_URL, data_folder=data_folder, live_clock_speed=settings.live_clock_speed,
+                     jail=sandbox_jail(settings, data_folder))
     credentials = sandbox_credentials(store, settings)
     return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app), credentials, store,
                    organization_for(credentials.user_id), (app.state.runner, app.state.live))

@@ -105,7 +105,7 @@ def sandbox(
     import uvicorn
 
     from qcmcp import log
-    from qcmcp.backend import default_sandbox_db, sandbox_credentials
+    from qcmcp.backend import default_sandbox_db, sandbox_credentials, sandbox_jail
     from qcmcp.sandbox.app import create_app
     from qcmcp.sandbox.store import SandboxStore
 
@@ -121,7 +121,8 @@ def sandbox(
                + ("" if settings.has_credentials else " (pass --user-id and --api-token to register the pair your "
                   "client uses)") + ".", err=True)
     data = Path(settings.data_dir) if settings.data_dir else None
-    app = create_app(store, url, data_folder=data, live_clock_speed=settings.live_clock_speed)
+    app = create_app(store, url, data_folder=data, live_clock_speed=settings.live_clock_speed,
+                     jail=sandbox_jail(settings, data))
     try:
         uvicorn.run(app, host=host, port=port, log_config=None)
     finally:

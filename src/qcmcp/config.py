@@ -53,14 +53,17 @@ class Settings(BaseSettings):
     policy_file: str | None = Field(default=None, validation_alias="QCMCP_POLICY_FILE")
     live_trading: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_LIVE_TRADING")
     log_format: Literal["auto", "json", "text"] = Field(default="auto", validation_alias="QCMCP_LOG_FORMAT")
+    # Algorithms run in a bubblewrap jail: ``auto`` uses it where it works (and requires it in shared mode),
+    # ``required`` refuses to run algorithms anywhere without it.
+    jail: Literal["auto", "required"] = Field(default="auto", validation_alias="QCMCP_JAIL")
 
-    @field_validator("log_level", "log_format", "live_trading", mode="before")
+    @field_validator("log_level", "log_format", "live_trading", "jail", mode="before")
     @classmethod
     def _normalise_case(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
         lowered = value.strip().lower()
-        return lowered if lowered in ("auto", "json", "text", "on", "off") else value.upper()
+        return lowered if lowered in ("auto", "json", "text", "on", "off", "required") else value.upper()
 
     @property
     def has_credentials(self) -> bool:

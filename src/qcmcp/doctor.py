@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -28,6 +29,8 @@ def describe_settings(settings: Settings) -> list[tuple[str, str]]:
         ("QCMCP_POLICY_FILE", settings.policy_file or "(not set)"),
         ("QCMCP_LIVE_TRADING", settings.live_trading + (" (on for stdio, off for shared HTTP)"
                                                         if settings.live_trading == "auto" else "")),
+        ("QCMCP_JAIL", settings.jail + (" (jailed where bubblewrap works; required for shared HTTP)"
+                                        if settings.jail == "auto" else "")),
     ]
 
 
@@ -95,8 +98,14 @@ def run_doctor(settings: Settings, echo: Callable[[str], None], transport: httpx
     if problems:
         return False
     if uses_sandbox(settings):
-        from qcmcp.backend import default_sandbox_db
+        from qcmcp.backend import default_sandbox_db, sandbox_jail
 
+        jail = sandbox_jail(settings, Path(settings.data_dir) if settings.data_dir else None)
+        if jail.confined:
+            echo(f"OK: sandbox algorithms run in a jail: {jail.describe()}.")
+        else:
+            echo(f"WARNING: no algorithm jail: {jail.reason}. Local mode runs algorithms UNJAILED (they can read "
+                 "your files and environment); shared mode (HTTP) refuses to run them.")
         where = settings.sandbox_db or default_sandbox_db()
         echo(f"OK: `qcmcp serve` will use the sandbox — a local emulator of the QuantConnect API, not QuantConnect — "
              f"with its state in {where}. Set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN to use the cloud.")

@@ -40,6 +40,8 @@ def build_server(
     shared deployment: bearer tokens required, and each tool visible and callable only with its scope.
     ``shared`` (default: whether ``auth`` is set) decides the default of the live-trading switch."""
     policy = _load_policy(settings)  # first: a broken policy file stops start-up before anything is opened
+    if (auth is not None if shared is None else shared):
+        settings = settings.model_copy(update={"jail": "required"})  # many agents: algorithms run jailed or not at all
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
     audit = open_audit_log(settings.audit_db or default_audit_db())
     policy_guard = _policy_guard(policy, settings, gateway, audit)

@@ -28,6 +28,7 @@ from starlette.routing import Route as StarletteRoute
 from qcmcp.sandbox import backtests, builds, files, live, objects, optimizations, projects  # noqa: F401
 from qcmcp.sandbox.api import ROUTES, Context, validate
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.jail import Jail
 from qcmcp.sandbox.live_runner import LiveRunner
 from qcmcp.sandbox.runner import BacktestRunner
 from qcmcp.sandbox.store import SandboxStore
@@ -86,10 +87,15 @@ async def read_body(request: Request, multipart: bool) -> dict[str, Any]:
 
 
 def create_app(store: SandboxStore, base_url: str = "http://sandbox.qcmcp", *, runner: BacktestRunner | None = None,
-               data_folder: Path | None = None, live_clock_speed: float = 3600.0) -> Starlette:
-    """The emulator over ``store``; ``base_url`` is where download links point."""
-    runner = runner or BacktestRunner(store, data_folder)
-    live_runner = LiveRunner(store, data_folder, clock_speed=live_clock_speed)
+               data_folder: Path | None = None, live_clock_speed: float = 3600.0, jail: Jail | None = None) -> Starlette:
+    """The emulator over ``store``; ``base_url`` is where download links point. ``jail`` decides how algorithms
+    run (default: in bubblewrap when it works here, otherwise unconfined with a warning)."""
+    if jail is None:
+        jail = Jail.detect(required=False, data_folders=(data_folder,) if data_folder else ())
+    if not jail.confined:
+        (log.error if jail.required else log.warning)("algorithm jail: " + jail.describe())
+    runner = runner or BacktestRunner(store, data_folder, jail=jail)
+    live_runner = LiveRunner(store, data_folder, jail=jail, clock_speed=live_clock_speed)
 
     async def api(request: Request) -> Response:
         path = "/" + request.path_params["path"]

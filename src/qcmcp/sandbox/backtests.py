@@ -58,6 +58,7 @@ def backtest_json(ctx: Context, row: Any, project: Any) -> dict[str, Any]:
 def create_backtest(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
     build = successful_build(ctx, project, body["compileId"])
+    _runner(ctx).jail.check()  # refused before anything is recorded when algorithms may not run here
     backtest_id = uuid.uuid4().hex
     parameters = {k: str(v) for k, v in (body.get("parameters") or {}).items()}
     with ctx.store.transaction() as db:

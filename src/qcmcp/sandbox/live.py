@@ -45,6 +45,7 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if body["nodeId"] not in live_nodes:
         raise SandboxError(f"Unknown live node {body['nodeId']}; the sandbox's live node is {', '.join(sorted(live_nodes))}.")
     build = successful_build(ctx, project, body["compileId"])
+    ctx.live.jail.check()  # refused before anything is recorded when algorithms may not run here
     existing = ctx.store.one("SELECT * FROM live_deployments WHERE project_id = ? AND status NOT IN (?, ?, ?, ?)",
                              project["project_id"], *sorted(FINAL))
     if existing is not None:

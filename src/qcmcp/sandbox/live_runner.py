@@ -5,32 +5,34 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from qcmcp.sandbox.jail import Jail, WorkerProcess
 from qcmcp.sandbox.store import SandboxStore, now
+from qcmcp.sandbox.worker_messages import WorkerProtocolError, read_messages
 
 log = logging.getLogger("qcmcp.sandbox.live")
 FINAL = {"Completed", "Stopped", "Liquidated", "RuntimeError"}
 
 
 class LiveRunner:
-    def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, clock_speed: float = 3600.0,
-                 memory_mb: int = 2048) -> None:
+    def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, jail: Jail | None = None,
+                 clock_speed: float = 3600.0, memory_mb: int = 2048) -> None:
         self.store, self.data_folder = store, data_folder
+        self.jail = jail or Jail.detect(required=False, data_folders=(data_folder,) if data_folder else ())
         self.clock_speed, self.memory_mb = clock_speed, memory_mb
-        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._processes: dict[str, WorkerProcess] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
     def start(self, deploy_id: str, files: dict[str, str], parameters: dict[str, Any]) -> None:
         job = {"files": files, "parameters": parameters, "algorithmId": deploy_id, "live": True,
-               "clockSpeed": self.clock_speed, "memoryMb": self.memory_mb,
+               "clockSpeed": self.clock_speed, "limits": {"memoryMb": self.memory_mb},
                "dataFolder": str(self.data_folder) if self.data_folder else None}
-        process = subprocess.Popen([sys.executable, "-m", "qcmcp.sandbox.engine.worker"], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        process = self.jail.spawn(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True, bufsize=1)
         assert process.stdin is not None
         process.stdin.write(json.dumps(job) + "\n")
         process.stdin.flush()
@@ -77,17 +79,20 @@ class LiveRunner:
         with self.store.transaction() as db:
             db.execute(f"UPDATE live_deployments SET {columns} WHERE deploy_id = ?", (*fields.values(), deploy_id))  # noqa: S608
 
-    def _follow(self, deploy_id: str, process: subprocess.Popen[str]) -> None:
+    def _follow(self, deploy_id: str, process: WorkerProcess) -> None:
         assert process.stdout is not None
         final: dict[str, Any] | None = None
         try:
-            for line in process.stdout:
-                message = json.loads(line)
+            for message in read_messages(process.stdout):
                 if "snapshot" in message:
                     self._save(deploy_id, snapshot=json.dumps(message["snapshot"]))
                 elif "result" in message or "error" in message:
                     final = message
             process.wait()
+        except WorkerProtocolError as error:
+            process.kill()
+            process.wait()
+            final = {"error": {"message": f"Runtime Error: {error}."}}
         except Exception:  # noqa: BLE001 - the deployment must still end in a final state
             log.exception("live deployment follower failed", extra={"deploy": deploy_id})
         finally:

@@ -95,6 +95,7 @@ def estimate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
     build = successful_build(ctx, project, body["compileId"])
+    ctx.runner.jail.check()  # refused before anything is recorded when algorithms may not run here
     optimization_id = f"O-{uuid.uuid4().hex}"
     combinations = points(body["strategy"], body["parameters"], optimization_id)
     files = ctx.store.loads(build["snapshot"])

@@ -1,23 +1,27 @@
 """Runs sandbox backtests in worker processes and records their progress in the store.
 
-Each backtest gets its own ``python -m qcmcp.sandbox.engine.worker`` process (the user's
-code never runs in the server), at most one per core at a time, with a wall-clock limit
-enforced here and an address-space limit the worker applies to itself (``preexec_fn`` is
-unsafe in a threaded parent); deleting a running backtest, or closing the sandbox, kills it.
+Each backtest gets its own ``python -m qcmcp.sandbox.engine.worker`` process, started in the
+jail (``sandbox/jail.py``: the user's code never runs in the server, nor sees its secrets or
+files), at most one per core at a time, with a wall-clock limit enforced here and resource
+limits the worker applies to itself before any user code (``preexec_fn`` is unsafe in a
+threaded parent). What the worker sends back is validated before it is stored; deleting a
+running backtest, or closing the sandbox, kills it.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from qcmcp.sandbox.jail import Jail, WorkerProcess
+from qcmcp.sandbox.worker_messages import WorkerProtocolError, read_messages
 from qcmcp.sandbox.store import SandboxStore
 
 log = logging.getLogger("qcmcp.sandbox.runner")
@@ -25,40 +29,52 @@ QUEUED, COMPLETED, FAILED = "In Queue...", "Completed.", "Runtime Error"
 
 
 class BacktestRunner:
-    def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, timeout_seconds: float = 600.0,
-                 memory_mb: int = 2048, max_parallel: int | None = None) -> None:
+    def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, jail: Jail | None = None,
+                 timeout_seconds: float = 600.0, memory_mb: int = 2048, max_parallel: int | None = None) -> None:
         self.store = store
         self.data_folder = data_folder
+        self.jail = jail or Jail.detect(required=False, data_folders=(data_folder,) if data_folder else ())
         self.timeout_seconds = timeout_seconds
         self.memory_mb = memory_mb
         self.parallelism = max_parallel or os.cpu_count() or 1
         self._slots = threading.Semaphore(self.parallelism)
-        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._processes: dict[str, WorkerProcess] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
 
+    def _job(self, files: dict[str, str], parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        limits = {"memoryMb": self.memory_mb, "cpuSeconds": self.timeout_seconds}
+        return {"files": files, "parameters": parameters, "limits": limits, **extra,
+                "dataFolder": str(self.data_folder) if self.data_folder else None}
+
     def start(self, backtest_id: str, files: dict[str, str], parameters: dict[str, Any]) -> None:
-        job = {"files": files, "parameters": parameters, "algorithmId": backtest_id, "memoryMb": self.memory_mb,
-               "dataFolder": str(self.data_folder) if self.data_folder else None}
+        job = self._job(files, parameters, algorithmId=backtest_id)
         thread = threading.Thread(target=self._run, args=(backtest_id, job), name=f"backtest-{backtest_id}", daemon=True)
         with self._lock:
             self._threads[backtest_id] = thread
         thread.start()
 
     def initialize_only(self, files: dict[str, str], timeout_seconds: float = 60.0) -> dict[str, Any]:
-        """Run just ``initialize()`` in a worker process and return its outcome."""
-        job = {"files": files, "parameters": {}, "initializeOnly": True, "memoryMb": self.memory_mb,
-               "dataFolder": str(self.data_folder) if self.data_folder else None}
+        """Run just ``initialize()`` in a (jailed) worker process and return its outcome."""
+        job = self._job(files, {}, initializeOnly=True)
+        job["limits"]["cpuSeconds"] = timeout_seconds
+        process = self.jail.spawn(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            done = subprocess.run([sys.executable, "-m", "qcmcp.sandbox.engine.worker"], input=json.dumps(job),
-                                  capture_output=True, text=True, timeout=timeout_seconds)
+            out, _ = process.communicate(json.dumps(job) + "\n", timeout=timeout_seconds)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
             return {"error": {"message": f"initialize() did not finish within {timeout_seconds:g} s.", "stacktrace": ""}}
-        lines = done.stdout.strip().splitlines()
-        if not lines:
-            return {"error": {"message": f"The worker ended without a result (exit code {done.returncode}).", "stacktrace": ""}}
-        return json.loads(lines[-1])
+        final: dict[str, Any] | None = None
+        try:
+            for message in read_messages(io.StringIO(out)):
+                final = message if "progress" not in message else final
+        except WorkerProtocolError as error:
+            return {"error": {"message": f"Runtime Error: {error}.", "stacktrace": ""}}
+        if final is None:
+            return {"error": {"message": f"The worker ended without a result (exit code {process.returncode}).", "stacktrace": ""}}
+        return final
 
     def close(self, timeout: float = 5.0) -> None:
         """Kill every running worker and let each backtest record its final state before the store closes
@@ -121,10 +137,7 @@ class BacktestRunner:
                              result=json.dumps({"logs": error.get("logs", [])}))
 
     def _execute(self, backtest_id: str, job: dict[str, Any]) -> dict[str, Any]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "qcmcp.sandbox.engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True,
-        )
+        process = self.jail.spawn(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         with self._lock:
             self._processes[backtest_id] = process
         timer = threading.Timer(self.timeout_seconds, process.kill)
@@ -134,14 +147,19 @@ class BacktestRunner:
             process.stdin.write(json.dumps(job) + "\n")
             process.stdin.close()
             final: dict[str, Any] | None = None
-            for line in process.stdout:
-                message = json.loads(line)
-                if "progress" in message:
-                    self._update(backtest_id, progress=message["progress"], status=f"Running: {message['progress']:.0%}")
-                else:
-                    final = message
-            process.wait()
+            shown = -1  # percent last written: a worker cannot flood the store with progress lines
+            try:
+                for message in read_messages(process.stdout):
+                    if "progress" not in message:
+                        final = message
+                    elif int(message["progress"] * 100) != shown:
+                        shown = int(message["progress"] * 100)
+                        self._update(backtest_id, progress=message["progress"], status=f"Running: {shown}%")
+            except WorkerProtocolError as error:
+                process.kill()
+                return {"error": {"message": f"Runtime Error: {error}.", "stacktrace": ""}}
         finally:
+            process.wait()
             timer.cancel()
         if final is not None:
             return final

@@ -112,19 +112,24 @@ def forget(root: Path) -> None:
             del sys.modules[name]
 
 
-def limit_memory(megabytes: int | None) -> None:
-    """Cap this process's address space before any user code runs (Linux/macOS)."""
-    if megabytes:
-        import resource
+def limit_resources(limits: dict[str, Any]) -> None:
+    """Cap memory, CPU time, open files, file size and core dumps before any user code runs (hard limits:
+    the algorithm cannot raise them again)."""
+    import resource
 
-        limit = int(megabytes) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    caps = {resource.RLIMIT_CORE: 0, resource.RLIMIT_NOFILE: 256, resource.RLIMIT_FSIZE: 256 * 1024 * 1024}
+    if limits.get("memoryMb"):
+        caps[resource.RLIMIT_AS] = int(limits["memoryMb"]) * 1024 * 1024
+    if limits.get("cpuSeconds"):
+        caps[resource.RLIMIT_CPU] = max(1, math.ceil(float(limits["cpuSeconds"])))
+    for kind, value in caps.items():
+        resource.setrlimit(kind, (value, value))
 
 
 def main() -> None:
     # The job is the first line; a live deployment keeps reading commands after it.
     job = json.loads(sys.stdin.readline())
-    limit_memory(job.get("memoryMb"))
+    limit_resources(job.get("limits") or {})
     out = sys.stdout
 
     def emit(message: dict[str, Any]) -> None:
