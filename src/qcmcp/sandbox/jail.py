@@ -40,6 +40,7 @@ NOBODY = "65534"
 # builds from crashing on some processors). Everything else — QCMCP_*, QUANTCONNECT_*, HOME, … — stays outside.
 INHERITED = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
              "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+SCRATCH_BYTES = 256 * 1024 * 1024  # the private /tmp (RAM-backed): the project's files and what it writes
 MAX_PROCESSES = 64  # threads included: numpy's pools, the engine, and little else
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1 pids controller, or v2
 
@@ -94,20 +95,22 @@ class Jail:
         """Start one worker (``popen``: the pipes and text mode). Its cgroup goes when it has been waited for."""
         self.check()
         python = [sys.executable, "-I", "-m", WORKER_MODULE]
-        if not self.confined:
-            return WorkerProcess(python, None, env=_clean_environment(), **popen)
-        assert self.bwrap is not None
-        cgroup = _make_cgroup(self._cgroup_root) if self._cgroup_root else None
-        argv = [self.bwrap, *_namespace_arguments(), *_filesystem_arguments(self.data_folders), *python]
-        if cgroup is not None:
-            # Join the cgroup first, then become bubblewrap: every process the algorithm forks inherits the cap.
-            argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup), *argv]
+        argv, cgroup = python, None
+        if self.confined:
+            assert self.bwrap is not None
+            cgroup = _make_cgroup(self._cgroup_root) if self._cgroup_root else None
+            argv = [self.bwrap, *_namespace_arguments(), *_filesystem_arguments(self.data_folders), *python]
+            if cgroup is not None:
+                # Join the cgroup first, then become bubblewrap: every process the algorithm forks inherits the cap.
+                argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup), *argv]
         try:
             return WorkerProcess(argv, cgroup, env=_clean_environment(), **popen)
-        except OSError:
+        except OSError as error:
             if cgroup is not None:
                 _remove_cgroup(cgroup)
-            raise
+            log.error("could not start an algorithm worker", extra={"error": str(error)})
+            raise SandboxError("The sandbox could not start a worker process for the algorithm; try again, and "
+                               "if it persists ask the operator to check `qcmcp doctor`.") from None
 
 
 class WorkerProcess(subprocess.Popen):  # type: ignore[type-arg]
@@ -149,7 +152,8 @@ def _filesystem_arguments(data_folders: tuple[Path, ...]) -> list[str]:
     arguments += ["--remount-ro", str(package)]
     for folder in data_folders:
         arguments += ["--ro-bind", str(folder), str(folder)]
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    arguments += ["--proc", "/proc", "--dev", "/dev", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--chdir", "/tmp",
+                  "--remount-ro", "/"]  # the jail's own root stays read-only too: /tmp is the only writable place
     return arguments
 
 
