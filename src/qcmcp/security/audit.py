@@ -38,16 +38,49 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 """
 # Argument names whose values are credentials, wherever they appear (brokerage settings use kebab-case).
 SECRET_NAME = re.compile(r"(password|secret|token|api-?key|private-?key|access-?key|refresh)", re.IGNORECASE)
-KEEP_IN_CREDENTIAL_BLOCKS = {"id", "environment"}
+MASK = "***"
+
+
+def is_credential_block(name: str) -> bool:
+    """Brokerage settings (``brokerage``, ``dataProviders``, ``<Name>Brokerage``): credentials by structure."""
+    return name in ("brokerage", "dataProviders") or name.endswith("Brokerage")
+
+
+def mask(value: Any) -> Any:
+    """The shape of ``value`` with no content: dict keys and list lengths kept, every scalar (null too) masked."""
+    if isinstance(value, dict):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask(item) for item in value]
+    return MASK
+
+
+def redact_credentials(value: Any, name: str, secrets: list[str]) -> Any:
+    """A brokerage block masked whole, except its own top-level ``id`` (a string naming the brokerage).
+
+    Brokerages use names of their own for credentials (``ib-user-name``, ``login``, ``ib-account``) and callers
+    nest them or pass the block as a string, so matching names cannot be trusted here: everything is masked, at
+    any depth and of any type. ``dataProviders`` maps a provider's name to its block; each keeps its ``id``.
+    """
+    if name == "dataProviders" and isinstance(value, dict):
+        return {provider: redact_credentials(item, "provider", secrets) for provider, item in value.items()}
+    if name == "dataProviders" and isinstance(value, list):
+        return [redact_credentials(item, "provider", secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: redact(item, secrets, key) if key == "id" and isinstance(item, str) else mask(item)
+                for key, item in value.items()}
+    return mask(value)
 
 
 def redact(value: Any, secrets: list[str], parent: str = "") -> Any:
-    """Arguments with credentials masked: by name, inside brokerage blocks, and any known secret value."""
+    """Arguments with credentials masked: by name, brokerage blocks by structure, and any known secret value.
+
+    ``parent`` is the name ``value`` was given under (the argument or key), empty at the top.
+    """
+    if is_credential_block(parent):
+        return redact_credentials(value, parent, secrets)
     if isinstance(value, dict):
-        credential_block = parent in ("brokerage", "dataProviders") or parent.endswith("Brokerage")
-        return {key: "***" if (SECRET_NAME.search(key) or (credential_block and key not in KEEP_IN_CREDENTIAL_BLOCKS
-                                                            and not isinstance(item, dict)))
-                else redact(item, secrets, key) for key, item in value.items()}
+        return {key: MASK if SECRET_NAME.search(key) else redact(item, secrets, key) for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item, secrets, parent) for item in value]
     if isinstance(value, str):
@@ -55,7 +88,7 @@ def redact(value: Any, secrets: list[str], parent: str = "") -> Any:
             return f"<{len(value)} characters>"
         for secret in secrets:
             if secret and secret in value:
-                value = value.replace(secret, "***")
+                value = value.replace(secret, MASK)
     return value
 
 
