@@ -91,6 +91,18 @@ def hs256(tmp_path_factory):
     process.wait(timeout=10)
 
 
+def signed_raw(payload: str, key: str = SECRET) -> str:
+    """An HS256 token over a payload written as raw JSON text (NaN, 1e400 and other values no encoder writes)."""
+    signing_input = f"{b64(json.dumps({'alg': 'HS256', 'typ': 'JWT'}).encode())}.{b64(payload.encode())}"
+    return f"{signing_input}.{b64(hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest())}"
+
+
+def raw_claims(**replacements: str) -> str:
+    """claims() as JSON text with some values replaced by raw JSON literals."""
+    text = json.dumps({k: v for k, v in claims().items() if k not in replacements})
+    return text[:-1] + "".join(f', "{name}": {literal}' for name, literal in replacements.items()) + "}"
+
+
 HOSTILE = {
     "expired": lambda: jwt.encode(claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200,
                                          nbf=int(time.time()) - 7200), SECRET, "HS256"),
@@ -100,6 +112,18 @@ HOSTILE = {
     "bad signature": lambda: jwt.encode(claims(), "another-secret-that-is-also-long-enough!", "HS256"),
     "alg none": lambda: unsigned({"alg": "none", "typ": "JWT"}, claims()),
     "not a jwt": lambda: "definitely.not.a-token",
+    "no exp": lambda: jwt.encode({k: v for k, v in claims().items() if k != "exp"}, SECRET, "HS256"),
+    "exp NaN": lambda: signed_raw(raw_claims(exp="NaN")),
+    "nbf NaN": lambda: signed_raw(raw_claims(nbf="NaN")),
+    "exp 1e400": lambda: signed_raw(raw_claims(exp="1e400")),
+    "exp Infinity": lambda: signed_raw(raw_claims(exp="Infinity")),
+    "exp a string": lambda: jwt.encode(claims(exp=str(int(time.time()) + 600)), SECRET, "HS256"),
+    "exp true": lambda: signed_raw(raw_claims(exp="true")),
+    "scope joined by U+00A0": lambda: jwt.encode(claims(scope="qc:projects:write\u00a0qc:projects:delete"), SECRET, "HS256"),
+    "scope joined by a tab": lambda: jwt.encode(claims(scope="qc:projects:read\tqc:projects:write"), SECRET, "HS256"),
+    "scope not a string": lambda: jwt.encode(claims(scope=["qc:projects:read"]), SECRET, "HS256"),
+    "tenant not a string": lambda: jwt.encode(claims(tenant={"id": "t1"}), SECRET, "HS256"),
+    "sub not a string": lambda: jwt.encode(claims(sub=12), SECRET, "HS256"),
 }
 
 
@@ -117,9 +141,78 @@ def test_no_token_gets_a_401_challenge_with_resource_metadata(hs256):
 
 @pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
 def test_hostile_tokens_are_rejected(hs256, case):
-    url, _ = hs256
-    assert status_with(url, HOSTILE[case]()).status_code == 401
+    url, log = hs256
+    response = status_with(url, HOSTILE[case]())
+    assert response.status_code == 401, response.text
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     assert status_with(url, jwt.encode(claims(), SECRET, "HS256")).status_code == 200  # the valid twin passes
+    assert "Traceback" not in log.read_text()
+
+
+def test_scopes_split_on_ascii_space_only_and_scp_lists_are_read(hs256):
+    url, _ = hs256
+    admin = " ".join(sorted(ROLES["admin"]))
+    assert status_with(url, jwt.encode(claims(scope=admin), SECRET, "HS256")).status_code == 200
+    assert status_with(url, jwt.encode(claims(scope=""), SECRET, "HS256")).status_code == 200  # no scopes at all
+    listed = {k: v for k, v in claims().items() if k != "scope"} | {"scp": sorted(ROLES["read-only"])}
+    assert status_with(url, jwt.encode(listed, SECRET, "HS256")).status_code == 200
+    assert status_with(url, jwt.encode(claims(scope=admin.replace(" ", "  ")), SECRET, "HS256")).status_code == 401
+
+
+def test_a_foreign_origin_or_host_is_refused(hs256, tmp_path):
+    """DNS rebinding and cross-site requests: Origin and Host are checked, with a token and without auth."""
+    url, _ = hs256
+    token = jwt.encode(claims(), SECRET, "HS256")
+    headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"}
+    post = lambda extra: httpx.post(f"{url}/mcp", json=INITIALIZE, headers={**headers, **extra}, timeout=10)  # noqa: E731
+    assert post({"Origin": "http://evil.example.com"}).status_code == 403
+    assert post({"Host": "evil.example.com"}).status_code in (403, 421)
+    assert post({"Origin": url}).status_code == 200  # same origin
+    assert post({"Origin": "http://localhost:1234"}).status_code == 200  # a loopback page talking to loopback
+    assert post({}).status_code == 200  # non-browser clients send no Origin
+    process, open_url, _ = start(tmp_path, {}, "--insecure-no-auth")
+    try:
+        anonymous = {"Accept": "application/json, text/event-stream"}
+        evil = httpx.post(f"{open_url}/mcp", json=INITIALIZE, headers={**anonymous, "Origin": "http://evil.example.com"},
+                          timeout=10)
+        assert evil.status_code == 403
+        assert httpx.post(f"{open_url}/mcp", json=INITIALIZE, headers=anonymous, timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_allowed_origins_and_hosts_are_configurable(tmp_path):
+    process, url, _ = start(tmp_path, {"QCMCP_AUTH_JWT_SECRET": SECRET, "QCMCP_ALLOWED_ORIGINS": "https://app.example.com",
+                                       "QCMCP_PUBLIC_URL": "https://mcp.example.com"})
+    try:
+        token = jwt.encode(claims(), SECRET, "HS256")
+        headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"}
+        post = lambda extra: httpx.post(f"{url}/mcp", json=INITIALIZE, headers={**headers, **extra}, timeout=10)  # noqa: E731
+        assert post({"Origin": "https://app.example.com"}).status_code == 200
+        assert post({"Host": "mcp.example.com", "Origin": "https://mcp.example.com"}).status_code == 200
+        assert post({"Origin": "https://other.example.com"}).status_code == 403
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_request_bodies_are_capped(hs256):
+    url, _ = hs256
+    token = jwt.encode(claims(), SECRET, "HS256")
+    headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}",
+               "Content-Type": "application/json"}
+    huge = json.dumps({**INITIALIZE, "padding": "x" * (9 * 1024 * 1024)}).encode()
+    refused = httpx.post(f"{url}/mcp", content=huge, headers=headers, timeout=30)
+    assert refused.status_code == 413 and "QCMCP_MAX_REQUEST_BYTES" in refused.text
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(10):
+            yield b"x" * (1024 * 1024)
+
+    streamed = httpx.post(f"{url}/mcp", content=chunks(), headers=headers, timeout=30)
+    assert streamed.status_code == 413
+    assert status_with(url, token).status_code == 200
 
 
 async def test_tools_are_filtered_by_scope_and_a_missing_scope_is_named(hs256):

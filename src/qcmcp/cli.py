@@ -54,7 +54,7 @@ def serve(
     if transport is Transport.stdio:
         _build_or_exit(settings).run(transport="stdio", show_banner=False)
         return
-    auth, http_middleware = None, []
+    auth = None
     if insecure_no_auth:
         if host not in ("127.0.0.1", "localhost", "::1"):
             fail("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it could act "
@@ -62,23 +62,18 @@ def serve(
         logging.getLogger("qcmcp.security").warning(
             "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
     else:
-        from starlette.middleware import Middleware
-
         from qcmcp.security.auth import build_auth
-        from qcmcp.security.scope_challenge import InsufficientScopeChallenge
 
-        base_url = (settings.public_url or f"http://{host}:{port}").rstrip("/")
         try:
-            auth = build_auth(settings, base_url)
+            auth = build_auth(settings, (settings.public_url or f"http://{host}:{port}").rstrip("/"))
         except ConfigurationError as error:
             fail(str(error))
-    server = _build_or_exit(settings, auth=auth, shared=True)
-    if auth is not None:
-        http_middleware = [Middleware(InsufficientScopeChallenge, audit=server.qcmcp_audit,
-                                      tenant_claim=settings.auth_tenant_claim,
-                                      resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}")]
-    server.run(transport="http", host=host, port=port, path=path, middleware=http_middleware, show_banner=False,
-               uvicorn_config=dict(log.UVICORN_LOGGING))
+    from qcmcp.server import serve_http
+
+    try:
+        serve_http(settings, host=host, port=port, path=path, auth=auth)
+    except ConfigurationError as error:
+        fail(str(error))
 
 
 def _build_or_exit(settings, **kwargs):  # type: ignore[no-untyped-def]

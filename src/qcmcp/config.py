@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # Algorithms run in a bubblewrap jail: ``auto`` uses it where it works (and requires it in shared mode),
     # ``required`` refuses to run algorithms anywhere without it.
     jail: Literal["auto", "required"] = Field(default="auto", validation_alias="QCMCP_JAIL")
+    # HTTP transport: extra Host names and browser Origins to accept (comma-separated), and the body size cap.
+    allowed_hosts: str = Field(default="", validation_alias="QCMCP_ALLOWED_HOSTS")
+    allowed_origins: str = Field(default="", validation_alias="QCMCP_ALLOWED_ORIGINS")
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, validation_alias="QCMCP_MAX_REQUEST_BYTES")
 
     @field_validator("log_level", "log_format", "live_trading", "jail", mode="before")
     @classmethod
@@ -64,6 +68,14 @@ class Settings(BaseSettings):
             return value
         lowered = value.strip().lower()
         return lowered if lowered in ("auto", "json", "text", "on", "off", "required") else value.upper()
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [part.strip() for part in self.allowed_hosts.split(",") if part.strip()]
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [part.strip().rstrip("/") for part in self.allowed_origins.split(",") if part.strip()]
 
     @property
     def has_credentials(self) -> bool:

@@ -38,7 +38,42 @@ def build_server(
 ) -> FastMCP:
     """Assemble the server. ``transport`` replaces the network (tests, sandbox); ``auth`` makes it a
     shared deployment: bearer tokens required, and each tool visible and callable only with its scope.
-    ``shared`` (default: whether ``auth`` is set) decides the default of the live-trading switch."""
+    ``shared`` (default: whether ``auth`` is set) decides the default of the live-trading switch and
+    requires the algorithm jail."""
+    return _assemble(settings, transport=transport, pypi_transport=pypi_transport, auth=auth, shared=shared)[0]
+
+
+def serve_http(settings: Settings, *, host: str, port: int, path: str, auth: AuthProvider | None) -> None:
+    """Run the shared deployment over streamable HTTP: every HTTP-level check is put in place here.
+
+    In order: fastmcp's Host/Origin guard (strict: loopback names, QCMCP_PUBLIC_URL and the configured allow
+    lists), bearer-token verification (``auth``; None only with --insecure-no-auth on loopback), the body-size
+    cap, and the 403 ``insufficient_scope`` challenge for tool calls a token's scopes do not cover."""
+    from starlette.middleware import Middleware as HttpMiddleware
+
+    from qcmcp.log import UVICORN_LOGGING
+    from qcmcp.security.http_guards import RequestBodyLimit, host_origin_options
+
+    server, audit = _assemble(settings, auth=auth, shared=True)
+    middleware = [HttpMiddleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)]
+    if auth is not None:
+        from qcmcp.security.scope_challenge import InsufficientScopeChallenge
+
+        base_url = (settings.public_url or f"http://{host}:{port}").rstrip("/")
+        middleware.append(HttpMiddleware(InsufficientScopeChallenge, audit=audit, tenant_claim=settings.auth_tenant_claim,
+                                         resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}"))
+    server.run(transport="http", host=host, port=port, path=path, middleware=middleware, show_banner=False,
+               uvicorn_config=dict(UVICORN_LOGGING), **host_origin_options(settings))
+
+
+def _assemble(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    pypi_transport: httpx.AsyncBaseTransport | None = None,
+    auth: AuthProvider | None = None,
+    shared: bool | None = None,
+) -> tuple[FastMCP, AuditLog]:
     policy = _load_policy(settings)  # first: a broken policy file stops start-up before anything is opened
     if (auth is not None if shared is None else shared):
         settings = settings.model_copy(update={"jail": "required"})  # many agents: algorithms run jailed or not at all
@@ -70,8 +105,7 @@ def build_server(
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
-    server.qcmcp_audit = audit  # type: ignore[attr-defined]  # the HTTP scope challenge records its refusals here
-    return server
+    return server, audit
 
 
 def _load_policy(settings: Settings) -> PolicyFile | None:

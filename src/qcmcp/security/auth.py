@@ -1,16 +1,24 @@
 """Bearer-token verification for shared (HTTP) deployments: an OAuth 2.1 resource server.
 
 fastmcp's JWTVerifier checks the signature with exactly one configured algorithm (so
-``alg: none`` and HS/RS confusion are rejected), plus ``iss``, ``aud`` and ``exp``; we add
-``nbf``, which it does not check (our hostile-token tests caught that); RemoteAuthProvider adds the 401 ``WWW-Authenticate`` challenge and the
-protected-resource metadata document at ``/.well-known/oauth-protected-resource``.
+``alg: none`` and HS/RS confusion are rejected), plus ``iss``, ``aud``, ``exp`` and ``nbf`` when present.
+``StrictJWTVerifier`` adds what a resource server for many agents needs and the library leaves open: ``exp``
+is required; ``exp``, ``nbf`` and ``iat`` must be finite numbers (``NaN`` compares false with everything and
+``1e400`` overflowed into an HTTP 500); ``scope`` is split on ASCII spaces only and every scope token must
+consist of RFC 6749 scope characters (a U+00A0-joined string once granted two scopes); identity claims must be
+strings. Any malformed token is refused — a 401 ``invalid_token`` — never an error. RemoteAuthProvider adds the
+401 ``WWW-Authenticate`` challenge and the protected-resource metadata document at
+``/.well-known/oauth-protected-resource``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import logging
+import math
+import re
 import time
+from pathlib import Path
+from typing import Any
 
 from fastmcp.server.auth import AccessToken, RemoteAuthProvider
 from fastmcp.server.auth.providers.jwt import JWTVerifier
@@ -19,23 +27,76 @@ from qcmcp.config import ConfigurationError, Settings
 from qcmcp.security.scopes import ADMIN
 
 CLOCK_SKEW_SECONDS = 60
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single ASCII spaces.
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
+NUMERIC_CLAIMS = ("exp", "nbf", "iat")
+STRING_CLAIMS = ("sub", "iss", "client_id", "azp", "role")
+
+log = logging.getLogger("qcmcp.security")
 
 
 class StrictJWTVerifier(JWTVerifier):
-    """JWTVerifier plus the ``nbf`` check it omits: a token is refused before it becomes valid."""
+    """JWTVerifier with required ``exp``, finite time claims, RFC 6749 scopes and string identity claims."""
+
+    def __init__(self, *, tenant_claim: str = "tenant", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tenant_claim = tenant_claim
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        access = await super().verify_token(token)
+        try:
+            access = await super().verify_token(token)
+        except Exception as error:  # noqa: BLE001 - a claim the library trips over is a bad token, not a crash
+            log.info("bearer token refused: malformed", extra={"reason": type(error).__name__})
+            return None
         if access is None:
             return None
-        not_before = (access.claims or {}).get("nbf")
-        if not_before is not None:
-            try:
-                if float(not_before) > time.time() + CLOCK_SKEW_SECONDS:
-                    return None
-            except (TypeError, ValueError):
-                return None
-        return access
+        claims = access.claims or {}
+        problem = self._claims_problem(claims)
+        if problem is None:
+            scopes = parse_scopes(claims)
+            if scopes is None:
+                problem = "scope is not a space-separated list of RFC 6749 scope tokens"
+        if problem is not None:
+            log.info("bearer token refused", extra={"reason": problem})
+            return None
+        return access.model_copy(update={"scopes": scopes})
+
+    def _claims_problem(self, claims: dict[str, Any]) -> str | None:
+        if "exp" not in claims:
+            return "no exp claim (tokens must expire)"
+        for name in NUMERIC_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)
+                                   or not math.isfinite(value)):
+                return f"{name} is not a finite number"
+        if claims["exp"] <= time.time() - CLOCK_SKEW_SECONDS:
+            return "expired"
+        if "nbf" in claims and claims["nbf"] > time.time() + CLOCK_SKEW_SECONDS:
+            return "not yet valid"
+        for name in (*STRING_CLAIMS, self.tenant_claim):
+            if name in claims and not isinstance(claims[name], str):
+                return f"{name} is not a string"
+        return None
+
+
+def parse_scopes(claims: dict[str, Any]) -> list[str] | None:
+    """The token's scopes (``scope`` string or ``scp`` list), or None when any part is malformed."""
+    if "scope" in claims:
+        value = claims["scope"]
+        if not isinstance(value, str):
+            return None
+        if value == "":
+            return []
+        parts = value.split(" ")
+    elif "scp" in claims:
+        parts = claims["scp"]
+        if not isinstance(parts, list) or not all(isinstance(part, str) for part in parts):
+            return None
+    else:
+        return []
+    if not all(SCOPE_TOKEN.fullmatch(part) for part in parts):
+        return None
+    return list(dict.fromkeys(parts))
 
 
 def build_auth(settings: Settings, base_url: str) -> RemoteAuthProvider:
@@ -43,7 +104,8 @@ def build_auth(settings: Settings, base_url: str) -> RemoteAuthProvider:
     if not settings.auth_issuer or not settings.auth_audience:
         raise ConfigurationError("Shared (HTTP) mode verifies bearer tokens: set QCMCP_AUTH_ISSUER and "
                                  "QCMCP_AUTH_AUDIENCE (or start with --insecure-no-auth on 127.0.0.1 for local testing).")
-    common = {"issuer": settings.auth_issuer, "audience": settings.auth_audience, "base_url": base_url}
+    common = {"issuer": settings.auth_issuer, "audience": settings.auth_audience, "base_url": base_url,
+              "tenant_claim": settings.auth_tenant_claim}
     if settings.auth_jwt_secret is not None:
         verifier = StrictJWTVerifier(public_key=settings.auth_jwt_secret.get_secret_value(), algorithm="HS256", **common)
     elif settings.auth_public_key_file:
