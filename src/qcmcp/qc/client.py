@@ -108,9 +108,12 @@ class QuantConnectClient:
         ``idempotent`` says whether repeating the call is harmless. Calls that are not
         (creates) are retried only when the request provably never reached the server
         (connection refused, or an explicit 429) so a retry can never duplicate them.
+        Any other failure of such a call (a 5xx, a timeout or broken connection after
+        sending, an unreadable success answer) may have been carried out: its error has
+        ``outcome_unknown`` set and says which tool to check with before retrying.
         """
         response = await self._send(endpoint, payload, files=files, idempotent=idempotent)
-        return self._parse(endpoint, response)
+        return self._parse(endpoint, response, idempotent=idempotent)
 
     async def redirect_location(self, endpoint: str, payload: dict[str, Any]) -> str:
         """POST and return the ``Location`` of the redirect the API answers with."""
@@ -118,7 +121,7 @@ class QuantConnectClient:
         location = response.headers.get("Location")
         if response.is_redirect and location:
             return location
-        body = self._parse(endpoint, response)  # raises on an error body
+        body = self._parse(endpoint, response, idempotent=True)  # raises on an error body
         url = body.get("url") or body.get("redirect")
         if isinstance(url, str) and url:
             return url
@@ -156,13 +159,14 @@ class QuantConnectClient:
                 if idempotent and attempt <= self._max_retries:
                     await self._backoff(endpoint, attempt, reason)
                     continue
-                raise TransportError(endpoint, reason + _not_retried(idempotent)) from None
+                # Sent, but no answer: a create may have been carried out.
+                raise TransportError(endpoint, reason, outcome_unknown=not idempotent) from None
             except httpx.HTTPError as exc:
                 reason = _describe(exc)
                 if idempotent and attempt <= self._max_retries:
                     await self._backoff(endpoint, attempt, reason)
                     continue
-                raise TransportError(endpoint, reason + _not_retried(idempotent)) from None
+                raise TransportError(endpoint, reason, outcome_unknown=not idempotent) from None
 
             log.debug(
                 "qc call",
@@ -183,7 +187,8 @@ class QuantConnectClient:
                     await self._backoff(endpoint, attempt, f"HTTP {status}", _retry_after_seconds(response))
                     continue
                 hint = "rate limited; wait and retry" if status == 429 else "the service had a problem"
-                raise TransportError(endpoint, f"HTTP {status} ({hint})" + _not_retried(may_retry), status)
+                # A 5xx may come after the API acted on the request; a 429 never does.
+                raise TransportError(endpoint, f"HTTP {status} ({hint})", status, outcome_unknown=not may_retry)
             return response
 
     async def _backoff(self, endpoint: str, attempt: int, reason: str, retry_after: float | None = None) -> None:
@@ -193,17 +198,25 @@ class QuantConnectClient:
         await self._sleep(delay)
 
     @staticmethod
-    def _parse(endpoint: str, response: httpx.Response) -> dict[str, Any]:
+    def _parse(endpoint: str, response: httpx.Response, *, idempotent: bool) -> dict[str, Any]:
+        """The JSON object of a successful answer, or a typed error.
+
+        A 4xx means the request was refused; a 5xx or an unreadable body does not say
+        whether a create was carried out, so those leave the outcome of a create unknown.
+        A clean ``success: false`` answer is never ambiguous.
+        """
         status = response.status_code
         if status >= 400:
-            raise TransportError(endpoint, f"HTTP {status}", status)
+            raise TransportError(endpoint, f"HTTP {status}", status, outcome_unknown=not idempotent and status >= 500)
         try:
             body = response.json()
-        except ValueError:
+        except ValueError:  # includes a body that is not valid UTF-8
             kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
-            raise InvalidResponseError(endpoint, f"expected JSON, got {kind} ({len(response.content)} bytes)") from None
+            raise InvalidResponseError(endpoint, f"expected JSON, got {kind} ({len(response.content)} bytes)",
+                                       outcome_unknown=not idempotent) from None
         if not isinstance(body, dict):
-            raise InvalidResponseError(endpoint, f"expected a JSON object, got {type(body).__name__}")
+            raise InvalidResponseError(endpoint, f"expected a JSON object, got {type(body).__name__}",
+                                       outcome_unknown=not idempotent)
         if body.get("success") is False:
             errors = [str(e) for e in body.get("errors") or []]
             messages = [str(m) for m in body.get("messages") or []]
@@ -225,10 +238,6 @@ def _describe(exc: httpx.HTTPError) -> str:
         "ReadError": "the connection failed while reading the answer",
         "WriteError": "the connection failed while sending the request",
     }.get(name, f"network error ({name})")
-
-
-def _not_retried(safe: bool) -> str:
-    return "" if safe else "; not retried automatically because repeating it could duplicate it — check its result before retrying"
 
 
 class ClientPool:
