@@ -33,12 +33,52 @@ async def test_bad_arguments_are_explained(mcp_client, tool, arguments, expected
     assert client.recorder.requests == []
 
 
-async def test_null_optional_parameter_means_omitted(mcp_client):
+async def test_null_is_refused_not_read_as_omitted(mcp_client):
+    """``read_project`` with ``projectId: null`` once listed every project: a null is refused, nothing is sent."""
     client = mcp_client(ok)
     async with client:
-        result = await client.call_tool("read_project", {"projectId": None, "start": 0, "end": 10})
-    assert not result.is_error
+        refused = await client.call_tool("read_project", {"projectId": None, "start": 0, "end": 10}, raise_on_error=False)
+        omitted = await client.call_tool("read_project", {"start": 0, "end": 10})
+    assert refused.is_error and "'projectId' of read_project is null" in refused.content[0].text
+    assert not omitted.is_error
     assert client.recorder.json_bodies() == [{"start": 0, "end": 10}]
+
+
+@pytest.mark.parametrize(("arguments", "fragment"), [
+    ({"projectId": 2**63}, "projectId for read_project is out of range"),
+    ({"projectId": -(2**63) - 1}, "out of range"),
+    ({"projectId": 1, "start": 0, "end": 10**30}, "end for read_project is out of range"),
+])
+async def test_integers_must_fit_64_bits(mcp_client, arguments, fragment):
+    client = mcp_client(ok)
+    async with client:
+        result = await client.call_tool("read_project", arguments, raise_on_error=False)
+    assert result.is_error and fragment in result.content[0].text
+    assert client.recorder.json_bodies() == []
+
+
+async def test_sizes_are_counted_before_anything_is_built(mcp_client):
+    from qcmcp.tools.arguments import MAX_DEPTH, MAX_LIST_ITEMS
+
+    client = mcp_client(ok)
+    nested: object = "x"
+    for _ in range(MAX_DEPTH + 1):
+        nested = [nested]
+    cases = [
+        ("create_file", {"projectId": 1, "name": "a.py", "content": "x" * (5 * 1024 * 1024)}, "over 4 MB of text"),
+        ("delete_object", {"organizationId": "o", "key": "k", "extra": 1}, "Unknown parameter"),
+        ("create_optimization", {"projectId": 1, "name": "n", "target": "TotalPerformance.PortfolioStatistics.SharpeRatio",
+                                 "targetTo": "max", "strategy": "x", "compileId": "c",
+                                 "parameters": [{"name": "p", "min": 1, "max": 2, "step": 1}] * (MAX_LIST_ITEMS + 1),
+                                 "constraints": [], "estimatedCost": 1, "nodeType": "O2-8", "parallelNodes": 1},
+         "at most 10000"),
+        ("check_syntax", {"language": "Py", "files": nested}, "nested more than"),
+    ]
+    async with client:
+        for tool, arguments, fragment in cases:
+            result = await client.call_tool(tool, arguments, raise_on_error=False)
+            assert result.is_error and fragment in result.content[0].text, (tool, result.content[0].text)
+    assert client.recorder.json_bodies() == []
 
 
 async def test_unknown_tool_is_an_mcp_error(mcp_client):
