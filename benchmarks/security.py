@@ -20,10 +20,9 @@ from pathlib import Path
 import httpx
 from fastmcp import Client
 
-from qcmcp.backend import Backend
 from qcmcp.config import load_settings
+from qcmcp.gateway import Gateway
 from qcmcp.qc.client import Credentials
-from qcmcp.security.tenancy import TenantDirectory
 from qcmcp.security.vault import CredentialVault, new_key, parse_keys
 from qcmcp.server import build_server
 
@@ -67,17 +66,16 @@ def lookups(count: int) -> tuple[list[float], list[float]]:
     vault = CredentialVault(f"sqlite:///{scratch / 'vault.sqlite3'}", parse_keys(new_key()))
     for index in range(100):
         vault.add(f"tenant-{index}", Credentials(str(1000 + index), f"token-{index}"))
-    settings = load_settings()
-    directory = TenantDirectory(settings, Backend("cloud", "https://qc.test", None, None), vault)
+    gateway = Gateway(load_settings(QCMCP_BACKEND="cloud"), vault=vault)
     raw, cached = [], []
     for index in range(count):
         started = time.perf_counter()
         vault.get(f"tenant-{index % 100}")
         raw.append(time.perf_counter() - started)
-    directory.lookup("tenant-7")
+    gateway.tenant_account("tenant-7")
     for _ in range(count):
         started = time.perf_counter()
-        directory.lookup("tenant-7")
+        gateway.tenant_account("tenant-7")
         cached.append(time.perf_counter() - started)
     return raw, cached
 

@@ -11,8 +11,9 @@ import jwt
 import pytest
 from fastmcp import Client
 
+from qcmcp.caller import Caller
 from qcmcp.config import ConfigurationError
-from qcmcp.security.policy import Identity, PolicyError, PolicyFile, parse_policy
+from qcmcp.security.policy import PolicyError, PolicyFile, parse_policy
 from qcmcp.security.scopes import ROLES
 from qcmcp.server import build_server
 from tests.conftest import Recorder
@@ -56,12 +57,12 @@ def test_rules_combine_strictest_wins():
             projects: [2, 3, 4]
             qcc_per_day: 20
     """))
-    rules = policy.effective(Identity("bot-7", "acme", "researcher"))
+    rules = policy.effective(Caller("bot-7", "acme", "researcher"))
     assert rules.tool_allowed("read_project") and rules.tool_allowed("create_backtest")
     assert not rules.tool_allowed("delete_backtest")  # denied by defaults although the role allows it
     assert not rules.tool_allowed("create_project")  # outside the role's allow-list
     assert rules.projects == {2, 3} and rules.qcc_per_day == 20 and rules.live_trading is False
-    other = policy.effective(Identity("someone", "globex", "admin"))
+    other = policy.effective(Caller("someone", "globex", "admin"))
     assert other.tool_allowed("create_project") and other.projects is None and other.qcc_per_day == 100
     assert other.live_trading is True
 
@@ -151,7 +152,7 @@ def test_reload_keeps_the_last_good_policy_and_says_why(tmp_path):
     watched = PolicyFile(path)
     path.write_text("defaults:\n  deny_tools: [delete_*\n")
     os.utime(path, ns=(3, 3))
-    assert not watched.current().effective(Identity("a", None, None)).tool_allowed("delete_project")
+    assert not watched.current().effective(Caller("a", None, None)).tool_allowed("delete_project")
     assert watched.last_error and "line" in watched.last_error
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import httpx
 
 from qcmcp.config import Settings
 from qcmcp.qc.client import Credentials
+
+if TYPE_CHECKING:  # the sandbox is imported only when it is the backend
+    from qcmcp.sandbox.jail import Jail
+    from qcmcp.sandbox.store import SandboxStore
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 SANDBOX_URL = "http://sandbox.qcmcp"
 DEFAULT_SANDBOX_USER = "100001"
@@ -26,15 +34,28 @@ class Backend:
     base_url: str
     transport: httpx.AsyncBaseTransport | None
     credentials: Credentials | None
-    store: object | None = None  # the SandboxStore, closed with the backend
+    store: SandboxStore | None = None  # the sandbox's state, closed with the backend
     organization_id: str | None = None  # known up front only in the sandbox
-    runners: tuple[object, ...] = ()  # the sandbox's backtest and live runners: their workers end with it
+    runners: tuple[Closable, ...] = ()  # the sandbox's backtest and live runners: their workers end with it
+
+    def sandbox_account(self, tenant: str, credentials: Credentials | None) -> tuple[Credentials, str]:
+        """A shared deployment's tenant on the sandbox: the vault's credentials registered as a sandbox user,
+        or the tenant's own sandbox user, created on first use. Returns the credentials and organization."""
+        from qcmcp.sandbox.store import organization_for
+
+        assert self.store is not None, "sandbox accounts exist only on the sandbox backend"
+        if credentials is not None:
+            self.store.register_user(credentials.user_id, credentials.api_token)
+        else:
+            user = self.store.tenant_user(tenant)
+            credentials = Credentials(user["user_id"], user["token"])
+        return credentials, organization_for(credentials.user_id)
 
     def close(self) -> None:
         for runner in self.runners:
-            runner.close()  # type: ignore[attr-defined]
+            runner.close()
         if self.store is not None:
-            self.store.close()  # type: ignore[attr-defined]
+            self.store.close()
 
 
 def default_sandbox_db() -> Path:
@@ -43,11 +64,8 @@ def default_sandbox_db() -> Path:
     return Path(user_data_dir("qcmcp")) / "sandbox.sqlite3"
 
 
-def sandbox_credentials(store: object, settings: Settings) -> Credentials:
+def sandbox_credentials(store: SandboxStore, settings: Settings) -> Credentials:
     """Use the configured credentials if any; otherwise the sandbox's own local user."""
-    from qcmcp.sandbox.store import SandboxStore
-
-    assert isinstance(store, SandboxStore)
     if settings.has_credentials:
         assert settings.user_id and settings.api_token
         credentials = Credentials(settings.user_id, settings.api_token.get_secret_value())
@@ -61,7 +79,7 @@ def sandbox_credentials(store: object, settings: Settings) -> Credentials:
     return Credentials(user["user_id"], user["token"])
 
 
-def sandbox_jail(settings: Settings, data_folder: Path | None):  # type: ignore[no-untyped-def]
+def sandbox_jail(settings: Settings, data_folder: Path | None) -> Jail:
     """The jail sandbox algorithms run in; ``QCMCP_JAIL=required`` (set for shared mode) refuses to run without."""
     from qcmcp.sandbox.jail import Jail
 

@@ -15,17 +15,19 @@ from fastmcp.server.middleware import Middleware
 
 from qcmcp import __version__
 from qcmcp.config import Settings
+from qcmcp.gateway import Gateway
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
 from qcmcp.security.audit import AuditLog, open_audit_log
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
+from qcmcp.security.identity import IdentityMiddleware
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
 from qcmcp.tools.catalog import CATALOG
-from qcmcp.tools.gateway import Gateway
 from qcmcp.tools.runtime import CatalogTool
 
 if TYPE_CHECKING:
     from qcmcp.security.policy import PolicyFile
+    from qcmcp.security.vault import CredentialVault
 
 
 def build_server(
@@ -77,7 +79,7 @@ def _assemble(
     policy = _load_policy(settings)  # first: a broken policy file stops start-up before anything is opened
     if (auth is not None if shared is None else shared):
         settings = settings.model_copy(update={"jail": "required"})  # many agents: algorithms run jailed or not at all
-    gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport)
+    gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport, vault=_open_vault(settings))
     audit = open_audit_log(settings.audit_db or default_audit_db())
     policy_guard = _policy_guard(policy, settings, gateway, audit)
     if auth is not None:
@@ -98,14 +100,25 @@ def _assemble(
         # Unexpected failures become "Error calling tool X" without internal details.
         mask_error_details=True,
         auth=auth,
-        # The audit middleware is outermost, so refusals by the scope guard are recorded too.
-        # Then scope, policy and the live-money guard, so a refusal gives the most basic reason first.
-        middleware=[AuditMiddleware(audit, settings.auth_tenant_claim), *([ScopeGuard()] if auth is not None else []),
+        # The caller is resolved first, once, for everything after it. The audit middleware comes next, so
+        # refusals by the scope guard are recorded too. Then scope, policy and the live-money guard, so a
+        # refusal gives the most basic reason first.
+        middleware=[IdentityMiddleware(settings.auth_tenant_claim), AuditMiddleware(audit, settings.auth_tenant_claim),
+                    *([ScopeGuard(settings.auth_tenant_claim)] if auth is not None else []),
                     *([policy_guard] if policy_guard else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
     )
     return server, audit
+
+
+def _open_vault(settings: Settings) -> CredentialVault | None:
+    """The credential vault when a vault key is configured (SQLAlchemy and cryptography are imported only then)."""
+    if settings.vault_key is None and not settings.vault_key_file:
+        return None
+    from qcmcp.security.vault import CredentialVault
+
+    return CredentialVault.from_settings(settings)
 
 
 def _load_policy(settings: Settings) -> PolicyFile | None:

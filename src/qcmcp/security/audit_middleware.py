@@ -6,12 +6,12 @@ import time
 import uuid
 from typing import Any
 
-from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.tools.base import InputRequiredToolResult
 
 from qcmcp import log as qlog
 from qcmcp.security.audit import AuditLog
+from qcmcp.security.identity import caller_now
 
 
 class AuditMiddleware(Middleware):
@@ -21,8 +21,7 @@ class AuditMiddleware(Middleware):
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
         started = time.perf_counter()
-        token = get_access_token()
-        claims = (token.claims or {}) if token is not None else {}
+        caller = caller_now(self.tenant_claim)
         outcome, error = "ok", ""
         try:
             result = await call_next(context)
@@ -37,8 +36,8 @@ class AuditMiddleware(Middleware):
         finally:
             self.audit.append(
                 request_id=uuid.uuid4().hex,
-                subject=str(claims.get("sub") or (token.client_id if token else "local")),
-                tenant=str(claims.get(self.tenant_claim) or "local"),
+                subject=caller.subject,
+                tenant=caller.tenant_label,
                 tool=context.message.name,
                 arguments=dict(context.message.arguments or {}),
                 outcome=outcome,

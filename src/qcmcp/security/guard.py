@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 from fastmcp.exceptions import ToolError
-from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 
+from qcmcp.security.identity import caller_now
 from qcmcp.security.scopes import ROLES
 from qcmcp.tools.catalog import BY_NAME
 
@@ -25,11 +25,14 @@ def roles_with(scope: str) -> list[str]:
 
 
 class ScopeGuard(Middleware):
+    def __init__(self, tenant_claim: str = "tenant") -> None:
+        self.tenant_claim = tenant_claim
+
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
         spec = BY_NAME.get(context.message.name)
-        token = get_access_token()
-        if spec is not None and spec.scope and token is not None and spec.scope not in set(token.scopes or ()):
-            log.info("forbidden tool call", extra={"tool": spec.name, "subject": token.subject, "needs": spec.scope})
+        caller = caller_now(self.tenant_claim)
+        if spec is not None and spec.scope and caller.token and spec.scope not in caller.scopes:
+            log.info("forbidden tool call", extra={"tool": spec.name, "subject": caller.subject, "needs": spec.scope})
             raise ToolError(f"Forbidden (403): {spec.name} needs the scope '{spec.scope}', which this token does "
                             f"not carry. Roles that include it: {', '.join(roles_with(spec.scope))}.",
                             log_level=logging.INFO)

@@ -24,6 +24,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qcmcp.config import ConfigurationError
+from qcmcp.caller import Caller
 from qcmcp.security.scopes import ROLES
 from qcmcp.tools.catalog import BY_NAME
 
@@ -72,13 +73,6 @@ class PolicyDocument(BaseModel):
         return roles
 
 
-@dataclass(frozen=True)
-class Identity:
-    subject: str
-    tenant: str | None
-    role: str | None
-
-
 @dataclass
 class Effective:
     """The rules that apply to one identity, combined strictest-wins."""
@@ -115,7 +109,7 @@ class Policy:
     def __init__(self, document: PolicyDocument) -> None:
         self.document = document
 
-    def effective(self, identity: Identity) -> Effective:
+    def effective(self, identity: Caller) -> Effective:
         combined = Effective()
         combined.add(self.document.defaults)
         for section, key in ((self.document.roles, identity.role), (self.document.tenants, identity.tenant),

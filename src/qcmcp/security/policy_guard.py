@@ -14,14 +14,14 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from fastmcp.exceptions import ToolError
-from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 
 from qcmcp.security.audit import AuditLog
-from qcmcp.security.policy import Effective, Identity, PolicyFile
-from qcmcp.security.scopes import ROLES
+from qcmcp.caller import Caller
+from qcmcp.security.identity import caller_now
+from qcmcp.security.policy import Effective, PolicyFile
 from qcmcp.tools.catalog import BY_NAME
-from qcmcp.tools.gateway import Gateway
+from qcmcp.gateway import Gateway
 from qcmcp.tools.schema import parameter_names
 from qcmcp.tools.spec import ToolSpec
 
@@ -34,20 +34,6 @@ def _forbidden(reason: str) -> ToolError:
                      log_level=logging.INFO)
 
 
-def current_identity(tenant_claim: str) -> Identity:
-    """Subject, tenant and role of the caller; a local (stdio) caller is subject 'local'."""
-    token = get_access_token()
-    if token is None:
-        return Identity("local", None, None)
-    claims = token.claims or {}
-    role = claims.get("role")
-    if not isinstance(role, str):  # tokens from an IdP may carry only scopes: a role is an exact scope bundle
-        scopes = set(token.scopes or ())
-        role = next((name for name, bundle in ROLES.items() if bundle == scopes), None)
-    tenant = claims.get(tenant_claim)
-    return Identity(str(claims.get("sub") or token.client_id), tenant if isinstance(tenant, str) else None, role)
-
-
 class PolicyGuard(Middleware):
     def __init__(self, policy: PolicyFile, gateway: Gateway, audit: AuditLog, tenant_claim: str) -> None:
         self.policy = policy
@@ -56,9 +42,9 @@ class PolicyGuard(Middleware):
         self.tenant_claim = tenant_claim
         self._in_flight: dict[str, float] = defaultdict(float)
 
-    def _effective(self) -> tuple[Identity, Effective]:
-        identity = current_identity(self.tenant_claim)
-        return identity, self.policy.current().effective(identity)
+    def _effective(self) -> tuple[Caller, Effective]:
+        caller = caller_now(self.tenant_claim)
+        return caller, self.policy.current().effective(caller)
 
     async def on_list_tools(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
         tools = await call_next(context)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qcmcp.log import REDACTOR
 from qcmcp.security.audit import AuditLog
 from qcmcp.security.guard import roles_with
+from qcmcp.security.identity import resolve_caller
 from qcmcp.tools.catalog import BY_NAME
 
 MAX_INSPECTED_BYTES = 64 * 1024 * 1024  # larger bodies pass through to the endpoint's own checks
@@ -46,9 +47,9 @@ class InsufficientScopeChallenge:
         description = (f"{tool} needs the scope '{needed}', which this token does not carry. "
                        f"Roles that include it: {', '.join(roles_with(needed))}.")
         if self.audit is not None:  # refused before the MCP layer, so recorded here
-            claims = token.claims or {}
-            self.audit.append(request_id=uuid.uuid4().hex, subject=str(claims.get("sub") or token.client_id),
-                              tenant=str(claims.get(self.tenant_claim) or "local"), tool=tool,
+            caller = resolve_caller(token, self.tenant_claim)
+            self.audit.append(request_id=uuid.uuid4().hex, subject=caller.subject,
+                              tenant=caller.tenant_label, tool=tool,
                               arguments=arguments if isinstance(arguments, dict) else {}, outcome="error",
                               error=f"Forbidden (403): needs {needed}", latency_ms=0.0, secrets=REDACTOR.secrets)
         challenge = f'Bearer error="insufficient_scope", scope="{needed}", error_description="{description}"'

@@ -6,15 +6,7 @@ scopes alone. A ``role`` claim, when present, only selects the agent policy's pe
 
 from __future__ import annotations
 
-AREAS = ("account", "projects", "files", "compile", "backtests", "optimizations", "live", "objects", "ai",
-         "collaboration", "research")
-ACTIONS = ("read", "write", "delete", "execute")
-
-
-def scope(area: str, action: str) -> str:
-    if area not in AREAS or action not in ACTIONS:
-        raise ValueError(f"unknown scope qc:{area}:{action}")
-    return f"qc:{area}:{action}"
+from qcmcp.tools.spec import ACTIONS, AREAS, scope
 
 
 def everything(*actions: str, areas: tuple[str, ...] = AREAS) -> set[str]:

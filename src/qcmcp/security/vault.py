@@ -22,6 +22,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, 
 from sqlalchemy.exc import SQLAlchemyError
 
 from qcmcp.config import ConfigurationError, Settings
+from qcmcp.gateway import CredentialLookupError
 from qcmcp.qc.client import Credentials
 from qcmcp.security.databases import make_engine, sqlalchemy_url
 
@@ -37,7 +38,7 @@ tenants = Table(
 )
 
 
-class VaultError(ConfigurationError):
+class VaultError(ConfigurationError, CredentialLookupError):
     """The vault cannot be opened or a row cannot be read with the configured keys."""
 
 

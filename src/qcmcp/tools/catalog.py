@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qcmcp.security.scopes import scope
 from qcmcp.tools import handlers
-from qcmcp.tools.spec import CREATE, IDEMPOTENT_WRITE, LIVE, READ, UPDATE, ToolSpec
+from qcmcp.tools.spec import CREATE, IDEMPOTENT_WRITE, LIVE, READ, UPDATE, ToolSpec, scope
 
 PAGING = "Paged: pass start (inclusive) and end (exclusive) indexes"
 

@@ -11,7 +11,7 @@ from qcmcp import __version__
 from qcmcp.qc.errors import QCError
 
 if TYPE_CHECKING:
-    from qcmcp.tools.gateway import Gateway
+    from qcmcp.gateway import Gateway
     from qcmcp.tools.spec import ToolSpec
 
 PACKAGE = "qcmcp"

@@ -20,7 +20,7 @@ from qcmcp.log import ALREADY_LOGGED
 from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
-from qcmcp.tools.gateway import Gateway
+from qcmcp.gateway import Gateway
 from qcmcp.tools.schema import parameters_schema
 from qcmcp.tools.spec import ToolSpec
 from qcmcp.tools.summaries import summarize

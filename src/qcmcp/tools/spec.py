@@ -11,9 +11,20 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from qcmcp.tools.gateway import Gateway
+    from qcmcp.gateway import Gateway
 
 CostClass = Literal["free", "slow", "qcc"]
+
+# Every tool needs one scope, ``qc:<area>:<action>``: declared with the tool, bundled into roles by security/.
+AREAS = ("account", "projects", "files", "compile", "backtests", "optimizations", "live", "objects", "ai",
+         "collaboration", "research")
+ACTIONS = ("read", "write", "delete", "execute")
+
+
+def scope(area: str, action: str) -> str:
+    if area not in AREAS or action not in ACTIONS:
+        raise ValueError(f"unknown scope qc:{area}:{action}")
+    return f"qc:{area}:{action}"
 Handler = Callable[["Gateway", "ToolSpec", dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
