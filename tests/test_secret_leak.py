@@ -10,6 +10,7 @@ at DEBUG level, the audit database files and the vault database files.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import jwt
@@ -63,6 +64,12 @@ async def session(url: str, bearer: str, outputs: list[str]) -> None:
                    brokerage=brokerage, confirm=str(project))  # the sandbox refuses real brokerages
         await call("create_live_algorithm", versionId="-1", projectId=project, compileId=compile_id, nodeId="SB-L1",
                    brokerage=brokerage, confirm="wrong")  # refused by the guard
+        # Secrets nested deeper, inside a list, or in a brokerage given as a string are masked by structure too.
+        for odd in ({"id": "InteractiveBrokersBrokerage", "extra": {"login": BROKER_PASSWORD}},
+                    {"id": "InteractiveBrokersBrokerage", "accounts": [{"secret-ish": BROKER_PASSWORD}]},
+                    json.dumps({"id": "InteractiveBrokersBrokerage", "ib-password": BROKER_PASSWORD})):
+            await call("create_live_algorithm", versionId="-1", projectId=project, compileId=compile_id, nodeId="SB-L1",
+                       brokerage=odd, confirm=str(project))
 
 
 def scan(path: Path) -> str:

@@ -38,8 +38,6 @@ def serve(
                                           help="HTTP without bearer tokens; refused unless bound to 127.0.0.1."),
 ) -> None:
     """Run the MCP server: stdio (local, one user) or streamable HTTP (shared: bearer tokens required)."""
-    import logging
-
     from qcmcp import log
     from qcmcp.config import ConfigurationError
 
@@ -54,24 +52,10 @@ def serve(
     if transport is Transport.stdio:
         _build_or_exit(settings).run(transport="stdio", show_banner=False)
         return
-    auth = None
-    if insecure_no_auth:
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            fail("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it could act "
-                 "on your QuantConnect account. Bind to 127.0.0.1 or configure QCMCP_AUTH_*.")
-        logging.getLogger("qcmcp.security").warning(
-            "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
-    else:
-        from qcmcp.security.auth import build_auth
-
-        try:
-            auth = build_auth(settings, (settings.public_url or f"http://{host}:{port}").rstrip("/"))
-        except ConfigurationError as error:
-            fail(str(error))
     from qcmcp.server import serve_http
 
     try:
-        serve_http(settings, host=host, port=port, path=path, auth=auth)
+        serve_http(settings, host=host, port=port, path=path, insecure_no_auth=insecure_no_auth)
     except ConfigurationError as error:
         fail(str(error))
 

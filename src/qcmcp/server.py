@@ -14,7 +14,7 @@ from fastmcp.server.auth import AuthProvider
 from fastmcp.server.middleware import Middleware
 
 from qcmcp import __version__
-from qcmcp.config import Settings
+from qcmcp.config import ConfigurationError, Settings
 from qcmcp.gateway import Gateway
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
 from qcmcp.security.audit import AuditLog, open_audit_log
@@ -45,17 +45,32 @@ def build_server(
     return _assemble(settings, transport=transport, pypi_transport=pypi_transport, auth=auth, shared=shared)[0]
 
 
-def serve_http(settings: Settings, *, host: str, port: int, path: str, auth: AuthProvider | None) -> None:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_no_auth: bool = False) -> None:
     """Run the shared deployment over streamable HTTP: every HTTP-level check is put in place here.
 
     In order: fastmcp's Host/Origin guard (strict: loopback names, QCMCP_PUBLIC_URL and the configured allow
-    lists), bearer-token verification (``auth``; None only with --insecure-no-auth on loopback), the body-size
-    cap, and the 403 ``insufficient_scope`` challenge for tool calls a token's scopes do not cover."""
+    lists), bearer-token verification (refused to start without it, except ``insecure_no_auth`` on loopback),
+    the body-size cap, and the 403 ``insufficient_scope`` challenge for tool calls a token's scopes do not cover.
+    Raises ConfigurationError for a deployment that must not start."""
     from starlette.middleware import Middleware as HttpMiddleware
 
     from qcmcp.log import UVICORN_LOGGING
+    from qcmcp.security.auth import build_auth
     from qcmcp.security.http_guards import RequestBodyLimit, host_origin_options
 
+    auth = None
+    if insecure_no_auth:
+        if host not in LOOPBACK:
+            raise ConfigurationError("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it "
+                                     "could act on your QuantConnect account. Bind to 127.0.0.1 or configure "
+                                     "QCMCP_AUTH_*.")
+        logging.getLogger("qcmcp.security").warning(
+            "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
+    else:
+        auth = build_auth(settings, (settings.public_url or f"http://{host}:{port}").rstrip("/"))
     server, audit = _assemble(settings, auth=auth, shared=True)
     middleware = [HttpMiddleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)]
     if auth is not None:
