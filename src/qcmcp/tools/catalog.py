@@ -13,7 +13,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qcmcp.tools import handlers
-from qcmcp.tools.spec import CREATE, IDEMPOTENT_WRITE, LIVE, READ, UPDATE, ToolSpec, scope
+from qcmcp.tools.spec import CREATE, IDEMPOTENT_WRITE, LIVE, LOCAL_READ, READ, UPDATE, ToolSpec, scope
+
+# Where our annotation hints differ from the official server's, and why (tests/test_catalog.py holds the rest
+# equal to upstream). Every read — readOnlyHint true upstream — also says destructiveHint false and
+# idempotentHint true outright, so no client has to guess what an unset hint means.
+LIVE_READ_REASON = ("a read: upstream marks it destructive and not idempotent because its code sets 'readOnly', a "
+                    "key MCP does not know, so clients asked users to confirm every poll")
+DELIBERATE_HINT_DIFFERENCES = {
+    **{name: LIVE_READ_REASON for name in ("read_live_algorithm", "list_live_algorithms", "read_live_chart",
+                                           "read_live_logs", "read_live_portfolio", "read_live_orders",
+                                           "read_live_insights")},
+    "read_mcp_server_version": "reports this server's own version: it reaches nothing outside (openWorldHint false)",
+}
 
 PAGING = "Paged: pass start (inclusive) and end (exclusive) indexes"
 
@@ -266,42 +278,42 @@ CATALOG: tuple[ToolSpec, ...] = (
         "read_live_algorithm.",
     ),
     ToolSpec(
-        "read_live_algorithm", area="live", hints=LIVE, retry_safe=True, endpoint="/live/read",
+        "read_live_algorithm", area="live", hints=READ, retry_safe=True, endpoint="/live/read",
         request="ReadLiveAlgorithmRequest", response="LiveAlgorithmResults",
         description="Read the project's live deployment: status, brokerage, launch/stop times, runtime statistics "
         "and charts. The deployId it returns is the algorithmId for read_live_logs.",
     ),
     ToolSpec(
-        "list_live_algorithms", area="live", hints=LIVE, retry_safe=True, endpoint="/live/list",
+        "list_live_algorithms", area="live", hints=READ, retry_safe=True, endpoint="/live/list",
         request="ListLiveAlgorithmsRequest", response="LiveAlgorithmListResponse",
         description="List past and present live deployments, optionally only one project's or only those with a "
         "status (Running, Stopped, RuntimeError, Liquidated).",
     ),
     ToolSpec(
-        "read_live_chart", area="live", hints=LIVE, retry_safe=True, endpoint="/live/chart/read",
+        "read_live_chart", area="live", hints=READ, retry_safe=True, endpoint="/live/chart/read",
         request="ReadLiveChartRequest", response="ReadChartResponseOrLoading",
         description="Read one chart of a live algorithm between unix times start and end, down-sampled to count "
         "points. If the answer says it is loading, call again in a few seconds.",
     ),
     ToolSpec(
-        "read_live_logs", area="live", hints=LIVE, retry_safe=True, endpoint="/live/logs/read",
+        "read_live_logs", area="live", hints=READ, retry_safe=True, endpoint="/live/logs/read",
         request="ReadLiveLogsRequest", response="ReadLiveLogsResponse", hidden=("format",),
         description="Read log lines of a live deployment (algorithmId is the deployId from read_live_algorithm), "
         "lines startLine (inclusive) to endLine (exclusive), at most 250 at a time. Updated about every 5 minutes.",
     ),
     ToolSpec(
-        "read_live_portfolio", area="live", hints=LIVE, retry_safe=True, endpoint="/live/portfolio/read",
+        "read_live_portfolio", area="live", hints=READ, retry_safe=True, endpoint="/live/portfolio/read",
         request="ReadLivePortfolioRequest", response="LivePortfolioResponse",
         description="Read a live algorithm's holdings and cash. Updated about every 10 minutes.",
     ),
     ToolSpec(
-        "read_live_orders", area="live", hints=LIVE, retry_safe=True, endpoint="/live/orders/read",
+        "read_live_orders", area="live", hints=READ, retry_safe=True, endpoint="/live/orders/read",
         request="ReadLiveOrdersRequest", response="ReadLiveOrdersResponse",
         description=f"Read a live algorithm's orders. {PAGING} (at most 1,000 at a time). If the answer says it is "
         "loading, call again in a few seconds.",
     ),
     ToolSpec(
-        "read_live_insights", area="live", hints=LIVE, retry_safe=True, endpoint="/live/insights/read",
+        "read_live_insights", area="live", hints=READ, retry_safe=True, endpoint="/live/insights/read",
         request="ReadLiveInsightsRequest", response="LiveInsightsResponse",
         description=f"Read the insights a live algorithm emitted. {PAGING} (fewer than 100 at a time).",
     ),
@@ -410,7 +422,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     # --- This server ---------------------------------------------------------------------
     ToolSpec(
-        "read_mcp_server_version", area="account", hints=READ, handler=handlers.server_version,
+        "read_mcp_server_version", area="account", hints=LOCAL_READ, handler=handlers.server_version,
         description="Report the version of this qcmcp server.",
     ),
     ToolSpec(

@@ -47,12 +47,14 @@ class Hints:
         return ToolAnnotations(**{k: v for k, v in values.items() if v is not None})
 
 
-# The combinations the official QuantConnect MCP server uses.
-READ = Hints(read_only=True)
+# The combinations the official QuantConnect MCP server uses; reads also say outright that they change nothing
+# (see DELIBERATE_HINT_DIFFERENCES in the catalog).
+READ = Hints(read_only=True, destructive=False, idempotent=True)
+LOCAL_READ = Hints(read_only=True, destructive=False, idempotent=True, open_world=False)
 CREATE = Hints(read_only=False, destructive=False, idempotent=False)
 UPDATE = Hints(read_only=False, destructive=True, idempotent=True)
 IDEMPOTENT_WRITE = Hints(read_only=False, destructive=False, idempotent=True)
-# Upstream marks live reads and live commands like this (destructive, not idempotent).
+# Live commands move money: destructive and not idempotent (upstream gives live reads these hints too, by mistake).
 LIVE = Hints(read_only=False, destructive=True, idempotent=False)
 
 
