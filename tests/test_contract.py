@@ -51,6 +51,14 @@ async def test_tool_calls_its_endpoint_with_a_valid_body(spec, mcp_client):
     assert result.structured_content == answer
     text = result.content[0].text
     assert text and "differs from the published API schema" not in text
+    assert json_in_text(text) == answer  # a text-only client loses nothing
+
+
+def json_in_text(text: str) -> dict:
+    """The JSON a result's text carries after its summary line."""
+    summary, _, rest = text.partition("\n")
+    assert summary and rest, text[:200]
+    return json.loads(rest.split("\nShortened to fit", 1)[0])
 
 
 @pytest.mark.parametrize("spec", [s for s in JSON_TOOLS if s.request is not None], ids=lambda s: s.name)

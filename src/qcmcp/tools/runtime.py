@@ -20,6 +20,7 @@ from qcmcp.log import ALREADY_LOGGED
 from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
+from qcmcp.tools.rendering import render
 from qcmcp.gateway import Gateway
 from qcmcp.tools.schema import parameters_schema
 from qcmcp.tools.spec import ToolSpec
@@ -76,10 +77,12 @@ class CatalogTool(Tool):
             if problem:
                 fields["error"] = problem[:500]
             log.log(level, "tool call", extra=fields)
-        text = self._label(summarize(spec.name, result))
+        summary = self._label(summarize(spec.name, result))
         mismatch = self._check_response(result)
         if mismatch:
-            text += f"\nNote: the answer differs from the published API schema ({mismatch})."
+            summary += f" Note: the answer differs from the published API schema ({mismatch})."
+        # The data goes into the text too: many clients show the model only the text content.
+        text = render(summary, result, gateway.settings.max_result_chars)
         return ToolResult(content=text, structured_content=result)
 
     def _label(self, text: str) -> str:
