@@ -116,7 +116,68 @@ def build_parameters_schema(spec: ToolSpec) -> dict[str, Any]:
         schema["properties"]["confirm"] = confirm_parameter(spec.confirm)
     if _refs(schema["properties"]):
         schema["$defs"] = defs
-    return _tidy(schema)
+    tidy = _tidy(schema)
+    tidy["properties"] = {name: _compact_modules(prop) for name, prop in tidy["properties"].items()}
+    return tidy
+
+
+MIN_VARIANTS = 4  # a parameter with this many module variants is listed compactly
+
+
+def _compact_modules(prop: dict[str, Any]) -> dict[str, Any]:
+    """Brokerage and data-provider settings as one compact schema: the module ids in an enum, each module's
+    fields named once in the description (``*`` = required). The 20 full variants took 34 KB of ``tools/list``;
+    validation still uses the full request model, so nothing a caller needs to be told is lost."""
+    variants = _variants(prop)
+    if len(variants) >= MIN_VARIANTS and all(_module_id(v) for v in variants):
+        table = _table([(str(_module_id(v)), v) for v in variants])
+        return {"type": "object", "required": ["id"], "additionalProperties": True,
+                "properties": {"id": {"type": "string", "enum": list(dict.fromkeys(_module_id(v) for v in variants))}},
+                "description": f"{prop.get('description', '').strip()} Give the id and that module's fields "
+                               f"(* = required): {table}."}
+    modules = prop.get("properties")
+    if (prop.get("type") == "object" and isinstance(modules, dict) and len(modules) >= MIN_VARIANTS
+            and all(_module_id(v) for value in modules.values() for v in _variants(value) or [value])):
+        table = _table([(name, v) for name, value in modules.items() for v in _variants(value) or [value]])
+        compact: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            "description": f"{prop.get('description', '').strip()} Each key names a provider, its value that "
+                           f"provider's settings with their id (* = required): {table}."}
+        if "default" in prop:
+            compact["default"] = prop["default"]
+        return compact
+    return prop
+
+
+def _variants(prop: dict[str, Any]) -> list[Any]:
+    options = prop.get("anyOf") or prop.get("oneOf")
+    return options if isinstance(options, list) else []
+
+
+def _table(variants: list[tuple[str, Any]]) -> str:
+    """``name: fields`` per module; variants sharing a name (Binance's exchanges) are joined with 'or'."""
+    by_id: dict[str, list[str]] = {}
+    for name, variant in variants:
+        fields = _fields(variant)
+        listed = by_id.setdefault(name, [])
+        if fields not in listed:
+            listed.append(fields)
+    return "; ".join(f"{module}: {' or '.join(f'({f})' if len(fields) > 1 else f for f in fields)}"
+                     for module, fields in by_id.items())
+
+
+def _module_id(variant: Any) -> str | None:
+    identifier = variant.get("properties", {}).get("id", {}) if isinstance(variant, dict) else {}
+    value = identifier.get("const") or (identifier.get("enum") or [None])[0]
+    return value if isinstance(value, str) else None
+
+
+def _fields(variant: dict[str, Any]) -> str:
+    required = set(variant.get("required", []))
+    names = [f"{name}{'*' if name in required else ''}{'[]' if field.get('type') == 'array' else ''}"
+             for name, field in variant.get("properties", {}).items() if name != "id"]
+    return ", ".join(names) or "no other fields"
 
 
 def confirm_parameter(repeats: str) -> dict[str, Any]:
