@@ -75,7 +75,8 @@ class Recorder:
 def mcp_client(settings: Settings) -> Callable[..., Client]:
     """An in-memory MCP client for a server whose API answers come from ``answer``."""
 
-    def make(answer: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> Client:
+    def make(answer: Callable[[httpx.Request], httpx.Response], *, settings: Settings = settings,
+             **kwargs: Any) -> Client:
         recorder = Recorder(answer)
         server = build_server(settings, transport=recorder.transport, **kwargs)
         client = Client(server)

@@ -9,6 +9,7 @@ import pytest
 
 from qcmcp.tools.catalog import BY_NAME, CATALOG, DELIBERATE_HINT_DIFFERENCES
 from qcmcp.tools.schema import parameters_schema
+from qcmcp.tools.spec import SERVER_DEFAULTED
 
 OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "quantconnect" / "official-mcp-tools.json"
 EXTRA_TOOLS = {"read_backtest_report", "read_connection_authorization"}
@@ -50,7 +51,8 @@ def test_parameters_and_hints_match_the_official_server(tool):
     required = set(schema.get("required", []))
     assert not ours & required
     for param in tool["parameters"]:
-        assert (param["name"] in required) == param["required"], param["name"]
+        server_fills_it = param["name"] in SERVER_DEFAULTED and param["name"] != spec.confirm
+        assert (param["name"] in required) == (param["required"] and not server_fills_it), param["name"]
         assert json_type(properties[param["name"]]) == JSON_TYPES[param["type"]], param["name"]
     annotations = spec.hints.annotations().model_dump(by_alias=True, exclude_none=True)
     expected = dict(tool["annotations"])

@@ -10,8 +10,9 @@ import pytest
 
 from qcmcp.server import build_server
 from qcmcp.tools import handlers
-from qcmcp.tools.catalog import CATALOG
+from qcmcp.tools.catalog import BY_NAME, CATALOG
 from qcmcp.tools.schema import parameters_schema
+from qcmcp.tools.spec import SERVER_DEFAULTED
 from tests.examples import example
 from tests.fake_qc import FAKE_TOKEN, FAKE_USER_ID, signature_ok
 
@@ -65,10 +66,27 @@ def json_in_text(text: str) -> dict:
 async def test_minimal_arguments_send_only_what_was_given(spec, mcp_client):
     client = mcp_client(lambda request: httpx.Response(200, json={"success": True}))
     arguments = example(parameters_schema(spec), required_only=True)
+    fields = spec.request_model.model_fields
+    # Without a configured default organization, a caller passes the parameters the server would fill in.
+    arguments |= {name: "org-1" for name in SERVER_DEFAULTED if name in fields and fields[name].is_required()}
     async with client:
         await client.call_tool(spec.name, confirmed(spec, arguments))
     [body] = client.recorder.json_bodies()
     assert set(body) == set(arguments)
+
+
+async def test_a_defaulted_organization_is_optional_filled_in_or_asked_for(mcp_client, settings):
+    ok = lambda request: httpx.Response(200, json={"success": True, "objects": []})  # noqa: E731
+    schema = parameters_schema(BY_NAME["list_object_store_files"])
+    assert "organizationId" not in schema.get("required", []) and "defaults to" in schema["properties"]["organizationId"]["description"]
+    client = mcp_client(ok)
+    async with client:
+        asked = await client.call_tool("list_object_store_files", {"path": "/"}, raise_on_error=False)
+    assert asked.is_error and "pass organizationId" in asked.content[0].text and client.recorder.requests == []
+    defaulted = mcp_client(ok, settings=settings.model_copy(update={"organization_id": "org-9"}))
+    async with defaulted:
+        await defaulted.call_tool("list_object_store_files", {"path": "/"})
+    assert defaulted.recorder.json_bodies() == [{"organizationId": "org-9", "path": "/"}]
 
 
 async def test_object_upload_is_multipart_with_the_data_as_a_file(mcp_client):

@@ -90,10 +90,20 @@ class CatalogTool(Tool):
         return f"[sandbox] {text}" if self._gateway.is_sandbox and self._spec.endpoint else text
 
     def _with_defaults(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Fill a missing ``organizationId`` with the caller's default organization."""
+        """Fill a missing ``organizationId`` with the caller's default organization (or say how to give one)."""
+        if "organizationId" not in self.parameters["properties"] or arguments.get("organizationId") is not None:
+            return arguments
         organization = self._gateway.default_organization()
-        if organization and "organizationId" in self.parameters["properties"] and arguments.get("organizationId") is None:
+        if organization:
             return {**arguments, "organizationId": organization}
+        if "organizationId" in self.parameters.get("required", []):
+            return arguments  # reported as missing by the argument check
+        model = self._spec.request_model
+        field = model.model_fields.get("organizationId") if model is not None else None
+        if field is not None and field.is_required():
+            raise ArgumentError(f"{self._spec.name} needs organizationId and this server has no default "
+                                "organization: pass organizationId (read_account shows yours), or set "
+                                "QUANTCONNECT_ORGANIZATION_ID.")
         return arguments
 
     def _check_response(self, result: dict[str, Any]) -> str | None:

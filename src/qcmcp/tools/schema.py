@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qcmcp.tools.spec import ToolSpec
+from qcmcp.tools.spec import SERVER_DEFAULTED, ToolSpec
 
 
 def _is_null(schema: Any) -> bool:
@@ -107,7 +107,12 @@ def build_parameters_schema(spec: ToolSpec) -> dict[str, Any]:
         return schema
     raw = request_model.model_json_schema(by_alias=True)
     properties = {name: prop for name, prop in raw.get("properties", {}).items() if name not in spec.hidden}
-    required = [name for name in raw.get("required", []) if name in properties]
+    required = [name for name in raw.get("required", []) if name in properties
+                and (name not in SERVER_DEFAULTED or name == spec.confirm)]
+    for name, note in SERVER_DEFAULTED.items():
+        if name in properties and name != spec.confirm:
+            properties[name] = {**properties[name],
+                                "description": f"{properties[name].get('description', '').strip()} {note}".strip()}
     if required:
         schema["required"] = required
     defs = raw.get("$defs", {})

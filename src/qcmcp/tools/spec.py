@@ -21,6 +21,12 @@ AREAS = ("account", "projects", "files", "compile", "backtests", "optimizations"
 ACTIONS = ("read", "write", "delete", "execute")
 
 
+# Parameters the server fills in when they are left out (the caller's organization): optional in every schema,
+# although upstream marks them required — except where a live-money confirmation must repeat them.
+SERVER_DEFAULTED = {"organizationId": "Optional: defaults to your organization (QUANTCONNECT_ORGANIZATION_ID, or "
+                                      "your tenant's; the sandbox's own)."}
+
+
 def scope(area: str, action: str) -> str:
     if area not in AREAS or action not in ACTIONS:
         raise ValueError(f"unknown scope qc:{area}:{action}")
