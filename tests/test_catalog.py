@@ -111,3 +111,16 @@ def test_brokerage_variants_are_listed_compactly_without_losing_a_field():
     fields = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', text))  # every kebab-case module field in the model
     described = brokerage["description"] + schema["properties"]["dataProviders"]["description"]
     assert fields and all(field in described for field in fields), sorted(f for f in fields if f not in described)
+
+
+def test_page_limits_read_the_same_in_description_and_schema():
+    import re
+
+    for spec in CATALOG:
+        end = parameters_schema(spec)["properties"].get("end", {}).get("description", "")
+        stated = re.search(r"at most ([\d,]+) at a time", spec.description)
+        if stated and "end - start" in end:
+            assert f"at most {stated.group(1).replace(',', '')}" in end.replace(",", ""), spec.name
+        assert "less than 100" not in end, spec.name
+    patch = parameters_schema(BY_NAME["patch_file"])["properties"]["patch"]["description"]
+    assert "optional" in patch and "Must include `index`" not in patch

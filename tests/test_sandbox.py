@@ -148,6 +148,10 @@ async def test_files_and_patches(sandbox):
     content = (await sandbox.ok("read_file", projectId=project, name="main.py"))["files"][0]["content"]
     assert 'add_equity("QQQ"' in content and content == SMA.replace('"SPY"', '"QQQ"')
     await sandbox.fails("patch_file", "does not apply to main.py: hunk 1 expects line 7", projectId=project, patch=patch)
+    plain = patch.split("--- a/main.py", 1)[1].replace('"SPY"', '"TMP"').replace('"QQQ"', '"SPY"').replace('"TMP"', '"QQQ"')
+    await sandbox.ok("patch_file", projectId=project, patch="--- a/main.py" + plain)  # no diff --git / index lines
+    assert (await sandbox.ok("read_file", projectId=project, name="main.py"))["files"][0]["content"] == SMA
+    await sandbox.ok("patch_file", projectId=project, patch=patch)
     await sandbox.fails("patch_file", "has no valid hunk", projectId=project,
                         patch="--- a/main.py\n+++ b/main.py\n@@ -1,x +1 @@\n")
     await sandbox.fails("patch_file", "not a valid unified diff", projectId=project,

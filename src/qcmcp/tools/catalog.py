@@ -27,6 +27,12 @@ DELIBERATE_HINT_DIFFERENCES = {
     "read_mcp_server_version": "reports this server's own version: it reaches nothing outside (openWorldHint false)",
 }
 
+# One wording for page sizes, in the description and the schema alike (the spec says "less than 100" next to its
+# own example of start 0, end 100; the API accepts a page of 100).
+def page_end(things: str, limit: int = 100) -> tuple[tuple[str, str], ...]:
+    return (("end", f"Index after the last {things} to fetch (exclusive); end - start must be at most {limit}."),)
+
+
 PAGING = "Paged: pass start (inclusive) and end (exclusive) indexes"
 
 CATALOG: tuple[ToolSpec, ...] = (
@@ -151,9 +157,12 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "patch_file", area="files", hints=UPDATE, endpoint="/files/patch",
         request="PatchFileRequest", response="RestResponse",
-        description="Apply a unified diff (git diff format: 'diff --git', 'index', '---', '+++' and '@@' hunk "
-        "headers) to one or more files. Context lines must match the file exactly, so read_file first. "
-        "Preferred over update_file_contents for small edits. Next: create_compile.",
+        description="Apply a unified diff to one or more files. Context lines must match the file exactly, so "
+        "read_file first. Preferred over update_file_contents for small edits. Next: create_compile.",
+        parameter_notes=(("patch", "A unified diff, as `git diff` or `diff -u` writes it: for each file a `--- a/<file>` "
+                          "and `+++ b/<file>` line, then `@@ -l,n +l,n @@` hunks whose context and removed lines "
+                          "match the file exactly (whitespace included). `diff --git` and `index` lines are "
+                          "optional."),),
     ),
     ToolSpec(
         "delete_file", area="files", hints=UPDATE, endpoint="/files/delete",
@@ -192,12 +201,13 @@ CATALOG: tuple[ToolSpec, ...] = (
         "read_backtest_orders", area="backtests", hints=READ, endpoint="/backtests/orders/read",
         request="ReadBacktestOrdersRequest", response="BacktestOrdersResponse",
         description=f"Read a backtest's orders with fills, prices, fees and tags. {PAGING} (at most 100 at a time).",
+        parameter_notes=page_end("order"),
     ),
     ToolSpec(
         "read_backtest_insights", area="backtests", hints=READ, endpoint="/backtests/read/insights",
         request="ReadBacktestInsightsRequest", response="BacktestInsightsResponse",
         description=f"Read the alpha insights a backtest emitted (direction, period, confidence, score). {PAGING} "
-        "(at most 100 at a time).",
+        "(at most 100 at a time).", parameter_notes=page_end("insight"),
     ),
     ToolSpec(
         "read_backtest_report", area="backtests", hints=READ, endpoint="/backtests/read/report",
@@ -310,12 +320,13 @@ CATALOG: tuple[ToolSpec, ...] = (
         "read_live_orders", area="live", hints=READ, retry_safe=True, endpoint="/live/orders/read",
         request="ReadLiveOrdersRequest", response="ReadLiveOrdersResponse",
         description=f"Read a live algorithm's orders. {PAGING} (at most 1,000 at a time). If the answer says it is "
-        "loading, call again in a few seconds.",
+        "loading, call again in a few seconds.", parameter_notes=page_end("order", 1000),
     ),
     ToolSpec(
         "read_live_insights", area="live", hints=READ, retry_safe=True, endpoint="/live/insights/read",
         request="ReadLiveInsightsRequest", response="LiveInsightsResponse",
-        description=f"Read the insights a live algorithm emitted. {PAGING} (fewer than 100 at a time).",
+        description=f"Read the insights a live algorithm emitted. {PAGING} (at most 100 at a time).",
+        parameter_notes=page_end("insight"),
     ),
     ToolSpec(
         "stop_live_algorithm", area="live", confirm="projectId", hints=UPDATE, endpoint="/live/update/stop",

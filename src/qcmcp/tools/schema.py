@@ -109,6 +109,8 @@ def build_parameters_schema(spec: ToolSpec) -> dict[str, Any]:
     properties = {name: prop for name, prop in raw.get("properties", {}).items() if name not in spec.hidden}
     required = [name for name in raw.get("required", []) if name in properties
                 and (name not in SERVER_DEFAULTED or name == spec.confirm)]
+    for name, note in spec.parameter_notes:
+        properties[name] = {**properties[name], "description": note}
     for name, note in SERVER_DEFAULTED.items():
         if name in properties and name != spec.confirm:
             properties[name] = {**properties[name],

@@ -92,6 +92,8 @@ class ToolSpec:
     cost: CostClass = "free"
     # Live-money tools: the parameter a ``confirm`` argument must repeat (see security/live_guard.py).
     confirm: str | None = None
+    # Parameter descriptions that replace the spec's where it disagrees with what the API accepts.
+    parameter_notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def request_model(self) -> type[BaseModel] | None:
