@@ -33,6 +33,7 @@ def page_end(things: str, limit: int = 100) -> tuple[tuple[str, str], ...]:
     return (("end", f"Index after the last {things} to fetch (exclusive); end - start must be at most {limit}."),)
 
 
+WORKFLOW_PARAMS = "qcmcp.tools.workflow_params"
 PAGING = "Paged: pass start (inclusive) and end (exclusive) indexes"
 
 CATALOG: tuple[ToolSpec, ...] = (
@@ -441,11 +442,31 @@ CATALOG: tuple[ToolSpec, ...] = (
         description="Look up the newest released version of qcmcp on PyPI, to tell whether this server is out of "
         "date. Needs network access to PyPI.",
     ),
+    # --- Workflows: one call for what takes an agent several -------------------------------
+    ToolSpec(
+        "run_backtest", area="backtests", hints=CREATE, workflow=True, handler=handlers.run_backtest,
+        request=f"{WORKFLOW_PARAMS}:RunBacktestParams", image=handlers.equity_image, cost="slow",
+        description="Compile a project and backtest it in one call, reporting progress while it runs. Returns the "
+        "backtestId, status, key statistics, runtime statistics, order count with the first orders, and the "
+        "equity curve as a PNG image. A build error comes back as the result, with file and line.",
+    ),
+    ToolSpec(
+        "read_backtest_status", area="backtests", hints=READ, workflow=True, handler=handlers.read_backtest_status,
+        request=f"{WORKFLOW_PARAMS}:ReadBacktestStatusParams",
+        description="Status, progress and completed flag of a backtest (default: the project's latest), plus the key "
+        "statistics once done. One small answer, cheap to poll.",
+    ),
+    ToolSpec(
+        "list_deployments", area="live", hints=READ, workflow=True, handler=handlers.list_deployments,
+        request=f"{WORKFLOW_PARAMS}:ListDeploymentsParams",
+        description="Every live deployment across the account's projects in one call: project name, deployId, "
+        "status, brokerage, launch time, equity, unrealized profit and holdings count.",
+    ),
 )
 
 # Tools that start work which runs on (and may cost) QuantConnect's side, or move money.
-EXECUTE = {"create_compile", "create_backtest", "create_optimization", "abort_optimization", "authorize_connection",
-           "create_live_algorithm", "stop_live_algorithm", "liquidate_live_algorithm", "create_live_command",
+EXECUTE = {"run_backtest", "create_compile", "create_backtest", "create_optimization", "abort_optimization",
+           "authorize_connection", "create_live_algorithm", "stop_live_algorithm", "liquidate_live_algorithm", "create_live_command",
            "broadcast_live_command", "check_initialization_errors"}
 
 

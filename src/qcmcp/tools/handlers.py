@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -72,3 +73,50 @@ async def latest_server_version(gateway: Gateway, spec: ToolSpec, body: dict[str
     except (ValueError, KeyError, TypeError, InvalidVersion):
         raise QCError("PyPI answered with an unexpected document for qcmcp.") from None
     return {"name": PACKAGE, "latestVersion": latest, "installedVersion": __version__, "upToDate": up_to_date}
+
+
+async def _progress_reporter() -> Callable[[float, str], Awaitable[None]]:
+    """MCP progress notifications for the current call (silently nothing when the client asked for none)."""
+    try:
+        from fastmcp.server.dependencies import get_context
+
+        context = get_context()
+    except RuntimeError:
+        context = None
+
+    async def report(fraction: float, message: str) -> None:
+        if context is not None:
+            await context.report_progress(progress=round(fraction * 100, 1), total=100, message=message)
+
+    return report
+
+
+async def run_backtest(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.workflows.backtest import run_backtest as run
+
+    return await run(gateway.client(), body["projectId"], name=body.get("backtestName"),
+                     parameters=body.get("parameters"), timeout_seconds=body.get("timeoutSeconds", 600.0),
+                     progress=await _progress_reporter())
+
+
+async def read_backtest_status(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.workflows.backtest import read_backtest_status as read
+
+    return await read(gateway.client(), body["projectId"], body.get("backtestId"))
+
+
+async def list_deployments(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.workflows.deployments import list_deployments as listed
+
+    return await listed(gateway.client(), body.get("status"))
+
+
+def equity_image(result: dict[str, Any]) -> bytes | None:
+    """run_backtest's equity curve as a PNG; the points leave the structured result (the picture has them)."""
+    from qcmcp.tools.charts import equity_png
+
+    points = result.pop("equity", None) or []
+    if points:
+        result["equityCurve"] = {"points": len(points), "first": points[0], "last": points[-1],
+                                 "note": "drawn in the image content of this result"}
+    return equity_png(points, f"Equity — backtest {result.get('name') or result.get('backtestId')}")

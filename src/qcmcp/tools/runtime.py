@@ -14,6 +14,8 @@ from typing import Any
 from fastmcp.exceptions import ToolError
 from fastmcp.server.auth import require_scopes
 from fastmcp.tools import Tool, ToolResult
+from fastmcp.utilities.types import Image
+from mcp.types import TextContent
 from pydantic import PrivateAttr, ValidationError
 
 from qcmcp.log import ALREADY_LOGGED
@@ -81,13 +83,18 @@ class CatalogTool(Tool):
         mismatch = self._check_response(result)
         if mismatch:
             summary += f" Note: the answer differs from the published API schema ({mismatch})."
+        picture = spec.image(result) if spec.image is not None else None
         # The data goes into the text too: many clients show the model only the text content.
         text = render(summary, result, gateway.settings.max_result_chars)
-        return ToolResult(content=text, structured_content=result)
+        if picture is None:
+            return ToolResult(content=text, structured_content=result)
+        return ToolResult(content=[TextContent(type="text", text=text),
+                                   Image(data=picture, format="png").to_image_content()], structured_content=result)
 
     def _label(self, text: str) -> str:
         """Sandbox answers say so, so nobody mistakes the emulator for QuantConnect."""
-        return f"[sandbox] {text}" if self._gateway.is_sandbox and self._spec.endpoint else text
+        uses_api = self._spec.endpoint is not None or self._spec.workflow
+        return f"[sandbox] {text}" if self._gateway.is_sandbox and uses_api else text
 
     def _with_defaults(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Fill a missing ``organizationId`` with the caller's default organization (or say how to give one)."""

@@ -94,6 +94,10 @@ class ToolSpec:
     confirm: str | None = None
     # Parameter descriptions that replace the spec's where it disagrees with what the API accepts.
     parameter_notes: tuple[tuple[str, str], ...] = ()
+    # A workflow: one tool that makes several API calls (run_backtest, …); ``request`` is its own model.
+    workflow: bool = False
+    # Draws a PNG from the result (and may drop the data it drew from the structured result).
+    image: Callable[[dict[str, Any]], bytes | None] | None = None
 
     @property
     def request_model(self) -> type[BaseModel] | None:
@@ -111,6 +115,8 @@ class ToolSpec:
 
 
 def _model(name: str) -> type[BaseModel]:
-    """Import the generated models on first use and return the one called ``name``."""
-    model: type[BaseModel] = getattr(importlib.import_module("qcmcp.qc.models"), name)
+    """Import the models on first use and return the one called ``name``: a generated API model, or
+    ``module:Name`` for the workflow tools' own parameter models."""
+    module, _, attribute = name.rpartition(":") if ":" in name else ("qcmcp.qc.models", "", name)
+    model: type[BaseModel] = getattr(importlib.import_module(module), attribute)
     return model

@@ -1,0 +1,38 @@
+"""Parameters of the workflow tools (run_backtest, read_backtest_status, list_deployments), as request models.
+
+They play the part the generated API models play for API tools: the flat input schema and the validation
+come from the same class. Field names follow the API's (``projectId``, ``backtestId``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunBacktestParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    projectId: int = Field(..., description="The project to compile and backtest.", ge=1)  # noqa: N815
+    backtestName: str | None = Field(None, max_length=200,  # noqa: N815
+                                     description="A name for the backtest (default: run_backtest and the time).")
+    parameters: dict[str, str | float | int] | None = Field(
+        None, max_length=100, description="Algorithm parameters by name (read with get_parameter), e.g. {\"fast\": 10}.")
+    timeoutSeconds: float = Field(600.0, gt=0, le=3600, description=(  # noqa: N815
+        "How long to wait for the result; after it the backtest keeps running and read_backtest_status follows it."))
+
+
+class ReadBacktestStatusParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    projectId: int = Field(..., ge=1, description="The project.")  # noqa: N815
+    backtestId: str | None = Field(None, max_length=100,  # noqa: N815
+                                   description="The backtest (default: the project's latest).")
+
+
+class ListDeploymentsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["Running", "RuntimeError", "Stopped", "Liquidated"] | None = Field(
+        None, description="Only deployments in this state (default: all).")
