@@ -233,7 +233,7 @@ async def test_tools_are_filtered_by_scope_and_a_missing_scope_is_named(hs256):
     assert allowed.status_code == 200 and "projects" in allowed.text
     admin = jwt.encode(claims(scope=" ".join(sorted(ROLES["admin"]))), SECRET, "HS256")
     async with Client(f"{url}/mcp", auth=admin) as client:
-        assert len(await client.list_tools()) == len(CATALOG)
+        assert len(await client.list_tools()) == len([s for s in CATALOG if not s.local_paths])  # no workspace root
         listed = await client.call_tool("list_projects", {})
         assert listed.structured_content["projects"] == []  # nothing the refused calls tried was executed
     text = log.read_text()

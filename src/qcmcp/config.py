@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # HTTP transport: extra Host names and browser Origins to accept (comma-separated), and the body size cap.
     allowed_hosts: str = Field(default="", validation_alias="QCMCP_ALLOWED_HOSTS")
     allowed_origins: str = Field(default="", validation_alias="QCMCP_ALLOWED_ORIGINS")
+    # sync_project's folders: any local path in local mode; in shared mode the tool exists only with a root.
+    workspace_root: str | None = Field(default=None, validation_alias="QCMCP_WORKSPACE_ROOT")
     # The text block of a tool result (summary + JSON) is fitted to this many characters.
     max_result_chars: int = Field(default=24_000, ge=2_000, validation_alias="QCMCP_MAX_RESULT_CHARS")
     max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, validation_alias="QCMCP_MAX_REQUEST_BYTES")

@@ -92,7 +92,8 @@ def _assemble(
     shared: bool | None = None,
 ) -> tuple[FastMCP, AuditLog]:
     policy = _load_policy(settings)  # first: a broken policy file stops start-up before anything is opened
-    if (auth is not None if shared is None else shared):
+    is_shared = auth is not None if shared is None else shared
+    if is_shared:
         settings = settings.model_copy(update={"jail": "required"})  # many agents: algorithms run jailed or not at all
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport, vault=_open_vault(settings))
     audit = open_audit_log(settings.audit_db or default_audit_db())
@@ -122,7 +123,8 @@ def _assemble(
                     *([ScopeGuard(settings.auth_tenant_claim)] if auth is not None else []),
                     *([policy_guard] if policy_guard else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
-        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG],
+        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG
+               if not (spec.local_paths and is_shared and not settings.workspace_root)],
     )
     return server, audit
 

@@ -444,6 +444,14 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     # --- Workflows: one call for what takes an agent several -------------------------------
     ToolSpec(
+        "sync_project", area="files", hints=UPDATE, workflow=True, local_paths=True, handler=handlers.sync_project,
+        request=f"{WORKFLOW_PARAMS}:SyncProjectParams",
+        description="Sync a local project folder (lean-cli layout: config.json with cloud-id, code files beside it) "
+        "with its QuantConnect project: compares hashes, sends only what changed, pulls cloud changes, creates the "
+        "project when the folder has none, and reports conflicts (changed on both sides) without overwriting "
+        "either. Returns projectId, pushed, pulled, deleted, conflicts and the unchanged count.",
+    ),
+    ToolSpec(
         "run_backtest", area="backtests", hints=CREATE, workflow=True, handler=handlers.run_backtest,
         request=f"{WORKFLOW_PARAMS}:RunBacktestParams", image=handlers.equity_image, cost="slow",
         description="Compile a project and backtest it in one call, reporting progress while it runs. Returns the "

@@ -120,3 +120,16 @@ def equity_image(result: dict[str, Any]) -> bytes | None:
         result["equityCurve"] = {"points": len(points), "first": points[0], "last": points[-1],
                                  "note": "drawn in the image content of this result"}
     return equity_png(points, f"Equity — backtest {result.get('name') or result.get('backtestId')}")
+
+
+async def sync_project(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.tools.arguments import ArgumentError
+    from qcmcp.workflows.sync import SyncError, resolve_folder
+    from qcmcp.workflows.sync import sync_project as sync
+
+    try:
+        folder = resolve_folder(body["path"], gateway.settings.workspace_root)
+        return await sync(gateway.client(), folder, project_id=body.get("projectId"), name=body.get("name"),
+                          direction=body.get("direction", "both"), dry_run=body.get("dryRun", False))
+    except SyncError as error:  # a problem with the folder or the arguments, said plainly
+        raise ArgumentError(f"sync_project: {error}") from None

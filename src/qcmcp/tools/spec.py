@@ -96,6 +96,8 @@ class ToolSpec:
     parameter_notes: tuple[tuple[str, str], ...] = ()
     # A workflow: one tool that makes several API calls (run_backtest, …); ``request`` is its own model.
     workflow: bool = False
+    # Reads and writes local paths: absent in shared mode unless the operator sets QCMCP_WORKSPACE_ROOT.
+    local_paths: bool = False
     # Draws a PNG from the result (and may drop the data it drew from the structured result).
     image: Callable[[dict[str, Any]], bytes | None] | None = None
 

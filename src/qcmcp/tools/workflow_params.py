@@ -36,3 +36,18 @@ class ListDeploymentsParams(BaseModel):
 
     status: Literal["Running", "RuntimeError", "Stopped", "Liquidated"] | None = Field(
         None, description="Only deployments in this state (default: all).")
+
+
+class SyncProjectParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(..., min_length=1, max_length=1000, description=(
+        "The project folder (lean-cli layout: config.json and the code files). In a shared deployment, relative "
+        "to the server's workspace."))
+    projectId: int | None = Field(None, ge=1, description=(  # noqa: N815
+        "The cloud project (default: config.json's cloud-id; without either, a project is created)."))
+    name: str | None = Field(None, min_length=1, max_length=200, description=(
+        "Find (or create) the cloud project by this name instead of projectId."))
+    direction: Literal["both", "push", "pull"] = Field("both", description=(
+        "both (default): push local changes, pull cloud changes; push or pull: one way only."))
+    dryRun: bool = Field(False, description="Report what would change without changing anything.")  # noqa: N815
