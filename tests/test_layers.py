@@ -25,6 +25,9 @@ FORBIDDEN = {
     "qc": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.sandbox", "qcmcp.server",
            "qcmcp.cli"),
     "sandbox": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.server", "qcmcp.cli"),
+    "marketdata": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.sandbox", "qcmcp.server",
+                   "qcmcp.cli", "qcmcp.workflows"),
+    "workflows": ("qcmcp.security", "qcmcp.tools", "qcmcp.server", "qcmcp.cli", "qcmcp.sandbox"),
 }
 
 
