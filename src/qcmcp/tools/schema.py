@@ -124,8 +124,27 @@ def build_parameters_schema(spec: ToolSpec) -> dict[str, Any]:
     if _refs(schema["properties"]):
         schema["$defs"] = defs
     tidy = _tidy(schema)
-    tidy["properties"] = {name: _compact_modules(prop) for name, prop in tidy["properties"].items()}
+    tidy["properties"] = {name: _lean(_compact_modules(prop), name) for name, prop in tidy["properties"].items()}
     return tidy
+
+
+def _lean(node: Any, name: str = "") -> Any:
+    """Drop what costs an agent context and tells it nothing: ``additionalProperties: true`` (the default)
+    and examples, except on id strings, whose examples show their format."""
+    if isinstance(node, list):
+        return [_lean(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    keep_examples = node.get("type") == "string" and name.lower().endswith("id")
+    lean = {}
+    for key, value in node.items():
+        if (key == "additionalProperties" and value is True) or (key == "examples" and not keep_examples):
+            continue
+        if key == "properties" and isinstance(value, dict):
+            lean[key] = {child: _lean(item, child) for child, item in value.items()}
+        else:
+            lean[key] = _lean(value)
+    return lean
 
 
 MIN_VARIANTS = 4  # a parameter with this many module variants is listed compactly
@@ -189,9 +208,8 @@ def _fields(variant: dict[str, Any]) -> str:
 
 def confirm_parameter(repeats: str) -> dict[str, Any]:
     """Live-money tools take an optional ``confirm`` that repeats a parameter (when the client cannot elicit)."""
-    return {"type": "string", "description": f"Explicit confirmation of this live-money action: repeat the {repeats} "
-            "here once the user has agreed. Needed only when your client cannot show a confirmation prompt "
-            "(MCP elicitation)."}
+    return {"type": "string", "description": f"Confirms this live-money action once the user agreed: repeat the "
+            f"{repeats}. Needed only if your client cannot show a confirmation prompt."}
 
 
 def render_all(specs: Iterable[ToolSpec]) -> str:

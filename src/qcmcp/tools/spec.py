@@ -23,8 +23,7 @@ ACTIONS = ("read", "write", "delete", "execute")
 
 # Parameters the server fills in when they are left out (the caller's organization): optional in every schema,
 # although upstream marks them required — except where a live-money confirmation must repeat them.
-SERVER_DEFAULTED = {"organizationId": "Optional: defaults to your organization (QUANTCONNECT_ORGANIZATION_ID, or "
-                                      "your tenant's; the sandbox's own)."}
+SERVER_DEFAULTED = {"organizationId": "Optional: defaults to your organization."}
 
 
 def scope(area: str, action: str) -> str:
