@@ -36,6 +36,9 @@ def serve(
                                           "Default: QCMCP_BACKEND or auto.", show_default=False),
     insecure_no_auth: bool = typer.Option(False, "--insecure-no-auth",
                                           help="HTTP without bearer tokens; refused unless bound to 127.0.0.1."),
+    toolsets: str = typer.Option(None, help="Comma-separated toolsets to serve (projects, files, compile, backtests, "
+                                 "optimizations, live, objects, ai, workflows, research, admin) or all. "
+                                 "Default: QCMCP_TOOLSETS or all.", show_default=False),
 ) -> None:
     """Run the MCP server: stdio (local, one user) or streamable HTTP (shared: bearer tokens required)."""
     from qcmcp import log
@@ -44,6 +47,8 @@ def serve(
     settings = _settings(structured_errors=True)
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.value})
+    if toolsets is not None:
+        settings = settings.model_copy(update={"toolsets": toolsets})
     if transport is Transport.stdio:
         from qcmcp.keyring_credentials import with_keyring_credentials
 
@@ -144,6 +149,26 @@ def version() -> None:
     typer.echo(__version__)
 
 
+catalog_app = typer.Typer(no_args_is_help=True, help="The tool catalog, for agent platforms with their own registry.")
+
+
+@catalog_app.command("export")
+def catalog_export(
+    namespace: str = typer.Option(None, help="Prefix tool names, e.g. quantconnect -> quantconnect.backtest.run."),
+    output: Path = typer.Option(None, help="Write here instead of standard output."),
+) -> None:
+    """One JSON document per tool: name, description, input schema, scope, cost and latency class, hints, toolset."""
+    from qcmcp.tools.catalog_export import export_catalog
+
+    text = export_catalog(namespace)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"Wrote {output}", err=True)
+
+
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(keyring_app, name="keyring")
 app.add_typer(token_app, name="token")
 app.add_typer(tenant_app, name="tenant")

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # HTTP transport: extra Host names and browser Origins to accept (comma-separated), and the body size cap.
     allowed_hosts: str = Field(default="", validation_alias="QCMCP_ALLOWED_HOSTS")
     allowed_origins: str = Field(default="", validation_alias="QCMCP_ALLOWED_ORIGINS")
+    # Which toolsets are served (comma-separated, or "all").
+    toolsets: str = Field(default="all", validation_alias="QCMCP_TOOLSETS")
     # sync_project's folders: any local path in local mode; in shared mode the tool exists only with a root.
     workspace_root: str | None = Field(default=None, validation_alias="QCMCP_WORKSPACE_ROOT")
     # The text block of a tool result (summary + JSON) is fitted to this many characters.
@@ -72,6 +74,12 @@ class Settings(BaseSettings):
             return value
         lowered = value.strip().lower()
         return lowered if lowered in ("auto", "json", "text", "on", "off", "required") else value.upper()
+
+    @property
+    def toolset_list(self) -> list[str] | None:
+        """The chosen toolsets, or None for all of them."""
+        names = [part.strip().lower() for part in self.toolsets.split(",") if part.strip()]
+        return None if not names or "all" in names else names
 
     @property
     def allowed_host_list(self) -> list[str]:

@@ -24,6 +24,7 @@ from qcmcp.security.identity import IdentityMiddleware
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.runtime import CatalogTool
+from qcmcp.tools.spec import TOOLSETS, ToolSpec
 
 if TYPE_CHECKING:
     from qcmcp.security.policy import PolicyFile
@@ -93,6 +94,7 @@ def _assemble(
 ) -> tuple[FastMCP, AuditLog]:
     policy = _load_policy(settings)  # first: a broken policy file stops start-up before anything is opened
     is_shared = auth is not None if shared is None else shared
+    tools = served_tools(settings, is_shared)  # an unknown toolset stops start-up too
     if is_shared:
         settings = settings.model_copy(update={"jail": "required"})  # many agents: algorithms run jailed or not at all
     gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport, vault=_open_vault(settings))
@@ -123,10 +125,21 @@ def _assemble(
                     *([ScopeGuard(settings.auth_tenant_claim)] if auth is not None else []),
                     *([policy_guard] if policy_guard else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
-        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in CATALOG
-               if not (spec.local_paths and is_shared and not settings.workspace_root)],
+        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in tools],
     )
     return server, audit
+
+
+def served_tools(settings: Settings, shared: bool) -> list[ToolSpec]:
+    """The catalog's tools in the chosen toolsets (QCMCP_TOOLSETS); local-path tools only where they may run."""
+    chosen = settings.toolset_list
+    if chosen is not None:
+        unknown = sorted(set(chosen) - set(TOOLSETS))
+        if unknown:
+            raise ConfigurationError(f"Unknown toolset(s) in QCMCP_TOOLSETS: {', '.join(unknown)}. "
+                                     f"Toolsets: {', '.join(TOOLSETS)}, or all.")
+    return [spec for spec in CATALOG if (chosen is None or spec.toolset in chosen)
+            and not (spec.local_paths and shared and not settings.workspace_root)]
 
 
 def _open_vault(settings: Settings) -> CredentialVault | None:

@@ -91,6 +91,10 @@ class CatalogTool(Tool):
         return ToolResult(content=[TextContent(type="text", text=text),
                                    Image(data=picture, format="png").to_image_content()], structured_content=result)
 
+    def get_meta(self) -> dict[str, Any]:
+        """fastmcp's metadata plus the catalog's: toolset, scope, cost class and latency class."""
+        return {**super().get_meta(), "io.qcmcp/tool": self._spec.metadata()}
+
     def _label(self, text: str) -> str:
         """Sandbox answers say so, so nobody mistakes the emulator for QuantConnect."""
         uses_api = self._spec.endpoint is not None or self._spec.workflow

@@ -21,6 +21,12 @@ AREAS = ("account", "projects", "files", "compile", "backtests", "optimizations"
 ACTIONS = ("read", "write", "delete", "execute")
 
 
+# Toolsets: the groups a deployment chooses from (QCMCP_TOOLSETS / --toolsets), as github-mcp-server does.
+TOOLSETS = ("projects", "files", "compile", "backtests", "optimizations", "live", "objects", "ai", "workflows",
+            "research", "admin")
+AREA_TOOLSETS = {"account": "admin", "collaboration": "projects"}  # areas whose toolset has another name
+SLOW_TOOLS = {"create_compile", "check_initialization_errors", "sync_project", "read_backtest_report"}
+
 # Parameters the server fills in when they are left out (the caller's organization): optional in every schema,
 # although upstream marks them required — except where a live-money confirmation must repeat them.
 SERVER_DEFAULTED = {"organizationId": "Optional: defaults to your organization."}
@@ -107,6 +113,25 @@ class ToolSpec:
     @property
     def response_model(self) -> type[BaseModel] | None:
         return _model(self.response) if self.response else None
+
+    @property
+    def cost_class(self) -> str:
+        """What calling it can cost: nothing, QuantConnect credit (QCC), or real money."""
+        return "live-money" if self.confirm else "qcc" if self.cost == "qcc" else "free"
+
+    @property
+    def latency_class(self) -> str:
+        """How long an answer takes: ``fast`` (one API call) or ``slow`` (seconds to minutes of work)."""
+        return "slow" if self.cost in ("slow", "qcc") or self.name in SLOW_TOOLS else "fast"
+
+    def metadata(self) -> dict[str, str]:
+        """What ``tools/list`` says about the tool beyond MCP's own fields (under ``_meta``)."""
+        return {"toolset": self.toolset, "scope": self.scope or "", "cost": self.cost_class,
+                "latency": self.latency_class}
+
+    @property
+    def toolset(self) -> str:
+        return "workflows" if self.workflow else AREA_TOOLSETS.get(self.area, self.area)
 
     @property
     def safe_to_retry(self) -> bool:
