@@ -23,6 +23,7 @@ from qcmcp.security.guard import ScopeGuard
 from qcmcp.security.identity import IdentityMiddleware
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
 from qcmcp.tools.catalog import CATALOG
+from qcmcp.tools.resources import register_resources
 from qcmcp.tools.runtime import CatalogTool
 from qcmcp.tools.spec import TOOLSETS, ToolSpec
 
@@ -127,6 +128,7 @@ def _assemble(
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in tools],
     )
+    register_resources(server, {spec.name for spec in tools})
     return server, audit
 
 
