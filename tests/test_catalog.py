@@ -12,7 +12,7 @@ from qcmcp.tools.schema import parameters_schema
 from qcmcp.tools.spec import SERVER_DEFAULTED
 
 OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "quantconnect" / "official-mcp-tools.json"
-EXTRA_TOOLS = {"read_backtest_report", "read_connection_authorization",  # spec operations upstream leaves out
+EXTRA_TOOLS = {"read_backtest_report", "read_connection_authorization", "health_check",  # beyond upstream
                "run_backtest", "read_backtest_status", "list_deployments", "sync_project"}  # workflows
 JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "number",
               "array": "array", "object": "object", "status enum": "string"}

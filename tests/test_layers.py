@@ -27,6 +27,7 @@ FORBIDDEN = {
     "sandbox": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.server", "qcmcp.cli"),
     "marketdata": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.sandbox", "qcmcp.server",
                    "qcmcp.cli", "qcmcp.workflows"),
+    "ops": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.sandbox", "qcmcp.server", "qcmcp.cli"),
     "workflows": ("qcmcp.security", "qcmcp.tools", "qcmcp.server", "qcmcp.cli", "qcmcp.sandbox"),
 }
 

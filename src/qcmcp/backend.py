@@ -37,6 +37,7 @@ class Backend:
     store: SandboxStore | None = None  # the sandbox's state, closed with the backend
     organization_id: str | None = None  # known up front only in the sandbox
     runners: tuple[Closable, ...] = ()  # the sandbox's backtest and live runners: their workers end with it
+    jail: Jail | None = None  # how the sandbox runs algorithms (None on the cloud)
 
     def sandbox_account(self, tenant: str, credentials: Credentials | None) -> tuple[Credentials, str]:
         """A shared deployment's tenant on the sandbox: the vault's credentials registered as a sandbox user,
@@ -102,8 +103,8 @@ def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None 
 
     store = SandboxStore(settings.sandbox_db or default_sandbox_db())
     data_folder = Path(settings.data_dir) if settings.data_dir else None
-    app = create_app(store, SANDBOX_URL, data_folder=data_folder, live_clock_speed=settings.live_clock_speed,
-                     jail=sandbox_jail(settings, data_folder))
+    jail = sandbox_jail(settings, data_folder)
+    app = create_app(store, SANDBOX_URL, data_folder=data_folder, live_clock_speed=settings.live_clock_speed, jail=jail)
     credentials = sandbox_credentials(store, settings)
     return Backend("sandbox", f"{SANDBOX_URL}/api/v2", httpx.ASGITransport(app=app), credentials, store,
-                   organization_for(credentials.user_id), (app.state.runner, app.state.live))
+                   organization_for(credentials.user_id), (app.state.runner, app.state.live), jail)

@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import httpx
 
@@ -81,6 +82,9 @@ class Gateway:
         self._local = Account(None, self.backend.credentials,
                               settings.organization_id or self.backend.organization_id)
         self._accounts: dict[str, tuple[float, Account]] = {}
+        # Readiness checks, set by server.py (they span the audit log too), read by the health_check tool.
+        self.readiness: Callable[[], Awaitable[dict[str, Any]]] | None = None
+        self.tool_count = 0
         self._lock = threading.Lock()
         log.protect(*self.secrets())
         self.pool = ClientPool(
@@ -143,6 +147,20 @@ class Gateway:
         credentials, organization = self.backend.sandbox_account(tenant, stored.credentials if stored else None)
         return Account(tenant, credentials, stored.organization_id if stored and stored.organization_id
                        else organization)
+
+    async def check_backend(self) -> None:
+        """Raise unless the API answers the server's own account (readiness)."""
+        if self._local.credentials is None:
+            if self.vault is not None:
+                return  # tenants bring their own credentials; there is no server account to try
+            raise TenantError("no QuantConnect credentials are configured (QUANTCONNECT_USER_ID / _API_TOKEN)")
+        await self.pool.get(self._local.credentials).post("/account/read", idempotent=True)
+
+    def check_jail(self) -> None:
+        """Raise when algorithms would be refused here (shared mode on the sandbox without bubblewrap)."""
+        jail = self.backend.jail
+        if jail is not None and jail.required and not jail.confined:
+            raise TenantError(f"algorithms cannot run: {jail.reason}")
 
     def credentials(self) -> Credentials | None:
         return self.account().credentials

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastmcp import FastMCP
@@ -129,7 +129,29 @@ def _assemble(
         tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in tools],
     )
     register_resources(server, {spec.name for spec in tools})
+    _add_health(server, gateway, audit, len(tools))
     return server, audit
+
+
+def _add_health(server: FastMCP, gateway: Gateway, audit: AuditLog, tool_count: int) -> None:
+    """Readiness checks (for /readyz and the health_check tool) and the probe routes."""
+    import asyncio
+
+    from qcmcp.ops.health import probe_routes, run_checks
+
+    async def audit_writable() -> None:
+        await asyncio.to_thread(audit.check_writable)
+
+    async def jail_available() -> None:
+        gateway.check_jail()
+
+    async def readiness() -> dict[str, Any]:
+        return await run_checks({"backend": gateway.check_backend, "audit log": audit_writable,
+                                 "jail": jail_available})
+
+    gateway.readiness, gateway.tool_count = readiness, tool_count
+    for path, handler in probe_routes(readiness, __version__).items():
+        server.custom_route(path, methods=["GET"])(handler)
 
 
 def served_tools(settings: Settings, shared: bool) -> list[ToolSpec]:

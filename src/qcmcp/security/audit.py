@@ -168,6 +168,12 @@ class AuditLog:
                 raise
             self._db.execute("COMMIT")
 
+    def check_writable(self) -> None:
+        """Raise if a row could not be appended now (readiness): takes the write lock and lets it go."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("ROLLBACK")
+
     def rows(self, limit: int | None = None, **filters: str) -> list[dict[str, Any]]:
         where = " AND ".join(f"{name} = ?" for name in filters) or "1"
         sql = f"SELECT * FROM audit_log WHERE {where} ORDER BY seq DESC"  # noqa: S608 - names are our own

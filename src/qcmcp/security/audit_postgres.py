@@ -46,6 +46,13 @@ class PostgresAuditLog:
             for statement in SCHEMA:
                 connection.execute(text(statement), {"key": LOCK_KEY})
 
+    def check_writable(self) -> None:
+        """Raise if the database cannot take a write now (readiness)."""
+        from sqlalchemy import text
+
+        with self.engine.begin() as connection:
+            connection.execute(text("SELECT 1 FROM audit_log LIMIT 1"))
+
     def append(self, **fields: Any) -> None:
         row = new_row(**fields)
         with self._lock, self.engine.begin() as connection:

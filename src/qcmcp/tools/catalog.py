@@ -438,6 +438,11 @@ CATALOG: tuple[ToolSpec, ...] = (
         description="Report the version of this qcmcp server.",
     ),
     ToolSpec(
+        "health_check", area="account", hints=READ, handler=handlers.health_check,
+        description="Check this server: version, backend (cloud or sandbox), authentication mode, tools served and "
+        "readiness (QuantConnect API reachable, audit log writable, algorithm jail where required).",
+    ),
+    ToolSpec(
         "read_latest_mcp_server_version", area="account", hints=READ, handler=handlers.latest_server_version,
         description="Look up the newest released version of qcmcp on PyPI, to tell whether this server is out of "
         "date. Needs network access to PyPI.",

@@ -133,3 +133,11 @@ async def sync_project(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -
                           direction=body.get("direction", "both"), dry_run=body.get("dryRun", False))
     except SyncError as error:  # a problem with the folder or the arguments, said plainly
         raise ArgumentError(f"sync_project: {error}") from None
+
+
+async def health_check(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """The server, its backend, how callers authenticate, the tools served, and the readiness checks."""
+    ready = await gateway.readiness() if gateway.readiness is not None else {"ok": True, "checks": {}}
+    return {"server": {"name": PACKAGE, "version": __version__}, "backend": gateway.backend.kind,
+            "auth": "bearer tokens (shared)" if gateway.settings.auth_issuer else "local user",
+            "ready": ready["ok"], "checks": ready["checks"], "tools": gateway.tool_count}

@@ -1,0 +1,1 @@
+"""Operations: health and readiness (metrics, limits and caches follow)."""
