@@ -14,6 +14,7 @@ from qcmcp.tools.spec import SERVER_DEFAULTED
 OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "quantconnect" / "official-mcp-tools.json"
 EXTRA_TOOLS = {"read_backtest_report", "read_connection_authorization", "health_check",  # beyond upstream
                "run_backtest", "read_backtest_status", "list_deployments", "sync_project"}  # workflows
+EXTRA_TOOLS |= {spec.name for spec in CATALOG if spec.toolset == "research"}  # analytics computed here
 JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "number",
               "array": "array", "object": "object", "status enum": "string"}
 
@@ -88,7 +89,7 @@ def test_every_tool_has_a_useful_description_and_area():
     for spec in CATALOG:
         assert len(spec.description) >= 30, spec.name
         assert spec.area in {"account", "projects", "collaboration", "files", "compile", "backtests",
-                             "optimizations", "live", "objects", "ai"}, spec.name
+                             "optimizations", "live", "objects", "ai", "research"}, spec.name
 
 
 def test_parameters_are_flat_not_wrapped_in_a_model_argument():

@@ -16,10 +16,8 @@ from qcmcp.tools.catalog import BY_NAME, CATALOG
 from qcmcp.tools.spec import TOOLSETS
 
 
-def test_every_tool_has_a_known_toolset_and_every_toolset_but_research_has_tools():
-    used = {spec.toolset for spec in CATALOG}
-    assert used <= set(TOOLSETS)
-    assert set(TOOLSETS) - used <= {"research"}  # research tools arrive with the research layer
+def test_every_tool_has_a_known_toolset_and_every_toolset_has_tools():
+    assert {spec.toolset for spec in CATALOG} == set(TOOLSETS)
     assert BY_NAME["run_backtest"].toolset == "workflows" and BY_NAME["read_account"].toolset == "admin"
 
 

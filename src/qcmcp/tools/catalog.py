@@ -25,7 +25,7 @@ DELIBERATE_HINT_DIFFERENCES = {
                                            "read_live_logs", "read_live_portfolio", "read_live_orders",
                                            "read_live_insights")},
     "read_mcp_server_version": "reports this server's own version: it reaches nothing outside (openWorldHint false)",
-}
+}  # research tools are ours alone: computed here on local data, so openWorldHint is false
 
 # One wording for page sizes, in the description and the schema alike (the spec says "less than 100" next to its
 # own example of start 0, end 100; the API accepts a page of 100).
@@ -34,6 +34,7 @@ def page_end(things: str, limit: int = 100) -> tuple[tuple[str, str], ...]:
 
 
 WORKFLOW_PARAMS = "qcmcp.tools.workflow_params"
+RESEARCH_PARAMS = "qcmcp.tools.research_params"
 PAGING = "Paged: pass start (inclusive) and end (exclusive) indexes"
 
 CATALOG: tuple[ToolSpec, ...] = (
@@ -446,6 +447,67 @@ CATALOG: tuple[ToolSpec, ...] = (
         "read_latest_mcp_server_version", area="account", hints=READ, handler=handlers.latest_server_version,
         description="Look up the newest released version of qcmcp on PyPI, to tell whether this server is out of "
         "date. Needs network access to PyPI.",
+    ),
+    # --- Research: analytics on market data, computed here (no QuantConnect call) -----------
+    ToolSpec(
+        "get_history", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:HistoryParams", cost="slow",
+        description="Price history (OHLCV bars) for symbols over a date range, from local market data (LEAN's sample by default), adjusted as LEAN does. Returns a per-symbol table and the data source, normalization and range used.",
+    ),
+    ToolSpec(
+        "calculate_correlation_matrix", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:CorrelationParams", cost="slow",
+        description='Correlation matrix of daily returns for symbols, with a heatmap image.',
+    ),
+    ToolSpec(
+        "perform_pca_analysis", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:PcaParams", cost="slow",
+        description='Principal component analysis of standardized returns: explained variance per component and loadings, with a loadings chart.',
+    ),
+    ToolSpec(
+        "test_cointegration", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:CointegrationParams", cost="slow",
+        description='Engle-Granger (both directions) and Johansen cointegration tests for two symbols, with the hedge ratio, spread half-life and a spread/z-score chart.',
+    ),
+    ToolSpec(
+        "analyze_mean_reversion", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:MeanReversionParams", cost="slow",
+        description='Mean reversion of one symbol: ADF test, half-life, Hurst exponent and the current z-score over lookback_period, with a chart.',
+    ),
+    ToolSpec(
+        "calculate_portfolio_performance", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:PerformanceParams", cost="slow",
+        description='Performance of a weighted portfolio: return, volatility, Sharpe, Sortino, max drawdown, Calmar, and beta/alpha against a benchmark.',
+    ),
+    ToolSpec(
+        "optimize_equal_weight_portfolio", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:EqualWeightParams", cost="slow",
+        description='An equal-weight portfolio of the symbols and its performance, with a weights chart.',
+    ),
+    ToolSpec(
+        "optimize_portfolio", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:OptimizeParams", cost="slow",
+        description='Portfolio weights by min-variance, max-Sharpe, risk parity, hierarchical risk parity or min-CVaR (long-only and weight caps), with a weights chart.',
+    ),
+    ToolSpec(
+        "sparse_optimization", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:SparseParams", cost="slow",
+        description='Sparse index tracking: a few of the symbols weighted to track a benchmark, with Huber downside-risk loss.',
+    ),
+    ToolSpec(
+        "select_uncorrelated_assets", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:UncorrelatedParams", cost="slow",
+        description='Pick num_assets of the symbols that are least correlated with each other (greedy or clustering).',
+    ),
+    ToolSpec(
+        "screen_assets_by_criteria", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:ScreenParams", cost="slow",
+        description='Filter symbols by return, volatility, Sharpe, drawdown and correlation thresholds.',
+    ),
+    ToolSpec(
+        "screen_cointegrated_pairs", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        request=f"{RESEARCH_PARAMS}:PairsParams", cost="slow",
+        description='Test every pair of a universe for cointegration (vectorized Engle-Granger) with false-discovery-rate control; returns the significant pairs ranked.',
     ),
     # --- Workflows: one call for what takes an agent several -------------------------------
     ToolSpec(

@@ -141,3 +141,46 @@ async def health_check(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -
     return {"server": {"name": PACKAGE, "version": __version__}, "backend": gateway.backend.kind,
             "auth": "bearer tokens (shared)" if gateway.settings.auth_issuer else "local user",
             "ready": ready["ok"], "checks": ready["checks"], "tools": gateway.tool_count}
+
+
+# Research tools: the function computing each, and the picture drawn from its result (if one helps).
+RESEARCH_CHARTS = {"calculate_correlation_matrix": "correlation_heatmap_png", "perform_pca_analysis": "pca_loadings_png",
+                   "test_cointegration": "spread_png", "analyze_mean_reversion": "spread_png",
+                   "optimize_portfolio": "weights_png", "optimize_equal_weight_portfolio": "weights_png",
+                   "sparse_optimization": "weights_png"}
+IMAGE_KEY = "__png__"
+
+
+async def research(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """Run the research function named like the tool (CPU work, off the event loop); errors say what to fix."""
+    import asyncio
+
+    import qcmcp.research as analytics
+    from qcmcp.tools.arguments import ArgumentError
+
+    function = getattr(analytics, spec.name)
+    try:
+        result = await asyncio.to_thread(function, **body)
+    except analytics.ResearchError as error:
+        raise ArgumentError(f"{spec.name}: {without_paths(str(error))}") from None
+    answer: dict[str, Any] = result.to_dict()
+    chart = RESEARCH_CHARTS.get(spec.name)
+    if chart is not None:
+        answer[IMAGE_KEY] = await asyncio.to_thread(getattr(analytics, chart), result)
+    return answer
+
+
+def research_image(result: dict[str, Any]) -> bytes | None:
+    image: bytes | None = result.pop(IMAGE_KEY, None)
+    return image
+
+
+def without_paths(text: str) -> str:
+    """A message without the server's file-system paths: the built-in sample by name, other folders by their
+    last component (the caller needs to know what was looked for, not where the server keeps it)."""
+    import re
+
+    from qcmcp.marketdata import SAMPLE_FOLDER
+
+    text = text.replace(str(SAMPLE_FOLDER), "<built-in LEAN sample>")
+    return re.sub(r"(?<![\w<>])/(?:[\w.+-]+/)+([\w.+-]*)", r"…/\1", text)

@@ -79,11 +79,11 @@ class CatalogTool(Tool):
             if problem:
                 fields["error"] = problem[:500]
             log.log(level, "tool call", extra=fields)
+        picture = spec.image(result) if spec.image is not None else None  # may take its data out of the result
         summary = self._label(summarize(spec.name, result))
         mismatch = self._check_response(result)
         if mismatch:
             summary += f" Note: the answer differs from the published API schema ({mismatch})."
-        picture = spec.image(result) if spec.image is not None else None
         # The data goes into the text too: many clients show the model only the text content.
         text = render(summary, result, gateway.settings.max_result_chars)
         if picture is None:

@@ -1,0 +1,105 @@
+"""Parameters of the research tools, with the names the quantconnect-mcp server's users know (``symbols``,
+``start_date``, …), as request models: the schema clients see and the validation come from one class. Field
+names are the research functions' own parameter names, so a validated body is passed on as it is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Symbols = list[str]
+SYMBOLS = Field(..., min_length=1, max_length=500, description="Tickers, e.g. [\"SPY\", \"QQQ\"].")
+START = Field(None, description="First day, YYYY-MM-DD (default: the earliest common data).")
+END = Field(None, description="Last day, YYYY-MM-DD (default: the latest common data).")
+Resolution = Literal["daily", "hour", "minute"]
+Normalization = Literal["adjusted", "raw", "split_adjusted", "total_return"]
+
+
+class _Range(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start_date: str | None = START
+    end_date: str | None = END
+    resolution: Resolution = Field("daily", description="Bar size.")
+    normalization: Normalization = Field("adjusted", description="Price adjustment, as LEAN's modes.")
+
+
+class HistoryParams(_Range):
+    symbols: Symbols = SYMBOLS
+    start_date: str = Field(..., description="First day, YYYY-MM-DD.")
+    end_date: str = Field(..., description="Last day, YYYY-MM-DD.")
+
+
+class CorrelationParams(_Range):
+    symbols: Symbols = SYMBOLS
+    method: Literal["pearson", "spearman"] = "pearson"
+
+
+class PcaParams(_Range):
+    symbols: Symbols = SYMBOLS
+    n_components: int | None = Field(None, ge=1, le=500, description="Components to keep (default: all).")
+
+
+class CointegrationParams(_Range):
+    symbol1: str = Field(..., min_length=1, max_length=20)
+    symbol2: str = Field(..., min_length=1, max_length=20)
+    alpha: float = Field(0.05, gt=0, lt=1, description="Significance level.")
+
+
+class MeanReversionParams(_Range):
+    symbol: str = Field(..., min_length=1, max_length=20)
+    lookback_period: int = Field(20, ge=2, le=2520, description="Bars for the current z-score.")
+
+
+class PerformanceParams(_Range):
+    symbols: Symbols = SYMBOLS
+    weights: list[float] = Field(..., min_length=1, max_length=500, description="One weight per symbol, summing to 1.")
+    benchmark: str | None = Field("SPY", max_length=20)
+    risk_free_rate: float = Field(0.0, ge=-0.1, le=0.5, description="Annual rate for Sharpe and Sortino.")
+    rebalance_frequency: Literal["daily", "weekly", "monthly", "never"] = "daily"
+
+
+class EqualWeightParams(_Range):
+    symbols: Symbols = SYMBOLS
+    rebalance_frequency: Literal["daily", "weekly", "monthly", "never"] = "monthly"
+    benchmark: str | None = Field("SPY", max_length=20)
+
+
+class OptimizeParams(_Range):
+    symbols: Symbols = SYMBOLS
+    method: Literal["min_variance", "max_sharpe", "risk_parity", "hrp", "min_cvar"] = "min_variance"
+    long_only: bool = True
+    max_weight: float | None = Field(None, gt=0, le=1, description="Cap on any one weight.")
+    risk_free_rate: float = Field(0.0, ge=-0.1, le=0.5)
+
+
+class SparseParams(_Range):
+    symbols: Symbols = SYMBOLS
+    benchmark: str = Field(..., min_length=1, max_length=20, description="The index to track, e.g. SPY.")
+    max_assets: int | None = Field(None, ge=1, le=500)
+    max_weight: float | None = Field(None, gt=0, le=1)
+
+
+class UncorrelatedParams(_Range):
+    symbols: Symbols = SYMBOLS
+    num_assets: int = Field(5, ge=1, le=500)
+    method: Literal["greedy", "cluster"] = "greedy"
+
+
+class ScreenParams(_Range):
+    symbols: Symbols = SYMBOLS
+    min_return: float | None = Field(None, description="Minimum annual return (0.1 = 10%).")
+    max_volatility: float | None = Field(None, ge=0)
+    min_sharpe: float | None = None
+    max_drawdown: float | None = Field(None, ge=0, le=1)
+    max_correlation: float | None = Field(None, ge=-1, le=1, description="To the benchmark.")
+    benchmark: str | None = Field(None, max_length=20)
+    min_market_cap: float | None = Field(None, description="Needs fundamentals, which are not available offline.")
+    max_pe_ratio: float | None = Field(None, description="Needs fundamentals, which are not available offline.")
+
+
+class PairsParams(_Range):
+    symbols: Symbols = Field(..., min_length=2, max_length=500, description="The universe: every pair is tested.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="False discovery rate (Benjamini-Hochberg).")
+    max_results: int = Field(100, ge=1, le=1000)
