@@ -8,13 +8,16 @@ docs and forum cannot be done offline and says so.
 from __future__ import annotations
 
 import difflib
+import json
 import re
+import subprocess
+import sys
 from typing import Any
-
-import autopep8
 
 from qcmcp.sandbox.compiler import algorithm_imports, check_python, qcalgorithm_members
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.files import check_name
+from qcmcp.sandbox.limits import MAX_PEP8_CHARS, MAX_PROJECT_CHARS, MAX_PROJECT_FILES, PEP8_SECONDS, shorten
 
 VERSION = 2.0
 SELF_ATTRIBUTE = re.compile(r"\bself\.([A-Z][A-Za-z0-9]*)\b")
@@ -36,11 +39,54 @@ def _require_python(language: str, what: str) -> None:
         raise SandboxError(f"{what} for C# needs the QuantConnect cloud; the sandbox handles Python only.")
 
 
+def sources(files: list[dict[str, Any]]) -> dict[str, str]:
+    """The request's files as name -> content; a file needs a name, and its content (if given) must be text."""
+    if len(files) > MAX_PROJECT_FILES:
+        raise SandboxError(f"Pass at most {MAX_PROJECT_FILES} files (got {len(files)}).")
+    found: dict[str, str] = {}
+    for index, file in enumerate(files):
+        name, content = file.get("name"), file.get("content", "")
+        if not isinstance(name, str) or not name.strip():
+            raise SandboxError(f"files.{index} needs a non-empty 'name', such as 'main.py'.")
+        if not isinstance(content, str):
+            raise SandboxError(f"files.{index} ('{shorten(name)}'): 'content' must be the file's text.")
+        name = check_name(name)
+        if name in found:
+            raise SandboxError(f"File '{name}' is listed twice; pass each file once.")
+        found[name] = content
+    total = sum(len(content) for content in found.values())
+    if total > MAX_PROJECT_CHARS:
+        raise SandboxError(f"The files hold {total} characters together; at most {MAX_PROJECT_CHARS} are allowed.")
+    return found
+
+
 def syntax_check(language: str, files: list[dict[str, Any]]) -> dict[str, Any]:
     _require_python(language, "Syntax checking")
-    sources = {f["name"]: f.get("content") or "" for f in files}
-    problems = [p.log_line() for p in check_python(sources, whole_project=False).problems if p.fatal]
+    named = sources(files)
+    problems = [p.log_line() for p in check_python(named, whole_project=False).problems if p.fatal]
     return {"state": "Error" if problems else "End", "version": VERSION, "payload": problems, "payloadType": "StringArray"}
+
+
+def format_python(sources: dict[str, str]) -> dict[str, str]:
+    """autopep8 over ``sources``, in a worker process killed at the deadline (its time is not bounded otherwise)."""
+    total = sum(len(content) for content in sources.values())
+    if total > MAX_PEP8_CHARS:
+        raise SandboxError(f"The Python files hold {total} characters; a PEP8 conversion takes at most "
+                           f"{MAX_PEP8_CHARS} at a time. Convert the files in smaller groups.")
+    if not sources:
+        return {}
+    try:
+        done = subprocess.run([sys.executable, "-I", "-m", "qcmcp.sandbox.pep8_worker"], input=json.dumps(sources),
+                              capture_output=True, text=True, timeout=PEP8_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise SandboxError(f"Formatting did not finish within {PEP8_SECONDS:g} s: autopep8 is slow on very long "
+                           "lines and deeply nested brackets. Shorten those, or convert fewer files at a "
+                           "time.") from None
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SandboxError(f"autopep8 could not format the files ({shorten(reason)}). Check that they are "
+                           "valid Python.")
+    return json.loads(done.stdout)
 
 
 def pep8_convert(files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -55,13 +101,10 @@ def pep8_convert(files: list[dict[str, Any]]) -> dict[str, Any]:
         snake = snake_case(match.group(1))
         return f"def {snake}(" if snake in members else match.group(0)
 
-    converted = {}
-    for file in files:
-        name, content = file["name"], file.get("content") or ""
-        if name.endswith(".py"):
-            renamed = EVENT_HANDLER.sub(rename_handler, SELF_ATTRIBUTE.sub(rename, content))
-            content = autopep8.fix_code(renamed, options={"aggressive": 1})
-        converted[name] = content
+    named = sources(files)
+    renamed = {name: EVENT_HANDLER.sub(rename_handler, SELF_ATTRIBUTE.sub(rename, content))
+               for name, content in named.items() if name.endswith(".py")}
+    converted = {**named, **format_python(renamed)}
     return {"state": "End", "version": VERSION, "payload": converted, "payloadType": "StringDict"}
 
 

@@ -6,12 +6,12 @@ import json
 import uuid
 from typing import Any
 
-from qcmcp.sandbox.api import Context, paged, route, successful_build, visible_project
+from qcmcp.sandbox.api import Context, check_page, paged, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import MAX_ORDERS_PAGE, check_name_length, shorten
 from qcmcp.sandbox.runner import COMPLETED, QUEUED
 from qcmcp.sandbox.store import now
 
-MAX_ORDERS_PAGE = 100
 SYNTHETIC_NOTE = "qcmcp sandbox backtest (local engine, not QuantConnect LEAN)"
 
 
@@ -25,7 +25,8 @@ def _runner(ctx: Context) -> Any:
 def _backtest(ctx: Context, project_id: int, backtest_id: str) -> Any:
     row = ctx.store.one("SELECT * FROM backtests WHERE backtest_id = ? AND project_id = ?", backtest_id, project_id)
     if row is None:
-        raise SandboxError(f"Backtest {backtest_id} not found in project {project_id}. Use list_backtests to see them.")
+        raise SandboxError(f"Backtest {shorten(backtest_id)} not found in project {project_id}. Use list_backtests "
+                           "to see them.")
     return row
 
 
@@ -59,6 +60,7 @@ def create_backtest(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
     build = successful_build(ctx, project, body["compileId"])
     _runner(ctx).jail.check()  # refused before anything is recorded when algorithms may not run here
+    check_name_length("The backtest name", body["backtestName"])
     backtest_id = uuid.uuid4().hex
     parameters = {k: str(v) for k, v in (body.get("parameters") or {}).items()}
     with ctx.store.transaction() as db:
@@ -105,6 +107,8 @@ def update_backtest(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     row = _backtest(ctx, project["project_id"], body["backtestId"])
     if body.get("name") is None and body.get("note") is None:
         raise SandboxError("Nothing to update: pass a new name, a note, or both.")
+    if body.get("name") is not None:
+        check_name_length("The backtest name", body["name"])
     with ctx.store.transaction() as db:
         db.execute("UPDATE backtests SET name = COALESCE(?, name), note = COALESCE(?, note) WHERE backtest_id = ?",
                    (body.get("name"), body.get("note"), row["backtest_id"]))
@@ -145,7 +149,7 @@ def chart_window(charts: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]
         raise SandboxError(f"start ({body['start']}) must be less than end ({body['end']}) (unix seconds).")
     chart = charts.get(body["name"])
     if chart is None:
-        raise SandboxError(f"Chart '{body['name']}' not found. Charts: {', '.join(charts)}.")
+        raise SandboxError(f"Chart '{shorten(body['name'])}' not found. Charts: {', '.join(charts)}.")
     series = {name: {**s, "values": downsample(s["values"], body["start"], body["end"], body["count"])}
               for name, s in chart["series"].items()}
     return {"chart": {**chart, "series": series}}
@@ -162,6 +166,7 @@ def read_chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("/backtests/orders/read", "ReadBacktestOrdersRequest")
 def read_orders(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_page(body["start"], body["end"], MAX_ORDERS_PAGE, "orders")
     found = _completed(ctx, body)
     if isinstance(found, dict):
         return {"orders": [], "length": 0, **found}
@@ -172,6 +177,7 @@ def read_orders(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("/backtests/read/insights", "ReadBacktestInsightsRequest")
 def read_insights(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_page(body["start"], body["end"], MAX_ORDERS_PAGE, "insights")
     found = _completed(ctx, body)
     if isinstance(found, dict):
         return {"insights": [], "length": 0}

@@ -10,6 +10,7 @@ from qcmcp.sandbox import assistant
 from qcmcp.sandbox.api import Context, project_files, route, visible_project
 from qcmcp.sandbox.compiler import check_project
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import shorten
 from qcmcp.sandbox.store import now
 
 
@@ -34,7 +35,7 @@ def read_compile(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
     row = ctx.store.one("SELECT * FROM compiles WHERE compile_id = ? AND project_id = ?", body["compileId"], project["project_id"])
     if row is None:
-        raise SandboxError(f"Compile {body['compileId']} not found in project {project['project_id']}. "
+        raise SandboxError(f"Compile {shorten(body['compileId'])} not found in project {project['project_id']}. "
                            "Use the compileId that create_compile returned.")
     return {"compileId": row["compile_id"], "state": row["state"], "logs": ctx.store.loads(row["logs"])}
 
@@ -44,7 +45,7 @@ def backtest_init(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Compile checks, then the algorithm's initialize() in a worker process."""
     if body["language"] != "Py":
         raise SandboxError("Initialization checks for C# need the QuantConnect cloud; the sandbox runs Python only.")
-    files = {f["name"]: f.get("content") or "" for f in body["files"]}
+    files = assistant.sources(body["files"])
     build = check_project("Py", files)
     if not build.ok:
         errors = "\n".join(p.log_line() for p in build.problems if p.fatal)

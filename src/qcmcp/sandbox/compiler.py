@@ -20,6 +20,8 @@ CSHARP_MESSAGE = (
     "C# projects cannot be compiled in the qcmcp sandbox: C# compilation needs the QuantConnect "
     "cloud (set QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN and use the cloud backend)."
 )
+TOO_DEEP = ("SyntaxError: the code nests too deeply to compile (a very long chain of operators, or brackets "
+            "inside brackets); split the expression into smaller ones.")
 # pyflakes findings that make the build fail; the rest are reported as warnings.
 FATAL = (messages.UndefinedName, messages.ImportStarUsage, messages.UndefinedLocal, messages.UndefinedExport)
 
@@ -142,6 +144,8 @@ def check_python(files: dict[str, str], *, whole_project: bool = True) -> BuildR
             trees[name] = ast.parse(text, filename=name)
         except SyntaxError as error:
             result.problems.append(Problem(name, error.lineno or 1, error.offset or 1, f"SyntaxError: {error.msg}"))
+        except (RecursionError, MemoryError):  # "parser stack overflow": CPython's compiler refuses such code too
+            result.problems.append(Problem(name, 1, 1, TOO_DEEP))
     if not result.ok:
         return result
     modules = {_module_name(name): _exported(tree) for name, tree in trees.items()}
@@ -153,7 +157,12 @@ def check_python(files: dict[str, str], *, whole_project: bool = True) -> BuildR
                     known |= algorithm_imports()
                 elif node.module in modules:
                     known |= modules[node.module]
-        for finding in checker.Checker(tree, filename=name, builtins=known).messages:
+        try:
+            findings = checker.Checker(tree, filename=name, builtins=known).messages
+        except RecursionError:
+            result.problems.append(Problem(name, 1, 1, TOO_DEEP))
+            continue
+        for finding in findings:
             text = finding.message % finding.message_args
             if isinstance(finding, messages.ImportStarUsage):
                 text = f"undefined name '{finding.message_args[0]}'"

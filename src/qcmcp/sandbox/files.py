@@ -9,14 +9,37 @@ from unidiff.errors import UnidiffParseError
 
 from qcmcp.sandbox.api import Context, project_files, route, touch, validate, visible_project
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import (MAX_FILE_CHARS, MAX_PATCH_SEARCH_LINES, MAX_PROJECT_CHARS, MAX_PROJECT_FILES,
+                                  check_name_length)
 from qcmcp.sandbox.store import now
 
 
 def check_name(name: str) -> str:
     name = name.strip()
+    check_name_length("The file name", name)
     if not name or name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in name.split("/")):
         raise SandboxError(f"Invalid file name {name!r}: use a relative path such as 'main.py' or 'alphas/momentum.py'.")
     return name
+
+
+def check_capacity(ctx: Context, project_id: int, changes: dict[str, str | None]) -> None:
+    """Refuse changes that would leave the project with too many files or too much content."""
+    after: dict[str, str] = {**project_files(ctx, project_id)}
+    for name, content in changes.items():
+        if content is None:
+            after.pop(name, None)
+        else:
+            if len(content) > MAX_FILE_CHARS:
+                raise SandboxError(f"File '{name}' would hold {len(content)} characters; a file holds at most "
+                                   f"{MAX_FILE_CHARS}. Split it into modules.")
+            after[name] = content
+    if len(after) > MAX_PROJECT_FILES:
+        raise SandboxError(f"Project {project_id} would have {len(after)} files; a sandbox project holds at most "
+                           f"{MAX_PROJECT_FILES}.")
+    total = sum(len(content) for content in after.values())
+    if total > MAX_PROJECT_CHARS:
+        raise SandboxError(f"Project {project_id}'s files would hold {total} characters together; a sandbox project "
+                           f"holds at most {MAX_PROJECT_CHARS}.")
 
 
 def file_json(project_id: int, row: Any) -> dict[str, Any]:
@@ -39,6 +62,7 @@ def create_file(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if ctx.store.one("SELECT 1 FROM files WHERE project_id = ? AND name = ?", project_id, name):
         raise SandboxError(f"File '{name}' already exists in project {project_id}. Use update_file_contents or "
                            "patch_file to change it.")
+    check_capacity(ctx, project_id, {name: body.get("content") or ""})
     with ctx.store.transaction() as db:
         db.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (project_id, name, body.get("content") or "", now()))
     touch(ctx, project_id)
@@ -64,6 +88,8 @@ def update_file(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise SandboxError("Pass newName to rename the file or content to replace its contents.")
     project_id = visible_project(ctx, body["projectId"])["project_id"]
     name = _file(ctx, project_id, body["name"])["name"]
+    if "newName" not in body:
+        check_capacity(ctx, project_id, {name: body["content"]})
     with ctx.store.transaction() as db:
         if "newName" in body:
             new_name = check_name(body["newName"])
@@ -94,6 +120,29 @@ def _path(name: str) -> str | None:
     return name[2:] if name.startswith(("a/", "b/")) else name
 
 
+def _find_hunk(name: str, number: int, lines: list[str], before: list[str]) -> list[int]:
+    """Where a hunk's old lines occur in the file (stopping at two), within a bounded amount of comparing."""
+    if not before:
+        return []
+    budget, matches = MAX_PATCH_SEARCH_LINES, []
+    for i in range(len(lines) - len(before) + 1):
+        if lines[i] != before[0]:
+            continue
+        for j, line in enumerate(before):
+            budget -= 1
+            if lines[i + j] != line:
+                break
+        else:
+            matches.append(i)
+            if len(matches) > 1:
+                break
+        if budget <= 0:
+            raise SandboxError(f"The patch does not apply to {name}: hunk {number} is not at the line its header "
+                               "says, and the file is too large to search for it. Rebuild the patch from the file's "
+                               "exact content with correct line numbers.")
+    return matches
+
+
 def _apply_hunks(name: str, content: str, patched: Any) -> str:
     lines = content.split("\n")
     trailing_newline = content.endswith("\n")
@@ -105,7 +154,7 @@ def _apply_hunks(name: str, content: str, patched: Any) -> str:
         after = [line.value.rstrip("\r\n") for line in hunk if line.is_context or line.is_added]
         at = hunk.source_start - 1 + offset if hunk.source_length else hunk.source_start + offset
         if lines[at:at + len(before)] != before:
-            matches = [i for i in range(len(lines) - len(before) + 1) if lines[i:i + len(before)] == before]
+            matches = _find_hunk(name, number, lines, before)
             if len(matches) != 1:
                 expected = before[0] if before else ""
                 found = lines[at] if 0 <= at < len(lines) else "(end of file)"
@@ -160,6 +209,7 @@ def apply_patch(files: dict[str, str], text: str) -> dict[str, str | None]:
 def patch_file(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project_id = visible_project(ctx, body["projectId"])["project_id"]
     changes = apply_patch(project_files(ctx, project_id), body["patch"])
+    check_capacity(ctx, project_id, changes)
     stamp = now()
     with ctx.store.transaction() as db:
         for name, content in changes.items():

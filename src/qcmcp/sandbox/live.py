@@ -6,15 +6,15 @@ import json
 import uuid
 from typing import Any
 
-from qcmcp.sandbox.api import Context, check_organization, paged, route, successful_build, visible_project
+from qcmcp.sandbox.api import Context, check_organization, check_page, paged, route, successful_build, visible_project
 from qcmcp.sandbox.backtests import chart_window
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import MAX_LIVE_INSIGHTS, MAX_LIVE_ORDERS, MAX_LOG_LINES, shorten
 from qcmcp.sandbox.live_runner import FINAL
 from qcmcp.sandbox.projects import NODES
 from qcmcp.sandbox.store import now
 
 PAPER_BROKERAGE = "QuantConnectBrokerage"
-MAX_LOG_LINES, MAX_LIVE_ORDERS, MAX_LIVE_INSIGHTS = 250, 1000, 100
 NOTE = ("Sandbox paper trading: the algorithm replays the market (synthetic or recorded bars) from its start date "
         "on an accelerated clock. No real brokerage, no real money.")
 
@@ -43,7 +43,8 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
                            "brokerages need the QuantConnect cloud.")
     live_nodes = {node["id"] for node in NODES["live"]}
     if body["nodeId"] not in live_nodes:
-        raise SandboxError(f"Unknown live node {body['nodeId']}; the sandbox's live node is {', '.join(sorted(live_nodes))}.")
+        raise SandboxError(f"Unknown live node {shorten(body['nodeId'])}; the sandbox's live node is "
+                           f"{', '.join(sorted(live_nodes))}.")
     build = successful_build(ctx, project, body["compileId"])
     ctx.live.jail.check()  # refused before anything is recorded when algorithms may not run here
     existing = ctx.store.one("SELECT * FROM live_deployments WHERE project_id = ? AND status NOT IN (?, ?, ?, ?)",
@@ -103,11 +104,12 @@ def chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("/live/logs/read", "ReadLiveLogsRequest")
 def logs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_page(body["startLine"], body["endLine"], MAX_LOG_LINES, "log lines")
     project = visible_project(ctx, body["projectId"])
     row = ctx.store.one("SELECT * FROM live_deployments WHERE deploy_id = ? AND project_id = ?", body["algorithmId"],
                         project["project_id"])
     if row is None:
-        raise SandboxError(f"Deployment {body['algorithmId']} not found in project {project['project_id']}; "
+        raise SandboxError(f"Deployment {shorten(body['algorithmId'])} not found in project {project['project_id']}; "
                            "read_live_algorithm shows its deployId.")
     lines = _snapshot(row).get("logs", [])
     return {"logs": paged(lines, body["startLine"], body["endLine"], MAX_LOG_LINES, "log lines"), "length": len(lines),
@@ -122,6 +124,7 @@ def portfolio(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("/live/orders/read", "ReadLiveOrdersRequest")
 def orders(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_page(body["start"], body["end"], MAX_LIVE_ORDERS, "orders")
     project = visible_project(ctx, body["projectId"])
     found = _snapshot(_latest(ctx, project["project_id"])).get("orders", [])
     return {"orders": paged(found, body["start"], body["end"], MAX_LIVE_ORDERS, "orders"), "length": len(found)}
@@ -129,9 +132,11 @@ def orders(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("/live/insights/read", "ReadLiveInsightsRequest")
 def insights(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_page(body.get("start"), body["end"], MAX_LIVE_INSIGHTS, "insights")
     project = visible_project(ctx, body["projectId"])
     found = _snapshot(_latest(ctx, project["project_id"])).get("insights", [])
-    return {"insights": paged(found, body.get("start"), body["end"], MAX_LIVE_INSIGHTS - 1, "insights"), "length": len(found)}
+    page = paged(found, body.get("start"), body["end"], MAX_LIVE_INSIGHTS, "insights")
+    return {"insights": page, "length": len(found)}
 
 
 def _running_row(ctx: Context, project_id: int) -> Any:

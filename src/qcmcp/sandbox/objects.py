@@ -11,6 +11,8 @@ from typing import Any
 
 from qcmcp.sandbox.api import Context, check_organization, route
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import (MAX_DOWNLOAD_BYTES, MAX_OBJECT_BYTES, MAX_OBJECT_STORE_BYTES, check_name_length,
+                                  shorten)
 from qcmcp.sandbox.store import SandboxStore, now
 
 PREVIEW_CHARS = 100
@@ -18,6 +20,7 @@ PREVIEW_CHARS = 100
 
 def _key(key: str) -> str:
     key = key.strip().strip("/")
+    check_name_length("The Object Store key", key)
     if not key or any(part in ("", ".", "..") for part in key.split("/")):
         raise SandboxError(f"Invalid Object Store key {key!r}: use a path such as 'models/weights.json'.")
     return key
@@ -37,6 +40,13 @@ def _object(ctx: Context, key: str) -> Any:
 def set_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_organization(ctx, body["organizationId"])
     key, data = _key(body["key"]), body["objectData"]
+    if len(data) > MAX_OBJECT_BYTES:
+        raise SandboxError(f"The object is {len(data)} bytes; the sandbox stores at most {MAX_OBJECT_BYTES} per key.")
+    others = ctx.store.one("SELECT COALESCE(SUM(length(data)), 0) AS used FROM objects WHERE org_id = ? AND key != ?",
+                           ctx.org_id, key)["used"]
+    if others + len(data) > MAX_OBJECT_STORE_BYTES:
+        raise SandboxError(f"The Object Store would hold {others + len(data)} bytes; a sandbox organization holds at "
+                           f"most {MAX_OBJECT_STORE_BYTES}. Delete files you no longer need.")
     mime = mimetypes.guess_type(key)[0] or "application/octet-stream"
     stamp = now()
     with ctx.store.transaction() as db:
@@ -64,13 +74,23 @@ def get_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         validate("GetObjectStoreURLRequest", body)
         check_organization(ctx, body["organizationId"])
         if not ctx.store.one("SELECT 1 FROM object_jobs WHERE job_id = ? AND org_id = ?", body["jobId"], ctx.org_id):
-            raise SandboxError(f"Download job {body['jobId']} not found. Start one with read_object_store_file_job_id.")
+            raise SandboxError(f"Download job {shorten(body['jobId'])} not found. Start one with "
+                               "read_object_store_file_job_id.")
         return {"jobId": body["jobId"], "url": f"{ctx.base_url}/object/download/{body['jobId']}"}
     validate("GetObjectStoreJobIdRequest", body)
     check_organization(ctx, body["organizationId"])
-    keys = [_object(ctx, _key(key))["key"] for key in body["keys"]]
+    keys, size = [], 0
+    for key in dict.fromkeys(_key(key) for key in body["keys"]):
+        row = ctx.store.one("SELECT length(data) AS size FROM objects WHERE org_id = ? AND key = ?", ctx.org_id, key)
+        if row is None:
+            _object(ctx, key)  # explains why: a folder, or no such key
+        keys.append(key)
+        size += row["size"]
     if not keys:
         raise SandboxError("Pass at least one key to download.")
+    if size > MAX_DOWNLOAD_BYTES:
+        raise SandboxError(f"Those files hold {size} bytes; one download takes at most {MAX_DOWNLOAD_BYTES}. "
+                           "Download them in smaller groups.")
     job_id = uuid.uuid4().hex
     with ctx.store.transaction() as db:
         db.execute("INSERT INTO object_jobs VALUES (?, ?, ?, ?)", (job_id, ctx.org_id, ctx.store.dumps(keys), now()))

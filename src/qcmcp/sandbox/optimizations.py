@@ -13,19 +13,19 @@ import json
 import operator
 import random
 import uuid
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
 from qcmcp.sandbox.api import Context, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import MAX_GRID_POINTS, MAX_RANDOM_POINTS, check_name_length, shorten
 from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED
 from qcmcp.sandbox.store import now
 
-MAX_GRID = 500
 GRID_SEARCH = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
 RANDOM_SEARCH = "QuantConnect.Optimizer.Strategies.RandomSearchOptimizationStrategy"
-MAX_RANDOM_POINTS = 100
 DEFAULT_SECONDS_PER_BACKTEST = 3.0
+MAX_EXPONENT = 10_000  # far beyond any float, so exact grid counting never overflows
 # OptimizationBacktest.statistics is a list in this documented order.
 STATISTICS_ORDER = ("alpha", "annualStandardDeviation", "annualVariance", "averageLossRate", "averageWinRate", "beta",
                     "compoundingAnnualReturn", "drawdown", None, "expectancy", "informationRatio", "lossRate",
@@ -35,25 +35,55 @@ COMPARE = {"LessOrEqual": operator.le, "Less": operator.lt, "GreaterOrEqual": op
            "NotEqual": operator.ne, "Equals": operator.eq}
 
 
-def grid(parameters: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Every combination of min..max by step for each parameter (exact decimal steps)."""
+def _bound(parameter: dict[str, Any], key: str) -> Decimal:
+    value = parameter[key]
+    number = Decimal(str(value)) if isinstance(value, int | float) and not isinstance(value, bool) else Decimal("NaN")
+    if not number.is_finite():
+        raise SandboxError(f"Parameter '{shorten(parameter['name'])}' needs a finite number for {key} (got {value!r}).")
+    return number
+
+
+def _axis_lengths(parameters: list[dict[str, Any]]) -> list[tuple[str, Decimal, Decimal, Decimal, int]]:
+    """Each parameter's (name, min, max, step, number of values), counted, not listed."""
+    if not parameters:
+        raise SandboxError("Pass at least one parameter to optimize: each needs a name, min, max and a positive step.")
     axes = []
     for parameter in parameters:
-        low, high, step = (Decimal(str(parameter[k])) for k in ("min", "max", "step"))
+        low, high, step = (_bound(parameter, k) for k in ("min", "max", "step"))
         if step <= 0:
-            raise SandboxError(f"Parameter '{parameter['name']}' needs a positive step (got {step}).")
+            raise SandboxError(f"Parameter '{shorten(parameter['name'])}' needs a positive step (got {step}).")
         if high < low:
-            raise SandboxError(f"Parameter '{parameter['name']}' has max {high} below min {low}.")
-        values, value = [], low
-        while value <= high:
-            values.append(str(value.normalize()) if value != value.to_integral() else str(int(value)))
-            value += step
-        axes.append([(parameter["name"], v) for v in values])
-    combinations = [dict(combo) for combo in itertools.product(*axes)]
-    if len(combinations) > MAX_GRID:
-        raise SandboxError(f"The grid has {len(combinations)} points; the sandbox runs at most {MAX_GRID}. "
-                           "Widen the steps or narrow the ranges.")
-    return combinations
+            raise SandboxError(f"Parameter '{shorten(parameter['name'])}' has max {high} below min {low}.")
+        with localcontext() as exact:
+            exact.prec, exact.Emax = 1000, MAX_EXPONENT  # no rounding up to the next value, whatever the magnitudes
+            count = int(((high - low) / step).to_integral_value(rounding=ROUND_FLOOR)) + 1
+        axes.append((parameter["name"], low, high, step, count))
+    return axes
+
+
+def _count(count: int) -> str:
+    return f"{count:,}" if count < 10**12 else f"{Decimal(count):.3E}"
+
+
+def grid(parameters: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every combination of min..max by step for each parameter (exact decimal steps).
+
+    The grid's size is computed first, so a request for millions of points is refused before any is built.
+    """
+    axes, total = _axis_lengths(parameters), 1
+    for *_, count in axes:
+        total = min(total * count, MAX_GRID_POINTS + 1)
+    if total > MAX_GRID_POINTS:
+        largest = sorted(axes, key=lambda axis: -axis[4])[:3]
+        sizes = ", ".join(f"'{shorten(name)}' has {_count(count)} values ({low} to {high} by {step})"
+                          for name, low, high, step, count in largest)
+        raise SandboxError(f"The optimization grid has more than {MAX_GRID_POINTS} points ({sizes}); the sandbox "
+                           f"runs at most {MAX_GRID_POINTS}. Widen the steps or narrow the ranges.")
+    values_per_axis = []
+    for name, low, _, step, count in axes:
+        values = [low + step * i for i in range(count)]
+        values_per_axis.append([(name, str(v.normalize()) if v != v.to_integral() else str(int(v))) for v in values])
+    return [dict(combo) for combo in itertools.product(*values_per_axis)]
 
 
 def points(strategy: str, parameters: list[dict[str, Any]], seed: str) -> list[dict[str, str]]:
@@ -93,6 +123,7 @@ def estimate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("/optimizations/create", "CreateOptimizationRequest")
 def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    check_name_length("The optimization name", body["name"])
     project = visible_project(ctx, body["projectId"])
     build = successful_build(ctx, project, body["compileId"])
     ctx.runner.jail.check()  # refused before anything is recorded when algorithms may not run here
@@ -119,7 +150,8 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def _optimization(ctx: Context, optimization_id: str) -> Any:
     row = ctx.store.one("SELECT * FROM optimizations WHERE optimization_id = ?", optimization_id)
     if row is None:
-        raise SandboxError(f"Optimization {optimization_id} not found. Use list_optimizations to see a project's.")
+        raise SandboxError(f"Optimization {shorten(optimization_id)} not found. Use list_optimizations to see a "
+                           "project's.")
     visible_project(ctx, row["project_id"])
     return row
 
@@ -213,6 +245,7 @@ def list_optimizations(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/optimizations/update", "UpdateOptimizationRequest")
 def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     row = _optimization(ctx, body["optimizationId"])
+    check_name_length("The optimization name", body["name"])
     with ctx.store.transaction() as db:
         db.execute("UPDATE optimizations SET name = ? WHERE optimization_id = ?", (body["name"], row["optimization_id"]))
     return {}

@@ -7,6 +7,7 @@ from typing import Any
 
 from qcmcp.sandbox.api import Context, paged, route, visible_project
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.limits import MAX_PROJECTS, MAX_PROJECTS_PAGE, check_name_length, shorten
 from qcmcp.sandbox.store import now
 
 PY_TEMPLATE = '''# region imports
@@ -54,7 +55,6 @@ NODES = {
     "research": [{"id": "SB-R1", "name": "Sandbox research node", "sku": "R-SANDBOX", "cpu": 1, "ram": 1.0, "speed": 1.0}],
     "live": [{"id": "SB-L1", "name": "Sandbox paper-trading node", "sku": "L-SANDBOX", "cpu": 1, "ram": 1.0, "speed": 1.0}],
 }
-MAX_PROJECTS_PAGE = 100
 
 
 def class_name(project_name: str) -> str:
@@ -110,12 +110,18 @@ def create_project(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = body["name"].strip()
     if not name:
         raise SandboxError("Project name must not be empty.")
+    check_name_length("The project name", name)
     if body.get("organizationId") not in (None, ctx.org_id):
-        raise SandboxError(f"Organization {body['organizationId']} not found or not yours (yours is {ctx.org_id}).")
+        raise SandboxError(f"Organization {shorten(body['organizationId'])} not found or not yours "
+                           f"(yours is {ctx.org_id}).")
     existing = ctx.store.one("SELECT project_id FROM projects WHERE org_id = ? AND name = ?", ctx.org_id, name)
     if existing:
         raise SandboxError(f"A project named '{name}' already exists (projectId {existing['project_id']}). "
                            "Choose another name, or use that project.")
+    count = ctx.store.one("SELECT COUNT(*) AS n FROM projects WHERE org_id = ?", ctx.org_id)["n"]
+    if count >= MAX_PROJECTS:
+        raise SandboxError(f"The organization has {count} projects, the most a sandbox organization holds. "
+                           "Delete projects you no longer need.")
     stamp, language = now(), body["language"]
     main, template = ("main.py", PY_TEMPLATE) if language == "Py" else ("Main.cs", CS_TEMPLATE)
     with ctx.store.transaction() as db:
@@ -154,6 +160,7 @@ def update_project(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         name = name.strip()
         if not name:
             raise SandboxError("Project name must not be empty.")
+        check_name_length("The project name", name)
         clash = ctx.store.one("SELECT project_id FROM projects WHERE org_id = ? AND name = ? AND project_id != ?",
                               project["org_id"], name, project["project_id"])
         if clash:
@@ -253,7 +260,8 @@ def update_nodes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     selected = list(body.get("nodes") or [])
     unknown = [node for node in selected if node not in known]
     if unknown:
-        raise SandboxError(f"Unknown node id(s) {', '.join(unknown)}. Sandbox nodes: {', '.join(sorted(known))}.")
+        raise SandboxError(f"Unknown node id(s) {', '.join(shorten(n) for n in unknown[:5])}"
+                           f"{' and more' if len(unknown) > 5 else ''}. Sandbox nodes: {', '.join(sorted(known))}.")
     with ctx.store.transaction() as db:
         db.execute("UPDATE projects SET nodes = ? WHERE project_id = ?", (ctx.store.dumps(selected), project["project_id"]))
     return {"nodes": _nodes(selected), "autoSelectNode": not selected}
