@@ -136,8 +136,12 @@ def _namespace_arguments() -> list[str]:
 
 
 def _filesystem_arguments(data_folders: tuple[Path, ...]) -> list[str]:
-    """Only the runtime, the engine and the data, read-only; a private /tmp; a fresh /proc and minimal /dev."""
-    arguments: list[str] = []
+    """Only the runtime, the engine and the data, read-only; a private /tmp; a fresh /proc and minimal /dev.
+
+    The private /tmp comes first: the server itself may live under /tmp (a checkout, a virtual environment),
+    and binds made after it stay visible inside it instead of being hidden by it.
+    """
+    arguments = ["--proc", "/proc", "--dev", "/dev", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp"]
     for path in _runtime_paths():
         arguments += ["--ro-bind", str(path), str(path)]
     for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin")):
@@ -152,8 +156,8 @@ def _filesystem_arguments(data_folders: tuple[Path, ...]) -> list[str]:
     arguments += ["--remount-ro", str(package)]
     for folder in data_folders:
         arguments += ["--ro-bind", str(folder), str(folder)]
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--chdir", "/tmp",
-                  "--remount-ro", "/"]  # the jail's own root stays read-only too: /tmp is the only writable place
+    # The jail's own root stays read-only too: /tmp is the only writable place.
+    arguments += ["--chdir", "/tmp", "--remount-ro", "/"]
     return arguments
 
 
