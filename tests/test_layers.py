@@ -69,3 +69,24 @@ def test_nothing_imports_the_command_line() -> None:
     users = [name for name, path in modules() if not name.startswith("cli") and name != "__main__"
              and any(i == "qcmcp.cli" or i.startswith(("qcmcp.cli.", "qcmcp.cli_")) for i in imports_of(path))]
     assert users == []
+
+
+async def test_the_caller_is_resolved_once_per_request(tmp_path, monkeypatch):
+    """Audit, scope guard, policy and tenancy read one resolved Caller; nobody works it out again."""
+    from fastmcp import Client
+
+    import qcmcp.security.identity as identity
+    from qcmcp.config import load_settings
+    from qcmcp.server import build_server
+
+    resolved = []
+    real = identity.resolve_caller
+    monkeypatch.setattr(identity, "resolve_caller", lambda *args, **kwargs: resolved.append(1) or real(*args, **kwargs))
+    settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "s.sqlite3"), QCMCP_AUDIT_DB=str(tmp_path / "a.sqlite3"))
+    async with Client(build_server(settings)) as client:
+        await client.list_tools()  # the client lists tools once (its own request) before calling any
+        await client.call_tool("read_account", {})
+        resolved.clear()
+        await client.call_tool("read_account", {})
+        await client.call_tool("list_projects", {})
+    assert len(resolved) == 2  # one per request, though audit, guards and the gateway all read it

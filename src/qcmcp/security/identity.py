@@ -43,6 +43,8 @@ class IdentityMiddleware(Middleware):
         self.tenant_claim = tenant_claim
 
     async def on_message(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
+        if current_caller() is not None:  # the chain runs again inside a request it already resolved
+            return await call_next(context)
         token = set_current_caller(resolve_caller(get_access_token(), self.tenant_claim))
         try:
             return await call_next(context)
