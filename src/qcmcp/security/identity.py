@@ -7,6 +7,7 @@ it (audit, scope guard, policy, tenancy); the HTTP scope challenge, which runs b
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from fastmcp.server.auth import AccessToken
@@ -15,6 +16,10 @@ from fastmcp.server.middleware import Middleware, MiddlewareContext
 
 from qcmcp.caller import LOCAL, Caller, current_caller, reset_current_caller, set_current_caller
 from qcmcp.security.scopes import ROLES
+
+
+# The access token the current caller was resolved from: a caller is reused only for that very token.
+_resolved_from: ContextVar[AccessToken | None] = ContextVar("qcmcp_caller_token", default=None)
 
 
 def resolve_caller(token: AccessToken | None, tenant_claim: str) -> Caller:
@@ -43,10 +48,12 @@ class IdentityMiddleware(Middleware):
         self.tenant_claim = tenant_claim
 
     async def on_message(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
-        if current_caller() is not None:  # the chain runs again inside a request it already resolved
-            return await call_next(context)
-        token = set_current_caller(resolve_caller(get_access_token(), self.tenant_claim))
+        access = get_access_token()
+        if current_caller() is not None and _resolved_from.get() is access:
+            return await call_next(context)  # the chain runs again inside a request it already resolved
+        token, source = set_current_caller(resolve_caller(access, self.tenant_claim)), _resolved_from.set(access)
         try:
             return await call_next(context)
         finally:
+            _resolved_from.reset(source)
             reset_current_caller(token)
