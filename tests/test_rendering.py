@@ -37,3 +37,30 @@ def test_nested_lists_are_named_by_their_path():
     _, data, note = parts(render("OK.", body, 5_000))
     shown = len(data["backtest"]["charts"]["Equity"]["values"])
     assert f"backtest.charts.Equity.values: the first {shown} of 20000 items" in note
+
+
+def test_structured_results_are_capped_with_a_note_and_small_ones_left_alone():
+    from qcmcp.tools.rendering import cap_structured
+
+    small = {"orders": [{"id": 1}], "success": True}
+    assert cap_structured(small, 10_000) is small
+    big = {"orders": [{"id": i, "tag": "x" * 40} for i in range(20_000)], "success": True}
+    capped = cap_structured(big, 50_000)
+    assert len(json.dumps(capped, separators=(",", ":"))) <= 50_000 + 500
+    assert capped["success"] is True and capped["orders"] == big["orders"][:len(capped["orders"])]
+    assert capped["shortened"] == [f"orders: the first {len(capped['orders'])} of 20000 items"]
+
+
+async def test_no_tool_answer_is_larger_than_the_caps(mcp_client, settings):
+    import httpx
+
+    huge = {"success": True, "orders": [{"id": i, "symbol": "SPY", "tag": "t" * 50} for i in range(30_000)],
+            "length": 30_000}
+    capped = settings.model_copy(update={"max_structured_chars": 20_000, "max_result_chars": 5_000})
+    client = mcp_client(lambda request: httpx.Response(200, json=huge), settings=capped)
+    async with client:
+        result = await client.call_tool("read_backtest_orders", {"projectId": 1, "backtestId": "b", "start": 0,
+                                                                 "end": 100})
+    assert len(result.content[0].text) <= 5_000
+    body = result.structured_content
+    assert len(json.dumps(body)) < 25_000 and body["length"] == 30_000 and "orders: the first" in body["shortened"][0]

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     workspace_root: str | None = Field(default=None, validation_alias="QCMCP_WORKSPACE_ROOT")
     # The text block of a tool result (summary + JSON) is fitted to this many characters.
     max_result_chars: int = Field(default=24_000, ge=2_000, validation_alias="QCMCP_MAX_RESULT_CHARS")
+    # The structured result of a tool call is fitted to this many characters of JSON (a note says what was cut).
+    max_structured_chars: int = Field(default=400_000, ge=10_000, validation_alias="QCMCP_MAX_STRUCTURED_CHARS")
     max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, validation_alias="QCMCP_MAX_REQUEST_BYTES")
 
     @field_validator("log_level", "log_format", "live_trading", "jail", mode="before")

@@ -31,6 +31,15 @@ def render(summary: str, body: dict[str, Any], max_chars: int = DEFAULT_MAX_CHAR
     return text
 
 
+def cap_structured(body: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """The structured result within ``max_chars`` of JSON: shortened the same way as the text, with the notes
+    in ``shortened`` so a client knows what is missing and pages (or reads the result's resource) for the rest."""
+    fitted, notes = fit(body, max_chars)
+    if not notes:
+        return body
+    return {**fitted, "shortened": notes}
+
+
 def fit(body: Any, budget: int) -> tuple[Any, list[str]]:
     """A copy of ``body`` whose JSON is at most ``budget`` characters, and a note per shortened field.
 

@@ -22,7 +22,7 @@ from qcmcp.log import ALREADY_LOGGED
 from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
-from qcmcp.tools.rendering import render
+from qcmcp.tools.rendering import cap_structured, render
 from qcmcp.gateway import Gateway
 from qcmcp.tools.schema import parameters_schema
 from qcmcp.tools.spec import ToolSpec
@@ -86,6 +86,7 @@ class CatalogTool(Tool):
             summary += f" Note: the answer differs from the published API schema ({mismatch})."
         # The data goes into the text too: many clients show the model only the text content.
         text = render(summary, result, gateway.settings.max_result_chars)
+        result = cap_structured(result, gateway.settings.max_structured_chars)
         if picture is None:
             return ToolResult(content=text, structured_content=result)
         return ToolResult(content=[TextContent(type="text", text=text),
