@@ -39,3 +39,17 @@ def test_probes_answer_without_a_token(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_failed_checks_show_no_paths_or_secrets():
+    from qcmcp import log
+    from qcmcp.ops.health import run_checks
+
+    log.protect("s3cr3t-token-health")
+
+    async def broken() -> None:
+        raise RuntimeError("bwrap: execvp /srv/qcmcp/.venv/bin/python failed with s3cr3t-token-health\nmore")
+
+    result = await run_checks({"jail": broken})
+    status = result["checks"]["jail"]["status"]
+    assert result["ok"] is False and "/srv/" not in status and "s3cr3t" not in status and "…/python" in status

@@ -7,6 +7,7 @@ never a secret or a path.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,8 +36,13 @@ async def run_checks(checks: dict[str, Check], timeout: float = CHECK_SECONDS) -
 
 
 def _reason(error: Exception) -> str:
+    """The first line of the failure, with known secrets masked and file-system paths reduced to their last part:
+    ``/readyz`` answers without a token, so it must not show where the server keeps things."""
+    from qcmcp.log import REDACTOR
+
     message = getattr(error, "message", None) or str(error) or type(error).__name__
-    return message.splitlines()[0][:200]
+    message = re.sub(r"(?<![\w])/(?:[\w.+-]+/)+([\w.+-]*)", r"…/\1", REDACTOR.redact(message.splitlines()[0]))
+    return message[:200]
 
 
 def probe_routes(readiness: Callable[[], Awaitable[dict[str, Any]]], version: str) -> dict[str, Any]:
