@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from typing import Any
 
@@ -81,7 +82,10 @@ async def test_server_says_it_is_the_sandbox(sandbox):
 async def test_projects(sandbox):
     first = await new_project(sandbox)
     second = await new_project(sandbox, "Other", "C#")
-    await sandbox.fails("create_project", "already exists (projectId", name="SMA Cross", language="Py")
+    # Like the cloud, a second project may share a name: it is a new project with its own id.
+    twin = (await sandbox.ok("create_project", name="SMA Cross", language="Py"))["projects"][0]["projectId"]
+    assert twin not in (first, second)
+    await sandbox.ok("delete_project", projectId=twin)
     listed = await sandbox.ok("list_projects")
     assert [p["projectId"] for p in listed["projects"]] == [first, second]
     page = await sandbox.ok("read_project", start=1, end=2)
@@ -91,7 +95,8 @@ async def test_projects(sandbox):
     await sandbox.ok("update_project", projectId=first, name="Renamed", description="Trend following")
     project = (await sandbox.ok("read_project", projectId=first))["projects"][0]
     assert (project["name"], project["description"]) == ("Renamed", "Trend following")
-    await sandbox.fails("update_project", "already exists", projectId=first, name="Other")
+    await sandbox.ok("update_project", projectId=first, name="Other")
+    assert (await sandbox.ok("read_project", projectId=first))["projects"][0]["name"] == "Other"
     await sandbox.ok("delete_project", projectId=second)
     await sandbox.fails("read_project", f"Project {second} not found", projectId=second)
 
@@ -128,7 +133,18 @@ async def test_nodes(sandbox):
 async def test_files_and_patches(sandbox):
     project = await new_project(sandbox)
     files = await sandbox.ok("read_file", projectId=project)
-    assert [f["name"] for f in files["files"]] == ["main.py"]
+    # Like the cloud, a new project holds its main file and a research notebook.
+    assert [f["name"] for f in files["files"]] == ["main.py", "research.ipynb"]
+    notebook = json.loads(files["files"][1]["content"])
+    assert notebook["nbformat"] == 4 and "QuantBook()" in "".join(notebook["cells"][0]["source"])
+    csharp = await new_project(sandbox, "Sharp", "C#")
+    assert [f["name"] for f in (await sandbox.ok("read_file", projectId=csharp))["files"]] == ["Main.cs", "Research.ipynb"]
+    # An empty string is refused (the cloud refuses it); leaving content out creates an empty file.
+    await sandbox.fails("create_file", "content is empty", projectId=project, name="empty.py", content="")
+    await sandbox.ok("create_file", projectId=project, name="empty.py")
+    assert (await sandbox.ok("read_file", projectId=project, name="empty.py"))["files"][0]["content"] == ""
+    await sandbox.fails("update_file_contents", "content is empty", projectId=project, name="main.py", content="")
+    await sandbox.ok("delete_file", projectId=project, name="empty.py")
     await sandbox.ok("create_file", projectId=project, name="alphas/momentum.py", content="LOOKBACK = 10\n")
     await sandbox.fails("create_file", "already exists", projectId=project, name="alphas/momentum.py")
     await sandbox.fails("create_file", "Invalid file name", projectId=project, name="../escape.py")
@@ -217,6 +233,30 @@ async def test_object_store(sandbox):
     await sandbox.fails("upload_object", "not found or not yours", organizationId="someone-else", key="x", objectData="y")
     await sandbox.ok("delete_object", organizationId=org, key="notes.txt")
     await sandbox.fails("delete_object", "No Object Store file has the key 'notes.txt'", organizationId=org, key="notes.txt")
+    # The type comes from the key's extension, else from the content: text is text/plain, as in the cloud.
+    await sandbox.ok("upload_object", organizationId=org, key="run_1/child_file", objectData="Hello, world!")
+    await sandbox.ok("upload_object", organizationId=org, key="run_1/deeper/grandchild", objectData="Hello, world!")
+    props = (await sandbox.ok("read_object_properties", organizationId=org, key="run_1/child_file"))["metadata"]
+    assert props["mime"] == "text/plain" and props["md5"] == "6cd3556deb0da54bca060b4c39479839"
+    assert (await sandbox.ok("read_object_properties", organizationId=org, key="models/weights.json")
+            )["metadata"]["mime"] == "application/json"
+    # "_" in a key is a character, not a wildcard: run-1 is not inside run_1.
+    await sandbox.ok("upload_object", organizationId=org, key="runX1/kept", objectData="keep me")
+    await sandbox.fails("read_object_properties", "No Object Store file", organizationId=org, key="run_1/deep")
+    # Deleting a folder deletes everything under it, and nothing else.
+    await sandbox.ok("delete_object", organizationId=org, key="run_1")
+    remaining = await sandbox.ok("list_object_store_files", organizationId=org, path="/")
+    assert {o["name"] for o in remaining["objects"]} == {"models", "runX1"}
+
+
+def test_object_content_types_are_sniffed_like_the_cloud():
+    from qcmcp.sandbox.objects import content_type
+
+    assert content_type("key", b"Hello, world!") == "text/plain"
+    assert content_type("chart", b"\x89PNG\r\n\x1a\n" + bytes(8)) == "image/png"
+    assert content_type("blob", bytes(range(256))) == "application/octet-stream"
+    assert content_type("raw", b"text\x00with a NUL") == "application/octet-stream"
+    assert content_type("table.csv", b"\x00\x01") == "text/csv"  # the extension wins
 
 
 async def test_organization_id_defaults_to_the_sandbox_organization(sandbox):
@@ -279,7 +319,7 @@ async def test_backtests_run_the_algorithm(sandbox):
     created = await sandbox.ok("create_backtest", projectId=project, compileId=compile_id, backtestName="fast 5",
                                parameters={"fast": 5})
     backtest = await wait_for(sandbox, project, created["backtest"]["backtestId"])
-    assert backtest["status"] == "Completed." and backtest["parameterSet"] == {"fast": "5"}
+    assert backtest["status"] == "Completed." and backtest["parameterSet"] == {"fast": 5}  # typed, as sent
     assert backtest["syntheticData"] == ["SPY"] and "SYNTHETIC DATA" in backtest["notes"][0]
     assert int(backtest["statistics"]["Total Orders"]) >= 1 and set(backtest["charts"]) >= {"Strategy Equity", "Drawdown", "Benchmark"}
     bid = backtest["backtestId"]
@@ -357,7 +397,8 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
     assert len(listed["backtests"]) == 3  # every run is visible as a backtest
     await sandbox.ok("update_optimization", optimizationId=optimization_id, name="renamed")
     assert (await sandbox.ok("list_optimizations", projectId=project))["optimizations"][0]["name"] == "renamed"
-    await sandbox.ok("abort_optimization", optimizationId=optimization_id)
+    # Like the cloud, an optimization that has ended cannot be aborted; it can still be deleted.
+    await sandbox.fails("abort_optimization", "already completed", optimizationId=optimization_id)
     await sandbox.ok("delete_optimization", optimizationId=optimization_id)
     await sandbox.fails("read_optimization", "not found", optimizationId=optimization_id)
 
@@ -370,6 +411,12 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
     sets = [tuple(sorted(b["parameterSet"].items())) for b in runs.values()]
     assert len(sets) == len(set(sets)) == 32 // 4  # a quarter of the 8 x 4 grid, no repeats
     await sandbox.ok("abort_optimization", optimizationId=random_id)
+    assert (await sandbox.ok("read_optimization", optimizationId=random_id))["optimization"]["status"] == "aborted"
+    await sandbox.fails("abort_optimization", "already aborted", optimizationId=random_id)
+    empty = dict(projectId=project, name="none", target=SHARPE, targetTo="max", strategy=GRID, parameters=[])
+    await sandbox.fails("estimate_optimization_time", "at least one parameter", **empty)
+    await sandbox.fails("create_optimization", "at least one parameter", **empty, compileId=compile_id,
+                        estimatedCost=1, nodeType="O2-8", parallelNodes=2)
     await sandbox.fails("create_optimization", "needs the QuantConnect cloud", projectId=project, name="euler", target=SHARPE,
                         targetTo="max", strategy="QuantConnect.Optimizer.Strategies.EulerSearchOptimizationStrategy",
                         compileId=compile_id, parameters=wide, estimatedCost=1, nodeType="O2-8", parallelNodes=2)
@@ -400,3 +447,27 @@ async def test_download_url_serves_the_bytes(tmp_path):
         archive = zipfile.ZipFile(io.BytesIO((await http.get(url)).content))
     assert archive.read("a/b.txt") == b"bytes!"
     await client.aclose()
+
+
+def test_a_store_from_before_duplicate_names_keeps_its_projects(tmp_path):
+    """A sandbox database made when project names had to be unique opens with its rows intact and accepts twins."""
+    import sqlite3
+
+    from qcmcp.sandbox.store import SCHEMA, SandboxStore
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA.replace("lock_source TEXT);", "lock_source TEXT, UNIQUE (org_id, name));", 1))
+    old.execute("INSERT INTO projects (org_id, owner_id, name, language, created, modified) "
+                "VALUES ('o', '1', 'Alpha', 'Py', 'c', 'm')")
+    old.execute("INSERT INTO files VALUES (1, 'main.py', 'print(1)', 'm')")
+    old.commit()
+    old.close()
+    store = SandboxStore(path)
+    assert "UNIQUE" not in store.one("SELECT sql FROM sqlite_master WHERE name = 'projects'")["sql"]
+    assert store.one("SELECT content FROM files WHERE project_id = 1")["content"] == "print(1)"
+    with store.transaction() as db:
+        db.execute("INSERT INTO projects (org_id, owner_id, name, language, created, modified) "
+                   "VALUES ('o', '1', 'Alpha', 'Py', 'c', 'm')")
+    assert [r["project_id"] for r in store.query("SELECT project_id FROM projects WHERE name = 'Alpha'")] == [1, 2]
+    store.close()

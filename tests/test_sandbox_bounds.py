@@ -275,10 +275,10 @@ async def test_sizes_and_counts_are_capped(transport, monkeypatch):
     assert f"Invalid field 'description': at most {limits.MAX_STRING_CHARS} characters" in error
     error = await refused(transport, "/projects/nodes/update", {"projectId": project, "nodes": ["SB-B1"] * 1001})
     assert "Invalid field 'nodes': at most 1000 items" in error
-    monkeypatch.setattr("qcmcp.sandbox.files.MAX_PROJECT_FILES", 2)
+    monkeypatch.setattr("qcmcp.sandbox.files.MAX_PROJECT_FILES", 3)  # main.py, research.ipynb and b.py
     assert (await send(transport, "/files/create", {"projectId": project, "name": "b.py"})).json()["success"]
     error = await refused(transport, "/files/create", {"projectId": project, "name": "c.py"})
-    assert "would have 3 files" in error and "at most 2" in error
+    assert "would have 4 files" in error and "at most 3" in error
     monkeypatch.setattr("qcmcp.sandbox.projects.MAX_PROJECTS", 1)
     assert "the most a sandbox organization holds" in await refused(transport, "/projects/create",
                                                                     {"name": "Second", "language": "Py"})

@@ -9,10 +9,21 @@ from typing import Any
 from qcmcp.sandbox.api import Context, check_page, paged, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.limits import MAX_ORDERS_PAGE, check_name_length, shorten
-from qcmcp.sandbox.runner import COMPLETED, QUEUED
+from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED, cloud_status
 from qcmcp.sandbox.store import now
 
 SYNTHETIC_NOTE = "qcmcp sandbox backtest (local engine, not QuantConnect LEAN)"
+
+
+def parameter_text(parameters: dict[str, Any]) -> dict[str, str]:
+    """Parameter values as the algorithm sees them: text, with whole floats as LEAN writes them (``1.0`` -> ``1``)."""
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return {key: text(value) for key, value in parameters.items()}
 
 
 def _runner(ctx: Context) -> Any:
@@ -39,7 +50,9 @@ def backtest_json(ctx: Context, row: Any, project: Any) -> dict[str, Any]:
     completed = row["status"] == COMPLETED
     body: dict[str, Any] = {
         "name": row["name"], "note": row["note"], "organizationId": project["org_id"], "projectId": row["project_id"],
-        "backtestId": row["backtest_id"], "completed": completed, "status": row["status"], "progress": row["progress"],
+        # Like the cloud, a runtime error is a finished backtest: clients polling for `completed` stop.
+        "backtestId": row["backtest_id"], "completed": row["status"] in (COMPLETED, FAILED),
+        "status": cloud_status(row["status"]), "progress": row["progress"],
         "created": row["created"], "parameterSet": json.loads(row["parameters"]) or [], "nodeName": "Sandbox",
         "hasInitializeError": bool(row["initialize_error"]), "error": row["error"], "stacktrace": row["stacktrace"],
         "snapshotId": 0, "sandboxNote": SYNTHETIC_NOTE,
@@ -62,12 +75,13 @@ def create_backtest(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     _runner(ctx).jail.check()  # refused before anything is recorded when algorithms may not run here
     check_name_length("The backtest name", body["backtestName"])
     backtest_id = uuid.uuid4().hex
-    parameters = {k: str(v) for k, v in (body.get("parameters") or {}).items()}
+    # Stored as sent (the cloud echoes 0 as 0, not "0"); the algorithm reads them as text, as get_parameter does in LEAN.
+    parameters = dict(body.get("parameters") or {})
     with ctx.store.transaction() as db:
         db.execute("INSERT INTO backtests (backtest_id, project_id, compile_id, name, status, created, parameters) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (backtest_id, project["project_id"], build["compile_id"],
                                                     body["backtestName"], QUEUED, now(), json.dumps(parameters)))
-    _runner(ctx).start(backtest_id, ctx.store.loads(build["snapshot"]), parameters)
+    _runner(ctx).start(backtest_id, ctx.store.loads(build["snapshot"]), parameter_text(parameters))
     row = _backtest(ctx, project["project_id"], backtest_id)
     return {"backtest": backtest_json(ctx, row, project), "debugging": False}
 
@@ -85,7 +99,7 @@ def list_backtests(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     rows = ctx.store.query("SELECT * FROM backtests WHERE project_id = ? ORDER BY created, rowid", project["project_id"])
     summaries = []
     for row in rows:
-        summary = {"backtestId": row["backtest_id"], "status": row["status"], "name": row["name"], "created": row["created"],
+        summary = {"backtestId": row["backtest_id"], "status": cloud_status(row["status"]), "name": row["name"], "created": row["created"],
                    "progress": row["progress"], "parameterSet": json.loads(row["parameters"]) or [], "tags": []}
         if body.get("includeStatistics") and row["status"] == COMPLETED:
             stats = _result(row)["totalPerformance"]["portfolioStatistics"]

@@ -55,10 +55,17 @@ def _file(ctx: Context, project_id: int, name: str) -> Any:
     return row
 
 
+def _refuse_empty(body: dict[str, Any], advice: str) -> None:
+    """The cloud refuses a file content that is an empty string (an omitted content is another matter)."""
+    if body.get("content") == "":
+        raise SandboxError(f"The file content is empty; {advice}")
+
+
 @route("/files/create", "CreateProjectFileRequest")
 def create_file(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project_id = visible_project(ctx, body["projectId"])["project_id"]
     name = check_name(body["name"])
+    _refuse_empty(body, "pass the file's text, or leave content out to create an empty file.")
     if ctx.store.one("SELECT 1 FROM files WHERE project_id = ? AND name = ?", project_id, name):
         raise SandboxError(f"File '{name}' already exists in project {project_id}. Use update_file_contents or "
                            "patch_file to change it.")
@@ -89,6 +96,7 @@ def update_file(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project_id = visible_project(ctx, body["projectId"])["project_id"]
     name = _file(ctx, project_id, body["name"])["name"]
     if "newName" not in body:
+        _refuse_empty(body, "pass the new text, or use delete_file to remove the file.")
         check_capacity(ctx, project_id, {name: body["content"]})
     with ctx.store.transaction() as db:
         if "newName" in body:

@@ -29,11 +29,38 @@ def _key(key: str) -> str:
 def _object(ctx: Context, key: str) -> Any:
     row = ctx.store.one("SELECT * FROM objects WHERE org_id = ? AND key = ?", ctx.org_id, key)
     if row is None:
-        is_folder = ctx.store.one("SELECT 1 FROM objects WHERE org_id = ? AND key LIKE ?", ctx.org_id, f"{key}/%")
-        if is_folder:
+        if _under(ctx, key):
             raise SandboxError(f"'{key}' is a folder in the Object Store; pass the key of a file inside it.")
         raise SandboxError(f"No Object Store file has the key '{key}'. Use list_object_store_files to see the keys.")
     return row
+
+
+def _under(ctx: Context, folder: str) -> list[str]:
+    """The keys inside a folder (compared as text: a LIKE pattern would treat _ and % in keys as wildcards)."""
+    prefix = f"{folder}/"
+    return [row["key"] for row in ctx.store.query(
+        "SELECT key FROM objects WHERE org_id = ? AND substr(key, 1, ?) = ?", ctx.org_id, len(prefix), prefix)]
+
+
+# Leading bytes of common binary formats; anything else that is valid UTF-8 without control bytes is text.
+MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+         (b"%PDF-", "application/pdf"), (b"PK\x03\x04", "application/zip"), (b"\x1f\x8b", "application/gzip"))
+TEXT_CONTROLS = set(range(32)) - {9, 10, 12, 13}
+
+
+def content_type(key: str, data: bytes) -> str:
+    """The type the cloud reports: from the key's extension, else from the content (text/plain for text)."""
+    guessed = mimetypes.guess_type(key)[0]
+    if guessed:
+        return guessed
+    for magic, mime in MAGIC:
+        if data.startswith(magic):
+            return mime
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "application/octet-stream" if TEXT_CONTROLS.intersection(data[:4096]) else "text/plain"
 
 
 @route("/object/set", "ObjectStoreBinaryFile", multipart=True)
@@ -47,7 +74,7 @@ def set_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if others + len(data) > MAX_OBJECT_STORE_BYTES:
         raise SandboxError(f"The Object Store would hold {others + len(data)} bytes; a sandbox organization holds at "
                            f"most {MAX_OBJECT_STORE_BYTES}. Delete files you no longer need.")
-    mime = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    mime = content_type(key, data)
     stamp = now()
     with ctx.store.transaction() as db:
         db.execute("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, key) DO UPDATE SET "
@@ -127,9 +154,12 @@ def list_objects(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/object/delete", "DeleteObjectStoreRequest")
 def delete_object(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_organization(ctx, body["organizationId"])
-    key = _object(ctx, _key(body["key"]))["key"]
-    with ctx.store.transaction() as db:
-        db.execute("DELETE FROM objects WHERE org_id = ? AND key = ?", (ctx.org_id, key))
+    key = _key(body["key"])
+    inside = _under(ctx, key)
+    if not inside:
+        key = _object(ctx, key)["key"]  # explains a missing key
+    with ctx.store.transaction() as db:  # a folder goes with everything in it, as in the cloud
+        db.executemany("DELETE FROM objects WHERE org_id = ? AND key = ?", [(ctx.org_id, k) for k in [key, *inside]])
     return {}
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from qcmcp.sandbox.api import Context, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
 from qcmcp.sandbox.limits import MAX_GRID_POINTS, MAX_RANDOM_POINTS, check_name_length, shorten
-from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED
+from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED, RUNNING
 from qcmcp.sandbox.store import now
 
 GRID_SEARCH = "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"
@@ -208,7 +208,7 @@ def read(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     request, runs = json.loads(row["request"]), _runs(ctx, row["optimization_id"])
     counts = {name: sum(1 for r in runs if test(r["status"])) for name, test in (
         ("Completed", lambda s: s == COMPLETED), ("Failed", lambda s: s == FAILED),
-        ("Running", lambda s: s.startswith("Running")), ("In Queue", lambda s: s == QUEUED))}
+        ("Running", lambda s: s == RUNNING), ("In Queue", lambda s: s == QUEUED))}
     backtests = {}
     for run in runs:
         entry: dict[str, Any] = {"name": run["name"], "id": run["backtest_id"], "progress": run["progress"],
@@ -254,6 +254,16 @@ def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/optimizations/abort", "AbortOptimizationRequest")
 def abort(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     row = _optimization(ctx, body["optimizationId"])
+    status = _status(row, _runs(ctx, row["optimization_id"]))
+    if status != "running":  # the cloud refuses to abort what has already ended
+        raise SandboxError(f"Optimization {row['optimization_id']} is already {status}; only a running optimization "
+                           "can be aborted. Use delete_optimization to remove it.")
+    _stop(ctx, row)
+    return {}
+
+
+def _stop(ctx: Context, row: Any) -> None:
+    """Mark the optimization aborted and drop (and kill) its backtests that have not finished."""
     with ctx.store.transaction() as db:
         db.execute("UPDATE optimizations SET status = 'aborted' WHERE optimization_id = ?", (row["optimization_id"],))
         unfinished = [r["backtest_id"] for r in db.execute(
@@ -263,13 +273,12 @@ def abort(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
                    (row["optimization_id"], COMPLETED, FAILED))
     for backtest_id in unfinished:
         ctx.runner.abort(backtest_id)
-    return {}
 
 
 @route("/optimizations/delete", "DeleteOptimizationRequest")
 def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     row = _optimization(ctx, body["optimizationId"])
-    abort(ctx, body)
+    _stop(ctx, row)
     with ctx.store.transaction() as db:
         db.execute("DELETE FROM backtests WHERE optimization_id = ?", (row["optimization_id"],))
         db.execute("DELETE FROM optimizations WHERE optimization_id = ?", (row["optimization_id"],))

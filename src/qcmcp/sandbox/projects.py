@@ -40,6 +40,34 @@ CS_TEMPLATE = '''namespace QuantConnect.Algorithm.CSharp
     }}
 }}
 '''
+def _notebook(kernel: dict[str, str], language: dict[str, str], cells: list[list[str]]) -> str:
+    """A research notebook in Jupyter's format, as the cloud puts one in every new project."""
+    import json
+
+    return json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+                  for source in cells],
+        "metadata": {"kernelspec": kernel, "language_info": language}, "nbformat": 4, "nbformat_minor": 2,
+    }, indent=1)
+
+
+PY_NOTEBOOK = _notebook(
+    {"display_name": "Python 3", "language": "python", "name": "python3"},
+    {"name": "python", "file_extension": ".py", "mimetype": "text/x-python"},
+    [["qb = QuantBook()\n", "spy = qb.add_equity(\"SPY\")\n",
+      "history = qb.history(qb.securities.keys(), 360, Resolution.DAILY)\n", "history"]],
+)
+CS_NOTEBOOK = _notebook(
+    {"display_name": ".NET (C#)", "language": "C#", "name": "csharp"},
+    {"name": "C#", "file_extension": ".cs", "mimetype": "text/x-csharp"},
+    [["// We need to load assemblies at the start in their own cell\n", "#load \"../Initialize.csx\""],
+     ["var qb = new QuantBook();\n", "var spy = qb.AddEquity(\"SPY\");\n",
+      "var history = qb.History(qb.Securities.Keys, 360, Resolution.Daily);"]],
+)
+# What a new project starts with, as in the cloud: the algorithm's main file (its class named after the project)
+# and a research notebook.
+MAIN_FILES = {"Py": ("main.py", PY_TEMPLATE), "C#": ("Main.cs", CS_TEMPLATE)}
+NOTEBOOKS = {"Py": ("research.ipynb", PY_NOTEBOOK), "C#": ("Research.ipynb", CS_NOTEBOOK)}
 LEAN_VERSION = {
     "id": 1,
     "created": "2026-01-01 00:00:00",
@@ -114,23 +142,20 @@ def create_project(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("organizationId") not in (None, ctx.org_id):
         raise SandboxError(f"Organization {shorten(body['organizationId'])} not found or not yours "
                            f"(yours is {ctx.org_id}).")
-    existing = ctx.store.one("SELECT project_id FROM projects WHERE org_id = ? AND name = ?", ctx.org_id, name)
-    if existing:
-        raise SandboxError(f"A project named '{name}' already exists (projectId {existing['project_id']}). "
-                           "Choose another name, or use that project.")
     count = ctx.store.one("SELECT COUNT(*) AS n FROM projects WHERE org_id = ?", ctx.org_id)["n"]
     if count >= MAX_PROJECTS:
         raise SandboxError(f"The organization has {count} projects, the most a sandbox organization holds. "
                            "Delete projects you no longer need.")
     stamp, language = now(), body["language"]
-    main, template = ("main.py", PY_TEMPLATE) if language == "Py" else ("Main.cs", CS_TEMPLATE)
     with ctx.store.transaction() as db:
         cursor = db.execute(
             "INSERT INTO projects (org_id, owner_id, name, language, created, modified) VALUES (?, ?, ?, ?, ?, ?)",
             (ctx.org_id, ctx.user_id, name, language, stamp, stamp),
         )
         project_id = cursor.lastrowid
+        main, template = MAIN_FILES[language]
         db.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (project_id, main, template.format(name=class_name(name)), stamp))
+        db.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (project_id, *NOTEBOOKS[language], stamp))
     return {"projects": [project_json(ctx, visible_project(ctx, int(project_id)))], "versions": []}
 
 
@@ -161,10 +186,6 @@ def update_project(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if not name:
             raise SandboxError("Project name must not be empty.")
         check_name_length("The project name", name)
-        clash = ctx.store.one("SELECT project_id FROM projects WHERE org_id = ? AND name = ? AND project_id != ?",
-                              project["org_id"], name, project["project_id"])
-        if clash:
-            raise SandboxError(f"A project named '{name}' already exists (projectId {clash['project_id']}).")
     with ctx.store.transaction() as db:
         db.execute("UPDATE projects SET name = COALESCE(?, name), description = COALESCE(?, description), modified = ? "
                    "WHERE project_id = ?", (name, description, now(), project["project_id"]))

@@ -26,6 +26,14 @@ from qcmcp.sandbox.store import SandboxStore
 
 log = logging.getLogger("qcmcp.sandbox.runner")
 QUEUED, COMPLETED, FAILED = "In Queue...", "Completed.", "Runtime Error"
+# Stored while a worker runs. Answers say QUEUED instead (see cloud_status): the official models accept only
+# 'Completed.', 'In Queue...' and 'Runtime Error', so a client built on them could not parse "Running: 42%".
+RUNNING = "Running"
+
+
+def cloud_status(status: str) -> str:
+    """The status an answer reports: the progress of a running backtest is in its ``progress`` field."""
+    return QUEUED if status == RUNNING else status
 
 
 class BacktestRunner:
@@ -115,7 +123,7 @@ class BacktestRunner:
                 self._update(backtest_id, status=FAILED, error="Runtime Error: the sandbox shut down before this "
                              "backtest started; create it again.", stacktrace="")
                 return
-            self._update(backtest_id, status="Running: 0%")
+            self._update(backtest_id, status=RUNNING)
             started = time.monotonic()
             try:
                 outcome = self._execute(backtest_id, job)
@@ -154,7 +162,7 @@ class BacktestRunner:
                         final = message
                     elif int(message["progress"] * 100) != shown:
                         shown = int(message["progress"] * 100)
-                        self._update(backtest_id, progress=message["progress"], status=f"Running: {shown}%")
+                        self._update(backtest_id, progress=message["progress"])
             except WorkerProtocolError as error:
                 process.kill()
                 return {"error": {"message": f"Runtime Error: {error}.", "stacktrace": ""}}

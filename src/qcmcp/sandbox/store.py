@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS projects (
     project_id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, owner_id TEXT NOT NULL,
     name TEXT NOT NULL, language TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
     created TEXT NOT NULL, modified TEXT NOT NULL, nodes TEXT NOT NULL DEFAULT '[]',
-    lock_source TEXT, UNIQUE (org_id, name));
+    lock_source TEXT);
 CREATE TABLE IF NOT EXISTS files (
     project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE, name TEXT NOT NULL,
     content TEXT NOT NULL, modified TEXT NOT NULL, PRIMARY KEY (project_id, name));
@@ -82,7 +82,25 @@ class SandboxStore:
         if str(path) != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
         self._lock = threading.RLock()
+        self._allow_duplicate_project_names()
         self._db.executescript(SCHEMA)
+
+    def _allow_duplicate_project_names(self) -> None:
+        """Rebuild a projects table from before names could repeat (the cloud lets two projects share a name)."""
+        row = self._db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'projects'").fetchone()
+        if row is None or "UNIQUE (org_id, name)" not in row[0]:
+            return
+        self._db.execute("PRAGMA foreign_keys = OFF")  # dropping the old table must not cascade to its rows
+        try:
+            self._db.executescript(
+                "BEGIN IMMEDIATE;"
+                + SCHEMA.split("CREATE TABLE IF NOT EXISTS projects", 1)[1].split(";", 1)[0].join(
+                    ["CREATE TABLE projects_rebuilt", ";"])
+                + "INSERT INTO projects_rebuilt SELECT * FROM projects; DROP TABLE projects;"
+                "ALTER TABLE projects_rebuilt RENAME TO projects; COMMIT;"
+            )
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -51,7 +51,8 @@ CATALOG: tuple[ToolSpec, ...] = (
         request="CreateProjectRequest", response="ProjectListResponse",
         description="Create a new project (language 'Py' or 'C#'). Returns the project, including its projectId "
         "and the template main file. Next: write code with update_file_contents or patch_file, then create_compile. "
-        "Fails if a project with the same name already exists — use list_projects to find it instead.",
+        "Names need not be unique (QuantConnect accepts a second project with the same name), so look for an existing "
+        "one with list_projects before creating it again.",
     ),
     ToolSpec(
         "read_project", area="projects", hints=READ, endpoint="/projects/read",
