@@ -45,8 +45,11 @@ def test_buy_and_hold_profit_is_the_price_change_less_fees(data):
 '''
     result = result_of(run(source, data))
     [order] = result["orders"]
-    # Submitted at the first close, filled at the next bar's open (101); IB fee: max($1, 100 x $0.005).
-    assert order["price"] == 101 and order["status"] == 3 and at(order["lastFillTime"]).hour == 14
+    # Submitted at the first daily close (16:00, the market is closed), so LEAN turns it into a market-on-open
+    # order: it fills at the next session's open (101), reported at that day's step (16:00 New York, 21:00 UTC);
+    # IB fee: max($1, 100 x $0.005).
+    assert order["type"] == 4 and order["price"] == 101 and order["status"] == 3
+    assert at(order["lastFillTime"]).hour == 21
     stats = result["statistics"]
     assert stats["Total Fees"] == "$1.00"
     expected_end = 100_000 - 100 * 101 - 1 + 100 * 108
@@ -250,7 +253,7 @@ class Test(QCAlgorithm):
     assert btc["securityType"] == 7 and eur["securityType"] == 4
     assert btc["quantity"] != int(btc["quantity"])  # fractional crypto quantity
     fill = btc["events"][-1]
-    assert fill["orderFeeAmount"] == round(btc["quantity"] * btc["price"] * 0.006, 2)
+    assert fill["orderFeeAmount"] == pytest.approx(btc["quantity"] * btc["price"] * 0.006)
     assert eur["events"][-1]["orderFeeAmount"] == 0.0
     assert at(btc["lastFillTime"]).hour == 5  # 00:00 New York: crypto fills at midnight, not 9:30
     assert set(result["synthetic"]) >= {"BTCUSD", "EURUSD"}

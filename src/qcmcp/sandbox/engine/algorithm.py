@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine import indicators as ind
@@ -88,7 +89,8 @@ class QCAlgorithm(PascalAliases):
     def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,
                    data_normalization_mode: str = DataNormalizationMode.ADJUSTED) -> Security:
-        return self.engine.add_security(ticker, resolution, leverage, data_normalization_mode)
+        return self.engine.add_security(ticker, resolution, leverage, data_normalization_mode,
+                                        extended=extended_market_hours)
 
     def add_crypto(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 1.0) -> Security:
@@ -117,8 +119,8 @@ class QCAlgorithm(PascalAliases):
 
     # ---- state --------------------------------------------------------------------------------
     time = property(lambda self: self.engine.time)
-    start_date = property(lambda self: self.engine.start)
-    end_date = property(lambda self: self.engine.end)
+    start_date = property(lambda self: datetime.combine(self.engine.start, dtime()))
+    end_date = property(lambda self: datetime.combine(self.engine.end, dtime.max))
     portfolio = property(lambda self: self.engine.portfolio)
     securities = property(lambda self: self.engine.securities)
     is_warming_up = property(lambda self: self.engine.warming_up)
@@ -208,13 +210,30 @@ class QCAlgorithm(PascalAliases):
         return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag, properties=order_properties)
 
     def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
-                     tag: str = "") -> list[Any]:
-        targets = symbol if isinstance(symbol, list) else [PortfolioTarget(symbol, float(percentage or 0.0))]
+                     asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> list[Any]:
+        """LEAN's SetHoldings: one symbol and a share, or a list of PortfolioTargets (all quantities computed
+        first, then ordered so that orders reducing a position go first)."""
+        if isinstance(asynchronous, str) and not tag:  # set_holdings(symbol, 1, False, "tag") in older code
+            asynchronous, tag = False, asynchronous
+        engine = self.engine
+        targets = symbol if isinstance(symbol, list | tuple) else [PortfolioTarget(symbol, float(percentage or 0.0))]
+        tickets: list[Any] = []
         if liquidate_existing_holdings:
-            keep = {self.engine.symbol_for(t.symbol) for t in targets}
-            for held in [s for s, h in self.engine.portfolio.items() if h.invested and s not in keep]:
-                self.liquidate(held, tag)
-        return [t for target in targets if (t := self.engine.target_percent(target.symbol, target.quantity, tag))]
+            keep = {engine.symbol_for(t.symbol) for t in targets}
+            for held in [s for s, h in engine.portfolio.items() if h.invested and s not in keep]:
+                tickets += self.liquidate(held, tag=tag)
+        deltas = []
+        for target in targets:
+            sym = engine.symbol_for(target.symbol)
+            if sym not in engine.securities:
+                raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') first.")
+            deltas.append((sym, engine.quantity_for_target(sym, float(target.quantity))))
+        ordered = engine.by_margin_impact(deltas) if len(deltas) > 1 else deltas
+        for sym, delta in ordered:
+            ticket = engine.set_holdings_quantity(sym, delta, tag)
+            if ticket is not None:
+                tickets.append(ticket)
+        return tickets
 
     def liquidate(self, symbol: Any = None, tag: str = "Liquidated", *_: Any) -> list[Any]:
         symbols = [self.engine.symbol_for(symbol)] if symbol is not None else list(self.engine.securities)

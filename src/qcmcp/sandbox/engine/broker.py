@@ -33,13 +33,14 @@ CRYPTO_FEE_FRACTION = 0.006
 
 
 def order_fee(quantity: float, price: float, kind: str = "equity") -> float:
-    """LEAN's default US-equity fee (InteractiveBrokersFeeModel, fixed tier); see the module doc for others."""
+    """LEAN's default US-equity fee (InteractiveBrokersFeeModel, fixed tier: unrounded, as LEAN keeps it in
+    decimal); see the module doc for others."""
     if kind == "crypto":
-        return round(abs(quantity) * price * CRYPTO_FEE_FRACTION, 2)
+        return abs(quantity) * price * CRYPTO_FEE_FRACTION
     if kind == "forex":
         return 0.0
     fee = max(MIN_FEE, abs(quantity) * FEE_PER_SHARE)
-    return round(min(fee, MAX_FEE_FRACTION * abs(quantity) * price), 2) if quantity else 0.0
+    return min(fee, MAX_FEE_FRACTION * abs(quantity) * price) if quantity else 0.0
 
 
 @dataclass
@@ -62,6 +63,12 @@ class Order:
     canceled_time: datetime | None = None
     submission_price: float = 0.0
     events: list[dict[str, Any]] = field(default_factory=list)
+    trigger_price: float | None = None
+    trigger_touched: bool = False
+    trailing_amount: float = 0.0
+    trailing_as_percentage: bool = False
+    last_update_time: datetime | None = None
+    created_time: datetime | None = None
 
     @property
     def direction(self) -> OrderDirection:
@@ -72,27 +79,59 @@ class Order:
         return self.status in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
 
     def fill_on(self, bar: TradeBar) -> float | None:
-        """The fill price this bar gives the order, or None if it does not fill."""
+        """The price a bar that closed after the order was placed fills a limit or stop order at, or None.
+
+        LEAN's EquityFillModel: a buy limit fills when the bar's low is below the limit (at the open when the
+        bar opened below it, else at the limit), a sell limit when the high is above it; a stop market order
+        triggers when the range reaches the stop and fills at the stop (at the open on an unfavourable gap); a
+        stop limit triggers past the stop, then fills when the close is through the limit (at the better of the
+        bar's extreme and the limit); a trailing stop moves its stop with the price and fills like a stop market
+        order; a limit-if-touched order waits for its trigger, then fills like a limit at the close.
+        """
         buy = self.quantity > 0
-        if self.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN):
-            return bar.open
-        if self.type == OrderType.MARKET_ON_CLOSE:
-            return bar.close
-        if self.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and not self.stop_triggered:
-            assert self.stop_price is not None
-            if (buy and bar.high >= self.stop_price) or (not buy and bar.low <= self.stop_price):
-                self.stop_triggered = True
-                if self.type == OrderType.STOP_MARKET:
-                    return max(self.stop_price, bar.open) if buy else min(self.stop_price, bar.open)
-            else:
-                return None
-        if self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        if self.type == OrderType.LIMIT:
             assert self.limit_price is not None
-            if buy and bar.low <= self.limit_price:
-                return min(self.limit_price, bar.open) if self.type == OrderType.LIMIT else self.limit_price
-            if not buy and bar.high >= self.limit_price:
-                return max(self.limit_price, bar.open) if self.type == OrderType.LIMIT else self.limit_price
+            if buy and bar.low < self.limit_price:
+                return bar.open if bar.open < self.limit_price else self.limit_price
+            if not buy and bar.high > self.limit_price:
+                return bar.open if bar.open > self.limit_price else self.limit_price
+            return None
+        if self.type in (OrderType.STOP_MARKET, OrderType.TRAILING_STOP):
+            assert self.stop_price is not None
+            stop = self.stop_price
+            if buy and bar.high >= stop:
+                return bar.open if bar.open >= stop else stop
+            if not buy and bar.low <= stop:
+                return bar.open if bar.open <= stop else stop
+            if self.type == OrderType.TRAILING_STOP:
+                self._trail(bar.close)
+            return None
+        if self.type == OrderType.STOP_LIMIT:
+            assert self.stop_price is not None and self.limit_price is not None
+            if buy and (bar.high > self.stop_price or self.stop_triggered):
+                self.stop_triggered = True
+                return min(bar.high, self.limit_price) if bar.close < self.limit_price else None
+            if not buy and (bar.low < self.stop_price or self.stop_triggered):
+                self.stop_triggered = True
+                return max(bar.low, self.limit_price) if bar.close > self.limit_price else None
+            return None
+        if self.type == OrderType.LIMIT_IF_TOUCHED:
+            assert self.trigger_price is not None and self.limit_price is not None
+            if buy and (bar.low <= self.trigger_price or self.trigger_touched):
+                self.trigger_touched = True
+                return min(bar.close, self.limit_price) if bar.close <= self.limit_price else None
+            if not buy and (bar.high >= self.trigger_price or self.trigger_touched):
+                self.trigger_touched = True
+                return max(bar.close, self.limit_price) if bar.close >= self.limit_price else None
         return None
+
+    def _trail(self, price: float) -> None:
+        """Move a trailing stop with a favourable price (LEAN's TrailingStopOrder.TryUpdateStopPrice)."""
+        distance = self.trailing_amount * (price if self.trailing_as_percentage else 1.0)
+        if self.quantity < 0 and price - distance > (self.stop_price or 0.0):
+            self.stop_price = price - distance
+        elif self.quantity > 0 and price + distance < (self.stop_price or float("inf")):
+            self.stop_price = price + distance
 
     def expired(self, now: datetime) -> bool:
         kind = self.time_in_force.kind

@@ -234,3 +234,98 @@ def aggregate_hourly(minute: Bars, hours: MarketHours = EQUITY) -> Bars:
         np.array([minute.low[i].min() for i in idx]), np.array([minute.close[i[-1]] for i in idx]),
         np.array([minute.volume[i].sum() for i in idx]), minute.synthetic,
     )
+
+
+# ---- LEAN data folders through the market-data layer (qcmcp.marketdata) ----------------------------------
+NORMALIZATION_MODES = {"raw": "raw", "adjusted": "adjusted", "splitadjusted": "split_adjusted",
+                       "totalreturn": "total_return", "split_adjusted": "split_adjusted", "total_return": "total_return"}
+
+
+def normalization_mode(mode: object) -> str:
+    """LEAN's DataNormalizationMode (``Adjusted``, ``SplitAdjusted``, …) as the market-data layer names it."""
+    key = str(mode).split(".")[-1].replace("_", "").lower()
+    if key not in NORMALIZATION_MODES:
+        raise ValueError(f"data normalization mode {mode!r}: not supported in the sandbox: {mode} normalization; "
+                         "run it in the cloud (the sandbox has Raw, Adjusted, SplitAdjusted and TotalReturn)")
+    return NORMALIZATION_MODES[key]
+
+
+def exchange_hours(folder: Path | None, ticker: str) -> object:
+    """The market-hours database entry of a US equity (the data folder's own database, else the shipped one)."""
+    from qcmcp.marketdata.market_hours import database_in
+
+    return database_in(folder).hours("equity", "usa", ticker)
+
+
+def _frame_bars(frame: object, resolution: str, hours: object) -> Bars:
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    ends = [moment.to_pydatetime() for moment in frame.index]
+    if resolution == "daily":
+        starts = []
+        for end in ends:
+            session = hours.regular_session(end.date())  # type: ignore[attr-defined]
+            starts.append(datetime.combine(end.date(), time()) + session[0] if session else end - timedelta(days=1))
+    else:
+        period = timedelta(hours=1) if resolution == "hour" else timedelta(minutes=1)
+        starts = [end - period for end in ends]
+    return Bars(starts, ends, frame["open"].to_numpy(dtype=float), frame["high"].to_numpy(dtype=float),
+                frame["low"].to_numpy(dtype=float), frame["close"].to_numpy(dtype=float),
+                frame["volume"].to_numpy(dtype=float), synthetic=False)
+
+
+def lean_folder_bars(folder: Path, ticker: str, resolution: str, first: date, last: date, normalization: str,
+                     extended: bool) -> Bars | None:
+    """Trade bars from a LEAN folder as LEAN feeds them: map files, factor files, market hours; None if absent."""
+    import pandas as pd
+
+    from qcmcp.marketdata.errors import MarketDataError
+    from qcmcp.marketdata.inputs import TimeRange
+    from qcmcp.marketdata.lean_folder import LeanFolder
+    from qcmcp.marketdata.request import BarRequest
+
+    window = TimeRange(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1))
+    request = BarRequest(ticker.upper(), "equity", "usa", resolution, normalization, extended, window)
+    try:
+        loaded = LeanFolder(folder).load(request)
+    except MarketDataError:
+        return None
+    return _frame_bars(loaded.frame, resolution, exchange_hours(folder, ticker))
+
+
+def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, normalization: str,
+                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bid and ask closes of LEAN's minute quote files, aligned to ``ends`` (the last quote at or before each
+    trade bar's end, within LEAN's one-hour stale-price span), normalised like the trade bars; None if absent."""
+    import pandas as pd
+
+    from qcmcp.marketdata.factors import read_factor_file
+
+    directory = folder / "equity" / "usa" / "minute" / ticker.lower()
+    if not directory.is_dir() or not ends:
+        return None
+    frames = []
+    for day in trading_days(first, last):
+        archive = directory / f"{day:%Y%m%d}_quote.zip"
+        if not archive.is_file():
+            continue
+        with zipfile.ZipFile(archive) as zipped:
+            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 4, 9],
+                              names=["ms", "bid", "ask"])
+        raw = raw[(raw["bid"] > 0) & (raw["ask"] > 0)]
+        end = pd.Timestamp(day) + pd.to_timedelta(raw["ms"].astype("float64"), unit="ms") + pd.Timedelta(minutes=1)
+        frames.append(pd.DataFrame({"bid": raw["bid"].to_numpy() / LEAN_PRICE_SCALE,
+                                    "ask": raw["ask"].to_numpy() / LEAN_PRICE_SCALE}, index=pd.DatetimeIndex(end)))
+    if not frames:
+        return None
+    quotes = pd.concat(frames).sort_index()
+    quotes = quotes[~quotes.index.duplicated(keep="last")]
+    factors = read_factor_file(folder / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv")
+    if normalization != "raw" and factors:
+        scale = factors.scale(quotes.index.normalize().to_numpy(dtype="datetime64[ns]"),
+                              "split_adjusted" if normalization == "total_return" else normalization)
+        quotes = quotes.mul(scale, axis=0)
+    target = pd.DatetimeIndex(ends)
+    aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=60).reindex(target)
+    return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float)

@@ -52,6 +52,8 @@ class Subscription:
     bars: market_data.Bars
     indicators: dict[str, list[Indicator]]  # by resolution they are fed at
     partial: dict[str, list[float] | None]  # consolidators: (start, o, h, l, c, v) being built
+    bid: np.ndarray | None = None  # quote closes aligned to the bars (minute equities with quote files)
+    ask: np.ndarray | None = None
 
 
 @dataclass
@@ -120,6 +122,10 @@ class Engine:
         self.benchmark_closes: list[float] = []
         self.traded_value: dict[date, float] = {}
         self.fills: list[tuple[datetime, Symbol, float, float, float]] = []  # time, symbol, quantity, price, fee
+        self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
+        self._hours: dict[Symbol, Any] = {}
+        self._warned: set[str] = set()
+        self.quit_in_initialize = False
         self._quit_message: str | None = None
         self._handlers: dict[str, Callable[..., Any] | None] = {}
         # Called before each time step with its moment; returning True ends the run (live mode).
@@ -138,7 +144,7 @@ class Engine:
         return Symbol(str(ticker))
 
     def add_security(self, ticker: str, resolution: str, leverage: float, normalization: str,
-                     kind: str = "equity") -> Security:
+                     kind: str = "equity", extended: bool = False) -> Security:
         symbol = self.symbol_for(ticker)
         if symbol in self.securities:
             return self.securities[symbol]
@@ -147,8 +153,9 @@ class Engine:
         requested = str(resolution).lower()
         if requested in ("tick", "second"):
             self.log(f"{symbol}: {requested} resolution is not supported by the qcmcp sandbox engine; using minute bars.")
+        market_data.normalization_mode(normalization)  # refuses modes the sandbox lacks, where they are asked for
         security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
-                            market_data.HOURS[kind])
+                            market_data.HOURS[kind], extended_market_hours=bool(extended))
         self.securities[symbol] = security
         return security
 
@@ -208,6 +215,18 @@ class Engine:
     def _load(self, symbol: Symbol, resolution: str, first: date, last: date) -> market_data.Bars:
         security = self.securities.get(symbol)
         hours = security.hours if security else market_data.EQUITY
+        if self.data_folder is not None and hours.kind == "equity":
+            # LEAN's data handling: map files, factor files (Adjusted by default), regular hours unless
+            # extended_market_hours (qcmcp.marketdata).
+            mode = market_data.normalization_mode(security.data_normalization_mode) if security else "adjusted"
+            extended = security.extended_market_hours if security else False
+            found = market_data.lean_folder_bars(self.data_folder, symbol.value, resolution, first, last, mode, extended)
+            if found is None and resolution == "hour":
+                minute = market_data.lean_folder_bars(self.data_folder, symbol.value, "minute", first, last, mode,
+                                                      extended)
+                found = market_data.aggregate_hourly(minute, hours) if minute is not None and len(minute) else None
+            if found is not None and len(found):
+                return found
         if resolution == "hour":
             minute = market_data.load_bars(symbol.value, "minute", first, last, self.data_folder, hours)
             bars = market_data.aggregate_hourly(minute, hours)
@@ -219,13 +238,23 @@ class Engine:
 
     # ---- orders -----------------------------------------------------------------------------
     def submit(self, symbol: Any, quantity: float, kind: OrderType, *, limit: float | None = None,
-               stop: float | None = None, tag: str = "", properties: OrderProperties | None = None) -> OrderTicket:
+               stop: float | None = None, tag: str = "", properties: OrderProperties | None = None,
+               trigger: float | None = None, trailing: tuple[float, bool] | None = None) -> OrderTicket:
         sym = self.symbol_for(symbol)
+        security = self.securities.get(sym)
+        if kind == OrderType.MARKET and security is not None and security.has_data:
+            kind = self._market_order_kind(security)
         order = Order(len(self.orders) + 1, sym, float(quantity), kind, self.time, tag or "", limit, stop)
+        order.created_time = self.time
+        order.trigger_price = trigger
+        if trailing is not None:
+            order.trailing_amount, order.trailing_as_percentage = trailing
+            if order.stop_price is None and security is not None and security.price:
+                distance = trailing[0] * (security.price if trailing[1] else 1.0)
+                order.stop_price = security.price - distance if quantity < 0 else security.price + distance
         if properties is not None:
             order.time_in_force = properties.time_in_force
         self.orders.append(order)
-        security = self.securities.get(sym)
         order.submission_price = security.price if security else 0.0
         reason = self._reject_reason(order, security)
         if reason:
@@ -235,7 +264,64 @@ class Engine:
         else:
             self.open_orders.setdefault(sym, []).append(order)
             self._event(order, OrderStatus.SUBMITTED)
+            if order.type == OrderType.MARKET and security is not None:
+                self._fill(order, security, self._market_price(security, order.quantity > 0))
         return OrderTicket(order, self)
+
+    def _market_order_kind(self, security: Security) -> OrderType:
+        """LEAN's QCAlgorithm.MarketOrder: while the exchange is closed a market order becomes market-on-open;
+        on daily-only data during the session it becomes market-on-close (backtests only)."""
+        if security.hours.kind == "crypto":
+            return OrderType.MARKET
+        if not self.exchange_open(security, self.time):
+            self._warn_once("moo", "Warning: market orders submitted while the market is closed are automatically "
+                            "converted into MarketOnOpen orders to fill at the next market open.")
+            return OrderType.MARKET_ON_OPEN
+        if security.resolution == "daily" and security.hours.kind == "equity":
+            self._warn_once("moc", "Warning: market orders on daily resolution data sent during market hours are "
+                            "automatically converted into MarketOnClose orders.")
+            return OrderType.MARKET_ON_CLOSE
+        return OrderType.MARKET
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.log(message)
+
+    @staticmethod
+    def _market_price(security: Security, buy: bool) -> float:
+        """LEAN's EquityFillModel.MarketFill: the ask (buy) or bid (sell) close of the latest quote bar where
+        quotes are subscribed, else the last trade bar's close; no slippage (LEAN's NullSlippageModel)."""
+        quote = security.ask_price if buy else security.bid_price
+        return quote if quote == quote and quote > 0 else security.price
+
+    def exchange_hours(self, security: Security) -> Any:
+        if security.symbol not in self._hours:
+            self._hours[security.symbol] = market_data.exchange_hours(self.data_folder, security.symbol.value)
+        return self._hours[security.symbol]
+
+    def exchange_open(self, security: Security, moment: datetime, extended: bool = False) -> bool:
+        """Whether the security's exchange is open at ``moment`` (regular hours unless ``extended``)."""
+        kind = security.hours.kind
+        if kind == "crypto":
+            return True
+        if kind == "forex":
+            return moment.weekday() < 5
+        offset = moment - datetime.combine(moment.date(), time())
+        return any(start <= offset < end for start, end in
+                   self.exchange_hours(security).open_intervals(moment.date(), extended))
+
+    def next_market_close(self, security: Security, after: datetime) -> datetime:
+        """The first regular-session close after ``after``."""
+        if security.hours.kind != "equity":
+            return datetime.combine(after.date() + timedelta(days=1), time())
+        hours, day = self.exchange_hours(security), after.date()
+        for _ in range(30):
+            session = hours.regular_session(day)
+            if session is not None and datetime.combine(day, time()) + session[1] > after:
+                return datetime.combine(day, time()) + session[1]
+            day += timedelta(days=1)
+        return datetime.max
 
     def _reject_reason(self, order: Order, security: Security | None) -> str | None:
         if security is None:
@@ -250,7 +336,8 @@ class Engine:
         exposure_after = abs(holding.quantity + order.quantity) * security.price
         exposure_now = abs(holding.quantity) * security.price
         if exposure_after > exposure_now:
-            needed = (exposure_after - exposure_now) / security.leverage
+            fee = order_fee(order.quantity, security.price, security.hours.kind)
+            needed = (exposure_after - exposure_now) / security.leverage + fee
             if needed > self.portfolio.margin_remaining + 1e-9:
                 return (f"Insufficient buying power: the order needs ${needed:,.2f} of margin and "
                         f"${max(self.portfolio.margin_remaining, 0):,.2f} remains.")
@@ -271,24 +358,73 @@ class Engine:
         return canceled
 
     def quantity_for_target(self, symbol: Symbol, target: float) -> float:
+        """The order quantity that takes the holding to ``target`` of the portfolio, as LEAN's
+        PortfolioTarget.Percent and BuyingPowerModel.GetMaximumOrderQuantityForTargetBuyingPower compute it:
+        in margin terms, after the free-portfolio buffer, rounded down to the lot size, fees included, and
+        nothing when the change of margin is below the minimum order margin."""
         security = self.securities[symbol]
-        if not security.price:
+        price = security.price
+        if not price:
             return 0.0
-        value = target * self.portfolio.total_portfolio_value * (1 - self.algorithm.settings.free_portfolio_value_percentage)
-        units = value / security.price
-        # Equities and forex trade whole units; crypto down to a hundred-millionth (a satoshi for BTC).
-        wanted = math.trunc(units * CRYPTO_LOTS) / CRYPTO_LOTS if security.hours.kind == "crypto" else math.trunc(units)
-        return float(wanted - security.holdings.quantity)
+        settings = self.algorithm.settings
+        total = self.portfolio.total_portfolio_value
+        if total <= 0:
+            return 0.0
+        holdings = security.holdings.quantity
+        margin_share = target * (total - total * settings.free_portfolio_value_percentage) / total / security.leverage
+        target_margin = margin_share * total
+        if target_margin == 0:
+            return -holdings
+        unit = price / security.leverage
+        if abs(target_margin - holdings * unit) < total * settings.minimum_order_margin_portfolio_percentage:
+            return 0.0
+        lot = 1 / CRYPTO_LOTS if security.hours.kind == "crypto" else 1.0
+        last = None
+        while True:
+            lots = (-holdings + target_margin / unit) / lot
+            quantity = (math.floor(lots + 1e-9) if target_margin > 0 else math.ceil(lots - 1e-9)) * lot
+            final_margin = (quantity + holdings) * unit
+            while (target_margin > 0 and final_margin > target_margin) or (target_margin < 0 and final_margin < target_margin):
+                quantity += -lot if target_margin > 0 else lot
+                final_margin = (quantity + holdings) * unit
+            if quantity == 0:
+                return 0.0
+            fee = order_fee(quantity, price, security.hours.kind)
+            target_margin = (total - fee - total * 0.0) * margin_share
+            if quantity == last or abs(final_margin) <= abs(target_margin):
+                return float(round(quantity, 8))
+            last = quantity
+
+    def open_market_quantity(self, symbol: Symbol) -> float:
+        return sum(o.quantity - o.filled_quantity for o in self.open_orders.get(symbol, [])
+                   if o.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+
+    def set_holdings_quantity(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket | None:
+        """LEAN's SetHoldingsImpl: order the difference less what open market orders still bring."""
+        quantity -= self.open_market_quantity(symbol)
+        if not quantity:
+            return None
+        return self.submit(symbol, quantity, OrderType.MARKET, tag=tag)
 
     def target_percent(self, symbol: Any, target: float, tag: str) -> OrderTicket | None:
         sym = self.symbol_for(symbol)
         if sym not in self.securities:
             raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') first.")
-        delta = self.quantity_for_target(sym, float(target))
-        threshold = self.algorithm.settings.minimum_order_margin_portfolio_percentage * self.portfolio.total_portfolio_value
-        if not delta or abs(delta * self.securities[sym].price) < threshold:
-            return None
-        return self.submit(sym, delta, OrderType.MARKET, tag=tag)
+        return self.set_holdings_quantity(sym, self.quantity_for_target(sym, float(target)), tag)
+
+    def by_margin_impact(self, deltas: list[tuple[Symbol, float]]) -> list[tuple[Symbol, float]]:
+        """LEAN's OrderTargetsByMarginImpact (delta targets): orders that reduce a position first, then larger
+        orders first."""
+        keyed = []
+        for symbol, delta in deltas:
+            security = self.securities[symbol]
+            if not security.has_data or abs(delta) < (1 / CRYPTO_LOTS if security.hours.kind == "crypto" else 1):
+                continue
+            existing = security.holdings.quantity + sum(o.quantity - o.filled_quantity
+                                                         for o in self.open_orders.get(symbol, []))
+            reducing = existing != 0 and abs(delta + existing) < abs(existing)
+            keyed.append((not reducing, -abs(delta * security.price), symbol, delta))
+        return [(symbol, delta) for *_, symbol, delta in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
     def _event(self, order: Order, status: OrderStatus, price: float = 0.0, quantity: float = 0.0, fee: float = 0.0,
                message: str = "") -> None:
@@ -297,30 +433,58 @@ class Engine:
                              "message": message})
         self._call("on_order_event", event)
 
+    def _fill(self, order: Order, security: Security, price: float) -> None:
+        fee = order_fee(order.quantity, price, security.hours.kind)
+        self.portfolio.apply_fill(security, order.quantity, price, fee)
+        order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
+        working = self.open_orders.get(order.symbol, [])
+        if order in working:
+            working.remove(order)
+        order.last_fill_time = self.time
+        self.fills.append((self.time, order.symbol, order.quantity, price, fee))
+        self.traded_value[self.time.date()] = self.traded_value.get(self.time.date(), 0.0) + abs(order.quantity * price)
+        self._event(order, OrderStatus.FILLED, price, order.quantity, fee)
+
     def _fill_orders(self, symbol: Symbol, bar: TradeBar) -> None:
+        """Working orders against the step's new bar, before ``on_data`` (LEAN's brokerage scan)."""
         working = self.open_orders.get(symbol)
         if not working:
             return
-        for order in [o for o in working if o.time <= bar.time]:
+        security = self.securities[symbol]
+        for order in list(working):
+            if not order.is_open:
+                continue
             if order.expired(bar.end_time):
-                order.status, order.canceled_time = OrderStatus.CANCELED, bar.time
+                order.status, order.canceled_time = OrderStatus.CANCELED, self.time
                 working.remove(order)
                 self._event(order, OrderStatus.CANCELED, message="Time in force expired.")
                 continue
-            price = order.fill_on(bar)
-            if price is None:
-                continue
-            security = self.securities[symbol]
-            opening = max(bar.time, datetime.combine(bar.time.date(), security.hours.open))
-            fill_time = bar.end_time if order.type == OrderType.MARKET_ON_CLOSE else opening
-            fee = order_fee(order.quantity, price, security.hours.kind)
-            self.portfolio.apply_fill(self.securities[symbol], order.quantity, price, fee)
-            order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
-            working.remove(order)
-            order.last_fill_time = fill_time
-            self.fills.append((fill_time, symbol, order.quantity, price, fee))
-            self.traded_value[fill_time.date()] = self.traded_value.get(fill_time.date(), 0.0) + abs(order.quantity * price)
-            self._event(order, OrderStatus.FILLED, price, order.quantity, fee)
+            price = self._working_fill_price(order, security, bar)
+            if price is not None:
+                self._fill(order, security, price)
+
+    def _working_fill_price(self, order: Order, security: Security, bar: TradeBar) -> float | None:
+        if order.type == OrderType.MARKET:
+            return self._market_price(security, order.quantity > 0)
+        if order.type == OrderType.MARKET_ON_OPEN:
+            # The first bar that opens at or after the order, in regular hours, on a later day when the order
+            # was placed during the session (EquityFillModel.MarketOnOpenFill).
+            if bar.time < order.time or bar.end_time <= order.time:
+                return None
+            intraday = bar.end_time - bar.time < timedelta(hours=1)
+            if intraday and not self.exchange_open(security, bar.time):
+                return None
+            if self.exchange_open(security, order.time) and order.time.date() == bar.end_time.date():
+                return None
+            return bar.open
+        if order.type == OrderType.MARKET_ON_CLOSE:
+            return bar.close if bar.end_time >= self.next_market_close(security, order.time) else None
+        if bar.end_time <= order.time:
+            return None  # only a bar that closes after the order was placed can fill it
+        if security.hours.kind == "equity" and bar.end_time - bar.time < timedelta(hours=1) and not \
+                self.exchange_open(security, bar.time, security.extended_market_hours):
+            return None
+        return order.fill_on(bar)
 
     # ---- the run ----------------------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> Any:
@@ -344,10 +508,14 @@ class Engine:
 
     def initialize(self) -> None:
         self.time = datetime.combine(self.start, time())
-        self._call("initialize")
-        if not self.securities:
+        try:
+            self._call("initialize")
+        except QuitRequested:
+            self.quit_in_initialize = True  # LEAN completes the run without feeding any data
+        live = self.step_hook is not None  # a deployment runs on its clock, with or without data, and has no end
+        if not self.securities and not live:
             raise RuntimeError("initialize() added no data: call add_equity(...) for at least one security.")
-        if self.start > self.end:
+        if self.start > self.end and not live:
             raise RuntimeError(f"The start date {self.start} is after the end date {self.end}.")
 
     def _warm_up_start(self) -> date:
@@ -367,6 +535,13 @@ class Engine:
         for symbol, security in self.securities.items():
             bars = self._load(symbol, security.resolution, first, self.end)
             sub = Subscription(security, bars, {}, {"hour": None, "daily": None})
+            if self.data_folder is not None and security.resolution == "minute" and security.hours.kind == "equity" \
+                    and not bars.synthetic:
+                quotes = market_data.lean_folder_quotes(self.data_folder, symbol.value, first, self.end,
+                                                        market_data.normalization_mode(security.data_normalization_mode),
+                                                        bars.end)
+                if quotes is not None:
+                    sub.bid, sub.ask = quotes
             for feed, indicator in self.indicator_registry.get(symbol, []):
                 sub.indicators.setdefault(feed, []).append(indicator)
             self.subscriptions[symbol] = sub
@@ -386,7 +561,14 @@ class Engine:
         day_values: list[float] = []
         last_day: date | None = None
         position, reported = 0, 0.0
+        # LEAN's BacktestingResultHandler samples equity every max(4 minutes, run length / 4000).
+        sample_every = timedelta(minutes=max(4.0, ((self.end - self.start).days + 1) * 1440 / 4000))
+        next_sample = datetime.min
         try:
+            if self.quit_in_initialize:
+                raise QuitRequested(self._quit_message or "")
+            if not self.warming_up:
+                self._call("on_warmup_finished")  # LEAN calls it once even without a warm-up
             while position < len(order):
                 moment = self.subscriptions[symbols[owner[order[position]]]].bars.end[index[order[position]]]
                 step = []
@@ -418,8 +600,12 @@ class Engine:
                     if indicator.is_ready:
                         self.charts.plot(moment, chart, indicator.name, indicator.current.value)
                 if not self.warming_up:
-                    day_values.append(self.portfolio.total_portfolio_value)
+                    value = self.portfolio.total_portfolio_value
+                    day_values.append(value)
                     last_day = moment.date()
+                    if moment > next_sample:
+                        next_sample = moment + sample_every
+                        self.samples.append((moment, value))
                 if position / total - reported >= 0.01:
                     reported = position / total
                     self.progress(reported)
@@ -427,6 +613,7 @@ class Engine:
             self.log(f"Algorithm quit: {self._quit_message}")
         if last_day is not None and day_values:
             self._sample_day(last_day, day_values, bench_by_day)
+            self.samples.append((self.time, self.portfolio.total_portfolio_value))
         self._call("on_end_of_algorithm")
 
     def _framework_step(self, data: Any) -> None:
@@ -459,13 +646,18 @@ class Engine:
 
     def _advance(self, step: list[tuple[Subscription, int]]) -> dict[Symbol, TradeBar]:
         bars: dict[Symbol, TradeBar] = {}
-        for sub, i in step:
+        for sub, i in step:  # prices first, as LEAN updates every security before it scans orders
             b = sub.bars
             bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
                            float(b.close[i]), float(b.volume[i]))
-            self._fill_orders(sub.security.symbol, bar)
             sub.security.bar = bar
+            if sub.bid is not None and sub.ask is not None:
+                sub.security.bid_price, sub.security.ask_price = float(sub.bid[i]), float(sub.ask[i])
             bars[sub.security.symbol] = bar
+        for sub, _ in step:
+            symbol = sub.security.symbol
+            bar = bars[symbol]
+            self._fill_orders(symbol, bar)
             self._feed(sub, sub.security.resolution, bar)
             for target in ("hour", "daily"):
                 if target != sub.security.resolution and sub.indicators.get(target):

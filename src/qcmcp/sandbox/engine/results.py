@@ -80,7 +80,9 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
     bench = np.array(engine.benchmark_closes, dtype=float)
     bench = np.concatenate([[bench[0]], bench]) if len(bench) else bench
     trades = stats.closed_trades(engine.fills)
-    portfolio = stats.portfolio_statistics([days[0], *days], curve, bench, trades, engine.traded_value)
+    start_moment = datetime.combine(engine.start, time())
+    samples = [(start_moment, starting), *engine.samples]
+    portfolio = stats.portfolio_statistics([days[0], *days], curve, bench, trades, engine.traded_value, samples)
     total_orders = sum(1 for o in engine.orders if o.status != OrderStatus.INVALID)
 
     charts = engine.charts

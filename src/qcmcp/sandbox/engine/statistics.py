@@ -84,14 +84,39 @@ def probabilistic_sharpe(returns: np.ndarray, benchmark_sharpe: float = 0.0) -> 
     return float(NORMAL.cdf((sharpe - benchmark_sharpe) * math.sqrt(n - 1) / spread))
 
 
+def drawdown_metrics(samples: list[tuple[datetime, float]], rounding: int = 3) -> tuple[float, int]:
+    """LEAN's Statistics.CalculateDrawdownMetrics over the sampled equity: the deepest fall from a peak (rounded
+    to ``rounding`` decimals of the fraction, as LEAN reports it) and the longest recovery to a new peak, in
+    whole days from the peak the fall started at."""
+    if len(samples) < 2:
+        return 0.0, 0
+    peak_time, peak = samples[0]
+    deepest, longest, started = 0.0, 0.0, None
+    for moment, value in samples:
+        if value >= peak:
+            if started is not None:
+                longest = max(longest, (moment - started).total_seconds() / 86400)
+                started = None
+            peak_time, peak = moment, value
+        current = value / peak - 1 if peak else 0.0
+        if current < 0:
+            deepest = min(deepest, current)
+            started = started or peak_time
+    return round(abs(deepest), rounding), int(longest)
+
+
 def portfolio_statistics(days: list[date], equity: np.ndarray, benchmark: np.ndarray, trades: list[ClosedTrade],
-                         traded_value: dict[date, float]) -> dict[str, float]:
+                         traded_value: dict[date, float],
+                         samples: list[tuple[datetime, float]] | None = None) -> dict[str, float]:
     start, end = float(equity[0]), float(equity[-1])
     returns = np.diff(equity) / equity[:-1] if len(equity) > 1 else np.array([0.0])
     bench = np.nan_to_num(np.diff(benchmark) / benchmark[:-1]) if len(benchmark) > 1 else np.zeros_like(returns)
     years = max((days[-1] - days[0]).days / 365.25, 1 / 365.25)
-    peak = np.maximum.accumulate(equity)
-    drawdown = float(((peak - equity) / peak).max()) if len(equity) else 0.0
+    if samples:
+        drawdown, recovery = drawdown_metrics(samples)
+    else:
+        peak = np.maximum.accumulate(equity)
+        drawdown, recovery = (float(((peak - equity) / peak).max()) if len(equity) else 0.0), 0
     std = float(returns.std(ddof=1)) if len(returns) > 1 else 0.0
     downside = float(np.sqrt((np.minimum(returns, 0) ** 2).mean())) if len(returns) else 0.0
     annual_return = (end / start) ** (1 / years) - 1 if start > 0 and end > 0 else -1.0
@@ -120,6 +145,7 @@ def portfolio_statistics(days: list[date], equity: np.ndarray, benchmark: np.nda
         "endEquity": end,
         "compoundingAnnualReturn": annual_return,
         "drawdown": drawdown,
+        "drawdownRecovery": recovery,
         "totalNetProfit": end / start - 1 if start else 0.0,
         "sharpeRatio": _ratio(mean * TRADING_DAYS, std * math.sqrt(TRADING_DAYS)),
         "probabilisticSharpeRatio": probabilistic_sharpe(returns),
@@ -201,6 +227,7 @@ def headline(stats: dict[str, float], total_orders: int, total_fees: float) -> d
         "Treynor Ratio": f"{stats['treynorRatio']:.3f}",
         "Total Fees": _money(total_fees),
         "Portfolio Turnover": _pct(stats["portfolioTurnover"], 2),
+        "Drawdown Recovery": str(int(stats.get("drawdownRecovery", 0))),
     }
 
 

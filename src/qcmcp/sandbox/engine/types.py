@@ -73,12 +73,24 @@ class OrderType(IntEnum):
     STOP_LIMIT = 3
     MARKET_ON_OPEN = 4
     MARKET_ON_CLOSE = 5
+    OPTION_EXERCISE = 6
+    LIMIT_IF_TOUCHED = 7
+    COMBO_MARKET = 8
+    COMBO_LIMIT = 9
+    COMBO_LEG_LIMIT = 10
+    TRAILING_STOP = 11
     Market = 0
     Limit = 1
     StopMarket = 2
     StopLimit = 3
     MarketOnOpen = 4
     MarketOnClose = 5
+    OptionExercise = 6
+    LimitIfTouched = 7
+    ComboMarket = 8
+    ComboLimit = 9
+    ComboLegLimit = 10
+    TrailingStop = 11
 
 
 class OrderDirection(IntEnum):
@@ -253,7 +265,8 @@ class SecurityHolding(PascalAliases):
 
 
 class Security(PascalAliases):
-    def __init__(self, symbol: Symbol, resolution: str, leverage: float, normalization: str, hours: Any = None) -> None:
+    def __init__(self, symbol: Symbol, resolution: str, leverage: float, normalization: str, hours: Any = None,
+                 extended_market_hours: bool = False) -> None:
         from qcmcp.sandbox.engine.data import EQUITY
 
         self.hours = hours or EQUITY  # when it trades (data.MarketHours)
@@ -261,8 +274,11 @@ class Security(PascalAliases):
         self.resolution = resolution
         self.leverage = leverage
         self.data_normalization_mode = normalization
+        self.extended_market_hours = extended_market_hours
         self.holdings = SecurityHolding(self)
         self.bar: TradeBar | None = None
+        self.bid_price = float("nan")  # the latest quote bar's bid and ask closes (minute equities with quote files)
+        self.ask_price = float("nan")
 
     price = property(lambda self: self.bar.close if self.bar else 0.0)
     close = property(lambda self: self.bar.close if self.bar else 0.0)
