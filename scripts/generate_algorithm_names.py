@@ -9,6 +9,7 @@ committed so the server does not need the 17 MB stubs at run time.
 Outputs (one name per line, sorted):
     src/qcmcp/sandbox/data/algorithm_imports.txt
     src/qcmcp/sandbox/data/qcalgorithm_members.txt
+    src/qcmcp/sandbox/data/qcalgorithm_settable.txt   (properties with a setter: assigning them is legal)
 """
 
 from __future__ import annotations
@@ -82,12 +83,24 @@ def qcalgorithm_members(root: Path) -> set[str]:
     raise SystemExit("QCAlgorithm not found in the stubs")
 
 
+def qcalgorithm_settable(root: Path) -> set[str]:
+    """QCAlgorithm properties with a setter (``self.project_id = ...`` is legal in LEAN)."""
+    stub = module_stub(root, "QuantConnect.Algorithm")
+    assert stub is not None
+    for node in ast.parse(stub.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and node.name == "QCAlgorithm":
+            return {item.name for item in node.body if isinstance(item, ast.FunctionDef)
+                    and any(isinstance(d, ast.Attribute) and d.attr == "setter" for d in item.decorator_list)}
+    raise SystemExit("QCAlgorithm not found in the stubs")
+
+
 def main() -> None:
     root = stubs_root()
     OUT.mkdir(parents=True, exist_ok=True)
     for filename, names in (
         ("algorithm_imports.txt", algorithm_imports(root)),
         ("qcalgorithm_members.txt", qcalgorithm_members(root)),
+        ("qcalgorithm_settable.txt", qcalgorithm_settable(root)),
     ):
         (OUT / filename).write_text("\n".join(sorted(names)) + "\n", encoding="utf-8")
         print(f"Wrote {OUT / filename} ({len(names)} names)")

@@ -339,3 +339,33 @@ def test_runner_enforces_the_memory_limit_and_kills_on_close(tmp_path):
     killed, queued = (store.one("SELECT status, error FROM backtests WHERE backtest_id = ?", name) for name in ("loop", "queued"))
     assert killed["status"] == "Runtime Error" and "shut down while it ran" in killed["error"]
     assert queued["status"] == "Runtime Error" and "shut down before this backtest started" in queued["error"]
+
+
+def test_lean_names_the_engine_lacks_fail_clearly_where_used(data):
+    def error_of(body: str) -> str:
+        outcome = run(HEADER.replace("    def initialize(self):", "    def initialize(self):\n" + body, 1), data)
+        return outcome["error"]["message"]
+
+    # A LEAN class, a LEAN class subscripted, a LEAN QCAlgorithm method: named, with the way out.
+    assert error_of("        FuzzyLogicThing = 1\n        x = CoarseFundamental()\n") == \
+        "UnsupportedFeature: not supported in the sandbox: CoarseFundamental; run it in the cloud (in initialize)"
+    assert "not supported in the sandbox: CircularQueue[...]" in error_of("        CircularQueue[int]([1])\n")
+    assert "not supported in the sandbox: QCAlgorithm.add_future_contract" in \
+        error_of("        self.add_future_contract('ES')\n")
+    assert "not supported in the sandbox: QCAlgorithm.add_future_contract" in \
+        error_of("        self.AddFutureContract('ES')\n")
+    # Deriving from a LEAN class is fine until it is used.
+    assert "not supported in the sandbox: PythonData" in \
+        error_of("        class Mine(PythonData):\n            pass\n        Mine()\n")
+    # A name that is not LEAN's stays the error Python gives.
+    assert error_of("        self.not_a_lean_member()\n").startswith("AttributeError")
+    assert error_of("        not_a_lean_name()\n").startswith("NameError")
+
+
+def test_compiler_accepts_settable_lean_properties_and_still_flags_shadowed_methods():
+    from qcmcp.sandbox.compiler import check_python
+
+    source = ("from AlgorithmImports import *\n\nclass A(QCAlgorithm):\n    def initialize(self):\n"
+              "        self.project_id = 7\n        self.name = 'mine'\n        self.sma = 3\n")
+    problems = check_python({"main.py": source}).problems
+    assert [p.line for p in problems] == [7]  # self.sma hides the method; project_id and name are LEAN setters

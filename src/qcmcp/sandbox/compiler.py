@@ -97,8 +97,9 @@ def _is_qcalgorithm(node: ast.ClassDef) -> bool:
 
 
 def _shadowed_members(filename: str, tree: ast.Module) -> list[Problem]:
-    """``self.<api member> = ...`` inside a QCAlgorithm subclass hides the API member."""
-    members = qcalgorithm_members()
+    """``self.<api member> = ...`` inside a QCAlgorithm subclass hides the API member (settable properties such
+    as ``project_id`` or ``name`` excepted: LEAN lets algorithms assign them)."""
+    members = qcalgorithm_members() - _names("qcalgorithm_settable.txt")
     problems = []
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and _is_qcalgorithm(n)):
         for node in ast.walk(cls):

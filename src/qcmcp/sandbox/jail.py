@@ -45,7 +45,7 @@ MAX_PROCESSES = 64  # threads included: numpy's pools, the engine, and little el
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1 pids controller, or v2
 
 # The parts of the qcmcp package the engine needs; everything else (security, tools, qc, …) is hidden.
-ENGINE_FILES = ("__init__.py", "sandbox/__init__.py", "sandbox/engine", "marketdata")  # marketdata: LEAN data handling
+ENGINE_FILES = ("__init__.py", "sandbox/__init__.py", "sandbox/engine", "sandbox/data", "marketdata")  # marketdata: LEAN data handling
 
 
 class JailUnavailable(SandboxError):

@@ -31,8 +31,7 @@ class AlgorithmSettings(PascalAliases):
         self.minimum_order_margin_portfolio_percentage = 0.001
 
 
-class UnsupportedFeature(RuntimeError):
-    """Raised for QCAlgorithm API the sandbox engine does not implement."""
+from qcmcp.sandbox.engine.unsupported import UnsupportedFeature, is_lean_member, refuse  # noqa: E402,F401
 
 
 class QCAlgorithm(PascalAliases):
@@ -42,6 +41,14 @@ class QCAlgorithm(PascalAliases):
         self._engine: Engine | None = None
         self.settings = AlgorithmSettings()
         self.universe_settings = UniverseSettings()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if not name.startswith("_") and is_lean_member(name):
+                refuse(f"QCAlgorithm.{name}")
+            raise
 
     # ---- lifecycle (overridden by the user) -------------------------------------------------
     def initialize(self) -> None:
@@ -62,6 +69,18 @@ class QCAlgorithm(PascalAliases):
     def on_command(self, data: Any) -> bool | None:
         return None
 
+    # ---- live commands (LEAN's AddCommand): a Command subclass runs when a command names its class ---------------
+    @property
+    def command_types(self) -> dict[str, type]:
+        return vars(self).setdefault("_command_types", {})  # type: ignore[no-any-return]
+
+    def add_command(self, command_type: type) -> None:
+        from qcmcp.sandbox.engine.commands import Command
+
+        if not (isinstance(command_type, type) and issubclass(command_type, Command)):
+            raise TypeError(f"add_command takes a class derived from Command (got {command_type!r}).")
+        self.command_types[command_type.__name__] = command_type
+
     @property
     def engine(self) -> Engine:
         assert self._engine is not None, "the algorithm is not attached to an engine"
@@ -74,14 +93,22 @@ class QCAlgorithm(PascalAliases):
     def set_end_date(self, year: int | date | datetime, month: int | None = None, day: int | None = None) -> None:
         self.engine.end = _as_date(year, month, day)
 
-    def set_cash(self, cash: float, *_: Any) -> None:
-        self.engine.portfolio.set_cash(float(cash))
+    def set_cash(self, cash: float | str | None = None, *args: Any, starting_cash: float | None = None,
+                 **_: Any) -> None:
+        amount = starting_cash if starting_cash is not None else cash
+        if isinstance(amount, str):  # set_cash("USD", 1000): a currency and an amount
+            if amount.upper() != "USD":
+                refuse(f"cash in {amount} (the sandbox account is in USD)")
+            amount = args[0] if args else 0.0
+        self.engine.portfolio.set_cash(float(amount or 0.0))
 
     def set_benchmark(self, benchmark: Any) -> None:
         self.engine.benchmark = str(benchmark).upper()
 
     def set_warm_up(self, period: int | timedelta, resolution: str | None = None) -> None:
         self.engine.warm_up = period
+
+    set_warmup = set_warm_up
 
     def set_brokerage_model(self, *_: Any) -> None:
         """Accepted; the sandbox uses its one documented fill and fee model."""
@@ -147,15 +174,14 @@ class QCAlgorithm(PascalAliases):
 
     def set_risk_management(self, model: Any) -> None:
         if not isinstance(model, NullRiskManagementModel):
-            raise UnsupportedFeature("Risk management models are not supported by the qcmcp sandbox engine yet.")
+            refuse(f"risk management model {type(model).__name__}")
 
     def add_risk_management(self, model: Any) -> None:
         self.set_risk_management(model)
 
     def set_universe_selection(self, model: Any) -> None:
         if not isinstance(model, ManualUniverseSelectionModel):
-            raise UnsupportedFeature("Only ManualUniverseSelectionModel is supported by the qcmcp sandbox engine; "
-                                     "dynamic universes need the QuantConnect cloud.")
+            refuse(f"universe selection model {type(model).__name__} (the sandbox has ManualUniverseSelectionModel)")
         for symbol in model.symbols:
             self.add_equity(str(symbol), self.universe_settings.resolution, leverage=self.universe_settings.leverage)
 
@@ -181,7 +207,11 @@ class QCAlgorithm(PascalAliases):
             chart, series, value = chart, getattr(series, "name", chart), series
         self.engine.charts.plot(self.engine.time, str(chart), str(series), float(value))
 
-    def plot_indicator(self, chart: str, *indicators: ind.Indicator) -> None:
+    def plot_indicator(self, chart: str, *indicators: Any) -> None:
+        """plot_indicator(chart, [wait_for_ready,] *indicators)."""
+        wait = True
+        if indicators and isinstance(indicators[0], bool):
+            wait, indicators = indicators[0], indicators[1:]
         for indicator in indicators:
             self.engine.auto_plots.append((chart, indicator))
 
@@ -255,8 +285,10 @@ class QCAlgorithm(PascalAliases):
     def sma(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.SimpleMovingAverage(period), resolution)
 
-    def ema(self, symbol: Any, period: int, smoothing_factor: float | None = None, resolution: str | None = None,
+    def ema(self, symbol: Any, period: int, smoothing_factor: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
+        if isinstance(smoothing_factor, str):  # ema(symbol, n, Resolution.DAILY): LEAN's other overload
+            smoothing_factor, resolution = None, smoothing_factor
         return self._register(symbol, ind.ExponentialMovingAverage(period, smoothing_factor), resolution)
 
     def rsi(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,

@@ -17,11 +17,12 @@ import types
 from pathlib import Path
 from typing import Any
 
-from qcmcp.sandbox.engine import framework, indicators, results, types as engine_types
+from qcmcp.sandbox.engine import commands, framework, identifiers, indicators, results, types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.engine import Engine
-from qcmcp.sandbox.engine.live import LiveClock
+from qcmcp.sandbox.engine.live import LiveClock, launch_line
 from qcmcp.sandbox.engine.schedule import DayOfWeek
+from qcmcp.sandbox.engine.unsupported import stand_ins
 
 
 def algorithm_imports() -> types.ModuleType:
@@ -38,9 +39,12 @@ def algorithm_imports() -> types.ModuleType:
     for source in (engine_types, indicators, framework):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
+    exported.update(Command=commands.Command)
     from typing import Any as _Any, Dict, List, Optional, Tuple, Union
 
     exported.update(Any=_Any, Dict=Dict, List=List, Optional=Optional, Tuple=Tuple, Union=Union)
+    # Every other LEAN name: a stand-in that says "not supported in the sandbox: <name>" where it is used.
+    exported.update({name: value for name, value in stand_ins(set(exported)).items() if name not in exported})
     module.__dict__.update(exported)
     module.__all__ = sorted(exported)  # type: ignore[attr-defined]
     return module
@@ -66,7 +70,29 @@ def load_algorithm(root: Path) -> type[QCAlgorithm]:
     return candidates[-1]
 
 
-def run(job: dict[str, Any], emit: Any, commands: Any = None) -> dict[str, Any]:
+def apply_brokerage(engine: Engine, brokerage: dict[str, Any]) -> None:
+    """Starting cash and holdings from the deployment's brokerage settings, as LEAN loads them from the brokerage.
+
+    A holding's security is added (daily equities, or crypto for a pair quoted in a currency) when the algorithm
+    did not subscribe to it; its quantity and average price are taken as given, and the cash stays as it is.
+    """
+    for cash in brokerage.get("cash") or []:
+        if str(cash.get("currency", "USD")).upper() == "USD":
+            engine.portfolio.set_cash(float(cash["amount"]))
+    for holding in brokerage.get("holdings") or []:
+        ticker = str(holding["symbol"]).upper()
+        security = next((s for sym, s in engine.securities.items() if sym.value == ticker), None)
+        if security is None:
+            crypto = len(ticker) > 5 and ticker.endswith(("USD", "USDT", "USDC", "EUR", "BTC", "ETH"))
+            add = engine.algorithm.add_crypto if crypto else engine.algorithm.add_equity
+            security = engine.securities[add(ticker, "daily").symbol]
+        security.holdings.quantity = float(holding["quantity"])
+        security.holdings.average_price = float(holding["averagePrice"])
+        engine.log(f"Starting holding from the brokerage: {security.holdings.quantity:g} {ticker} at "
+                   f"{security.holdings.average_price:g}")
+
+
+def run(job: dict[str, Any], emit: Any, command_stream: Any = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qcmcp-run-") as tmp:
         root = Path(tmp).resolve()
         for name, content in job["files"].items():
@@ -79,16 +105,25 @@ def run(job: dict[str, Any], emit: Any, commands: Any = None) -> dict[str, Any]:
             algorithm_class = load_algorithm(root)
             algorithm = algorithm_class()
             folder = Path(job["dataFolder"]) if job.get("dataFolder") else None
+            identifiers.use_data_folder(folder)
             engine = Engine(algorithm, job.get("parameters"), folder, lambda f: emit({"progress": round(f, 4)}))
+            algorithm_id = job.get("algorithmId", "sandbox")
+            clock = None
+            if job.get("live"):  # the clock drives the run from the start, so initialize knows it is live
+                clock = LiveClock(engine, float(job.get("clockSpeed", 3600)), emit, command_stream or sys.stdin,
+                                  algorithm_id)
+                engine.step_hook = clock
             engine.initialize()
             if job.get("initializeOnly"):
                 return {"result": {"initialized": True, "logs": engine.logs}}
             stage = "run"
-            algorithm_id = job.get("algorithmId", "sandbox")
-            if job.get("live"):
-                clock = LiveClock(engine, float(job.get("clockSpeed", 3600)), emit, commands or sys.stdin, algorithm_id)
-                engine.step_hook = clock
+            if clock is not None:
+                engine.logs.insert(0, launch_line(algorithm_id))
+                engine.end = _datetime.date.today()  # a deployment has no end date; it runs until stopped
+                apply_brokerage(engine, job.get("brokerage") or {})
                 engine.run()
+                if not engine.stopped_by_hook:
+                    clock.idle()
                 return {"result": results.live_snapshot(engine, clock.outcome, algorithm_id)}
             engine.run()
             return {"result": results.build(engine, algorithm_id)}
