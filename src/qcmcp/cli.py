@@ -39,6 +39,8 @@ def serve(
     toolsets: str = typer.Option(None, help="Comma-separated toolsets to serve (projects, files, compile, backtests, "
                                  "optimizations, live, objects, ai, workflows, research, admin) or all. "
                                  "Default: QCMCP_TOOLSETS or all.", show_default=False),
+    metrics_port: int = typer.Option(None, help="Serve Prometheus /metrics on this port too (on QCMCP_METRICS_HOST, "
+                                     "default 127.0.0.1). Default: QCMCP_METRICS_PORT.", show_default=False),
 ) -> None:
     """Run the MCP server: stdio (local, one user) or streamable HTTP (shared: bearer tokens required)."""
     from qcmcp import log
@@ -49,13 +51,26 @@ def serve(
         settings = settings.model_copy(update={"backend": backend.value})
     if toolsets is not None:
         settings = settings.model_copy(update={"toolsets": toolsets})
+    if metrics_port is not None:
+        if not 1 <= metrics_port <= 65535:
+            fail(f"--metrics-port must be between 1 and 65535, not {metrics_port}.")
+        settings = settings.model_copy(update={"metrics_port": metrics_port})
     if transport is Transport.stdio:
         from qcmcp.keyring_credentials import with_keyring_credentials
 
         settings = with_keyring_credentials(settings)  # local mode: the environment, else the OS keyring
     log.configure(settings.log_level, settings.log_format, settings.secrets())
     if transport is Transport.stdio:
-        _build_or_exit(settings).run(transport="stdio", show_banner=False)
+        server = _build_or_exit(settings)
+        if settings.metrics_port:
+            from qcmcp.server import serve_metrics
+
+            try:
+                serve_metrics(server.qcmcp_metrics, settings)
+            except ConfigurationError as error:
+                fail(str(error))
+            server.qcmcp_metrics.sessions.set(1)  # stdio: the one client on the pipe
+        server.run(transport="stdio", show_banner=False)
         return
     from qcmcp.server import serve_http
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2"
@@ -68,8 +68,18 @@ class Settings(BaseSettings):
     # The structured result of a tool call is fitted to this many characters of JSON (a note says what was cut).
     max_structured_chars: int = Field(default=400_000, ge=10_000, validation_alias="QCMCP_MAX_STRUCTURED_CHARS")
     max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, validation_alias="QCMCP_MAX_REQUEST_BYTES")
+    # Operations: metrics, limits, circuit breaker, read cache (see qcmcp.ops).
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="QCMCP_METRICS_TOKEN")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="QCMCP_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", min_length=1, validation_alias="QCMCP_METRICS_HOST")
+    rate_limit: str = Field(default="auto", validation_alias="QCMCP_RATE_LIMIT")
+    tenant_rate_limit: str = Field(default="off", validation_alias="QCMCP_TENANT_RATE_LIMIT")
+    max_concurrent_expensive: int = Field(default=4, ge=0, le=1000, validation_alias="QCMCP_MAX_CONCURRENT_EXPENSIVE")
+    breaker: str = Field(default="5/30", validation_alias="QCMCP_BREAKER")
+    cache: Literal["on", "off"] = Field(default="on", validation_alias="QCMCP_CACHE")
+    cache_entries: int = Field(default=512, ge=1, le=1_000_000, validation_alias="QCMCP_CACHE_ENTRIES")
 
-    @field_validator("log_level", "log_format", "live_trading", "jail", mode="before")
+    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", mode="before")
     @classmethod
     def _normalise_case(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -97,10 +107,44 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, errors or tool results."""
-        values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key) if s is not None]
+        values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key, self.metrics_token)
+                  if s is not None]
         # Database URLs may carry a password (postgresql://user:password@host/db).
         values += [urlsplit(url).password or "" for url in (self.vault_url, self.audit_db) if url and "://" in url]
         return [v for v in values if v]
+
+    @field_validator("rate_limit", "tenant_rate_limit")
+    @classmethod
+    def _rate(cls, value: str, info: ValidationInfo) -> str:
+        from qcmcp.ops.rates import Rate
+
+        name = "QCMCP_RATE_LIMIT" if info.field_name == "rate_limit" else "QCMCP_TENANT_RATE_LIMIT"
+        if not (info.field_name == "rate_limit" and value.strip().lower() == "auto"):
+            Rate.parse(value, name)  # raises with the setting's name
+        return value.strip().lower()
+
+    @field_validator("breaker")
+    @classmethod
+    def _breaker(cls, value: str) -> str:
+        from qcmcp.ops.rates import Rate
+
+        Rate.parse(value, "QCMCP_BREAKER", "FAILURES/SECONDS (e.g. 5/30: open after 5 failures in a row, for 30 s)")
+        return value.strip().lower()
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("QCMCP_METRICS_TOKEN must be at least 16 characters")
+        return value
+
+    @property
+    def breaker_rule(self) -> tuple[int, float] | None:
+        """(failures in a row, seconds open) of QCMCP_BREAKER, or None when it is off."""
+        from qcmcp.ops.rates import Rate
+
+        rate = Rate.parse(self.breaker, "QCMCP_BREAKER")
+        return (rate.calls, rate.seconds) if rate else None
 
     @field_validator("auth_jwt_secret")
     @classmethod

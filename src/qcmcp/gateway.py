@@ -23,7 +23,7 @@ from qcmcp import log
 from qcmcp.backend import Backend, open_backend
 from qcmcp.caller import current_caller
 from qcmcp.config import Settings
-from qcmcp.qc.client import ClientPool, Credentials, QuantConnectClient
+from qcmcp.qc.client import ClientHooks, ClientPool, Credentials, QuantConnectClient
 from qcmcp.qc.errors import QCError
 
 CACHE_SECONDS = 5.0  # how long a credential lookup is reused: removals and rotations apply within this
@@ -74,6 +74,7 @@ class Gateway:
         transport: httpx.AsyncBaseTransport | None = None,
         pypi_transport: httpx.AsyncBaseTransport | None = None,
         vault: CredentialSource | None = None,
+        hooks: ClientHooks | None = None,
     ) -> None:
         self.settings = settings
         self.pypi_transport = pypi_transport
@@ -94,6 +95,7 @@ class Gateway:
                 timeout=settings.timeout_seconds,
                 max_retries=settings.max_retries,
                 transport=self.backend.transport,
+                hooks=hooks,  # metrics, circuit breaker, Retry-After and read cache, shared by every client
             )
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,9 @@ from qcmcp import __version__
 from qcmcp.config import ConfigurationError, Settings
 from qcmcp.gateway import Gateway
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
+from qcmcp.ops.limits import LimitsMiddleware
+from qcmcp.ops.metrics import Metrics, MetricsMiddleware
+from qcmcp.ops.upstream import Upstream
 from qcmcp.security.audit import AuditLog, open_audit_log
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
@@ -61,6 +65,7 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
 
     from qcmcp.log import UVICORN_LOGGING
     from qcmcp.security.auth import build_auth
+    from qcmcp.ops.metrics import SessionTracker
     from qcmcp.security.http_guards import RequestBodyLimit, host_origin_options
 
     auth = None
@@ -74,7 +79,12 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
     else:
         auth = build_auth(settings, (settings.public_url or f"http://{host}:{port}").rstrip("/"))
     server, audit = _assemble(settings, auth=auth, shared=True)
-    middleware = [HttpMiddleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)]
+    metrics = server.qcmcp_metrics  # type: ignore[attr-defined]
+    _add_metrics_route(server, metrics, settings, authenticated=auth is not None)
+    if settings.metrics_port:
+        serve_metrics(metrics, settings)
+    middleware = [HttpMiddleware(RequestBodyLimit, max_bytes=settings.max_request_bytes),
+                  HttpMiddleware(SessionTracker, metrics=metrics)]
     if auth is not None:
         from qcmcp.security.scope_challenge import InsufficientScopeChallenge
 
@@ -83,6 +93,34 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
                                          resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}"))
     server.run(transport="http", host=host, port=port, path=path, middleware=middleware, show_banner=False,
                uvicorn_config=dict(UVICORN_LOGGING), **host_origin_options(settings))
+
+
+def _add_metrics_route(server: FastMCP, metrics: Metrics, settings: Settings, *, authenticated: bool) -> None:
+    """``/metrics`` on the MCP port. A shared deployment serves it there only to scrapes carrying
+    QCMCP_METRICS_TOKEN; without a token it is left to the separate QCMCP_METRICS_PORT listener (bound to
+    QCMCP_METRICS_HOST, 127.0.0.1 by default), so it is never open to whoever can reach the MCP endpoint."""
+    from qcmcp.ops.metrics import metrics_route
+
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if authenticated and token is None:
+        logging.getLogger("qcmcp.ops").info("/metrics is not served on the MCP port without QCMCP_METRICS_TOKEN%s",
+                                            "" if settings.metrics_port else "; set it or QCMCP_METRICS_PORT")
+        return
+    server.custom_route("/metrics", methods=["GET"])(metrics_route(metrics, token))
+
+
+def serve_metrics(metrics: Metrics, settings: Settings) -> None:
+    """The separate ``/metrics`` listener (QCMCP_METRICS_PORT / ``serve --metrics-port``), for stdio and HTTP."""
+    from qcmcp.ops.metrics import serve_metrics_port
+
+    assert settings.metrics_port is not None
+    try:
+        serve_metrics_port(metrics, settings.metrics_host, settings.metrics_port)
+    except OSError as error:
+        raise ConfigurationError(f"Cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
+                                 f"{error.strerror or error}") from None
+    logging.getLogger("qcmcp.ops").info("metrics at http://%s:%d/metrics", settings.metrics_host,
+                                        settings.metrics_port)
 
 
 def _assemble(
@@ -98,7 +136,10 @@ def _assemble(
     tools = served_tools(settings, is_shared)  # an unknown toolset stops start-up too
     if is_shared:
         settings = settings.model_copy(update={"jail": "required"})  # many agents: algorithms run jailed or not at all
-    gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport, vault=_open_vault(settings))
+    ops = _operations(settings, tools, is_shared)
+    gateway = Gateway(settings, transport=transport, pypi_transport=pypi_transport, vault=_open_vault(settings),
+                      hooks=ops.upstream)
+    _watch_workers(ops.metrics, gateway)
     audit = open_audit_log(settings.audit_db or default_audit_db())
     policy_guard = _policy_guard(policy, settings, gateway, audit)
     if auth is not None:
@@ -122,7 +163,10 @@ def _assemble(
         # The caller is resolved first, once, for everything after it. The audit middleware comes next, so
         # refusals by the scope guard are recorded too. Then scope, policy and the live-money guard, so a
         # refusal gives the most basic reason first.
-        middleware=[IdentityMiddleware(settings.auth_tenant_claim), AuditMiddleware(audit, settings.auth_tenant_claim),
+        # Metrics wrap the rest so refusals are counted too; limits come right after the audit, so their refusals
+        # are audited, and before the guards, so a flood of calls is held back whatever they ask for.
+        middleware=[IdentityMiddleware(settings.auth_tenant_claim), ops.metrics_middleware,
+                    AuditMiddleware(audit, settings.auth_tenant_claim), ops.limits,
                     *([ScopeGuard(settings.auth_tenant_claim)] if auth is not None else []),
                     *([policy_guard] if policy_guard else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
@@ -130,7 +174,50 @@ def _assemble(
     )
     register_resources(server, {spec.name for spec in tools})
     _add_health(server, gateway, audit, len(tools))
+    server.qcmcp_metrics = ops.metrics  # type: ignore[attr-defined]  # read by serve_http and serve --metrics-port
     return server, audit
+
+
+@dataclass(frozen=True)
+class Operations:
+    metrics: Metrics
+    upstream: Upstream
+    metrics_middleware: MetricsMiddleware
+    limits: LimitsMiddleware
+
+
+def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Operations:
+    """Metrics, the upstream hooks (breaker, Retry-After, read cache) and this server's own limits.
+
+    Label values are closed sets: the served tools' names and the catalog's endpoints (the API spec's paths)."""
+    from qcmcp.ops.breaker import CircuitBreaker, Cooldown
+    from qcmcp.ops.cache import MemoryReadCache
+    from qcmcp.ops.limits import MemoryRateLimiter
+    from qcmcp.ops.rates import Rate
+    from qcmcp.security.policy_guard import QCC_ARGUMENT
+
+    metrics = Metrics(tools=[spec.name for spec in tools], endpoints=[spec.endpoint for spec in CATALOG if spec.endpoint])
+    rule = settings.breaker_rule
+    upstream = Upstream(metrics=metrics, breaker=CircuitBreaker(*rule) if rule else None, cooldown=Cooldown(),
+                        cache=MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None)
+    subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
+        Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
+    limits = LimitsMiddleware(limiter=MemoryRateLimiter(), subject_rate=subject_rate,
+                              tenant_rate=Rate.parse(settings.tenant_rate_limit, "QCMCP_TENANT_RATE_LIMIT"),
+                              expensive=frozenset(spec.name for spec in tools if spec.latency_class == "slow"
+                                                  or spec.cost_class != "free"),
+                              max_expensive=settings.max_concurrent_expensive, metrics=metrics)
+    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits)
+
+
+def _watch_workers(metrics: Metrics, gateway: Gateway) -> None:
+    """``qcmcp_sandbox_workers_busy``: the worker processes the sandbox's runners hold (read at scrape time)."""
+    runners = gateway.backend.runners
+
+    def busy() -> float:
+        return float(sum(len(getattr(runner, "_processes", ())) for runner in runners))
+
+    metrics.workers_busy.set_function(busy)
 
 
 def _add_health(server: FastMCP, gateway: Gateway, audit: AuditLog, tool_count: int) -> None:

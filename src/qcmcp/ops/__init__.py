@@ -1,1 +1,1 @@
-"""Operations: health and readiness (metrics, limits and caches follow)."""
+"""Operations: health and readiness, metrics, limits, the circuit breaker and the read cache."""

@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -53,7 +53,7 @@ class Credentials:
         return f"Credentials(user_id={self.user_id!r}, api_token='***')"
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
+def _retry_after_seconds(response: httpx.Response, cap: float = MAX_RETRY_AFTER_SECONDS) -> float | None:
     """Parse ``Retry-After`` (seconds or HTTP date), capped so a call cannot hang."""
     value = response.headers.get("Retry-After")
     if not value:
@@ -65,7 +65,53 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return None
-    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
+    return max(0.0, min(seconds, cap))
+
+
+class ClientHooks(Protocol):
+    """What the operations layer sees of each call (metrics, circuit breaker, Retry-After, read cache).
+
+    Handed in by the gateway (built in ``server.py``); this module only calls it. ``account`` is the credential
+    fingerprint, so cached answers never cross credential sets.
+    """
+
+    async def before_attempt(self, endpoint: str) -> None:
+        """Wait or raise :class:`NotSentError` before a request is sent (breaker open, Retry-After pending)."""
+
+    def after_attempt(self, endpoint: str, status: int | None, seconds: float, retry_after: float | None) -> None:
+        """One attempt ended: its HTTP status, or None when no answer came."""
+
+    def retrying(self, endpoint: str, reason: str) -> None: ...
+
+    def cached(self, account: str, endpoint: str, payload: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def answered(self, account: str, endpoint: str, payload: dict[str, Any], body: dict[str, Any], size: int) -> None:
+        """A successful answer (a cache may keep it)."""
+
+    def written(self, account: str, endpoint: str, payload: dict[str, Any]) -> None:
+        """A call that may have changed something was attempted (a cache drops what it touched)."""
+
+
+class NoHooks:
+    """The default: nothing observed, nothing cached."""
+
+    async def before_attempt(self, endpoint: str) -> None:
+        return None
+
+    def after_attempt(self, endpoint: str, status: int | None, seconds: float, retry_after: float | None) -> None:
+        return None
+
+    def retrying(self, endpoint: str, reason: str) -> None:
+        return None
+
+    def cached(self, account: str, endpoint: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        return None
+
+    def answered(self, account: str, endpoint: str, payload: dict[str, Any], body: dict[str, Any], size: int) -> None:
+        return None
+
+    def written(self, account: str, endpoint: str, payload: dict[str, Any]) -> None:
+        return None
 
 
 class QuantConnectClient:
@@ -80,8 +126,11 @@ class QuantConnectClient:
         max_retries: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        hooks: ClientHooks | None = None,
     ) -> None:
         self._max_retries = max_retries
+        self._hooks: ClientHooks = hooks or NoHooks()
+        self._account = credentials.fingerprint()
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -112,8 +161,19 @@ class QuantConnectClient:
         sending, an unreadable success answer) may have been carried out: its error has
         ``outcome_unknown`` set and says which tool to check with before retrying.
         """
-        response = await self._send(endpoint, payload, files=files, idempotent=idempotent)
-        return self._parse(endpoint, response, idempotent=idempotent)
+        body_in = payload or {}
+        if files is None:
+            hit = self._hooks.cached(self._account, endpoint, body_in)
+            if hit is not None:
+                return hit
+        try:
+            response = await self._send(endpoint, payload, files=files, idempotent=idempotent)
+            body = self._parse(endpoint, response, idempotent=idempotent)
+        finally:
+            self._hooks.written(self._account, endpoint, body_in)  # a no-op for reads
+        if files is None:
+            self._hooks.answered(self._account, endpoint, body_in, body, len(response.content))
+        return body
 
     async def redirect_location(self, endpoint: str, payload: dict[str, Any]) -> str:
         """POST and return the ``Location`` of the redirect the API answers with."""
@@ -140,6 +200,7 @@ class QuantConnectClient:
         attempt = 0
         while True:
             attempt += 1
+            await self._hooks.before_attempt(endpoint)  # raises NotSentError while the API must not be called
             started = time.perf_counter()
             try:
                 if files is not None:
@@ -150,12 +211,14 @@ class QuantConnectClient:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left this process: repeating it is always safe.
                 reason = _describe(exc)
+                self._hooks.after_attempt(endpoint, None, time.perf_counter() - started, None)
                 if attempt <= self._max_retries:
                     await self._backoff(endpoint, attempt, reason)
                     continue
                 raise TransportError(endpoint, reason) from None
             except httpx.TimeoutException:
                 reason = f"no answer within {self._http.timeout.read:g} s"
+                self._hooks.after_attempt(endpoint, None, time.perf_counter() - started, None)
                 if idempotent and attempt <= self._max_retries:
                     await self._backoff(endpoint, attempt, reason)
                     continue
@@ -163,6 +226,7 @@ class QuantConnectClient:
                 raise TransportError(endpoint, reason, outcome_unknown=not idempotent) from None
             except httpx.HTTPError as exc:
                 reason = _describe(exc)
+                self._hooks.after_attempt(endpoint, None, time.perf_counter() - started, None)
                 if idempotent and attempt <= self._max_retries:
                     await self._backoff(endpoint, attempt, reason)
                     continue
@@ -178,6 +242,9 @@ class QuantConnectClient:
                 },
             )
             status = response.status_code
+            # What QuantConnect asked for, uncapped up to an hour: it holds back every caller, not this one alone.
+            retry_after = _retry_after_seconds(response, 3600.0) if status == 429 else None
+            self._hooks.after_attempt(endpoint, status, time.perf_counter() - started, retry_after)
             if status in (401, 403):
                 raise AuthenticationError(f"HTTP {status}")
             if status in RETRYABLE_STATUS:
@@ -195,6 +262,7 @@ class QuantConnectClient:
         delay = retry_after if retry_after is not None else min(8.0, 0.25 * 2 ** (attempt - 1))
         delay *= 1.0 if retry_after is not None else random.uniform(0.8, 1.2)
         log.warning("retrying %s after %s (attempt %d, waiting %.2f s)", endpoint, reason, attempt, delay)
+        self._hooks.retrying(endpoint, reason)
         await self._sleep(delay)
 
     @staticmethod

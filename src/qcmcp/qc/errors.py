@@ -6,6 +6,7 @@ to do next. None of them ever includes credentials, request headers or local pat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -67,6 +68,18 @@ class TransportError(QCError):
         self.outcome_unknown = outcome_unknown
         message = f"Could not complete {endpoint}: {reason}"
         super().__init__(message + (check_before_retry(endpoint) if outcome_unknown else ""))
+
+
+class NotSentError(TransportError):
+    """The request was not sent at all: the circuit breaker to the API is open, or QuantConnect's own
+    ``Retry-After`` has not passed. Nothing was carried out, so retrying later is always safe."""
+
+    def __init__(self, endpoint: str, reason: str, retry_after: float) -> None:
+        super().__init__(endpoint, reason, 503)
+        self.retry_after = retry_after
+        self.message = (f"Did not call {endpoint}: {reason} Nothing was sent; retry after "
+                        f"{max(1, math.ceil(retry_after))} s.")
+        self.args = (self.message,)
 
 
 class InvalidResponseError(QCError):

@@ -19,6 +19,7 @@ from mcp.types import TextContent
 from pydantic import PrivateAttr, ValidationError
 
 from qcmcp.log import ALREADY_LOGGED
+from qcmcp.ops.metrics import report_outcome
 from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
@@ -79,6 +80,7 @@ class CatalogTool(Tool):
             if problem:
                 fields["error"] = problem[:500]
             log.log(level, "tool call", extra=fields)
+            report_outcome(outcome)  # the metrics middleware labels the call with it
         picture = spec.image(result) if spec.image is not None else None  # may take its data out of the result
         summary = self._label(summarize(spec.name, result))
         mismatch = self._check_response(result)
