@@ -108,6 +108,39 @@ class SimpleMovingAverage(Indicator):
         return self._sum / len(self.window)
 
 
+class MovingAverageType:
+    """LEAN's MovingAverageType (both spellings, ``EXPONENTIAL`` and ``Exponential``)."""
+
+    SIMPLE, EXPONENTIAL, WILDERS, LINEAR_WEIGHTED_MOVING_AVERAGE, DOUBLE_EXPONENTIAL, TRIPLE_EXPONENTIAL, \
+        TRIANGULAR, T3, KAMA, HULL, ALMA, ZLEMA, MGD = range(13)
+    Simple, Exponential, Wilders, LinearWeightedMovingAverage, DoubleExponential, TripleExponential, \
+        Triangular, _t3, Kama, Hull, Alma, Zlema, Mgd = range(13)
+    NAMES = ("Simple", "Exponential", "Wilders", "LinearWeightedMovingAverage", "DoubleExponential",
+             "TripleExponential", "Triangular", "T3", "Kama", "Hull", "Alma", "Zlema", "MGD")
+
+
+def moving_average(kind: Any, period: int, default: int = MovingAverageType.EXPONENTIAL) -> Indicator:
+    """The moving average of a LEAN MovingAverageType the sandbox implements (Simple, Exponential, Wilders)."""
+    kind = default if kind is None else int(kind)
+    if kind == MovingAverageType.SIMPLE:
+        return SimpleMovingAverage(period)
+    if kind == MovingAverageType.EXPONENTIAL:
+        return ExponentialMovingAverage(period)
+    if kind == MovingAverageType.WILDERS:
+        return ExponentialMovingAverage(period, 1.0 / period)
+    from qcmcp.sandbox.engine.unsupported import refuse
+
+    name = MovingAverageType.NAMES[kind] if 0 <= kind < len(MovingAverageType.NAMES) else str(kind)
+    refuse(f"MovingAverageType.{name} (the sandbox has Simple, Exponential and Wilders)")
+
+
+def require_average(kind: Any, allowed: int, indicator: str) -> None:
+    if kind is not None and int(kind) != allowed:
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse(f"{indicator} with MovingAverageType.{MovingAverageType.NAMES[int(kind)]}")
+
+
 class ExponentialMovingAverage(Indicator):
     def __init__(self, period: int, smoothing_factor: float | None = None, name: str | None = None) -> None:
         super().__init__(name or f"EMA({period})", period)
@@ -118,12 +151,13 @@ class ExponentialMovingAverage(Indicator):
         self._ema = 0.0
 
     def _compute(self, time: datetime, value: Any) -> float:
+        """LEAN's: 0 until ready, then the SMA of the first ``period`` samples, then the exponential update."""
         price = self._price(value)
         if len(self._seed) < self.period:
             self._seed.append(price)
             self._ema = sum(self._seed) / len(self._seed)
-        else:
-            self._ema = price * self.k + self._ema * (1 - self.k)
+            return self._ema if len(self._seed) == self.period else 0.0
+        self._ema = price * self.k + self._ema * (1 - self.k)
         return self._ema
 
 
@@ -146,6 +180,7 @@ class _Wilder:
 class RelativeStrengthIndex(Indicator):
     def __init__(self, period: int, moving_average_type: Any = None, name: str | None = None) -> None:
         super().__init__(name or f"RSI({period})", period + 1)
+        require_average(moving_average_type, MovingAverageType.WILDERS, "RSI")
         self._args = (period, moving_average_type, name)
         self.gain, self.loss = _Wilder(period), _Wilder(period)
         self._previous: float | None = None
@@ -179,19 +214,22 @@ class MovingAverageConvergenceDivergence(Indicator):
                  name: str | None = None) -> None:
         super().__init__(name or f"MACD({fast_period},{slow_period},{signal_period})", slow_period + signal_period - 1)
         self._args = (fast_period, slow_period, signal_period, moving_average_type, name)
-        self.fast = ExponentialMovingAverage(fast_period)
-        self.slow = ExponentialMovingAverage(slow_period)
-        self.signal = ExponentialMovingAverage(signal_period)
+        self.fast = moving_average(moving_average_type, fast_period)
+        self.slow = moving_average(moving_average_type, slow_period)
+        self.signal = moving_average(moving_average_type, signal_period)
         self.histogram = IndicatorDataPoint()
+
+    @property
+    def is_ready(self) -> bool:
+        return self.signal.is_ready
 
     def _compute(self, time: datetime, value: Any) -> float:
         price = self._price(value)
-        self.fast.update(time, price)
-        self.slow.update(time, price)
+        fast_ready = self.fast.update(time, price)
+        slow_ready = self.slow.update(time, price)
         macd = self.fast.current.value - self.slow.current.value
-        if self.slow.is_ready:
-            self.signal.update(time, macd)
-        self.histogram = IndicatorDataPoint(time, macd - self.signal.current.value)
+        if fast_ready and slow_ready and self.signal.update(time, macd):
+            self.histogram = IndicatorDataPoint(time, macd - self.signal.current.value)
         return macd
 
     Fast = property(lambda self: self.fast)
@@ -205,7 +243,7 @@ class BollingerBands(Indicator):
         super().__init__(name or f"BB({period},{k})", period)
         self._args = (period, k, moving_average_type, name)
         self.k = k
-        self.middle_band = SimpleMovingAverage(period)
+        self.middle_band = moving_average(moving_average_type, period, MovingAverageType.SIMPLE)
         self.standard_deviation = StandardDeviation(period)
         self.upper_band = IndicatorDataPoint()
         self.lower_band = IndicatorDataPoint()
@@ -230,6 +268,7 @@ class AverageTrueRange(Indicator):
 
     def __init__(self, period: int, moving_average_type: Any = None, name: str | None = None) -> None:
         super().__init__(name or f"ATR({period})", period + 1)
+        require_average(moving_average_type, MovingAverageType.WILDERS, "ATR")
         self._args = (period, moving_average_type, name)
         self.average = _Wilder(period)
         self._previous_close: float | None = None

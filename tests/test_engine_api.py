@@ -1,0 +1,45 @@
+"""LEAN API the engine implements, each checked against a hand computation or LEAN's documented behaviour."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from qcmcp.sandbox.engine import indicators as ind
+from qcmcp.sandbox.engine.unsupported import UnsupportedFeature
+
+
+def feed(indicator: ind.Indicator, prices: list[float]) -> list[float]:
+    start = datetime(2024, 1, 1)
+    values = []
+    for i, price in enumerate(prices):
+        indicator.update(start + timedelta(days=i), price)
+        values.append(indicator.current.value)
+    return values
+
+
+def test_ema_is_zero_until_ready_then_seeded_by_the_sma_as_in_lean():
+    values = feed(ind.ExponentialMovingAverage(3), [1.0, 2.0, 3.0, 4.0])
+    assert values[:2] == [0.0, 0.0]
+    assert values[2] == pytest.approx(2.0)  # SMA of 1, 2, 3
+    assert values[3] == pytest.approx(4 * 0.5 + 2.0 * 0.5)  # k = 2 / (3 + 1)
+
+
+def test_macd_moving_average_types():
+    prices = [float(p) for p in (10, 11, 13, 12, 15, 16, 14, 18, 19, 21, 20, 22)]
+    simple = ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.SIMPLE)
+    values = feed(simple, prices)
+    fast = sum(prices[-2:]) / 2
+    slow = sum(prices[-4:]) / 4
+    assert values[-1] == pytest.approx(fast - slow)
+    macds = [sum(prices[i - 1:i + 1]) / 2 - sum(prices[i - 3:i + 1]) / 4 for i in range(3, len(prices))]
+    assert simple.signal.current.value == pytest.approx(sum(macds[-3:]) / 3)
+    assert simple.is_ready
+    exponential = ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.Exponential)
+    feed(exponential, prices[:5])
+    assert not exponential.is_ready  # ready when the signal is: slow + signal - 1 samples
+    feed(exponential, prices[5:6])
+    assert exponential.is_ready
+    with pytest.raises(UnsupportedFeature, match="not supported in the sandbox: MovingAverageType.Hull"):
+        ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.HULL)
