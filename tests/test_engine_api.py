@@ -43,3 +43,35 @@ def test_macd_moving_average_types():
     assert exponential.is_ready
     with pytest.raises(UnsupportedFeature, match="not supported in the sandbox: MovingAverageType.Hull"):
         ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.HULL)
+
+
+def minute_bars(count: int, start: datetime = datetime(2024, 1, 2, 9, 30)) -> list:
+    from qcmcp.sandbox.engine.types import Symbol, TradeBar
+
+    bars = []
+    for i in range(count):
+        moment = start + timedelta(minutes=i)
+        bars.append(TradeBar(Symbol("SPY"), moment, moment + timedelta(minutes=1), 100 + i, 100.5 + i, 99.5 + i,
+                             100.25 + i, 10))
+    return bars
+
+
+def test_trade_bar_consolidator_by_period_and_by_count():
+    from qcmcp.sandbox.engine.consolidators import TradeBarConsolidator
+
+    consolidator, seen = TradeBarConsolidator(timedelta(minutes=10)), []
+    consolidator.data_consolidated += lambda sender, bar: seen.append(bar)
+    for bar in minute_bars(25):
+        consolidator.update(bar.end_time, bar)
+    # 09:30-09:40 and 09:40-09:50, each emitted when its last minute (ending at :40, :50) arrives
+    assert [(b.time.strftime("%H:%M"), b.end_time.strftime("%H:%M")) for b in seen] == [("09:30", "09:40"),
+                                                                                       ("09:40", "09:50")]
+    first = seen[0]
+    assert (first.open, first.high, first.low, first.close, first.volume) == (100, 109.5, 99.5, 109.25, 100)
+    assert consolidator[0] is seen[1] and consolidator.previous is seen[0] and consolidator.window.count == 2
+    assert consolidator.working_data.open == 120  # 09:50 onwards, still open
+    counted, out = TradeBarConsolidator(3), []
+    counted.data_consolidated += lambda sender, bar: out.append(bar)
+    for bar in minute_bars(7):
+        counted.update(bar.end_time, bar)
+    assert [(b.open, b.close) for b in out] == [(100, 102.25), (103, 105.25)]

@@ -7,6 +7,7 @@ from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine import indicators as ind
+from qcmcp.sandbox.engine.consolidators import SubscriptionManager, TradeBarConsolidator
 from qcmcp.sandbox.engine.framework import ManualUniverseSelectionModel, NullRiskManagementModel, UniverseSettings
 from qcmcp.sandbox.engine.types import (
     DataNormalizationMode,
@@ -319,8 +320,29 @@ class QCAlgorithm(PascalAliases):
     def min(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.Minimum(period), resolution)
 
-    def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None, *_: Any) -> None:
+    def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: Any = None, *_: Any) -> None:
+        if isinstance(resolution, TradeBarConsolidator):  # fed by a consolidator's bars
+            consolidator = resolution
+            consolidator.data_consolidated += lambda _, bar: indicator.update(
+                bar.end_time, bar if indicator.uses_bars else bar.close)
+            self.subscription_manager.add_consolidator(symbol, consolidator)
+            return
         self._register(symbol, indicator, resolution)
+
+    @property
+    def subscription_manager(self) -> SubscriptionManager:
+        if getattr(self, "_subscription_manager", None) is None:
+            self._subscription_manager = SubscriptionManager(self)
+        return self._subscription_manager
+
+    def consolidate(self, symbol: Any, period: Any, *args: Any) -> TradeBarConsolidator:
+        """consolidate(symbol, timedelta | Resolution | bar count, [tick type,] handler)."""
+        handler = next((a for a in args if callable(a)), None)
+        consolidator = TradeBarConsolidator(period)
+        if handler is not None:
+            consolidator.data_consolidated += lambda _, bar: handler(bar)
+        self.subscription_manager.add_consolidator(symbol, consolidator)
+        return consolidator
 
     def warm_up_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None) -> None:
         self.engine.warm_up_indicator(self.engine.symbol_for(symbol), indicator, resolution)

@@ -1,0 +1,163 @@
+"""LEAN's bar consolidators: ``TradeBarConsolidator(timedelta | int)``, ``consolidate(...)``, ``add_consolidator``.
+
+A period consolidator groups bars into periods that start on multiples of the period since midnight (LEAN's
+``PeriodCountConsolidatorBase`` rounds the bar time down to the period) and emits the consolidated bar as soon
+as the period is over: when the bar that ends it arrives (LEAN also scans each time step, which emits at the
+same moment for bars of a finer resolution). A count consolidator emits every ``n`` bars. The bar emitted has
+``time`` = period start, ``end_time`` = start + period, open of the first bar, high/low of all, close of the
+last, summed volume. Handlers subscribed with ``data_consolidated += handler`` are called ``handler(sender,
+bar)``; ``window`` keeps the latest consolidated bars (``[0]`` the newest), as LEAN's ``RollingWindow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from qcmcp.sandbox.engine.indicators import RollingWindow
+from qcmcp.sandbox.engine.types import PascalAliases, Resolution, TradeBar
+from qcmcp.sandbox.engine.unsupported import refuse
+
+RESOLUTION_PERIODS = {Resolution.MINUTE: timedelta(minutes=1), Resolution.HOUR: timedelta(hours=1),
+                      Resolution.SECOND: timedelta(seconds=1)}
+
+
+class EventHandlers:
+    """``event += handler`` / ``event -= handler``, as LEAN's Python events."""
+
+    def __init__(self) -> None:
+        self.handlers: list[Callable[..., Any]] = []
+
+    def __iadd__(self, handler: Callable[..., Any]) -> EventHandlers:
+        self.handlers.append(handler)
+        return self
+
+    def __isub__(self, handler: Callable[..., Any]) -> EventHandlers:
+        if handler in self.handlers:
+            self.handlers.remove(handler)
+        return self
+
+    def __call__(self, *args: Any) -> None:
+        for handler in list(self.handlers):
+            handler(*args)
+
+
+class TradeBarConsolidator(PascalAliases):
+    uses_bars = True  # fed like an indicator that takes bars
+
+    def __init__(self, period: timedelta | int | Any = None, *, window_size: int = 2) -> None:
+        self.period: timedelta | None = None
+        self.count: int | None = None
+        if isinstance(period, timedelta):
+            self.period = period
+        elif isinstance(period, int) and not isinstance(period, bool):
+            self.count = period
+        elif isinstance(period, str) and period in RESOLUTION_PERIODS:
+            self.period = RESOLUTION_PERIODS[period]
+        elif isinstance(period, str) and period == Resolution.DAILY:
+            self.period = timedelta(days=1)
+        else:
+            refuse(f"{type(self).__name__}({period!r}) (the sandbox consolidates by a timedelta, a bar count or a "
+                   "resolution)")
+        self.data_consolidated = EventHandlers()
+        self.window = RollingWindow(window_size)
+        self.working_data: TradeBar | None = None
+        self.consolidated: TradeBar | None = None
+        self._seen = 0
+        self.input_type = TradeBar
+        self.output_type = TradeBar
+
+    # LEAN's newer consolidator surface: [0], current, previous, window
+    def __getitem__(self, index: int) -> TradeBar:
+        return self.window[index]
+
+    @property
+    def current(self) -> TradeBar | None:
+        return self.window[0] if len(self.window) else None
+
+    @property
+    def previous(self) -> TradeBar | None:
+        return self.window[1] if len(self.window) > 1 else None
+
+    def _start_of(self, moment: datetime) -> datetime:
+        assert self.period is not None
+        if self.period >= timedelta(days=1):
+            return datetime.combine(moment.date(), datetime.min.time())
+        midnight = datetime.combine(moment.date(), datetime.min.time())
+        steps = (moment - midnight) // self.period
+        return midnight + steps * self.period
+
+    def update(self, time: Any, bar: Any = None) -> None:
+        bar = bar if bar is not None else time
+        if self.period is not None:
+            start = self._start_of(bar.time)
+            if self.working_data is not None and start >= self.working_data.end_time:
+                self._emit()  # a bar of a later period: the working one is complete
+        if self.working_data is None:
+            start = self._start_of(bar.time) if self.period is not None else bar.time
+            end = start + self.period if self.period is not None else bar.end_time
+            self.working_data = TradeBar(bar.symbol, start, end, bar.open, bar.high, bar.low, bar.close, bar.volume)
+            self._seen = 1
+        else:
+            working = self.working_data
+            working.high, working.low = max(working.high, bar.high), min(working.low, bar.low)
+            working.close, working.volume = bar.close, working.volume + bar.volume
+            self._seen += 1
+            if self.count is not None:
+                working.end_time = bar.end_time
+        if self.period is not None and self.period < timedelta(days=1) and bar.end_time >= self.working_data.end_time:
+            self._emit()
+        elif self.count is not None and self._seen >= self.count:
+            self._emit()
+
+    def scan(self, moment: datetime) -> None:
+        """LEAN's Scan: emit a period bar whose period ended by ``moment`` (e.g. a daily bar at the close)."""
+        if self.working_data is not None and self.period is not None and moment >= self.working_data.end_time:
+            self._emit()
+
+    def close_session(self, moment: datetime) -> None:
+        """A daily period ends with the session."""
+        if self.working_data is not None and self.period is not None and self.period >= timedelta(days=1):
+            self.working_data.end_time = moment
+            self._emit()
+
+    def _emit(self) -> None:
+        bar, self.working_data = self.working_data, None
+        if bar is None:
+            return
+        self.consolidated = bar
+        self.window.add(bar)
+        self.data_consolidated(self, bar)
+
+    def reset(self) -> None:
+        self.working_data, self.consolidated, self._seen = None, None, 0
+        self.window = RollingWindow(self.window.size)
+
+    is_ready = property(lambda self: self.consolidated is not None)
+
+
+class SubscriptionManager(PascalAliases):
+    """``self.subscription_manager``: consolidators only."""
+
+    def __init__(self, algorithm: Any) -> None:
+        self._algorithm = algorithm
+
+    def add_consolidator(self, symbol: Any, consolidator: Any, tick_type: Any = None) -> None:
+        if not isinstance(consolidator, TradeBarConsolidator):
+            refuse(f"consolidator {type(consolidator).__name__} (the sandbox has TradeBarConsolidator)")
+        engine = self._algorithm.engine
+        sym = engine.symbol_for(symbol)
+        if sym not in engine.securities:
+            raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') before adding a consolidator.")
+        engine.indicator_registry.setdefault(sym, []).append((engine.securities[sym].resolution, consolidator))
+
+    def remove_consolidator(self, symbol: Any, consolidator: Any) -> None:
+        engine = self._algorithm.engine
+        sym = engine.symbol_for(symbol)
+        engine.indicator_registry[sym] = [(feed, item) for feed, item in engine.indicator_registry.get(sym, [])
+                                          if item is not consolidator]
+        for sub in engine.subscriptions.values():
+            for fed in sub.indicators.values():
+                if consolidator in fed:
+                    fed.remove(consolidator)
