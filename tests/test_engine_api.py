@@ -75,3 +75,12 @@ def test_trade_bar_consolidator_by_period_and_by_count():
     for bar in minute_bars(7):
         counted.update(bar.end_time, bar)
     assert [(b.open, b.close) for b in out] == [(100, 102.25), (103, 105.25)]
+
+
+def test_interactive_brokers_fee_as_lean_computes_it():
+    from qcmcp.sandbox.engine.broker import order_fee
+
+    assert order_fee(688, 144.78) == pytest.approx(3.44)  # $0.005 a share
+    assert order_fee(1, 136.15) == 1.0  # the $1 minimum wins over 0.5 % of $136
+    assert order_fee(-100, 1.0) == 1.0
+    assert order_fee(1000, 0.5) == pytest.approx(2.5)  # 0.5 % of $500 caps $5 of per-share fees

@@ -5,7 +5,8 @@ the next bar's close; limit orders when the bar's range reaches the limit (at th
 if it gapped through); stop orders when the range reaches the stop (at the open if it
 gapped through); stop-limit orders trigger like a stop, then fill like a limit. No
 slippage, no partial fills. Equity fees follow LEAN's default US-equity model (Interactive
-Brokers): $0.005 a share, at least $1.00, at most 0.5% of the order's value. Crypto pays a
+Brokers): $0.005 a share, at least $1.00 (even above 0.5% of a small order's value), else at most 0.5%
+of the order's value. Crypto pays a
 Coinbase-style 0.6% taker fee on the order's value; forex pays no commission (as OANDA).
 """
 
@@ -39,8 +40,11 @@ def order_fee(quantity: float, price: float, kind: str = "equity") -> float:
         return abs(quantity) * price * CRYPTO_FEE_FRACTION
     if kind == "forex":
         return 0.0
-    fee = max(MIN_FEE, abs(quantity) * FEE_PER_SHARE)
-    return min(fee, MAX_FEE_FRACTION * abs(quantity) * price) if quantity else 0.0
+    if not quantity:
+        return 0.0
+    fee = abs(quantity) * FEE_PER_SHARE
+    # As LEAN: the $1 minimum wins over the 0.5 % cap (a one-share order pays $1).
+    return MIN_FEE if fee < MIN_FEE else min(fee, MAX_FEE_FRACTION * abs(quantity) * price)
 
 
 @dataclass
