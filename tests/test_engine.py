@@ -298,7 +298,8 @@ class Framework(QCAlgorithm):
     # One insight per symbol every 2 days over 6 sessions: emitted on days 1, 3, 5 (and closed 2 days later).
     assert len(insights) == 6 and {i["ticker"] for i in insights} == {"ABC", "XYZ"}
     first = insights[0]
-    assert first["direction"] == "up" and first["period"] == 2 * 86400 and first["sourceModel"] == "ConstantAlphaModel"
+    assert first["direction"] == "up" and first["period"] == 2 * 86400
+    assert first["sourceModel"] == "ConstantAlphaModel(Price,Up,2.00:00:00)"  # LEAN names the model with its arguments
     assert first["scoreFinal"] is True and first["referenceFinal"] is not None
     buys = [o for o in result["orders"] if o["quantity"] > 0]
     # Equal weighting: each symbol gets half the portfolio (less LEAN's 0.25% free value) at the first rebalance.

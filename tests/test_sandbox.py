@@ -282,8 +282,21 @@ async def test_ai_helpers(sandbox):
     explained = await sandbox.ok("enhance_error_message", language="Py",
                                  error={"message": "Build Error File: main.py Line: 3 Column: 1 - undefined name 'SimpleMovingAvrage'"})
     assert "SimpleMovingAverage" in explained["payload"]
-    await sandbox.fails("enhance_error_message", "can explain only the errors it produces", language="Py",
-                        error={"message": "Something else went wrong"})
+    # C# completes QCAlgorithm members without "this." (AddE -> AddEquity), as the cloud's assistant does.
+    assert "AddEquity" in (await sandbox.ok("complete_code", language="C#", sentence="AddE"))["payload"]
+    assert "self.add_equity" in (await sandbox.ok("complete_code", language="Py", sentence="self.add_e"))["payload"]
+    # Common Python and LEAN runtime errors are explained too, with where they were raised.
+    lean_error = ("  at initialize\n    self._option = self.add_index_option(\"SPX\", Resolution.MINUTE, \"SPXW\").symbol\n"
+                  "    in c1afe80a-e056-4841-b0c1-d9c562cf2bd8.py: line 15\n    The specified market wasn't found in the "
+                  "markets lookup. Requested: spxw. You can add markets by calling QuantConnect.Market.Add(string,int)")
+    explained = (await sandbox.ok("enhance_error_message", language="Py", error={"message": lean_error}))["payload"]
+    assert "'spxw' is not a market LEAN knows" in explained and "line 15" in explained
+    key_error = await sandbox.ok("enhance_error_message", language="Py", error={
+        "message": "KeyError: 'SPY'", "stacktrace": "  at on_data in main.py: line 12"})
+    assert "contains_key('SPY')" in key_error["payload"] and "main.py at line 12" in key_error["payload"]
+    other = await sandbox.ok("enhance_error_message", language="Py", error={"message": "OverflowError: math range error"})
+    assert "OverflowError" in other["payload"] and "math range error" in other["payload"]
+    await sandbox.fails("enhance_error_message", "error.message", language="Py", error={"message": "  "})
     await sandbox.fails("search_quantconnect", "needs the QuantConnect cloud", language="Py",
                         criteria=[{"input": "options", "type": "Docs", "count": 1}])
     await sandbox.fails("check_syntax", "handles Python only", language="C#", files=[{"name": "Main.cs", "content": ""}])
@@ -306,8 +319,12 @@ async def wait_for(sandbox: Session, project: int, backtest: str) -> dict[str, A
 
     for _ in range(300):
         body = await sandbox.ok("read_backtest", projectId=project, backtestId=backtest)
+        # Only the statuses the official models accept; a running backtest's progress is in `progress`.
+        assert body["backtest"]["status"] in ("Completed.", "In Queue...", "Runtime Error"), body["backtest"]["status"]
         if body["backtest"]["status"] in ("Completed.", "Runtime Error"):
+            assert body["backtest"]["completed"]  # a runtime error is finished too: pollers stop
             return body["backtest"]
+        assert not body["backtest"]["completed"]
         await asyncio.sleep(0.1)
     raise AssertionError("the backtest did not finish")
 
@@ -331,6 +348,23 @@ async def test_backtests_run_the_algorithm(sandbox):
     assert len(chart["chart"]["series"]["Equity"]["values"]) == 20
     await sandbox.fails("read_backtest_chart", "Chart 'Nope' not found", projectId=project, backtestId=bid, name="Nope",
                         count=5, start=0, end=2_000_000_000)
+    # The cloud's default charts, computed from the run (LEAN's definitions; capacity is the sandbox's estimate).
+    assert set(backtest["charts"]) >= {"Strategy Equity", "Capacity", "Drawdown", "Benchmark", "Exposure",
+                                       "Assets Sales Volume", "Portfolio Turnover", "Portfolio Margin"}
+
+    async def series(name: str) -> dict[str, Any]:
+        read = await sandbox.ok("read_backtest_chart", projectId=project, backtestId=bid, name=name, count=1000,
+                                start=0, end=2_000_000_000)
+        return {key: [v[1] for v in s["values"]] for key, s in read["chart"]["series"].items()}
+
+    all_orders = (await sandbox.ok("read_backtest_orders", projectId=project, backtestId=bid, start=0, end=100))["orders"]
+    traded = sum(abs(o["quantity"] * o["price"]) for o in all_orders)
+    assert (await series("Assets Sales Volume"))["SPY"][-1] == pytest.approx(traded, abs=0.01)
+    long_ratio = (await series("Exposure"))["Equity - Long Ratio"]
+    assert long_ratio[0] == 0 and 0.95 < long_ratio[-1] <= 1.0  # all in SPY after the first order
+    assert 45 < (await series("Portfolio Margin"))["SPY"][-1] <= 50  # SPY at leverage 2: half the equity as margin
+    assert 95 < max((await series("Portfolio Turnover"))["Portfolio Turnover"]) <= 100  # the buy, in % of equity
+    assert min((await series("Capacity"))["Strategy Capacity"]) > 0
     listed = await sandbox.ok("list_backtests", projectId=project, includeStatistics=True)
     assert listed["backtests"][0]["sharpeRatio"] is not None
     report = (await sandbox.ok("read_backtest_report", projectId=project, backtestId=bid))["report"]

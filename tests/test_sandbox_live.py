@@ -93,6 +93,13 @@ async def test_paper_deployment_lifecycle(sandbox):
     assert position["q"] == 10 and portfolio["cash"]["USD"]["amount"] < 50000
     chart = await sandbox.ok("read_live_chart", projectId=project, name="Strategy Equity", count=10, start=0, end=2_000_000_000)
     assert chart["chart"]["series"]["Equity"]["values"]
+    # The cloud's standard live charts are there beside Strategy Equity; an unknown chart is an error.
+    for name in ("Drawdown", "Benchmark", "Exposure", "Assets Sales Volume", "Portfolio Turnover", "Portfolio Margin"):
+        assert (await sandbox.ok("read_live_chart", projectId=project, name=name, count=10, start=0,
+                                 end=2_000_000_000))["chart"]["name"] == name
+    await sandbox.fails("read_live_chart", "not found", projectId=project, name=" ", count=10, start=0, end=2_000_000_000)
+    candles = [point[0] for point in chart["chart"]["series"]["Equity"]["values"]]
+    assert len(candles) == len(set(candles))  # one candle per day however often the deployment reports
 
     await sandbox.ok("liquidate_live_algorithm", projectId=project, confirm=str(project))
     final = await sandbox.ok("read_live_algorithm", projectId=project)
@@ -122,3 +129,121 @@ async def test_stop_and_broadcast(sandbox):
     await sandbox.fails("stop_live_algorithm", "is not running", projectId=project, confirm=str(project))
     await sandbox.fails("authorize_connection", "paper brokerage needs none", brokerage="alpaca",
                         confirm="alpaca")
+
+
+COMMANDS_ALGORITHM = '''from AlgorithmImports import *
+
+
+class Commands(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2025, 7, 10)  # after the backtest default end date: a deployment has no end date
+        self.add_command(MyCommand)
+        self.add_command(Broken)
+        for i in range(3):
+            self.log(f"Log test {i}")
+
+    def on_command(self, data):
+        self.log(f"Generic command. data.text: {data.text}")
+        return True
+
+
+class MyCommand(Command):
+    text = None
+    number = None
+    parameters = {}
+
+    def run(self, algorithm):
+        parameters = {kvp.key: kvp.value for kvp in self.parameters}
+        algorithm.log(f"Encapsulated command. text: {self.text}; number: {self.number}; parameters: {parameters}")
+        return True
+
+
+class Broken(Command):
+    def run(self, algorithm):
+        raise ValueError("this command always fails")
+'''
+
+
+async def deploy(sandbox: Session, code: str, brokerage: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    project = (await sandbox.ok("create_project", name="Live", language="Py"))["projects"][0]["projectId"]
+    await sandbox.ok("update_file_contents", projectId=project, name="main.py", content=code)
+    compile_id = (await sandbox.ok("create_compile", projectId=project))["compileId"]
+    created = await sandbox.ok("create_live_algorithm", versionId="-1", projectId=project, confirm=str(project),
+                               compileId=compile_id, nodeId="SB-L1", brokerage=brokerage or PAPER)
+    return project, created
+
+
+async def log_lines(sandbox: Session, project: int, deploy_id: str) -> list[str]:
+    logs = await sandbox.ok("read_live_logs", projectId=project, algorithmId=deploy_id, startLine=0, endLine=250)
+    return logs["logs"]
+
+
+async def test_commands_reach_registered_command_classes_and_on_command(sandbox):
+    """LEAN's live commands: a JSON with $type runs that Command class (its dicts iterate as key/value pairs), one
+    without runs on_command; a deployment with no securities keeps running, and its logs name the deployment."""
+    project, created = await deploy(sandbox, COMMANDS_ALGORITHM)
+    deploy_id = created["deployId"]
+    assert created["source"] == "api-v2" and created["live"]["brokerage"] == "PaperBrokerage"
+
+    async def launched():
+        lines = await log_lines(sandbox, project, deploy_id)
+        return lines if any(deploy_id in line for line in lines) and len(lines) >= 4 else None
+
+    lines = await until(launched)
+    assert deploy_id in lines[0] and any("Log test 2" in line for line in lines)
+    assert (await sandbox.ok("read_live_algorithm", projectId=project))["status"] == "Running"
+    await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={"text": "foo"})
+    await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={
+        "$type": "MyCommand", "text": "boo", "number": 1, "parameters": {"hello": "world"}})
+    await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={"$type": "Broken"})
+    await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={"$type": "Nobody"})
+
+    async def ran():
+        lines = await log_lines(sandbox, project, deploy_id)
+        return lines if any("is not registered" in line for line in lines) else None
+
+    text = "\n".join(await until(ran))
+    assert "Generic command. data.text: foo" in text
+    assert "Encapsulated command. text: boo; number: 1; parameters: {'hello': 'world'}" in text
+    assert "Command failed: ValueError: this command always fails" in text
+    assert "Command 'Nobody' is not registered: call self.add_command(Nobody)" in text
+    assert (await sandbox.ok("read_live_algorithm", projectId=project))["status"] == "Running"  # failures did not end it
+    await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))
+    assert (await sandbox.ok("read_live_algorithm", projectId=project))["status"] == "Stopped"
+
+
+async def test_starting_holdings_from_the_brokerage_settings(sandbox):
+    """Holdings given with the brokerage are in the portfolio under LEAN's security id, and liquidation sells them."""
+    code = LIVE_ALGORITHM.replace('self.spy = self.add_equity("SPY", Resolution.DAILY).symbol',
+                                  'self.add_crypto("BTCUSD", Resolution.SECOND)')
+    holding = {"symbol": "BTCUSD", "symbolId": "BTCUSD 2XR", "quantity": 1, "averagePrice": 100_000}
+    await sandbox.fails("create_live_algorithm", "holdings[0].quantity", versionId="-1", projectId=1,
+                        confirm="1", compileId="x", nodeId="SB-L1",
+                        brokerage={**PAPER, "holdings": [{**holding, "quantity": "lots"}]})
+    project, _ = await deploy(sandbox, code, {**PAPER, "holdings": [holding], "cash": [{"currency": "USD", "amount": 2500}]})
+
+    async def invested():
+        portfolio = (await sandbox.ok("read_live_portfolio", projectId=project))["portfolio"]
+        return portfolio if "BTCUSD 2XR" in portfolio["holdings"] else None
+
+    portfolio = await until(invested)
+    assert portfolio["holdings"]["BTCUSD 2XR"]["a"] == 100_000 and portfolio["holdings"]["BTCUSD 2XR"]["q"] == 1
+    assert portfolio["cash"]["USD"]["amount"] == 2500
+    await sandbox.ok("liquidate_live_algorithm", projectId=project, confirm=str(project))
+    final = await sandbox.ok("read_live_algorithm", projectId=project)
+    assert final["stopped"] and (await sandbox.ok("read_live_portfolio", projectId=project))["portfolio"]["holdings"] == {}
+
+
+def test_starting_portfolio_is_checked_before_a_deployment_starts():
+    from qcmcp.sandbox.errors import SandboxError
+    from qcmcp.sandbox.live import starting_portfolio
+
+    assert starting_portfolio({"holdings": [{"symbol": " spy", "quantity": 3, "averagePrice": 400}]}) == {
+        "holdings": [{"symbol": "SPY", "quantity": 3.0, "averagePrice": 400.0}], "cash": []}
+    for bad, message in (({"holdings": [{"symbol": "SPY", "quantity": float("nan"), "averagePrice": 1}]}, "'quantity'"),
+                         ({"holdings": [{"quantity": 1, "averagePrice": 1}]}, "needs a 'symbol'"),
+                         ({"holdings": [{"symbol": "../x", "quantity": 1, "averagePrice": 1}]}, "needs a 'symbol'"),
+                         ({"cash": [{"currency": "EUR", "amount": 5}]}, "in USD"),
+                         ({"holdings": [{"symbol": "A", "quantity": 1, "averagePrice": 1}] * 101}, "at most 100")):
+        with pytest.raises(SandboxError, match=message):
+            starting_portfolio(bad)

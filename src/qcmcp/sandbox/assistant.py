@@ -1,8 +1,9 @@
 """The AI-helper endpoints, done locally where that can be done honestly.
 
 Syntax checking, PEP8 conversion and code completion are real computations; error
-enhancement explains the errors the sandbox itself produces. Searching QuantConnect's
-docs and forum cannot be done offline and says so.
+enhancement explains the errors the sandbox produces and common Python and LEAN errors, and
+otherwise says what the error says and where. Searching QuantConnect's docs and forum cannot
+be done offline and says so.
 """
 
 from __future__ import annotations
@@ -112,12 +113,15 @@ def complete(language: str, sentence: str, limit: int | None) -> dict[str, Any]:
     """Complete a partial API expression from QCAlgorithm's members or LEAN's names."""
     limit = limit or 10
     head, _, prefix = sentence.rpartition(".")
-    if head.endswith("self") or head == "self":
-        pool = sorted(qcalgorithm_members()) if language == "Py" else sorted(pascal_case(m) for m in qcalgorithm_members())
-        stem = f"{head}."
-    else:
+    members = sorted(qcalgorithm_members()) if language == "Py" else sorted(pascal_case(m) for m in qcalgorithm_members())
+    if head.endswith(("self", "this", "base")):
+        pool, stem = members, f"{head}."
+    elif language == "Py":
         prefix, stem = sentence, ""
         pool = sorted(algorithm_imports())
+    else:  # C# calls QCAlgorithm members without "this.": AddE -> AddEquity, besides LEAN's type names
+        prefix, stem = sentence, ""
+        pool = sorted(set(members) | {name for name in algorithm_imports() if name[:1].isupper()})
     matches = [name for name in pool if name.startswith(prefix)]
     matches += [name for name in pool if name.lower().startswith(prefix.lower()) and name not in matches]
     return {"state": "End", "version": VERSION, "payload": [stem + m for m in matches[:limit]], "payloadType": "StringArray"}
@@ -150,16 +154,78 @@ EXPLANATIONS: list[tuple[re.Pattern[str], Any]] = [
 ]
 
 
+# Common Python and LEAN runtime errors, as their messages read in a backtest's error and stack trace.
+RUNTIME_EXPLANATIONS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"market wasn't found in the markets lookup\. Requested: (\w+)"), lambda m: (
+        f"'{m.group(1)}' is not a market LEAN knows. The market argument names the exchange or venue (Market.USA, "
+        "Market.COINBASE, ...), not a ticker or an option chain's root: for weekly SPX options use "
+        "add_index_option(index_symbol, \"SPXW\") with the SPX index symbol as the first argument, or leave the "
+        "market out to use the default.")),
+    (re.compile(r"[Ii]nsufficient buying power"), lambda m: (
+        "The order needs more margin than the portfolio has free. Order a smaller quantity, use set_holdings with a "
+        "target below 1 (it leaves a small buffer), wait for open orders to fill, or check the leverage you set.")),
+    (re.compile(r"not supported in the sandbox: ([^;.]+)"), lambda m: (
+        f"{m.group(1)} is LEAN API the offline sandbox engine does not implement. Run the backtest in the QuantConnect "
+        "cloud, or rewrite that part with the API the sandbox documents.")),
+    (re.compile(r"(?:is not subscribed|Please add data|not found in the securities)", re.I), lambda m: (
+        "The algorithm uses a symbol it has not subscribed to. Call add_equity/add_crypto/... in initialize for it "
+        "first, and keep the returned .symbol to use in orders and indicators.")),
+    (re.compile(r"KeyError: '?([^'\n]+)'?"), lambda m: (
+        f"A dictionary has no entry '{m.group(1)}'. In on_data the slice holds only the symbols with new data at that "
+        f"moment: check data.contains_key({m.group(1)!r}) (or use data.bars.get) before reading it, and use the "
+        "Symbol returned by add_equity rather than a ticker string where LEAN expects a Symbol.")),
+    (re.compile(r"NameError: name '(\w+)' is not defined"), lambda m: (
+        f"'{m.group(1)}' is used before anything defines it." + _closest(m.group(1)) +
+        " Check the spelling, define it earlier, or import it.")),
+    (re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'"), lambda m: (
+        f"Objects of type {m.group(1)} have no '{m.group(2)}'." + _closest(m.group(2)) +
+        " If it is an attribute you set yourself, make sure initialize sets it before anything reads it; LEAN's "
+        "Python API is snake_case (self.add_equity, self.portfolio).")),
+    (re.compile(r"TypeError: '(\w+)' object is not callable"), lambda m: (
+        f"A {m.group(1)} value is called like a function. Often an attribute hides a QCAlgorithm method of the same "
+        "name (self.sma = self.sma(...)), or a property is called with brackets (self.portfolio.cash, not cash()).")),
+    (re.compile(r"TypeError: (\w+)\(\) (?:missing|takes|got) (.+)"), lambda m: (
+        f"{m.group(1)}() was called with the wrong arguments ({m.group(2)}). Compare the call with the method's "
+        "signature in LEAN's documentation.")),
+    (re.compile(r"ZeroDivisionError"), lambda m: (
+        "A division by zero: a price, a quantity or an indicator value was 0, often before the data or an "
+        "indicator is ready. Check is_ready and that the value is non-zero before dividing.")),
+    (re.compile(r"IndexError: (.+)"), lambda m: (
+        f"A list or array index is out of range ({m.group(1)}). History and rolling windows hold fewer items than "
+        "requested until enough data has arrived: check their length (or is_ready) first.")),
+    (re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '([\w.]+)'"), lambda m: (
+        f"The module '{m.group(1)}' is not available. Import LEAN's API with 'from AlgorithmImports import *', "
+        "import your own project files by their file name, and use only the libraries QuantConnect supports.")),
+    (re.compile(r"IndentationError: (.+)"), lambda m: (
+        f"The indentation is inconsistent ({m.group(1)}). Indent each block with four spaces and do not mix tabs "
+        "and spaces.")),
+    (re.compile(r"ValueError: (.+)"), lambda m: (
+        f"A value had the right type but an unusable content ({m.group(1)}); check the data or parameter it came "
+        "from, for example a get_parameter value converted with int() or float().")),
+]
+WHERE = re.compile(r"in (?:[\w/.-]+/)?([\w.-]+\.py): line (\d+)")
+EXCEPTION = re.compile(r"\b(\w+(?:Error|Exception))\b")
+
+
 def enhance_error(language: str, error: dict[str, Any]) -> dict[str, Any]:
+    """Explain an error: the sandbox's own compile errors, common Python and LEAN errors, else what it says where."""
     message = str(error.get("message") or "")
-    for pattern, explain in EXPLANATIONS:
-        match = pattern.search(message)
+    if not message.strip():
+        raise SandboxError("Pass the error's text in error.message (and its stack trace in error.stacktrace, if any).")
+    text = f"{message}\n{error.get('stacktrace') or ''}"
+    where = WHERE.search(text)
+    place = f" It was raised in {where.group(1)} at line {where.group(2)}." if where else ""
+    for pattern, explain in EXPLANATIONS + RUNTIME_EXPLANATIONS:
+        match = pattern.search(text)
         if match:
-            return {"state": "End", "version": VERSION, "payload": explain(match), "payloadType": "String"}
-    raise SandboxError(
-        "The sandbox can explain only the errors it produces itself (compile errors: syntax, undefined names, "
-        "shadowed API members, missing main.py or QCAlgorithm class). Explaining other errors needs the QuantConnect cloud."
-    )
+            return {"state": "End", "version": VERSION, "payload": explain(match) + place, "payloadType": "String"}
+    kind = EXCEPTION.search(text)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    said = lines[-1] if lines else message.strip()
+    payload = (f"The algorithm stopped with {kind.group(1) if kind else 'an error'}: \"{said[:300]}\"." + place +
+               " The sandbox has no specific explanation for this message: read the line it names and the values it "
+               "uses there; the QuantConnect cloud's assistant may say more.")
+    return {"state": "End", "version": VERSION, "payload": payload, "payloadType": "String"}
 
 
 def search(*_: Any) -> dict[str, Any]:

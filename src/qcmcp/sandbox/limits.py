@@ -48,6 +48,7 @@ MAX_PROJECTS_PAGE = 100
 MAX_ORDERS_PAGE = 100  # backtest orders and insights: the spec says "less than 100" beside its own 0..100 example
 MAX_LOG_LINES = 250  # live logs: "endLine - startLine <= 250"
 MAX_LIVE_ORDERS = 1000  # live orders: "end - start must be <= 1,000"
+MAX_STARTING_ENTRIES = 100  # a deployment's starting holdings or cash entries (brokerage settings)
 MAX_LIVE_INSIGHTS = 100  # live insights: a page of 100, as for backtests (the tool descriptions say the same)
 
 MAX_PATCH_SEARCH_LINES = 2_000_000  # line comparisons spent looking for a hunk that moved

@@ -9,12 +9,14 @@ from typing import Any
 from qcmcp.sandbox.api import Context, check_organization, check_page, paged, route, successful_build, visible_project
 from qcmcp.sandbox.backtests import chart_window
 from qcmcp.sandbox.errors import SandboxError
-from qcmcp.sandbox.limits import MAX_LIVE_INSIGHTS, MAX_LIVE_ORDERS, MAX_LOG_LINES, shorten
+from qcmcp.sandbox.limits import MAX_LIVE_INSIGHTS, MAX_LIVE_ORDERS, MAX_LOG_LINES, MAX_STARTING_ENTRIES, shorten
 from qcmcp.sandbox.live_runner import FINAL
 from qcmcp.sandbox.projects import NODES
 from qcmcp.sandbox.store import now
 
 PAPER_BROKERAGE = "QuantConnectBrokerage"
+STANDARD_CHARTS = ("Strategy Equity", "Drawdown", "Benchmark", "Exposure", "Assets Sales Volume", "Portfolio Turnover",
+                   "Portfolio Margin", "Capacity")
 NOTE = ("Sandbox paper trading: the algorithm replays the market (synthetic or recorded bars) from its start date "
         "on an accelerated clock. No real brokerage, no real money.")
 
@@ -35,6 +37,38 @@ def _running(row: Any) -> bool:
     return row["status"] not in FINAL
 
 
+def _number(entry: dict[str, Any], key: str, what: str) -> float:
+    value = entry.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e15:
+        raise SandboxError(f"{what} needs a number for '{key}' (got {shorten(repr(value))}).")
+    return float(value)
+
+
+def starting_portfolio(brokerage: dict[str, Any]) -> dict[str, Any]:
+    """The brokerage settings' starting ``holdings`` and ``cash``, checked before anything starts."""
+    holdings, cash = brokerage.get("holdings") or [], brokerage.get("cash") or []
+    if not isinstance(holdings, list) or not isinstance(cash, list) or len(holdings) > MAX_STARTING_ENTRIES \
+            or len(cash) > MAX_STARTING_ENTRIES:
+        raise SandboxError(f"brokerage.holdings and brokerage.cash must be lists of at most {MAX_STARTING_ENTRIES} "
+                           "entries.")
+    checked: dict[str, list[dict[str, Any]]] = {"holdings": [], "cash": []}
+    for entry in holdings:
+        symbol = entry.get("symbol") if isinstance(entry, dict) else None
+        if not isinstance(symbol, str) or not symbol.strip().isalnum() or len(symbol) > 20:
+            raise SandboxError("Each starting holding needs a 'symbol' (a ticker such as 'SPY' or 'BTCUSD'), "
+                               "a 'quantity' and an 'averagePrice'.")
+        checked["holdings"].append({"symbol": symbol.strip().upper(),
+                                    "quantity": _number(entry, "quantity", f"Holding {symbol}"),
+                                    "averagePrice": _number(entry, "averagePrice", f"Holding {symbol}")})
+    for entry in cash:
+        currency = entry.get("currency") if isinstance(entry, dict) else None
+        if not isinstance(currency, str) or currency.upper() != "USD":
+            raise SandboxError("The sandbox account is in USD: each starting cash entry needs currency 'USD' and an "
+                               "'amount'.")
+        checked["cash"].append({"currency": "USD", "amount": _number(entry, "amount", "Starting cash")})
+    return checked
+
+
 @route("/live/create", "CreateLiveAlgorithmRequest")
 def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
@@ -45,6 +79,7 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if body["nodeId"] not in live_nodes:
         raise SandboxError(f"Unknown live node {shorten(body['nodeId'])}; the sandbox's live node is "
                            f"{', '.join(sorted(live_nodes))}.")
+    starting = starting_portfolio(body["brokerage"])
     build = successful_build(ctx, project, body["compileId"])
     ctx.live.jail.check()  # refused before anything is recorded when algorithms may not run here
     existing = ctx.store.one("SELECT * FROM live_deployments WHERE project_id = ? AND status NOT IN (?, ?, ?, ?)",
@@ -56,9 +91,10 @@ def create(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         db.execute("INSERT INTO live_deployments (deploy_id, project_id, compile_id, org_id, status, launched) "
                    "VALUES (?, ?, ?, ?, ?, ?)", (deploy_id, project["project_id"], build["compile_id"], project["org_id"],
                                                  "Running", now()))
-    ctx.live.start(deploy_id, ctx.store.loads(build["snapshot"]), {})
+    ctx.live.start(deploy_id, ctx.store.loads(build["snapshot"]), {}, starting)
     summary = {"deployId": deploy_id, "status": "Running", "launched": now(), "brokerage": "PaperBrokerage"}
-    return {"responseCode": "Running", "source": "sandbox", "deployId": deploy_id, "versionId": 1,
+    # "api-v2" as the cloud says; the answer still says it is the sandbox's (its note and the "sandbox" flag).
+    return {"responseCode": "Running", "source": "api-v2", "deployId": deploy_id, "versionId": 1,
             "projectId": project["project_id"], "live": summary, "note": NOTE}
 
 
@@ -97,8 +133,11 @@ def list_live(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
     charts = _snapshot(_latest(ctx, project["project_id"])).get("charts", {})
-    if not charts:
-        return {"progress": 0.0, "status": "loading"}
+    if not charts:  # the deployment has not reported yet: its standard charts are on their way, nothing else is
+        if body["name"] in STANDARD_CHARTS:
+            return {"progress": 0.0, "status": "loading"}
+        raise SandboxError(f"Chart '{shorten(body['name'])}' not found: the deployment has not reported any chart "
+                           f"yet. Its standard charts are {', '.join(STANDARD_CHARTS)}.")
     return chart_window(charts, body)
 
 

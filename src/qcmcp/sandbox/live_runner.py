@@ -27,8 +27,11 @@ class LiveRunner:
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
-    def start(self, deploy_id: str, files: dict[str, str], parameters: dict[str, Any]) -> None:
+    def start(self, deploy_id: str, files: dict[str, str], parameters: dict[str, Any],
+              brokerage: dict[str, Any] | None = None) -> None:
+        """Start the deployment; ``brokerage`` carries its starting ``cash`` and ``holdings``, already validated."""
         job = {"files": files, "parameters": parameters, "algorithmId": deploy_id, "live": True,
+               "brokerage": brokerage or {},
                "clockSpeed": self.clock_speed, "limits": {"memoryMb": self.memory_mb},
                "dataFolder": str(self.data_folder) if self.data_folder else None}
         process = self.jail.spawn(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

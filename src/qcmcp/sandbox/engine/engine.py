@@ -122,6 +122,7 @@ class Engine:
         self.benchmark_closes: list[float] = []
         self.traded_value: dict[date, float] = {}
         self.fills: list[tuple[datetime, Symbol, float, float, float]] = []  # time, symbol, quantity, price, fee
+        self.positions: list[dict[Symbol, float]] = []  # each sampled day's closing holdings value per symbol
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
         self._hours: dict[Symbol, Any] = {}
         self._warned: set[str] = set()
@@ -691,5 +692,6 @@ class Engine:
 
     def _sample_day(self, day: date, values: list[float], bench: dict[date, float]) -> None:
         self.equity.append((day, values[0], max(values), min(values), values[-1]))
+        self.positions.append({s: h.holdings_value for s, h in self.portfolio.items() if h.quantity})
         previous = self.benchmark_closes[-1] if self.benchmark_closes else None
         self.benchmark_closes.append(bench.get(day, previous if previous is not None else float("nan")))

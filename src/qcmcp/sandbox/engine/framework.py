@@ -62,6 +62,24 @@ class Insight(PascalAliases):
         return f"Insight({self.symbol} {self.direction.name} {self.period})"
 
 
+def timespan_text(span: timedelta) -> str:
+    """A duration as C#'s TimeSpan prints it (``[-][d.]hh:mm:ss[.fffffff]``), as LEAN's model names show it."""
+    ticks = round(span.total_seconds() * 10_000_000)
+    sign, ticks = ("-" if ticks < 0 else ""), abs(ticks)
+    seconds, fraction = divmod(ticks, 10_000_000)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    days, hour = divmod(hours, 24)
+    text = f"{sign}{f'{days}.' if days else ''}{hour:02d}:{minute:02d}:{second:02d}"
+    return text + (f".{fraction:07d}" if fraction else "")
+
+
+def number_text(value: float) -> str:
+    """A number as C# prints a double: no trailing ``.0``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 class AlphaModel(PascalAliases):
     @property
     def name(self) -> str:
@@ -82,6 +100,13 @@ class ConstantAlphaModel(AlphaModel):
         self.type, self.direction, self.period = type, direction, period
         self.magnitude, self.confidence, self.weight = magnitude, confidence, weight
         self._next: dict[Symbol, datetime] = {}
+
+    @property
+    def name(self) -> str:
+        """LEAN's name for the model, with its arguments: ``ConstantAlphaModel(Price,Up,30.00:00:00,0.1,0.2)``."""
+        parts = [self.type.name.capitalize(), self.direction.name.capitalize(), timespan_text(self.period)]
+        parts += [number_text(value) for value in (self.magnitude, self.confidence) if value is not None]
+        return f"ConstantAlphaModel({','.join(parts)})"
 
     def update(self, algorithm: Any, data: Any) -> list[Insight]:
         insights = []

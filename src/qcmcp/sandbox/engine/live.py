@@ -2,8 +2,10 @@
 
 The deployment replays the market (synthetic or recorded bars) from the algorithm's start
 date on an accelerated clock: ``speed`` simulated seconds pass per real second. Between
-time steps it reads commands — a command object for ``on_command``, ``liquidate`` or
-``stop`` — and every ``snapshot_seconds`` it reports its state.
+time steps it reads commands — a command object (a registered ``Command`` by its ``$type``,
+else ``on_command``), ``liquidate`` or ``stop`` — and every ``snapshot_seconds`` it reports
+its state. When the data runs out (or there never was any) the clock keeps ticking, as a
+live algorithm keeps running, until it is stopped.
 """
 
 from __future__ import annotations
@@ -13,21 +15,19 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
-from qcmcp.sandbox.engine import results
+from qcmcp.sandbox.engine import commands, results
 from qcmcp.sandbox.engine.engine import Engine
 
+IDLE_STEP = timedelta(minutes=1)  # simulated time between ticks once the data has run out
 
-class CommandData(dict):
-    """A command as LEAN delivers it: ``data.quantity`` and ``data["quantity"]`` both work."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"the command has no field '{name}'") from None
+def launch_line(algorithm_id: str) -> str:
+    """The first log line of a deployment, naming it as the cloud's launch line does."""
+    return (f"Launching analysis for {algorithm_id} with the qcmcp sandbox engine (paper trading on a local emulator, "
+            "not QuantConnect LEAN)")
 
 
 class LiveClock:
@@ -42,6 +42,13 @@ class LiveClock:
         self.liquidating = False
         self.outcome = "Completed"
         threading.Thread(target=self._read, args=(commands,), daemon=True).start()
+
+    def idle(self) -> None:
+        """Keep the deployment alive after its data: commands, liquidation and snapshots go on until a stop."""
+        moment = self.engine.time
+        while not self(moment):
+            moment += IDLE_STEP
+            self.engine.time = moment
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
@@ -78,6 +85,23 @@ class LiveClock:
                 self.engine.algorithm.liquidate()
                 self.liquidating = True
             elif "command" in message:
-                handled = self.engine._call("on_command", CommandData(message["command"]))
-                self.engine.log(f"Command received: {json.dumps(message['command'])} -> on_command returned {handled}")
+                self._run_command(message["command"])
         return False
+
+    def _run_command(self, payload: Any) -> None:
+        """A registered Command by its ``$type``, else ``on_command``; a failing command is logged, as LEAN does."""
+        name = commands.type_name(payload)
+        try:
+            if name is None:
+                data = commands.CommandData(payload) if isinstance(payload, dict) else payload
+                handled = self.engine._call("on_command", data)
+            else:
+                registered = self.engine.algorithm.command_types.get(name)
+                if registered is None:
+                    self.engine.log(f"Command '{name}' is not registered: call self.add_command({name}) in initialize.")
+                    return
+                handled = commands.build(registered, payload).run(self.engine.algorithm)
+        except Exception as error:  # noqa: BLE001 - a bad command must not end the deployment
+            self.engine.log(f"Command failed: {type(error).__name__}: {error}")
+            return
+        self.engine.log(f"Command received: {json.dumps(payload)[:500]} -> returned {handled}")

@@ -9,7 +9,7 @@ import numpy as np
 
 from qcmcp.sandbox.engine import statistics as stats
 from qcmcp.sandbox.engine.broker import Order
-from qcmcp.sandbox.engine.charts import CANDLE, unix
+from qcmcp.sandbox.engine.charts import CANDLE, ChartStore, add_default_charts, unix
 from qcmcp.sandbox.engine.engine import Engine
 from qcmcp.sandbox.engine.types import OrderStatus
 
@@ -68,6 +68,53 @@ def insight_json(insight: Any, last_prices: dict[Any, float]) -> dict[str, Any]:
     }
 
 
+def bar_dollar_volume(engine: Engine, symbol: Any, moment: datetime) -> float:
+    """The dollar volume of the bar of ``symbol`` that was current at ``moment`` (0 when unknown)."""
+    import bisect
+
+    subscription = engine.subscriptions.get(symbol)
+    if subscription is None or not len(subscription.bars):
+        return 0.0
+    index = bisect.bisect_right(subscription.bars.end, moment) - 1
+    if index < 0:
+        return 0.0
+    return float(subscription.bars.close[index] * subscription.bars.volume[index])
+
+
+def standard_charts(engine: Engine, charts: ChartStore) -> None:
+    """Strategy Equity, Drawdown, Benchmark and the cloud's other default charts, from the daily samples."""
+    days = [row[0] for row in engine.equity]
+    curve = np.concatenate([[engine.portfolio.starting_cash], [row[4] for row in engine.equity]])
+    peak = np.maximum.accumulate(curve)
+    for (day, o, h, lo, c), previous, top in zip(engine.equity, curve[:-1], peak[1:], strict=True):
+        moment = datetime.combine(day, time(16))
+        charts.candle(moment, "Strategy Equity", "Equity", (o, h, lo, c))
+        charts.plot(moment, "Strategy Equity", "Return", round((c / previous - 1) * 100, 4), unit="%")
+        charts.plot(moment, "Drawdown", "Equity Drawdown", round((c / top - 1) * 100, 4), unit="%")
+    for day, close in zip(days, engine.benchmark_closes, strict=True):
+        if close == close:  # not NaN
+            charts.plot(datetime.combine(day, time(16)), "Benchmark", "Benchmark", round(close, 4))
+    for name in ("Strategy Equity", "Drawdown", "Benchmark"):
+        charts.charts.setdefault(name, {})  # named from the start, as a deployment's charts are
+    add_default_charts(charts, days, [row[4] for row in engine.equity], engine.positions,
+                       {symbol: security.leverage for symbol, security in engine.securities.items()}, engine.fills,
+                       lambda symbol, moment: bar_dollar_volume(engine, symbol, moment))
+    for chart in charts.charts.values():
+        for series in chart.values():
+            if series["seriesType"] == CANDLE:
+                series["unit"] = "$"
+
+
+def merged_charts(engine: Engine) -> dict[str, Any]:
+    """A deployment's charts: the standard ones computed afresh (no point twice) beside the algorithm's own."""
+    standard = ChartStore()
+    standard_charts(engine, standard)
+    charts = engine.charts.as_api()
+    for name, chart in standard.as_api().items():
+        charts.setdefault(name, {**chart, "series": {}})["series"].update(chart["series"])
+    return charts
+
+
 def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
     """Everything a completed backtest reports, computed from ``engine``'s run."""
     if not engine.equity:
@@ -86,19 +133,7 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
     total_orders = sum(1 for o in engine.orders if o.status != OrderStatus.INVALID)
 
     charts = engine.charts
-    peak = np.maximum.accumulate(curve)
-    for (day, o, h, lo, c), previous, top in zip(engine.equity, curve[:-1], peak[1:], strict=True):
-        moment = datetime.combine(day, time(16))
-        charts.candle(moment, "Strategy Equity", "Equity", (o, h, lo, c))
-        charts.plot(moment, "Strategy Equity", "Return", round((c / previous - 1) * 100, 4), unit="%")
-        charts.plot(moment, "Drawdown", "Equity Drawdown", round((c / top - 1) * 100, 4), unit="%")
-    for day, close in zip(days, engine.benchmark_closes, strict=True):
-        if close == close:  # not NaN
-            charts.plot(datetime.combine(day, time(16)), "Benchmark", "Benchmark", round(close, 4))
-    for chart in charts.charts.values():
-        for series in chart.values():
-            if series["seriesType"] == CANDLE:
-                series["unit"] = "$"
+    standard_charts(engine, charts)
     holdings = engine.portfolio.total_holdings_value
     volume = sum(abs(q * p) for _, _, q, p, _ in engine.fills)
     notes = []
@@ -147,10 +182,6 @@ def live_snapshot(engine: Engine, status: str, algorithm_id: str) -> dict[str, A
             holdings[symbol.id] = {"a": holding.average_price, "q": holding.quantity, "p": holding.price,
                                    "v": holding.holdings_value, "u": holding.unrealized_profit,
                                    "up": holding.unrealized_profit / cost if cost else 0.0}
-    charts = engine.charts
-    if engine.equity:
-        day, o, h, lo, c = engine.equity[-1]
-        charts.candle(datetime.combine(day, time(16)), "Strategy Equity", "Equity", (o, h, lo, c))
     volume = sum(abs(q * p) for _, _, q, p, _ in engine.fills)
     return {
         "status": status,
@@ -159,7 +190,7 @@ def live_snapshot(engine: Engine, status: str, algorithm_id: str) -> dict[str, A
                                                              "currencySymbol": "$", "valueInAccountCurrency": portfolio.cash}}},
         "runtimeStatistics": stats.runtime(portfolio.total_portfolio_value, portfolio.starting_cash, portfolio.total_fees,
                                            portfolio.total_holdings_value, portfolio.total_unrealized_profit, volume, 0.0),
-        "charts": charts.as_api(),
+        "charts": merged_charts(engine),
         "orders": [order_json(order, algorithm_id) for order in engine.orders],
         "insights": [insight_json(i, {s: sec.price for s, sec in engine.securities.items()}) for i in engine.framework.recorded],
         "logs": engine.logs,

@@ -6,7 +6,6 @@ Every type answers to LEAN's snake_case names and to the older PascalCase ones
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -140,13 +139,12 @@ class OrderProperties(PascalAliases):
 class Symbol(PascalAliases):
     """A security identifier; equal to its ticker string so ``df.loc["SPY"]`` works."""
 
-    KNOWN_IDS = {"SPY": "SPY R735QTJ8XC9X"}
-
     def __init__(self, ticker: str, security_type: int = SecurityType.EQUITY) -> None:
+        from qcmcp.sandbox.engine.identifiers import security_id
+
         self.value = ticker.upper()
         self.security_type = security_type
-        suffix = hashlib.sha256(self.value.encode()).hexdigest()[:12].upper()
-        self.id = self.KNOWN_IDS.get(self.value, f"{self.value} {suffix}")
+        self.id = security_id(self.value, int(security_type))  # LEAN's identifier: "SPY R735QTJ8XC9X"
 
     @staticmethod
     def create(ticker: str, security_type: int = SecurityType.EQUITY, market: str = "usa") -> Symbol:
