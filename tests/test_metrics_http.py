@@ -53,7 +53,7 @@ def test_shared_mode_metrics_need_the_scrape_token(shared):
     assert scrape.status_code == 200 and scrape.headers["content-type"].startswith("text/plain")
     text = scrape.text
     assert 'qcmcp_tool_calls_total{outcome="ok",tool="read_account"} 1.0' in text
-    assert "qcmcp_active_sessions" in text
+    assert "qcmcp_active_sessions 1.0" in text  # the session raw_tool_call opened
     for secret in ("subject-who-must-not-show", "tenant-who-must-not-show", METRICS_TOKEN, SECRET):
         assert secret not in text
 

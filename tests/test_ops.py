@@ -403,3 +403,14 @@ def test_every_setting_is_documented_in_the_readme():
         choices = getattr(alias, "choices", None) or [alias]
         names.update(str(choice) for choice in choices if str(choice).startswith(("QCMCP_", "QUANTCONNECT_")))
     assert names - documented == set()
+
+
+def test_sandbox_workers_busy_reads_the_runners_own_worker_tables():
+    from qcmcp.server import _watch_workers
+
+    metrics = Metrics()
+    backtests, live = SimpleNamespace(_processes={"b-1": object(), "b-2": object()}), SimpleNamespace(_processes={})
+    _watch_workers(metrics, SimpleNamespace(backend=SimpleNamespace(runners=(backtests, live))))
+    assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 2
+    live._processes["d-1"] = object()
+    assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 3

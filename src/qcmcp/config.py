@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     breaker: str = Field(default="5/30", validation_alias="QCMCP_BREAKER")
     cache: Literal["on", "off"] = Field(default="on", validation_alias="QCMCP_CACHE")
     cache_entries: int = Field(default=512, ge=1, le=1_000_000, validation_alias="QCMCP_CACHE_ENTRIES")
+    # Shared state for replicas (rate limits so far): redis://, rediss:// or unix:// URL.
+    redis_url: str | None = Field(default=None, validation_alias="QCMCP_REDIS_URL")
 
     @field_validator("log_level", "log_format", "live_trading", "jail", "cache", mode="before")
     @classmethod
@@ -110,7 +112,8 @@ class Settings(BaseSettings):
         values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key, self.metrics_token)
                   if s is not None]
         # Database URLs may carry a password (postgresql://user:password@host/db).
-        values += [urlsplit(url).password or "" for url in (self.vault_url, self.audit_db) if url and "://" in url]
+        values += [urlsplit(url).password or "" for url in (self.vault_url, self.audit_db, self.redis_url)
+                   if url and "://" in url]
         return [v for v in values if v]
 
     @field_validator("rate_limit", "tenant_rate_limit")
@@ -130,6 +133,15 @@ class Settings(BaseSettings):
 
         Rate.parse(value, "QCMCP_BREAKER", "FAILURES/SECONDS (e.g. 5/30: open after 5 failures in a row, for 30 s)")
         return value.strip().lower()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("QCMCP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("metrics_token")
     @classmethod

@@ -18,7 +18,7 @@ from qcmcp import __version__
 from qcmcp.config import ConfigurationError, Settings
 from qcmcp.gateway import Gateway
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
-from qcmcp.ops.limits import LimitsMiddleware
+from qcmcp.ops.limits import LimitsMiddleware, RateLimiter
 from qcmcp.ops.metrics import Metrics, MetricsMiddleware
 from qcmcp.ops.upstream import Upstream
 from qcmcp.security.audit import AuditLog, open_audit_log
@@ -151,6 +151,9 @@ def _assemble(
             yield
         finally:
             await gateway.aclose()
+            closing = getattr(ops.limits.limiter, "aclose", None)
+            if closing is not None:
+                await closing()
 
     server = FastMCP(
         "qcmcp",
@@ -192,7 +195,6 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
     Label values are closed sets: the served tools' names and the catalog's endpoints (the API spec's paths)."""
     from qcmcp.ops.breaker import CircuitBreaker, Cooldown
     from qcmcp.ops.cache import MemoryReadCache
-    from qcmcp.ops.limits import MemoryRateLimiter
     from qcmcp.ops.rates import Rate
     from qcmcp.security.policy_guard import QCC_ARGUMENT
 
@@ -202,12 +204,25 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
                         cache=MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None)
     subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
         Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
-    limits = LimitsMiddleware(limiter=MemoryRateLimiter(), subject_rate=subject_rate,
+    limits = LimitsMiddleware(limiter=_rate_limiter(settings), subject_rate=subject_rate,
                               tenant_rate=Rate.parse(settings.tenant_rate_limit, "QCMCP_TENANT_RATE_LIMIT"),
                               expensive=frozenset(spec.name for spec in tools if spec.latency_class == "slow"
                                                   or spec.cost_class != "free"),
                               max_expensive=settings.max_concurrent_expensive, metrics=metrics)
     return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits)
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    """On Redis when QCMCP_REDIS_URL is set (every replica counts the same windows), else in this process."""
+    from qcmcp.ops.limits import MemoryRateLimiter
+
+    if not settings.redis_url:
+        return MemoryRateLimiter()
+    try:
+        from qcmcp.ops.redis_limits import RedisRateLimiter
+    except ImportError:
+        raise ConfigurationError("QCMCP_REDIS_URL needs the redis client: pip install \"qcmcp[redis]\"") from None
+    return RedisRateLimiter(settings.redis_url)
 
 
 def _watch_workers(metrics: Metrics, gateway: Gateway) -> None:

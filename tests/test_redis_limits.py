@@ -1,0 +1,105 @@
+"""Rate limits on a real redis-server (started here on 127.0.0.1): one window counted across two `qcmcp serve`
+replicas, the same sliding semantics as in memory, and limits still in force when Redis goes away."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from qcmcp.ops.rates import Rate
+from tests.processes import free_port, wait_for_port
+from tests.test_metrics_http import stop
+from tests.test_security import raw_tool_call, start
+
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS is None and not os.environ.get("CI"), reason="redis-server is absent "
+                                "(apt-get install redis-server; .ci/run installs it, and in CI its absence fails)")
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    assert REDIS is not None, "CI must install redis-server (.ci/run)"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(process, port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(process)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_windows_slide_on_redis_as_in_memory(redis_url):
+    import uuid
+
+    from qcmcp.ops.redis_limits import RedisRateLimiter
+
+    clock, key = Clock(), f"test:{uuid.uuid4().hex}"
+    limiter = RedisRateLimiter(redis_url, clock=clock)
+    try:
+        limits = [(f"{key}:subject", Rate(2, 60)), (f"{key}:tenant", Rate(3, 60))]
+        assert await limiter.hit(limits) is None
+        clock.now += 10
+        assert await limiter.hit(limits) is None
+        assert await limiter.hit(limits) == (0, 50.0)  # the subject's window is full for another 50 s
+        assert await limiter.hit([(f"{key}:other", Rate(2, 60)), limits[1]]) is None  # the tenant's third
+        assert await limiter.hit([(f"{key}:other", Rate(2, 60)), limits[1]]) == (1, 50.0)
+        clock.now += 50
+        assert await limiter.hit(limits) is None  # the first call left both windows
+    finally:
+        await limiter.aclose()
+
+
+async def test_limits_stay_in_force_in_this_process_while_redis_is_unreachable():
+    from qcmcp.ops.redis_limits import RedisRateLimiter
+
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        limits = [("subject:x", Rate(1, 3600))]
+        assert await limiter.hit(limits) is None
+        refused = await limiter.hit(limits)
+        assert refused is not None and refused[0] == 0
+    finally:
+        await limiter.aclose()
+
+
+def test_one_limit_is_counted_across_two_replicas(redis_url, tmp_path):
+    env = {"QCMCP_REDIS_URL": redis_url, "QCMCP_RATE_LIMIT": "3/3600"}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first, url_a, _ = start(tmp_path / "a", env, "--insecure-no-auth")
+    second, url_b, _ = start(tmp_path / "b", env, "--insecure-no-auth")
+    try:
+        answers = [raw_tool_call(url, "unused", "read_account", {}) for url in (url_a, url_b, url_a, url_b)]
+        texts = [answer.text for answer in answers]
+        assert all('"isError":false' in text for text in texts[:3]), texts
+        assert "Rate limit (429)" in texts[3] and "QCMCP_RATE_LIMIT=3/3600" in texts[3], texts[3]
+    finally:
+        stop(first)
+        stop(second)
+
+
+def test_ci_installs_redis_so_these_tests_run_there():
+    from pathlib import Path
+
+    assert "packages+=(redis-server)" in (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+
+
+def test_a_bad_redis_url_stops_start_up_with_one_line():
+    from qcmcp.config import ConfigurationError, load_settings
+
+    with pytest.raises(ConfigurationError, match="QCMCP_REDIS_URL must be a redis://"):
+        load_settings(QCMCP_REDIS_URL="http://cache:6379")
