@@ -139,3 +139,33 @@ class Basic(QCAlgorithm):
     # Daily closes alone would say 1.2 %; the minute path falls 2.25 %, which LEAN reports rounded: 2.200 %.
     assert deepest == pytest.approx(0.0225, abs=5e-4)
     assert outcome["statistics"]["Drawdown"] == f"{round(deepest, 3) * 100:.3f}%" == "2.200%"
+
+
+REGRESSION = DATA.parent / "lean-regression"
+STATISTICS = ("Compounding Annual Return", "Drawdown", "Expectancy", "Start Equity", "End Equity", "Net Profit",
+              "Sharpe Ratio", "Sortino Ratio", "Probabilistic Sharpe Ratio", "Loss Rate", "Win Rate",
+              "Profit-Loss Ratio", "Alpha", "Beta", "Annual Standard Deviation", "Annual Variance",
+              "Information Ratio", "Tracking Error", "Treynor Ratio", "Total Fees", "Portfolio Turnover",
+              "Drawdown Recovery", "Average Win", "Average Loss")
+# Where a figure may differ and why: the tracking error of these is ~0.001-0.01, so their information ratio
+# moves with the last benchmark digit; LimitFill is LEAN's second-resolution algorithm run on minute bars.
+NEAR = {("BasicTemplateAlgorithm", "Information Ratio"): 0.1, ("BasicTemplateDailyAlgorithm", "Information Ratio"): 0.01}
+STATISTICS_CHECKED = ("BasicTemplateAlgorithm", "BasicTemplateDailyAlgorithm", "MACDTrendAlgorithm",
+                      "ParameterizedAlgorithm", "SetHoldingsMultipleTargetsRegressionAlgorithm")
+
+
+@pytest.mark.parametrize("name", STATISTICS_CHECKED)
+def test_statistics_are_leans_to_the_printed_digit(name):
+    """Every statistic LEAN prints (capacity aside), as LEAN prints it: daily samples at every midnight,
+    LEAN's risk-free rate, its Sharpe, Sortino, PSR, Alpha, Beta, IR, tracking error, Treynor, turnover."""
+    import json
+
+    expected = json.loads((REGRESSION / f"{name}.json").read_text())["expected_statistics"]
+    outcome = run((REGRESSION / f"{name}.py").read_text(), DATA, {"ema-fast": 10, "ema-slow": 20})["result"]
+    got = outcome["statistics"]
+    for key in STATISTICS:
+        tolerance = NEAR.get((name, key))
+        if tolerance is None:
+            assert got[key] == expected[key], (key, got[key], expected[key])
+        else:
+            assert float(got[key]) == pytest.approx(float(expected[key]), abs=tolerance), key

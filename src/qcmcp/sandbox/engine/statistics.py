@@ -1,9 +1,9 @@
-"""Backtest statistics with QuantConnect's names, computed from the run itself.
+"""Trade statistics and first-pass portfolio figures from the run itself.
 
-Inputs are the daily equity closes, the benchmark's daily closes and the fills. Trades
-are matched first-in-first-out per symbol (LEAN's default). Ratios are annualised with
-252 trading days and a risk-free rate of 0 (LEAN uses a Treasury-rate model: our Sharpe
-and Sortino ratios are therefore slightly higher than LEAN's for the same returns).
+Trades are matched first-in-first-out per symbol (LEAN's default) for ``tradeStatistics`` and
+``closedTrades``. The portfolio statistics and the headline block a backtest reports are then replaced by
+LEAN's own computation in ``lean_statistics`` (daily samples at every midnight, LEAN's risk-free rate
+model); the figures here remain for runs that end before a daily sample exists.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ import types
 from pathlib import Path
 from typing import Any
 
-from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, results, types as engine_types
+from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, lean_statistics, results
+from qcmcp.sandbox.engine import types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.engine import Engine
 from qcmcp.sandbox.engine.live import LiveClock, launch_line
@@ -125,8 +126,11 @@ def run(job: dict[str, Any], emit: Any, command_stream: Any = None) -> dict[str,
                 if not engine.stopped_by_hook:
                     clock.idle()
                 return {"result": results.live_snapshot(engine, clock.outcome, algorithm_id)}
+            sampler = lean_statistics.LeanSampler(engine, engine.step_hook)
+            engine.step_hook = sampler  # LEAN's daily samples, taken before each time step
             engine.run()
-            return {"result": results.build(engine, algorithm_id)}
+            sampler.finish()
+            return {"result": lean_statistics.apply(results.build(engine, algorithm_id), sampler, folder)}
         except (Exception, UnsupportedFeature) as error:  # noqa: BLE001 - every failure is reported, none crash
             return {"error": {
                 "message": f"{type(error).__name__}: {error}" + (" (in initialize)" if stage == "initialize" else ""),
