@@ -84,3 +84,26 @@ def test_interactive_brokers_fee_as_lean_computes_it():
     assert order_fee(1, 136.15) == 1.0  # the $1 minimum wins over 0.5 % of $136
     assert order_fee(-100, 1.0) == 1.0
     assert order_fee(1000, 0.5) == pytest.approx(2.5)  # 0.5 % of $500 caps $5 of per-share fees
+
+
+def test_unrealized_profit_is_leans_close_profit_and_drives_the_drawdown_risk_model():
+    from qcmcp.sandbox.engine.algorithm import QCAlgorithm
+    from qcmcp.sandbox.engine.engine import Engine
+    from qcmcp.sandbox.engine.framework import MaximumDrawdownPercentPerSecurity
+    from qcmcp.sandbox.engine.types import Symbol, TradeBar
+
+    algorithm = QCAlgorithm()
+    engine = Engine(algorithm)
+    security = engine.add_security("SPY", "minute", 1.0, "Adjusted")
+    security.holdings.quantity, security.holdings.average_price = 100.0, 100.0
+    moment = datetime(2024, 1, 2, 10)
+    security.bar = TradeBar(Symbol("SPY"), moment, moment, 99.2, 99.2, 99.2, 99.2, 1)
+    security.bid_price = 99.1
+    # Selling 100 at the bid, less the $1 closing fee: (99.1 - 100) x 100 - 1 = -91, i.e. -0.91 % of the cost
+    assert security.holdings.unrealized_profit == pytest.approx(-91.0)
+    assert security.holdings.unrealized_profit_percent == pytest.approx(-0.0091)
+    engine.time = moment
+    risk = MaximumDrawdownPercentPerSecurity(0.009)
+    [target] = risk.manage_risk(algorithm, [])
+    assert target.quantity == 0 and target.symbol == "SPY"
+    assert MaximumDrawdownPercentPerSecurity(0.01).manage_risk(algorithm, []) == []

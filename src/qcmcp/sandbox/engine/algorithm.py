@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine import indicators as ind
 from qcmcp.sandbox.engine.consolidators import SubscriptionManager, TradeBarConsolidator
-from qcmcp.sandbox.engine.framework import ManualUniverseSelectionModel, NullRiskManagementModel, UniverseSettings
+from qcmcp.sandbox.engine.framework import (
+    InsightManager,
+    ManualUniverseSelectionModel,
+    NullRiskManagementModel,
+    UniverseSettings,
+)
 from qcmcp.sandbox.engine.types import (
     DataNormalizationMode,
     OrderProperties,
@@ -174,11 +179,24 @@ class QCAlgorithm(PascalAliases):
         self.engine.framework.execution = model
 
     def set_risk_management(self, model: Any) -> None:
-        if not isinstance(model, NullRiskManagementModel):
-            refuse(f"risk management model {type(model).__name__}")
+        self._check_risk(model)
+        self.engine.framework.risk[:] = [] if isinstance(model, NullRiskManagementModel) else [model]
 
     def add_risk_management(self, model: Any) -> None:
-        self.set_risk_management(model)
+        self._check_risk(model)
+        if not isinstance(model, NullRiskManagementModel):
+            self.engine.framework.risk.append(model)
+
+    @staticmethod
+    def _check_risk(model: Any) -> None:
+        if not callable(getattr(model, "manage_risk", None)) and not callable(getattr(model, "ManageRisk", None)):
+            refuse(f"risk management model {type(model).__name__}")
+        if not hasattr(model, "manage_risk"):
+            model.manage_risk = model.ManageRisk
+
+    @property
+    def insights(self) -> InsightManager:
+        return InsightManager(self.engine)
 
     def set_universe_selection(self, model: Any) -> None:
         if not isinstance(model, ManualUniverseSelectionModel):

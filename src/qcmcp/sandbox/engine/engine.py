@@ -65,6 +65,7 @@ class Framework:
     execution: Any = field(default_factory=ImmediateExecutionModel)
     emitted: list[Insight] = field(default_factory=list)
     active: list[Insight] = field(default_factory=list)
+    risk: list[Any] = field(default_factory=list)
     recorded: list[Insight] = field(default_factory=list)
 
 
@@ -639,10 +640,31 @@ class Engine:
             insight.reference_value_final = self.securities[insight.symbol].price
         framework.active = [i for i in framework.active if i.is_active(self.time)] + new
         framework.recorded.extend(new)
-        if (new or expired) and framework.construction is not None and not self.warming_up:
-            targets = framework.construction.create_targets(self.algorithm, framework.active)
-            if framework.execution is not None and targets:
-                framework.execution.execute(self.algorithm, targets)
+        if self.warming_up:
+            return
+        targets: list[Any] = []
+        if (new or expired) and framework.construction is not None:
+            targets = list(framework.construction.create_targets(self.algorithm, framework.active) or [])
+        # LEAN: the risk models see every step's targets; theirs override the construction model's.
+        overrides: dict[Symbol, Any] = {}
+        for model in framework.risk:
+            for target in model.manage_risk(self.algorithm, targets) or []:
+                overrides[self.symbol_for(target.symbol)] = target
+        if overrides:
+            targets = [t for t in targets if self.symbol_for(t.symbol) not in overrides] + list(overrides.values())
+        if framework.execution is not None and targets:
+            framework.execution.execute(self.algorithm, targets)
+
+    def cancel_insights(self, symbols: Any = None) -> int:
+        """LEAN's InsightManager.Cancel: the active insights of these symbols close now."""
+        wanted = None if symbols is None else {self.symbol_for(s) for s in
+                                               (symbols if isinstance(symbols, list | tuple | set) else [symbols])}
+        canceled = 0
+        for insight in self.framework.active:
+            if insight.is_active(self.time) and (wanted is None or self.symbol_for(insight.symbol) in wanted):
+                insight.close_time_utc = self.time
+                canceled += 1
+        return canceled
 
 
     def _advance(self, step: list[tuple[Subscription, int]]) -> dict[Symbol, TradeBar]:

@@ -155,15 +155,128 @@ class ImmediateExecutionModel(ExecutionModel):
             symbol = engine.symbol_for(target.symbol)
             open_quantity = sum(o.quantity for o in engine.transactions.get_open_orders(symbol))
             delta = target.quantity - engine.portfolio[symbol].quantity - open_quantity
-            price = engine.securities[symbol].price
+            security = engine.securities[symbol]
+            # LEAN's AboveMinimumOrderMarginPortfolioPercentage: the order's margin, not its value
             threshold = algorithm.settings.minimum_order_margin_portfolio_percentage * engine.portfolio.total_portfolio_value
-            if delta and abs(delta * price) >= threshold:
-                algorithm.market_order(symbol, delta)
+            if delta and abs(delta * security.price) / security.leverage >= threshold:
+                algorithm.market_order(symbol, delta, tag=getattr(target, "tag", "") or "")
 
 
-class NullRiskManagementModel(PascalAliases):
+class RiskManagementModel(PascalAliases):
+    """Base of risk models: ``manage_risk(algorithm, targets)`` returns targets that override the others."""
+
     def manage_risk(self, algorithm: Any, targets: list[PortfolioTarget]) -> list[PortfolioTarget]:
         return []
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        pass
+
+
+class NullRiskManagementModel(RiskManagementModel):
+    pass
+
+
+def _flatten(algorithm: Any, symbol: Any) -> PortfolioTarget:
+    algorithm.insights.cancel([symbol])
+    return PortfolioTarget(symbol, 0)
+
+
+class MaximumDrawdownPercentPerSecurity(RiskManagementModel):
+    """Liquidate a holding whose unrealised loss (LEAN's: after the closing fee, at the bid or ask) passes the
+    limit, and cancel its insights."""
+
+    def __init__(self, maximum_drawdown_percent: float = 0.05) -> None:
+        self.maximum_drawdown_percent = -abs(maximum_drawdown_percent)
+
+    def manage_risk(self, algorithm: Any, targets: list[PortfolioTarget]) -> list[PortfolioTarget]:
+        return [_flatten(algorithm, symbol) for symbol, security in algorithm.securities.items()
+                if security.invested and security.holdings.unrealized_profit_percent < self.maximum_drawdown_percent]
+
+
+class MaximumUnrealizedProfitPercentPerSecurity(RiskManagementModel):
+    """Take profit: liquidate a holding whose unrealised gain passes the limit."""
+
+    def __init__(self, maximum_unrealized_profit_percent: float = 0.05) -> None:
+        self.maximum_unrealized_profit_percent = abs(maximum_unrealized_profit_percent)
+
+    def manage_risk(self, algorithm: Any, targets: list[PortfolioTarget]) -> list[PortfolioTarget]:
+        return [_flatten(algorithm, symbol) for symbol, security in algorithm.securities.items()
+                if security.invested and
+                security.holdings.unrealized_profit_percent > self.maximum_unrealized_profit_percent]
+
+
+class MaximumDrawdownPercentPortfolio(RiskManagementModel):
+    """Flatten every target when the portfolio falls the limit below its start (or its high, trailing)."""
+
+    def __init__(self, maximum_drawdown_percent: float = 0.05, is_trailing: bool = False) -> None:
+        self.maximum_drawdown_percent = -abs(maximum_drawdown_percent)
+        self.is_trailing = is_trailing
+        self.high: float | None = None
+
+    def manage_risk(self, algorithm: Any, targets: list[PortfolioTarget]) -> list[PortfolioTarget]:
+        value = algorithm.portfolio.total_portfolio_value
+        if self.high is None:
+            self.high = value
+        if self.is_trailing and value > self.high:
+            self.high = value
+            return []
+        if self.high and value / self.high - 1 < self.maximum_drawdown_percent and targets:
+            self.high = None  # start again from the next value
+            return [_flatten(algorithm, target.symbol) for target in targets]
+        return []
+
+
+class TrailingStopRiskManagementModel(RiskManagementModel):
+    """Liquidate a holding whose value fell the limit below the best value it had since it was opened."""
+
+    def __init__(self, maximum_drawdown_percent: float = 0.05) -> None:
+        self.maximum_drawdown_percent = abs(maximum_drawdown_percent)
+        self.best: dict[Any, tuple[bool, float]] = {}
+
+    def manage_risk(self, algorithm: Any, targets: list[PortfolioTarget]) -> list[PortfolioTarget]:
+        flatten = []
+        for symbol, security in algorithm.securities.items():
+            holding = security.holdings
+            if not security.invested:
+                self.best.pop(symbol, None)
+                continue
+            long, value = holding.is_long, holding.absolute_holdings_value
+            state = self.best.get(symbol)
+            if state is None or state[0] != long:
+                state = self.best[symbol] = (long, abs(holding.quantity * holding.average_price))
+            best = state[1]
+            if (long and best < value) or (not long and best > value):
+                self.best[symbol] = (long, value)
+                continue
+            if best and self.maximum_drawdown_percent < abs((best - value) / best):
+                self.best.pop(symbol, None)
+                flatten.append(_flatten(algorithm, symbol))
+        return flatten
+
+
+class InsightManager(PascalAliases):
+    """``algorithm.insights``: the insights of the run (cancel, active ones, all)."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    def cancel(self, symbols: Any = None) -> int:
+        return self._engine.cancel_insights(symbols)
+
+    def get_active_insights(self, time: Any = None) -> list[Insight]:
+        moment = time or self._engine.time
+        return [i for i in self._engine.framework.active if i.is_active(moment)]
+
+    def get_insights(self, predicate: Any = None) -> list[Insight]:
+        return [i for i in self._engine.framework.recorded if predicate is None or predicate(i)]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._engine.framework.recorded)
+
+    def __len__(self) -> int:
+        return len(self._engine.framework.recorded)
+
+    total_count = property(__len__)
 
 
 class ManualUniverseSelectionModel(PascalAliases):
@@ -178,11 +291,10 @@ class UniverseSettings(PascalAliases):
 
 
 def percent_target(algorithm: Any, symbol: Any, percent: float) -> PortfolioTarget:
-    """PortfolioTarget.percent: the holdings quantity that is ``percent`` of the portfolio."""
+    """PortfolioTarget.percent: the holdings quantity that is ``percent`` of the portfolio, as LEAN computes it
+    (margin terms, free-portfolio buffer, fees, lot size, minimum order margin)."""
     engine = algorithm.engine
     sym = engine.symbol_for(symbol)
-    price = engine.securities[sym].price
-    if not price:
+    if not engine.securities[sym].price:
         return PortfolioTarget(sym, engine.portfolio[sym].quantity)
-    value = percent * engine.portfolio.total_portfolio_value * (1 - algorithm.settings.free_portfolio_value_percentage)
-    return PortfolioTarget(sym, float(math.trunc(value / price)))
+    return PortfolioTarget(sym, engine.portfolio[sym].quantity + engine.quantity_for_target(sym, float(percent)))

@@ -251,12 +251,26 @@ class SecurityHolding(PascalAliases):
     holdings_value = property(lambda self: self.quantity * self.security.price)
     absolute_holdings_value = property(lambda self: abs(self.quantity * self.security.price))
     holdings_cost = property(lambda self: self.quantity * self.average_price)
-    unrealized_profit = property(lambda self: self.quantity * (self.security.price - self.average_price))
+    @property
+    def unrealized_profit(self) -> float:
+        """LEAN's TotalCloseProfit: what closing now would make — at the bid (long) or ask (short) when quotes
+        exist, else the last price — less the closing order's fee."""
+        if not self.quantity:
+            return 0.0
+        from qcmcp.sandbox.engine.broker import order_fee
+
+        quote = self.security.bid_price if self.quantity > 0 else self.security.ask_price
+        price = quote if quote == quote and quote > 0 else self.security.price
+        fee = order_fee(-self.quantity, self.security.price, self.security.hours.kind)
+        return self.quantity * (price - self.average_price) - fee
 
     @property
     def unrealized_profit_percent(self) -> float:
         cost = abs(self.quantity * self.average_price)
         return self.unrealized_profit / cost if cost else 0.0
+
+    absolute_holdings_cost = property(lambda self: abs(self.quantity * self.average_price))
+    total_close_profit = property(lambda self: self.unrealized_profit)
 
     def __repr__(self) -> str:
         return f"{self.symbol}: {self.quantity} @ {self.average_price}"
