@@ -34,9 +34,19 @@ uv venv --quiet --python 3.12 "$work/venv" 2>/dev/null || uv venv --quiet "$work
 VIRTUAL_ENV="$work/venv" uv pip install --quiet 'mcp[cli]>=1.9.3,<2' 'httpx>=0.28.1' python-dotenv requests \
   pytest pytest-asyncio jsonschema pydantic
 
-# A sandbox with fresh state and its own credentials.
+# A sandbox with fresh state and its own credentials. The suite also expects what a real account has: the
+# organization's id, and a second user to add as a collaborator (registered in the fresh state, like any user).
 export QUANTCONNECT_USER_ID=424242
 export QUANTCONNECT_API_TOKEN="official-suite-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export QUANTCONNECT_COLLABORATOR_ID=424243
+QUANTCONNECT_ORGANIZATION_ID="$(cd "$repo" && uv run --locked --quiet python -c "
+import secrets, sys
+from qcmcp.sandbox.store import SandboxStore
+store = SandboxStore(sys.argv[1])
+store.register_user(sys.argv[3], secrets.token_hex(20))
+print(store.register_user(sys.argv[2], sys.argv[4]))
+" "$work/sandbox.db" "$QUANTCONNECT_USER_ID" "$QUANTCONNECT_COLLABORATOR_ID" "$QUANTCONNECT_API_TOKEN")"
+export QUANTCONNECT_ORGANIZATION_ID
 (cd "$repo" && exec uv run --locked --quiet qcmcp sandbox --host 127.0.0.1 --port "$port" --db "$work/sandbox.db" \
   --user-id "$QUANTCONNECT_USER_ID" --api-token "$QUANTCONNECT_API_TOKEN") >"$work/sandbox.log" 2>&1 &
 sandbox_pid=$!

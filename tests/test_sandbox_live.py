@@ -247,3 +247,21 @@ def test_starting_portfolio_is_checked_before_a_deployment_starts():
                          ({"holdings": [{"symbol": "A", "quantity": 1, "averagePrice": 1}] * 101}, "at most 100")):
         with pytest.raises(SandboxError, match=message):
             starting_portfolio(bad)
+
+
+async def test_live_insights_are_read_by_their_end_as_the_cloud_reads_them(sandbox):
+    code = LIVE_ALGORITHM.replace("    def on_command(self, data):", '''    def on_data(self, data):
+        if len(self.insights_sent) < 5:
+            self.insights_sent.append(self.emit_insights(Insight.price(self.spy, timedelta(1), InsightDirection.UP)))
+
+    def on_command(self, data):''').replace("self.set_cash(50000)", "self.set_cash(50000)\n        self.insights_sent = []")
+    project, _ = await deploy(sandbox, code)
+
+    async def emitted():
+        read = await sandbox.ok("read_live_insights", projectId=project, end=1000)  # no start: from the first, at most 100
+        return read if read["length"] >= 5 else None
+
+    read = await until(emitted)
+    assert len(read["insights"]) == 5 and read["insights"][0]["direction"] == "up"
+    await sandbox.fails("read_live_insights", "At most 100 insights", projectId=project, start=0, end=1000)
+    await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))
