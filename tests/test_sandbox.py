@@ -80,6 +80,11 @@ async def test_server_says_it_is_the_sandbox(sandbox):
 
 
 async def test_projects(sandbox):
+    created = await sandbox.ok("create_project", name="Template", language="Py")
+    # As its description promises, the answer carries the template files with their contents.
+    assert [f["name"] for f in created["files"]] == ["main.py", "research.ipynb"]
+    assert "class Template(QCAlgorithm)" in created["files"][0]["content"]
+    await sandbox.ok("delete_project", projectId=created["projects"][0]["projectId"])
     first = await new_project(sandbox)
     second = await new_project(sandbox, "Other", "C#")
     # Like the cloud, a second project may share a name: it is a new project with its own id.

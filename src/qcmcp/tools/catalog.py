@@ -48,9 +48,9 @@ CATALOG: tuple[ToolSpec, ...] = (
     # --- Projects ------------------------------------------------------------------------
     ToolSpec(
         "create_project", area="projects", hints=CREATE, endpoint="/projects/create",
-        request="CreateProjectRequest", response="ProjectListResponse",
-        description="Create a new project (language 'Py' or 'C#'). Returns the project, including its projectId "
-        "and the template main file. Next: write code with update_file_contents or patch_file, then create_compile. "
+        request="CreateProjectRequest", response="ProjectListResponse", handler=handlers.create_project,
+        description="Create a new project (language 'Py' or 'C#'). Returns the project, including its projectId, "
+        "and its template files with their contents (the main file and a research notebook). Next: write code with update_file_contents or patch_file, then create_compile. "
         "Names need not be unique (QuantConnect accepts a second project with the same name), so look for an existing "
         "one with list_projects before creating it again.",
     ),

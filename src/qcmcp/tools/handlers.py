@@ -24,6 +24,23 @@ async def json_post(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> d
     return await gateway.client().post(spec.endpoint, body, idempotent=spec.safe_to_retry)
 
 
+async def create_project(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """Create the project, then add its template files to the answer, as the description promises.
+
+    The create is never repeated or failed because of the read: if the files cannot be read, the project
+    is returned without them and a note says how to read them.
+    """
+    created = await json_post(gateway, spec, body)
+    projects = created.get("projects") or []
+    if not created.get("success", True) or not projects or projects[0].get("projectId") is None:
+        return created
+    try:
+        files = await gateway.client().post("/files/read", {"projectId": projects[0]["projectId"]}, idempotent=True)
+    except QCError:
+        return {**created, "note": "The project was created; read its files with read_file."}
+    return {**created, "files": [{"name": f.get("name"), "content": f.get("content")} for f in files.get("files") or []]}
+
+
 async def multipart_upload(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """Object store upload: the spec defines it as multipart/form-data with a file part."""
     assert spec.endpoint

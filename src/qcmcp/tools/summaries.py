@@ -49,6 +49,12 @@ def _projects(body: dict[str, Any]) -> str:
     return f"{len(projects)} project(s)" + (f": {shown}{more}." if projects else ".")
 
 
+def _created_project(body: dict[str, Any]) -> str:
+    files = body.get("files")
+    with_files = f" Its files: {', '.join(str(f.get('name')) for f in files)} (contents below)." if files else ""
+    return _projects(body) + with_files
+
+
 def _files(body: dict[str, Any]) -> str:
     files = body.get("files")
     if files is None:
@@ -123,7 +129,7 @@ def _live(body: dict[str, Any]) -> str:
 
 
 SUMMARIES: dict[str, Summary] = {
-    "create_project": _projects,
+    "create_project": _created_project,
     "read_project": _projects,
     "list_projects": _projects,
     "read_file": _files,
