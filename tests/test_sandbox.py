@@ -412,6 +412,13 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
     estimate = await sandbox.ok("estimate_optimization_time", projectId=project, name="o", target=SHARPE, targetTo="max",
                                 strategy=GRID, parameters=parameters)
     assert estimate["estimate"]["time"] >= 1
+    # Cost and units stated: the sandbox bills nothing, and its balance is a sandbox credit, named as such.
+    assert estimate["estimate"]["estimatedCost"] == 0 and "Sandbox credit, not QCC" in estimate["estimate"]["note"]
+    assert (await sandbox.ok("read_account"))["creditBalance"] == estimate["estimate"]["balance"]
+    text = (await sandbox.client.call_tool("estimate_optimization_time", {
+        "projectId": project, "name": "o", "target": SHARPE, "targetTo": "max", "strategy": GRID,
+        "parameters": parameters})).content[0].text
+    assert "seconds to run; estimated cost 0 QCC" in text
     await sandbox.fails("create_optimization", "positive step", projectId=project, name="bad", target=SHARPE, targetTo="max",
                         strategy=GRID, compileId=compile_id, parameters=[{"name": "fast", "min": 5, "max": 15, "step": 0}],
                         estimatedCost=1, nodeType="O2-8", parallelNodes=2)
@@ -421,6 +428,8 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
                                              "targetValue": 0.99}],
                                estimatedCost=1, nodeType="O2-8", parallelNodes=2)
     optimization_id = created["optimizations"][0]["optimizationId"]
+    parallel = created["optimizations"][0]["parallelNodes"]  # what runs, and a note where it differs from the request
+    assert parallel >= 1 and (parallel == 2) == ("parallelNodesNote" not in created["optimizations"][0])
     for _ in range(300):
         read = (await sandbox.ok("read_optimization", optimizationId=optimization_id))["optimization"]
         if read["status"] == "completed":

@@ -18,6 +18,7 @@ from typing import Any
 
 from qcmcp.sandbox.api import Context, route, successful_build, visible_project
 from qcmcp.sandbox.errors import SandboxError
+from qcmcp.sandbox.projects import CREDIT_NOTE, SANDBOX_CREDIT
 from qcmcp.sandbox.limits import MAX_GRID_POINTS, MAX_RANDOM_POINTS, check_name_length, shorten
 from qcmcp.sandbox.runner import COMPLETED, FAILED, QUEUED, RUNNING
 from qcmcp.sandbox.store import now
@@ -118,7 +119,9 @@ def estimate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
     count = len(points(body["strategy"], body["parameters"], "estimate"))
     seconds = count * _seconds_per_backtest(ctx, project["project_id"]) / ctx.runner.parallelism
-    return {"estimate": {"estimateId": uuid.uuid4().hex, "time": max(1, round(seconds)), "balance": 0}}
+    # The sandbox runs optimizations on this machine: they cost nothing, and its balance is a sandbox credit, not QCC.
+    return {"estimate": {"estimateId": uuid.uuid4().hex, "time": max(1, round(seconds)), "balance": SANDBOX_CREDIT,
+                         "estimatedCost": 0, "note": CREDIT_NOTE}}
 
 
 @route("/optimizations/create", "CreateOptimizationRequest")
@@ -193,7 +196,11 @@ def summary(ctx: Context, row: Any) -> dict[str, Any]:
             "status": _status(row, runs), "nodeType": request.get("nodeType"), "created": row["created"],
             "criterion": {"target": request["target"], "extremum": request["targetTo"],
                           "targetValue": request.get("targetValue")},
-            "parameters": request["parameters"]}
+            "parameters": request["parameters"], "parallelNodes": ctx.runner.parallelism}
+    asked = request.get("parallelNodes")
+    if asked is not None and asked != ctx.runner.parallelism:  # a value the sandbox changed is said, not hidden
+        body["parallelNodesNote"] = (f"{asked} parallel nodes were requested; the sandbox runs {ctx.runner.parallelism} "
+                                     "backtests at a time (one per CPU core of this machine).")
     if best is not None:
         result = json.loads(best[0]["result"])["totalPerformance"]
         body.update(sharpeRatio=result["portfolioStatistics"]["sharpeRatio"],
@@ -226,7 +233,7 @@ def read(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     optimization = {
         **summary(ctx, row), "optimizationTarget": request["target"], "targetValue": request.get("targetValue"),
         "constraints": request.get("constraints") or [], "strategy": request["strategy"],
-        "parallelNodes": ctx.runner.parallelism, "requested": row["created"], "backtests": backtests,
+        "requested": row["created"], "backtests": backtests,
         "runtimeStatistics": {**{k: str(v) for k, v in counts.items()}, "Total": str(len(runs)), "Consumed": "0 QCC"},
     }
     if best is not None:

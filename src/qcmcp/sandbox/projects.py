@@ -68,6 +68,10 @@ CS_NOTEBOOK = _notebook(
 # and a research notebook.
 MAIN_FILES = {"Py": ("main.py", PY_TEMPLATE), "C#": ("Main.cs", CS_TEMPLATE)}
 NOTEBOOKS = {"Py": ("research.ipynb", PY_NOTEBOOK), "C#": ("Research.ipynb", CS_NOTEBOOK)}
+# The account's balance: a sandbox credit, named as such (the sandbox runs everything locally and bills nothing).
+SANDBOX_CREDIT = 1000
+CREDIT_NOTE = ("Sandbox credit, not QCC: the sandbox runs optimizations on this machine and charges nothing, so "
+               "estimatedCost is 0 and the balance does not change. time is in seconds.")
 LEAN_VERSION = {
     "id": 1,
     "created": "2026-01-01 00:00:00",
@@ -125,7 +129,7 @@ def project_json(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
 
 @route("/account/read")
 def read_account(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return {"organizationId": ctx.org_id, "creditBalance": 0.0}
+    return {"organizationId": ctx.org_id, "creditBalance": float(SANDBOX_CREDIT), "creditNote": CREDIT_NOTE}
 
 
 @route("/lean/versions/read")

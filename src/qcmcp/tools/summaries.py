@@ -124,6 +124,15 @@ def _chart(body: dict[str, Any]) -> str:
     return f"Chart {chart.get('name')!r}: {counts or 'no series'}."
 
 
+def _estimate(body: dict[str, Any]) -> str:
+    estimate = body.get("estimate") or {}
+    cost = estimate.get("estimatedCost")
+    said = (f"estimated cost {cost} QCC" if cost is not None else
+            "no cost in the answer (QuantConnect gives time and balance; pass your own bound as estimatedCost)")
+    return (f"Optimization estimate: about {estimate.get('time')} seconds to run; {said}; "
+            f"balance {estimate.get('balance')} QCC.")
+
+
 def _live(body: dict[str, Any]) -> str:
     return f"Live deployment {body.get('deployId')}: {body.get('status')} on {body.get('brokerage')}."
 
@@ -145,6 +154,7 @@ SUMMARIES: dict[str, Summary] = {
     "read_backtest_insights": _paged("insights"),
     "read_live_insights": _paged("insights"),
     "read_live_algorithm": _live,
+    "estimate_optimization_time": _estimate,
 }
 
 
