@@ -350,7 +350,7 @@ def test_lean_names_the_engine_lacks_fail_clearly_where_used(data):
     # A LEAN class, a LEAN class subscripted, a LEAN QCAlgorithm method: named, with the way out.
     assert error_of("        FuzzyLogicThing = 1\n        x = CoarseFundamental()\n") == \
         "UnsupportedFeature: not supported in the sandbox: CoarseFundamental; run it in the cloud (in initialize)"
-    assert "not supported in the sandbox: CircularQueue[...]" in error_of("        CircularQueue[int]([1])\n")
+    assert "not supported in the sandbox: FixedSizeHashQueue[...]" in error_of("        FixedSizeHashQueue[int](3)\n")
     assert "not supported in the sandbox: QCAlgorithm.add_future_contract" in \
         error_of("        self.add_future_contract('ES')\n")
     assert "not supported in the sandbox: QCAlgorithm.add_future_contract" in \

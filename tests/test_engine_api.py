@@ -107,3 +107,74 @@ def test_unrealized_profit_is_leans_close_profit_and_drives_the_drawdown_risk_mo
     [target] = risk.manage_risk(algorithm, [])
     assert target.quantity == 0 and target.symbol == "SPY"
     assert MaximumDrawdownPercentPerSecurity(0.01).manage_risk(algorithm, []) == []
+
+
+def daily_rows(closes: list[tuple[float, float, float, float]]) -> list:
+    from tests.engine_helpers import sessions
+
+    return [(day, *ohlc) for day, ohlc in zip(sessions(__import__("datetime").date(2024, 1, 2), len(closes)), closes,
+                                              strict=True)]
+
+
+ORDERS_HEADER = '''from AlgorithmImports import *
+
+class Orders(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 12)
+        self.set_cash(100000)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        self.ticket = None
+'''
+
+
+def test_order_tickets_update_and_cancel_as_lean(tmp_path):
+    from tests.engine_helpers import run, write_daily
+
+    bars = [(100, 101, 99, 100), (100, 102, 98, 99), (99, 100, 97, 98), (98, 99, 95, 96), (96, 97, 94, 95),
+            (95, 96, 93, 94), (94, 95, 92, 93)]
+    write_daily(tmp_path, "SPY", daily_rows(bars))
+    source = ORDERS_HEADER + '''
+    def on_data(self, data):
+        if self.ticket is None:
+            self.ticket = self.limit_order(self.spy, 10, 90.0, tag="low")
+        elif len(self.ticket.update_requests) == 0:
+            fields = UpdateOrderFields()
+            fields.quantity = 20
+            fields.limit_price = 96.5
+            fields.tag = "raised"
+            response = self.ticket.update(fields)
+            self.debug(f"UPDATED {response.is_success} {self.ticket.quantity} {self.ticket.get(OrderField.LIMIT_PRICE)}")
+        elif self.ticket.status == OrderStatus.FILLED and len(self.ticket.update_requests) == 1:
+            response = self.ticket.update_quantity(30)
+            self.debug(f"LATE {response.is_success} {self.ticket.cancel().is_success}")
+'''
+    outcome = run(source, tmp_path)["result"]
+    logs = " ".join(outcome["logs"])
+    assert "UPDATED True 20.0 96.5" in logs
+    assert "LATE False False" in logs  # a filled order can neither change nor be canceled
+    [order] = outcome["orders"]
+    # Placed day 1 at 90, raised on day 2 to 96.5; day 3's low 97 does not reach it, day 4 (low 95) fills at the
+    # limit since it opened above it (EquityFillModel.LimitFill).
+    assert order["quantity"] == 20 and order["limitPrice"] == 96.5 and order["price"] == 96.5 and order["tag"] == "raised"
+    assert [e["status"] for e in order["events"]] == ["submitted", "updatesubmitted", "filled"]
+    assert order["lastFillTime"].startswith("2024-01-05")
+
+
+def test_trailing_stop_follows_the_high_and_fills_at_the_stop(tmp_path):
+    from tests.engine_helpers import run, write_daily
+
+    bars = [(100, 101, 99, 100), (100, 104, 99, 103), (103, 108, 102, 107), (107, 107, 101, 102), (102, 103, 101, 102)]
+    write_daily(tmp_path, "SPY", daily_rows(bars))
+    source = ORDERS_HEADER + '''
+    def on_data(self, data):
+        if self.ticket is None:
+            self.ticket = self.transactions.add_order(SubmitOrderRequest(
+                OrderType.TRAILING_STOP, SecurityType.EQUITY, "SPY", -10, 95.0, 0, 0, 0.05, True, self.utc_time, "trail"))
+'''
+    outcome = run(source, tmp_path)["result"]
+    [order] = outcome["orders"]
+    # Stop 95 on day 1; day 2's high 104 moves it to 104 x 0.95 = 98.8, day 3's 108 to 102.6; day 4's low 101 is
+    # below it: sold at min(stop, close) = 102 (TrailingStopFill).
+    assert order["type"] == 11 and order["stopPrice"] == pytest.approx(102.6)
+    assert order["price"] == pytest.approx(102.0) and order["lastFillTime"].startswith("2024-01-05")

@@ -47,6 +47,7 @@ class QCAlgorithm(PascalAliases):
         self._engine: Engine | None = None
         self.settings = AlgorithmSettings()
         self.universe_settings = UniverseSettings()
+        self.default_order_properties: OrderProperties | None = None
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -235,28 +236,75 @@ class QCAlgorithm(PascalAliases):
             self.engine.auto_plots.append((chart, indicator))
 
     # ---- orders -------------------------------------------------------------------------------
+    @property
+    def utc_time(self) -> datetime:
+        """The algorithm's time in UTC (its clock runs in New York time)."""
+        from zoneinfo import ZoneInfo
+
+        return self.engine.time.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("UTC")).replace(
+            tzinfo=None)
+
+    def _properties(self, order_properties: Any) -> Any:
+        return order_properties if order_properties is not None else getattr(self, "default_order_properties", None)
+
     def market_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
                      order_properties: OrderProperties | None = None) -> Any:
-        return self.engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, properties=order_properties)
+        return self.engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, properties=self._properties(order_properties))
 
-    def limit_order(self, symbol: Any, quantity: float, limit_price: float, tag: str = "",
+    def limit_order(self, symbol: Any, quantity: float, limit_price: float, asynchronous: bool = False, tag: str = "",
                     order_properties: OrderProperties | None = None) -> Any:
-        return self.engine.submit(symbol, quantity, OrderType.LIMIT, limit=limit_price, tag=tag, properties=order_properties)
+        asynchronous, tag = _tag(asynchronous, tag)
+        return self.engine.submit(symbol, quantity, OrderType.LIMIT, limit=limit_price, tag=tag,
+                                  properties=self._properties(order_properties))
 
-    def stop_market_order(self, symbol: Any, quantity: float, stop_price: float, tag: str = "",
-                          order_properties: OrderProperties | None = None) -> Any:
-        return self.engine.submit(symbol, quantity, OrderType.STOP_MARKET, stop=stop_price, tag=tag, properties=order_properties)
+    def stop_market_order(self, symbol: Any, quantity: float, stop_price: float, asynchronous: bool = False,
+                          tag: str = "", order_properties: OrderProperties | None = None) -> Any:
+        asynchronous, tag = _tag(asynchronous, tag)
+        return self.engine.submit(symbol, quantity, OrderType.STOP_MARKET, stop=stop_price, tag=tag,
+                                  properties=self._properties(order_properties))
 
-    def stop_limit_order(self, symbol: Any, quantity: float, stop_price: float, limit_price: float, tag: str = "",
-                         order_properties: OrderProperties | None = None) -> Any:
+    def stop_limit_order(self, symbol: Any, quantity: float, stop_price: float, limit_price: float,
+                         asynchronous: bool = False, tag: str = "", order_properties: OrderProperties | None = None) -> Any:
+        asynchronous, tag = _tag(asynchronous, tag)
         return self.engine.submit(symbol, quantity, OrderType.STOP_LIMIT, stop=stop_price, limit=limit_price, tag=tag,
-                                  properties=order_properties)
+                                  properties=self._properties(order_properties))
 
-    def market_on_open_order(self, symbol: Any, quantity: float, tag: str = "", order_properties: Any = None) -> Any:
-        return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag, properties=order_properties)
+    def trailing_stop_order(self, symbol: Any, quantity: float, *args: Any, asynchronous: bool = False, tag: str = "",
+                            order_properties: Any = None, **named: Any) -> Any:
+        """trailing_stop_order(symbol, quantity, [stop_price,] trailing_amount, trailing_as_percentage, ...)."""
+        values = list(args)
+        stop = None
+        if len(values) >= 3 and isinstance(values[2], bool):
+            stop, *values = values
+        amount = named.get("trailing_amount", values[0] if values else 0.0)
+        percentage = named.get("trailing_as_percentage", values[1] if len(values) > 1 else False)
+        stop = named.get("stop_price", stop)
+        if len(values) > 2 and isinstance(values[2], str):
+            tag = values[2]
+        return self.engine.submit(symbol, quantity, OrderType.TRAILING_STOP, stop=stop, tag=tag,
+                                  trailing=(float(amount), bool(percentage)), properties=self._properties(order_properties))
 
-    def market_on_close_order(self, symbol: Any, quantity: float, tag: str = "", order_properties: Any = None) -> Any:
-        return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag, properties=order_properties)
+    def limit_if_touched_order(self, symbol: Any, quantity: float, trigger_price: float, limit_price: float,
+                               asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> Any:
+        asynchronous, tag = _tag(asynchronous, tag)
+        return self.engine.submit(symbol, quantity, OrderType.LIMIT_IF_TOUCHED, limit=limit_price, trigger=trigger_price,
+                                  tag=tag, properties=self._properties(order_properties))
+
+    def market_on_open_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                             order_properties: Any = None) -> Any:
+        asynchronous, tag = _tag(asynchronous, tag)
+        return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag,
+                                  properties=self._properties(order_properties))
+
+    def market_on_close_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+                              order_properties: Any = None) -> Any:
+        asynchronous, tag = _tag(asynchronous, tag)
+        return self.engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag,
+                                  properties=self._properties(order_properties))
+
+    def order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
+              order_properties: Any = None) -> Any:
+        return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
 
     def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
                      asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> list[Any]:
@@ -364,6 +412,13 @@ class QCAlgorithm(PascalAliases):
 
     def warm_up_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None) -> None:
         self.engine.warm_up_indicator(self.engine.symbol_for(symbol), indicator, resolution)
+
+
+def _tag(asynchronous: Any, tag: str) -> tuple[bool, str]:
+    """Older code passes the tag where LEAN now takes ``asynchronous``: limit_order(s, q, p, "tag")."""
+    if isinstance(asynchronous, str):
+        return False, asynchronous
+    return bool(asynchronous), tag or ""
 
 
 def _as_date(year: int | date | datetime, month: int | None, day: int | None) -> date:

@@ -100,15 +100,21 @@ class Order:
             if not buy and bar.high > self.limit_price:
                 return bar.open if bar.open > self.limit_price else self.limit_price
             return None
-        if self.type in (OrderType.STOP_MARKET, OrderType.TRAILING_STOP):
+        if self.type == OrderType.STOP_MARKET:
             assert self.stop_price is not None
             stop = self.stop_price
             if buy and bar.high >= stop:
                 return bar.open if bar.open >= stop else stop
             if not buy and bar.low <= stop:
                 return bar.open if bar.open <= stop else stop
-            if self.type == OrderType.TRAILING_STOP:
-                self._trail(bar.close)
+            return None
+        if self.type == OrderType.TRAILING_STOP:
+            assert self.stop_price is not None
+            if not buy and bar.low <= self.stop_price:
+                return min(self.stop_price, bar.close)
+            if buy and bar.high >= self.stop_price:
+                return max(self.stop_price, bar.close)
+            self._trail(bar.low if buy else bar.high)
             return None
         if self.type == OrderType.STOP_LIMIT:
             assert self.stop_price is not None and self.limit_price is not None
@@ -130,12 +136,14 @@ class Order:
         return None
 
     def _trail(self, price: float) -> None:
-        """Move a trailing stop with a favourable price (LEAN's TrailingStopOrder.TryUpdateStopPrice)."""
-        distance = self.trailing_amount * (price if self.trailing_as_percentage else 1.0)
-        if self.quantity < 0 and price - distance > (self.stop_price or 0.0):
-            self.stop_price = price - distance
-        elif self.quantity > 0 and price + distance < (self.stop_price or float("inf")):
-            self.stop_price = price + distance
+        """LEAN's TrailingStopOrder.TryUpdateStopPrice: follow the market when it moved more than the trailing
+        amount away from the stop (the high for a sell, the low for a buy)."""
+        assert self.stop_price is not None
+        reference = self.trailing_amount * price if self.trailing_as_percentage else self.trailing_amount
+        if self.quantity < 0 and price - self.stop_price > reference:
+            self.stop_price = price * (1 - self.trailing_amount) if self.trailing_as_percentage else price - self.trailing_amount
+        elif self.quantity > 0 and self.stop_price - price > reference:
+            self.stop_price = price * (1 + self.trailing_amount) if self.trailing_as_percentage else price + self.trailing_amount
 
     def expired(self, now: datetime) -> bool:
         kind = self.time_in_force.kind

@@ -82,6 +82,37 @@ class Transactions(PascalAliases):
     def get_order_by_id(self, order_id: int) -> Order | None:
         return next((o for o in self._engine.orders if o.id == order_id), None)
 
+    def get_order_ticket(self, order_id: int) -> OrderTicket | None:
+        return self._engine.tickets.get(order_id)
+
+    def get_order_tickets(self, predicate: Any = None) -> list[OrderTicket]:
+        return [t for t in self._engine.tickets.values() if predicate is None or predicate(t)]
+
+    def get_open_order_tickets(self, predicate: Any = None) -> list[OrderTicket]:
+        return [t for t in self._engine.tickets.values() if not t.status.is_closed()
+                and (predicate is None or (predicate(t) if callable(predicate) else t.symbol == predicate))]
+
+    def add_order(self, request: Any) -> OrderTicket:
+        """Transactions.AddOrder(SubmitOrderRequest): the order as requested (no market-order conversion)."""
+        kind = OrderType(int(request.order_type))
+        limit = request.limit_price if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED) \
+            else None
+        stop = request.stop_price if kind in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP) \
+            else None
+        trigger = request.trigger_price if kind == OrderType.LIMIT_IF_TOUCHED else None
+        trailing = (request.trailing_amount, request.trailing_as_percentage) if kind == OrderType.TRAILING_STOP \
+            else None
+        ticket = self._engine.submit(request.symbol, request.quantity, kind, limit=limit, stop=stop, tag=request.tag,
+                                     properties=request.order_properties, trigger=trigger, trailing=trailing,
+                                     convert=False)
+        ticket.submit_request = request
+        request.order_id = ticket.order_id
+        return ticket
+
+    def cancel_order(self, order_id: int, tag: str = "") -> Any:
+        ticket = self._engine.tickets.get(order_id)
+        return ticket.cancel(tag) if ticket is not None else None
+
     def get_orders(self) -> list[Order]:
         return list(self._engine.orders)
 
@@ -126,6 +157,7 @@ class Engine:
         self.positions: list[dict[Symbol, float]] = []  # each sampled day's closing holdings value per symbol
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
         self._hours: dict[Symbol, Any] = {}
+        self.tickets: dict[int, OrderTicket] = {}
         self._warned: set[str] = set()
         self.quit_in_initialize = False
         self._quit_message: str | None = None
@@ -241,10 +273,11 @@ class Engine:
     # ---- orders -----------------------------------------------------------------------------
     def submit(self, symbol: Any, quantity: float, kind: OrderType, *, limit: float | None = None,
                stop: float | None = None, tag: str = "", properties: OrderProperties | None = None,
-               trigger: float | None = None, trailing: tuple[float, bool] | None = None) -> OrderTicket:
+               trigger: float | None = None, trailing: tuple[float, bool] | None = None,
+               convert: bool = True) -> OrderTicket:
         sym = self.symbol_for(symbol)
         security = self.securities.get(sym)
-        if kind == OrderType.MARKET and security is not None and security.has_data:
+        if convert and kind == OrderType.MARKET and security is not None and security.has_data:
             kind = self._market_order_kind(security)
         order = Order(len(self.orders) + 1, sym, float(quantity), kind, self.time, tag or "", limit, stop)
         order.created_time = self.time
@@ -257,6 +290,7 @@ class Engine:
         if properties is not None:
             order.time_in_force = properties.time_in_force
         self.orders.append(order)
+        ticket = self.tickets[order.id] = OrderTicket(order, self)
         order.submission_price = security.price if security else 0.0
         reason = self._reject_reason(order, security)
         if reason:
@@ -266,9 +300,39 @@ class Engine:
         else:
             self.open_orders.setdefault(sym, []).append(order)
             self._event(order, OrderStatus.SUBMITTED)
-            if order.type == OrderType.MARKET and security is not None:
+            if order.type == OrderType.MARKET and security is not None and self._can_fill_market(security):
                 self._fill(order, security, self._market_price(security, order.quantity > 0))
-        return OrderTicket(order, self)
+        return ticket
+
+    def _can_fill_market(self, security: Security) -> bool:
+        """LEAN's FillModel.IsExchangeOpen: open now, or the last bar (an hour or a day) spans open hours today."""
+        if self.exchange_open(security, self.time):
+            return True
+        bar = security.bar
+        return bar is not None and bar.end_time.date() == self.time.date() and \
+            bar.end_time - bar.time >= timedelta(hours=1) and self.exchange_open(security, bar.time)
+
+    def update_order(self, order: Order, request: Any) -> Any:
+        """LEAN's HandleUpdateOrderRequest: a closed order cannot change; otherwise the fields given change."""
+        from qcmcp.sandbox.engine.types import OrderResponse
+
+        if not order.is_open:
+            return OrderResponse(order.id, f"Order {order.id} is {order.status.name.lower()}: it cannot be updated.")
+        if request.quantity is not None:
+            order.quantity = float(request.quantity)
+        if request.limit_price is not None:
+            order.limit_price = float(request.limit_price)
+        if request.stop_price is not None:
+            order.stop_price = float(request.stop_price)
+        if request.trigger_price is not None:
+            order.trigger_price = float(request.trigger_price)
+        if request.trailing_amount is not None:
+            order.trailing_amount = float(request.trailing_amount)
+        if request.tag:
+            order.tag = request.tag
+        order.last_update_time = self.time
+        self._event(order, OrderStatus.UPDATE_SUBMITTED)
+        return OrderResponse(order.id)
 
     def _market_order_kind(self, security: Security) -> OrderType:
         """LEAN's QCAlgorithm.MarketOrder: while the exchange is closed a market order becomes market-on-open;

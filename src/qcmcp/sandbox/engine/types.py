@@ -54,15 +54,22 @@ class OrderStatus(IntEnum):
     SUBMITTED = 1
     PARTIALLY_FILLED = 2
     FILLED = 3
+    CANCEL_PENDING = 4
     CANCELED = 5
     NONE = 6
     INVALID = 7
+    UPDATE_SUBMITTED = 8
     New = 0
     Submitted = 1
     PartiallyFilled = 2
     Filled = 3
+    CancelPending = 4
     Canceled = 5
     Invalid = 7
+    UpdateSubmitted = 8
+
+    def is_closed(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID)
 
 
 class OrderType(IntEnum):
@@ -90,6 +97,19 @@ class OrderType(IntEnum):
     ComboLimit = 9
     ComboLegLimit = 10
     TrailingStop = 11
+
+
+class OrderField(IntEnum):
+    LIMIT_PRICE = 0
+    STOP_PRICE = 1
+    TRIGGER_PRICE = 2
+    TRAILING_AMOUNT = 3
+    TRAILING_AS_PERCENTAGE = 4
+    LimitPrice = 0
+    StopPrice = 1
+    TriggerPrice = 2
+    TrailingAmount = 3
+    TrailingAsPercentage = 4
 
 
 class OrderDirection(IntEnum):
@@ -192,12 +212,27 @@ class TradeBar(PascalAliases):
         return f"{self.symbol}: O:{self.open} H:{self.high} L:{self.low} C:{self.close} V:{self.volume}"
 
 
+class DataDictionary(dict):  # type: ignore[type-arg]
+    """``slice.bars``: a dict that also answers LEAN's ``contains_key`` / ``ContainsKey``."""
+
+    def contains_key(self, key: Any) -> bool:
+        return key in self
+
+    ContainsKey = contains_key
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return super().__getitem__(key)
+        except KeyError:
+            raise KeyError(f"'{key}' is not in this slice; check contains_key({key!r}) first.") from None
+
+
 class Slice(PascalAliases):
     """The data of one time step: ``slice[symbol]`` is that symbol's TradeBar."""
 
     def __init__(self, time: datetime, bars: dict[Symbol, TradeBar]) -> None:
         self.time = time
-        self.bars = bars
+        self.bars = DataDictionary(bars)
 
     def __getitem__(self, key: Any) -> TradeBar:
         try:
@@ -324,14 +359,107 @@ class OrderEvent(PascalAliases):
         self.message = message
         self.is_assignment = False
         self.quantity = order.quantity
+        self.limit_price, self.stop_price = order.limit_price, order.stop_price
+        self.trigger_price = getattr(order, "trigger_price", None)
+        self.ticket: Any = None
+
+    absolute_fill_quantity = property(lambda self: abs(self.fill_quantity))
+    fill_price_currency = "USD"
+
+    def to_string(self) -> str:
+        """As LEAN prints an order event."""
+        text = f"Time: {self.utc_time} OrderID: {self.order_id} EventID: 0 Symbol: {self.symbol} Status: " \
+               f"{self.status.name.title().replace('_', '')} Quantity: {self.quantity:g}"
+        if self.fill_quantity:
+            text += f" FillQuantity: {self.fill_quantity:g} FillPrice: {self.fill_price} USD"
+        if self.limit_price is not None:
+            text += f" LimitPrice: {self.limit_price}"
+        if self.stop_price is not None:
+            text += f" StopPrice: {self.stop_price}"
+        if self.order_fee.value.amount:
+            text += f" OrderFee: {self.order_fee.value.amount} USD"
+        return text + (f" Message: {self.message}" if self.message else "")
+
+    def __str__(self) -> str:
+        return self.to_string()
 
     def __repr__(self) -> str:
         return f"OrderEvent({self.order_id} {self.symbol} {self.status.name} {self.fill_quantity}@{self.fill_price})"
 
 
+class OrderResponse(PascalAliases):
+    def __init__(self, order_id: int, error: str = "") -> None:
+        self.order_id, self.error_message = order_id, error
+        self.is_success, self.is_error = not error, bool(error)
+        self.error_code = 0 if not error else -1
+
+    def __repr__(self) -> str:
+        return "OrderResponse(success)" if self.is_success else f"OrderResponse(error: {self.error_message})"
+
+
+class UpdateOrderFields(PascalAliases):
+    """What ``ticket.update(fields)`` changes; None leaves a field as it is."""
+
+    def __init__(self, quantity: float | None = None, limit_price: float | None = None,
+                 stop_price: float | None = None, trigger_price: float | None = None,
+                 trailing_amount: float | None = None, tag: str | None = None) -> None:
+        self.quantity, self.limit_price, self.stop_price = quantity, limit_price, stop_price
+        self.trigger_price, self.trailing_amount, self.tag = trigger_price, trailing_amount, tag
+
+
+class OrderRequest(PascalAliases):
+    def __init__(self, order_id: int, tag: str, time: datetime | None) -> None:
+        self.order_id, self.tag, self.time = order_id, tag, time
+        self.response: OrderResponse | None = None
+        self.status = "Unprocessed"
+
+
+class UpdateOrderRequest(OrderRequest):
+    def __init__(self, time: datetime | None, order_id: int, fields: UpdateOrderFields) -> None:
+        super().__init__(order_id, fields.tag or "", time)
+        self.quantity, self.limit_price, self.stop_price = fields.quantity, fields.limit_price, fields.stop_price
+        self.trigger_price, self.trailing_amount = fields.trigger_price, fields.trailing_amount
+
+
+class CancelOrderRequest(OrderRequest):
+    pass
+
+
+class SubmitOrderRequest(OrderRequest):
+    """LEAN's SubmitOrderRequest(order_type, security_type, symbol, quantity, stop_price, limit_price,
+    [trigger_price,] [trailing_amount, trailing_as_percentage,] time, tag, [order_properties])."""
+
+    def __init__(self, order_type: Any, security_type: Any, symbol: Any, quantity: float, stop_price: float,
+                 limit_price: float, *rest: Any, **named: Any) -> None:
+        values = list(rest)
+        trigger = trailing = 0.0
+        as_percentage = False
+        if len(values) >= 5 or (len(values) >= 4 and isinstance(values[2], bool)):
+            # trigger_price, trailing_amount, trailing_as_percentage, time, tag[, properties]
+            if isinstance(values[2], bool):
+                trigger, trailing, as_percentage, *values = values
+            else:
+                trigger, *values = values
+        elif len(values) >= 3 and not isinstance(values[0], datetime):
+            trigger, *values = values
+        time = values[0] if values else named.get("time")
+        tag = values[1] if len(values) > 1 else named.get("tag", "")
+        properties = values[2] if len(values) > 2 else named.get("properties")
+        super().__init__(0, tag or "", time)
+        self.order_type, self.security_type, self.symbol, self.quantity = order_type, security_type, symbol, quantity
+        self.stop_price, self.limit_price, self.trigger_price = stop_price, limit_price, trigger
+        self.trailing_amount, self.trailing_as_percentage = trailing, bool(as_percentage)
+        self.order_properties = properties
+
+
 class OrderTicket(PascalAliases):
+    """LEAN's OrderTicket: the order's live state, its update and cancel requests."""
+
     def __init__(self, order: Any, engine: Any) -> None:
         self._order, self._engine = order, engine
+        self.update_requests: list[UpdateOrderRequest] = []
+        self.cancel_request: CancelOrderRequest | None = None
+        self.submit_request: Any = None
 
     order_id = property(lambda self: self._order.id)
     symbol = property(lambda self: self._order.symbol)
@@ -339,11 +467,55 @@ class OrderTicket(PascalAliases):
     status = property(lambda self: self._order.status)
     tag = property(lambda self: self._order.tag)
     order_type = property(lambda self: self._order.type)
+    time = property(lambda self: self._order.time)
     average_fill_price = property(lambda self: self._order.fill_price)
     quantity_filled = property(lambda self: self._order.filled_quantity)
+    quantity_remaining = property(lambda self: self._order.quantity - self._order.filled_quantity)
+    order_closed = property(lambda self: self._order.status.is_closed())
 
-    def cancel(self, tag: str = "") -> Any:
-        return self._engine.cancel(self._order, tag)
+    def get(self, field: Any) -> Any:
+        """ticket.get(OrderField.LIMIT_PRICE) and friends."""
+        name = {0: "limit_price", 1: "stop_price", 2: "trigger_price", 3: "trailing_amount",
+                4: "trailing_as_percentage"}.get(int(field), str(field).lower())
+        return getattr(self._order, name)
+
+    def update(self, fields: UpdateOrderFields) -> OrderResponse:
+        request = UpdateOrderRequest(self._engine.time, self.order_id, fields)
+        self.update_requests.append(request)
+        request.response = self._engine.update_order(self._order, request)
+        request.status = "Processed" if request.response.is_success else "Error"
+        return request.response
+
+    def update_quantity(self, quantity: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(quantity=quantity, tag=tag))
+
+    def update_limit_price(self, limit_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(limit_price=limit_price, tag=tag))
+
+    def update_stop_price(self, stop_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(stop_price=stop_price, tag=tag))
+
+    def update_trigger_price(self, trigger_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(trigger_price=trigger_price, tag=tag))
+
+    def update_tag(self, tag: str) -> OrderResponse:
+        return self.update(UpdateOrderFields(tag=tag))
+
+    def cancel(self, tag: str = "") -> OrderResponse:
+        request = CancelOrderRequest(self.order_id, tag, self._engine.time)
+        self.cancel_request = request
+        canceled = self._engine.cancel(self._order, tag)
+        request.response = OrderResponse(self.order_id, "" if canceled else
+                                         f"Order {self.order_id} is {self.status.name.lower()}: it cannot be canceled.")
+        request.status = "Processed" if canceled else "Error"
+        return request.response
+
+    def __str__(self) -> str:
+        order = self._order
+        prices = "".join(f" {name}: {value}" for name, value in (("LimitPrice", order.limit_price),
+                                                                 ("StopPrice", order.stop_price)) if value is not None)
+        return (f"{self.order_id}: {self.order_type.name.title().replace('_', '')} {self.status.name.title()} "
+                f"{self.quantity:g} {self.symbol}{prices} Filled: {self.quantity_filled:g}")
 
     def __repr__(self) -> str:
         return f"OrderTicket({self.order_id} {self.symbol} {self.quantity} {self.status.name})"
