@@ -439,6 +439,11 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
     sets = sorted(b["parameterSet"]["fast"] for b in read["backtests"].values())
     assert sets == ["10", "15", "5"]
     sharpes = {b["parameterSet"]["fast"]: b["statistics"][15] for b in read["backtests"].values()}
+    # Named statistics, best first by the target (Sharpe, max): the same numbers as the API's unnamed arrays.
+    assert [r["statistics"]["sharpe ratio"] for r in read["ranked"]] == sorted(sharpes.values(), reverse=True)
+    assert read["ranked"][0]["parameterSet"] == read["bestBacktest"]["parameterSet"]
+    assert read["ranked"][0]["statistics"]["total orders"] == read["backtests"][read["ranked"][0]["backtestId"]][
+        "statistics"][17]
     assert read["bestBacktest"]["target"] == max(sharpes.values())
     assert len(set(sharpes.values())) > 1  # the parameter really changes the results
     listed = await sandbox.ok("list_backtests", projectId=project)

@@ -244,9 +244,10 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "read_optimization", area="optimizations", hints=READ, endpoint="/optimizations/read",
-        request="ReadOptimizationRequest", response="ReadOptimizationResponse",
+        request="ReadOptimizationRequest", response="ReadOptimizationResponse", handler=handlers.read_optimization,
         description="Read an optimization: status, runtime statistics, and every backtest with its parameter set "
-        "and statistics.",
+        "and statistics. 'ranked' (first) lists the finished backtests best first by the optimization's target, "
+        "each with its statistics by name; 'backtests' is the API's own form (statistics as an unnamed array).",
     ),
     ToolSpec(
         "list_optimizations", area="optimizations", hints=READ, endpoint="/optimizations/list",

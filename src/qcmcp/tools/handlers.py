@@ -41,6 +41,13 @@ async def create_project(gateway: Gateway, spec: ToolSpec, body: dict[str, Any])
     return {**created, "files": [{"name": f.get("name"), "content": f.get("content")} for f in files.get("files") or []]}
 
 
+async def read_optimization(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """The optimization as the API gives it, plus its backtests' statistics by name, best first."""
+    from qcmcp.tools.optimization_results import readable
+
+    return readable(await json_post(gateway, spec, body))
+
+
 async def multipart_upload(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """Object store upload: the spec defines it as multipart/form-data with a file part."""
     assert spec.endpoint

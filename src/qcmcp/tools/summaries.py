@@ -133,6 +133,14 @@ def _estimate(body: dict[str, Any]) -> str:
             f"balance {estimate.get('balance')} QCC.")
 
 
+def _optimization(body: dict[str, Any]) -> str:
+    optimization = body.get("optimization") or {}
+    ranked = optimization.get("ranked") or []
+    best = f" Best: {ranked[0]['parameterSet']} with {ranked[0]['target']}." if ranked else ""
+    return (f"Optimization {optimization.get('optimizationId')} ({optimization.get('status')}): "
+            f"{len(optimization.get('backtests') or {})} backtest(s), {len(ranked)} finished.{best}")
+
+
 def _live(body: dict[str, Any]) -> str:
     return f"Live deployment {body.get('deployId')}: {body.get('status')} on {body.get('brokerage')}."
 
@@ -155,6 +163,7 @@ SUMMARIES: dict[str, Summary] = {
     "read_live_insights": _paged("insights"),
     "read_live_algorithm": _live,
     "estimate_optimization_time": _estimate,
+    "read_optimization": _optimization,
 }
 
 
