@@ -91,6 +91,8 @@ async def test_paper_deployment_lifecycle(sandbox):
     portfolio = await until(holding)
     [position] = portfolio["holdings"].values()
     assert position["q"] == 10 and portfolio["cash"]["USD"]["amount"] < 50000
+    assert portfolio["holdingsKey"]["q"] == "quantity" and set(position) <= set(portfolio["holdingsKey"])
+    assert "q quantity" in sandbox.client.instructions or '"q"' in sandbox.client.instructions
     chart = await sandbox.ok("read_live_chart", projectId=project, name="Strategy Equity", count=10, start=0, end=2_000_000_000)
     assert chart["chart"]["series"]["Equity"]["values"]
     # The cloud's standard live charts are there beside Strategy Equity; an unknown chart is an error.

@@ -18,6 +18,14 @@ The normal loop:
 5. Read results: read_backtest (statistics), read_backtest_chart, read_backtest_orders,
    read_backtest_report. Compare runs with list_backtests(includeStatistics=true).
 
+Words, used one way everywhere: an order is one instruction to buy or sell (read_backtest_orders,
+read_live_orders; "Total Orders"); a fill is an order event that traded; a trade, or closed
+trade, is a round trip — a position opened and closed again, with its profit or loss
+(totalPerformance.closedTrades, tradeStatistics, "Win Rate"). One trade usually takes two or
+more orders. Holdings are the positions held now (read_live_portfolio: per security id, "a"
+average price, "q" quantity, "p" price, "v" value, "u" unrealized profit, "up" unrealized
+profit as a fraction of cost).
+
 Optimizations cost QuantConnect credit: call estimate_optimization_time before
 create_optimization. create_live_algorithm, liquidate_live_algorithm, stop_live_algorithm,
 live commands and authorize_connection act on real brokerage accounts: only use them when

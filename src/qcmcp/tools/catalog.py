@@ -317,8 +317,10 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "read_live_portfolio", area="live", hints=READ, retry_safe=True, endpoint="/live/portfolio/read",
-        request="ReadLivePortfolioRequest", response="LivePortfolioResponse",
-        description="Read a live algorithm's holdings and cash. Updated about every 10 minutes.",
+        request="ReadLivePortfolioRequest", response="LivePortfolioResponse", handler=handlers.read_live_portfolio,
+        description="Read a live algorithm's holdings and cash. Updated about every 10 minutes. Holdings are keyed "
+        "by security id with the API's compact fields, explained in holdingsKey (a average price, q quantity, "
+        "p price, v value, u unrealized profit, up unrealized profit / cost).",
     ),
     ToolSpec(
         "read_live_orders", area="live", hints=READ, retry_safe=True, endpoint="/live/orders/read",

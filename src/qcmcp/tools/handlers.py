@@ -48,6 +48,19 @@ async def read_optimization(gateway: Gateway, spec: ToolSpec, body: dict[str, An
     return readable(await json_post(gateway, spec, body))
 
 
+HOLDING_KEYS = {"a": "average price", "q": "quantity", "p": "price", "v": "holdings value", "u": "unrealized profit",
+                "up": "unrealized profit as a fraction of cost"}
+
+
+async def read_live_portfolio(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """The portfolio as the API gives it, with a key to its holdings' compact field names."""
+    result = await json_post(gateway, spec, body)
+    portfolio = result.get("portfolio")
+    if isinstance(portfolio, dict) and portfolio.get("holdings"):
+        result = {**result, "portfolio": {"holdingsKey": HOLDING_KEYS, **portfolio}}
+    return result
+
+
 async def multipart_upload(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """Object store upload: the spec defines it as multipart/form-data with a file part."""
     assert spec.endpoint
