@@ -21,9 +21,9 @@ FORBIDDEN = {
     "security": ("qcmcp.sandbox", "qcmcp.backend", "qcmcp.server", "qcmcp.cli"),
     "gateway": ("qcmcp.security", "qcmcp.tools", "qcmcp.server", "qcmcp.cli"),
     "backend": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.server", "qcmcp.cli"),
-    "caller": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.sandbox", "qcmcp.server"),
+    "caller": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.sandbox", "qcmcp.server", "qcmcp.ops"),
     "qc": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.sandbox", "qcmcp.server",
-           "qcmcp.cli"),
+           "qcmcp.cli", "qcmcp.ops"),  # the client reports to ops through the ClientHooks it is handed
     "sandbox": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.server", "qcmcp.cli"),
     "marketdata": ("qcmcp.security", "qcmcp.tools", "qcmcp.gateway", "qcmcp.backend", "qcmcp.sandbox", "qcmcp.server",
                    "qcmcp.cli", "qcmcp.workflows"),

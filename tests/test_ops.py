@@ -414,3 +414,15 @@ def test_sandbox_workers_busy_reads_the_runners_own_worker_tables():
     assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 2
     live._processes["d-1"] = object()
     assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 3
+
+
+def test_doctor_shows_the_operations_settings_without_secrets():
+    from qcmcp.doctor import describe_settings
+
+    settings = load_settings(QCMCP_REDIS_URL="redis://:hunter2-redis-password@cache:6379/0",
+                             QCMCP_METRICS_TOKEN="a-scrape-token-long-enough")
+    rows = dict(describe_settings(settings))
+    assert rows["QCMCP_REDIS_URL"] == "redis://:***@cache:6379/0" and rows["QCMCP_METRICS_TOKEN"] == "set (hidden)"
+    assert rows["QCMCP_BREAKER"] == "5/30" and rows["QCMCP_RATE_LIMIT"].startswith("auto")
+    assert "hunter2" not in repr(rows) and "a-scrape-token" not in repr(rows)
+    assert "hunter2-redis-password" in settings.secrets()  # redacted from every log line too

@@ -60,6 +60,13 @@ def serve(
 
         settings = with_keyring_credentials(settings)  # local mode: the environment, else the OS keyring
     log.configure(settings.log_level, settings.log_format, settings.secrets())
+    if settings.tracing:
+        from qcmcp.server import start_tracing
+
+        try:
+            start_tracing()
+        except ConfigurationError as error:
+            fail(str(error))
     if transport is Transport.stdio:
         server = _build_or_exit(settings)
         if settings.metrics_port:

@@ -78,10 +78,14 @@ class Settings(BaseSettings):
     breaker: str = Field(default="5/30", validation_alias="QCMCP_BREAKER")
     cache: Literal["on", "off"] = Field(default="on", validation_alias="QCMCP_CACHE")
     cache_entries: int = Field(default=512, ge=1, le=1_000_000, validation_alias="QCMCP_CACHE_ENTRIES")
+    # OpenTelemetry traces (the otel extra): auto = on when an OTLP endpoint is configured.
+    otel: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_OTEL")
+    otlp_endpoint: str | None = Field(default=None, validation_alias=AliasChoices(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
     # Shared state for replicas (rate limits so far): redis://, rediss:// or unix:// URL.
     redis_url: str | None = Field(default=None, validation_alias="QCMCP_REDIS_URL")
 
-    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", mode="before")
+    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", "otel", mode="before")
     @classmethod
     def _normalise_case(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -149,6 +153,11 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("QCMCP_METRICS_TOKEN must be at least 16 characters")
         return value
+
+    @property
+    def tracing(self) -> bool:
+        """Whether traces are exported: QCMCP_OTEL=on, or auto with an OTLP endpoint set."""
+        return self.otel == "on" or (self.otel == "auto" and bool(self.otlp_endpoint))
 
     @property
     def breaker_rule(self) -> tuple[int, float] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -31,7 +32,25 @@ def describe_settings(settings: Settings) -> list[tuple[str, str]]:
                                                         if settings.live_trading == "auto" else "")),
         ("QCMCP_JAIL", settings.jail + (" (jailed where bubblewrap works; required for shared HTTP)"
                                         if settings.jail == "auto" else "")),
+        ("QCMCP_RATE_LIMIT", settings.rate_limit + (" (120/60 per subject for shared HTTP, off for stdio)"
+                                                    if settings.rate_limit == "auto" else "")),
+        ("QCMCP_TENANT_RATE_LIMIT", settings.tenant_rate_limit),
+        ("QCMCP_MAX_CONCURRENT_EXPENSIVE", str(settings.max_concurrent_expensive)),
+        ("QCMCP_BREAKER", settings.breaker),
+        ("QCMCP_CACHE", f"{settings.cache} ({settings.cache_entries} entries)"),
+        ("QCMCP_METRICS_TOKEN", "set (hidden)" if settings.metrics_token else "(not set)"),
+        ("QCMCP_METRICS_PORT", f"{settings.metrics_host}:{settings.metrics_port}" if settings.metrics_port
+         else "(not set)"),
+        ("QCMCP_REDIS_URL", _without_password(settings.redis_url) if settings.redis_url else "(not set: in-process)"),
+        ("QCMCP_OTEL", settings.otel + (" (exporting traces)" if settings.tracing else "")),
     ]
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def check_shared_mode(settings: Settings) -> list[str]:

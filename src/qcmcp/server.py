@@ -201,7 +201,8 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
     metrics = Metrics(tools=[spec.name for spec in tools], endpoints=[spec.endpoint for spec in CATALOG if spec.endpoint])
     rule = settings.breaker_rule
     upstream = Upstream(metrics=metrics, breaker=CircuitBreaker(*rule) if rule else None, cooldown=Cooldown(),
-                        cache=MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None)
+                        cache=MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None,
+                        tracer=_upstream_tracer() if settings.tracing else None)
     subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
         Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
     limits = LimitsMiddleware(limiter=_rate_limiter(settings), subject_rate=subject_rate,
@@ -210,6 +211,23 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
                                                   or spec.cost_class != "free"),
                               max_expensive=settings.max_concurrent_expensive, metrics=metrics)
     return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits)
+
+
+def _upstream_tracer() -> object:
+    from qcmcp.ops.tracing import UpstreamTracer
+
+    return UpstreamTracer()
+
+
+def start_tracing() -> None:
+    """Export traces from this process (``qcmcp serve`` with QCMCP_OTEL / OTEL_EXPORTER_OTLP_ENDPOINT)."""
+    from qcmcp.ops.tracing import start_tracing as start
+
+    try:
+        start(__version__)
+    except ImportError:
+        raise ConfigurationError("Traces need OpenTelemetry's SDK and OTLP exporter: pip install \"qcmcp[otel]\", "
+                                 "or set QCMCP_OTEL=off") from None
 
 
 def _rate_limiter(settings: Settings) -> RateLimiter:

@@ -28,8 +28,10 @@ class Upstream:
     def __init__(self, *, metrics: Metrics | None = None, breaker: Breaker | None = None,
                  cooldown: Cooldown | None = None, cache: ReadCache | None = None,
                  policy: CachePolicy | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 max_wait: float = MAX_WAIT_SECONDS) -> None:
+                 max_wait: float = MAX_WAIT_SECONDS, tracer: Any = None) -> None:
+        """``tracer``: an :class:`~qcmcp.ops.tracing.UpstreamTracer` when traces are exported."""
         self.metrics, self.breaker, self.cooldown, self.cache = metrics, breaker, cooldown, cache
+        self.tracer = tracer
         self.policy = policy or CachePolicy()
         self._sleep, self.max_wait = sleep, max_wait
 
@@ -49,8 +51,12 @@ class Upstream:
                 last = getattr(self.breaker, "last_reason", "") or "failures"
                 raise NotSentError(endpoint, f"the QuantConnect API is failing (several attempts in a row, last: "
                                    f"{last}), so this server is not calling it for a short while.", wait_breaker)
+        if self.tracer is not None:
+            self.tracer.start(self.metrics.endpoint_label(endpoint) if self.metrics is not None else "other")
 
     def after_attempt(self, endpoint: str, status: int | None, seconds: float, retry_after: float | None) -> None:
+        if self.tracer is not None:
+            self.tracer.end(status)
         if self.metrics is not None:
             self.metrics.observe_upstream(endpoint, status, seconds)
         if status == 429 and self.cooldown is not None:
