@@ -10,6 +10,7 @@ Outputs (one name per line, sorted):
     src/qcmcp/sandbox/data/algorithm_imports.txt
     src/qcmcp/sandbox/data/qcalgorithm_members.txt
     src/qcmcp/sandbox/data/qcalgorithm_settable.txt   (properties with a setter: assigning them is legal)
+    src/qcmcp/sandbox/data/lean_members.txt           (every LEAN class member: unsupported ones refuse clearly)
 """
 
 from __future__ import annotations
@@ -94,6 +95,20 @@ def qcalgorithm_settable(root: Path) -> set[str]:
     raise SystemExit("QCAlgorithm not found in the stubs")
 
 
+def lean_members(root: Path) -> set[str]:
+    """Every method and property name of every LEAN class (lower-case names only: not enum constants)."""
+    names: set[str] = set()
+    for stub in root.glob("QuantConnect/**/*.pyi"):
+        for node in ast.walk(ast.parse(stub.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                        names.add(item.name)
+                    elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                        names.add(item.target.id)
+    return {n for n in names if not n.startswith("_") and any(c.islower() for c in n)}
+
+
 def main() -> None:
     root = stubs_root()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -101,6 +116,7 @@ def main() -> None:
         ("algorithm_imports.txt", algorithm_imports(root)),
         ("qcalgorithm_members.txt", qcalgorithm_members(root)),
         ("qcalgorithm_settable.txt", qcalgorithm_settable(root)),
+        ("lean_members.txt", lean_members(root)),
     ):
         (OUT / filename).write_text("\n".join(sorted(names)) + "\n", encoding="utf-8")
         print(f"Wrote {OUT / filename} ({len(names)} names)")

@@ -370,3 +370,21 @@ def test_compiler_accepts_settable_lean_properties_and_still_flags_shadowed_meth
               "        self.project_id = 7\n        self.name = 'mine'\n        self.sma = 3\n")
     problems = check_python({"main.py": source}).problems
     assert [p.line for p in problems] == [7]  # self.sma hides the method; project_id and name are LEAN setters
+
+
+def test_lean_import_paths_resolve_to_the_engine_or_refuse_clearly(data):
+    def outcome_of(imports: str, body: str) -> dict:
+        return run("from AlgorithmImports import *\n" + imports + HEADER.replace("from AlgorithmImports import *\n", "")
+                   + body, data)
+
+    ok = outcome_of("import clr\nclr.AddReference('System')\nfrom System import *\n"
+                    "from Alphas.ConstantAlphaModel import ConstantAlphaModel\n"
+                    "from Execution.ImmediateExecutionModel import ImmediateExecutionModel\n"
+                    "from QuantConnect.Data.Market import TradeBar\n", "        self.debug(TradeBar.__name__)\n")
+    assert "result" in ok, ok
+    refused = outcome_of("from Alphas.RsiAlphaModel import RsiAlphaModel\n", "        RsiAlphaModel()\n")
+    assert "not supported in the sandbox: RsiAlphaModel" in refused["error"]["message"]
+    member = outcome_of("", "        self.securities['ABC'].set_fill_model(None)\n")["error"]["message"]
+    assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_fill_model")
+    probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_data_filter\")}')\n")
+    assert any("HAS False" in line for line in probe["result"]["logs"])  # a probe still answers

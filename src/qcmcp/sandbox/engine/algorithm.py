@@ -23,6 +23,7 @@ from qcmcp.sandbox.engine.types import (
     Resolution,
     Security,
     Symbol,
+    snake_case,
 )
 
 if TYPE_CHECKING:
@@ -37,7 +38,12 @@ class AlgorithmSettings(PascalAliases):
         self.minimum_order_margin_portfolio_percentage = 0.001
 
 
-from qcmcp.sandbox.engine.unsupported import UnsupportedFeature, is_lean_member, refuse  # noqa: E402,F401
+from qcmcp.sandbox.engine.unsupported import (  # noqa: E402,F401
+    UnsupportedFeature,
+    is_lean_member,
+    refuse,
+    refuse_attribute,
+)
 
 
 class QCAlgorithm(PascalAliases):
@@ -54,7 +60,7 @@ class QCAlgorithm(PascalAliases):
             return super().__getattr__(name)
         except AttributeError:
             if not name.startswith("_") and is_lean_member(name):
-                refuse(f"QCAlgorithm.{name}")
+                refuse_attribute("QCAlgorithm", snake_case(name))
             raise
 
     # ---- lifecycle (overridden by the user) -------------------------------------------------

@@ -25,6 +25,11 @@ class PascalAliases:
             snake = snake_case(name)
             if snake != name:
                 return getattr(self, snake)
+        if not name.startswith("_"):
+            from qcmcp.sandbox.engine.unsupported import is_lean_class_member, refuse_attribute
+
+            if is_lean_class_member(name):
+                refuse_attribute(type(self).__name__, name)  # a LEAN member the sandbox lacks: say so
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 

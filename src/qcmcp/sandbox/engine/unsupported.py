@@ -20,8 +20,17 @@ class UnsupportedFeature(RuntimeError):
     """A LEAN feature the sandbox engine does not implement."""
 
 
+class UnsupportedAttribute(UnsupportedFeature, AttributeError):
+    """An unsupported LEAN member: also an AttributeError, so ``hasattr``/``getattr(x, name, default)`` probes
+    answer as for a missing attribute, while using it reports the feature."""
+
+
 def refuse(feature: str) -> NoReturn:
     raise UnsupportedFeature(f"not supported in the sandbox: {feature}; run it in the cloud")
+
+
+def refuse_attribute(owner: str, name: str) -> NoReturn:
+    raise UnsupportedAttribute(f"not supported in the sandbox: {owner}.{name}; run it in the cloud")
 
 
 @cache
@@ -39,6 +48,11 @@ def lean_names() -> frozenset[str]:
 
 def qcalgorithm_members() -> frozenset[str]:
     return _names("qcalgorithm_members.txt")
+
+
+def is_lean_class_member(name: str) -> bool:
+    """Whether any LEAN class has a member of this (snake_case) name."""
+    return name in _names("lean_members.txt")
 
 
 def is_lean_member(name: str) -> bool:

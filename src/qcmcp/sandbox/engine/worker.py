@@ -17,7 +17,8 @@ import types
 from pathlib import Path
 from typing import Any
 
-from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, lean_statistics, results, util
+from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, lean_statistics, namespaces
+from qcmcp.sandbox.engine import results, util
 from qcmcp.sandbox.engine import types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.engine import Engine
@@ -59,7 +60,9 @@ def user_trace(error: BaseException, root: Path) -> str:
 
 
 def load_algorithm(root: Path) -> type[QCAlgorithm]:
-    sys.modules["AlgorithmImports"] = algorithm_imports()
+    sys.modules["AlgorithmImports"] = imports = algorithm_imports()
+    # clr, System, QuantConnect.…, Alphas.…/Portfolio.…/Selection.…/Execution.…/Risk.…
+    namespaces.install({k: v for k, v in vars(imports).items() if k[:1].isupper()}, str(root))
     sys.path.insert(0, str(root))
     namespace: dict[str, Any] = {"__name__": "main", "__file__": str(root / "main.py")}
     code = compile((root / "main.py").read_text(encoding="utf-8"), str(root / "main.py"), "exec")
@@ -133,7 +136,8 @@ def run(job: dict[str, Any], emit: Any, command_stream: Any = None) -> dict[str,
             return {"result": lean_statistics.apply(results.build(engine, algorithm_id), sampler, folder)}
         except (Exception, UnsupportedFeature) as error:  # noqa: BLE001 - every failure is reported, none crash
             return {"error": {
-                "message": f"{type(error).__name__}: {error}" + (" (in initialize)" if stage == "initialize" else ""),
+                "message": f"{'UnsupportedFeature' if isinstance(error, UnsupportedFeature) else type(error).__name__}: "
+                           f"{error}" + (" (in initialize)" if stage == "initialize" else ""),
                 "stacktrace": user_trace(error, root),
                 "initializeError": stage == "initialize",
                 "logs": engine.logs if engine else [],
