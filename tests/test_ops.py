@@ -131,7 +131,7 @@ async def test_the_rate_limit_refuses_with_when_to_retry_and_is_audited(tmp_path
     message = str(refused.value)
     assert "Rate limit (429)" in message and "QCMCP_RATE_LIMIT=3/3600" in message and "retry after 3600 s" in message
     assert sample(server, "qcmcp_rate_limit_refusals_total", limit="subject") == 1
-    assert sample(server, "qcmcp_tool_calls_total", tool="list_projects", outcome="refused") == 1
+    assert sample(server, "qcmcp_tool_calls_total", tool="list_projects", outcome="rate_limited") == 1
     rows = open_audit_log(str(tmp_path / "a.sqlite3")).rows(tool="list_projects")
     assert [row["outcome"] for row in rows] == ["error"] and "Rate limit" in rows[0]["error"]
 
@@ -229,7 +229,8 @@ async def test_the_breaker_fails_fast_while_the_api_is_down(settings):
         fast = await client.call_tool("list_projects", {}, raise_on_error=False)
     assert len(recorder.requests) == 2  # the third call never reached the API
     text = fast.content[0].text
-    assert "the QuantConnect API is failing" in text and "Nothing was sent; retry after 30 s" in text
+    assert "the QuantConnect API is failing (2 failed attempts in a row, last: HTTP 503)" in text
+    assert "Nothing was sent; retry after 30 s" in text
     assert sample(server, "qcmcp_upstream_refusals_total", reason="breaker-open") == 1
     assert sample(server, "qcmcp_circuit_breaker_open") == 1
     assert sample(server, "qcmcp_tool_calls_total", tool="list_projects", outcome="NotSentError") == 1

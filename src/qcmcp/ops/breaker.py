@@ -51,6 +51,8 @@ class CircuitBreaker:
             return self._state
 
     def refusal(self) -> float | None:
+        if self._state == CLOSED:  # the common case, read without the lock (a stale read costs one call)
+            return None
         with self._lock:
             if self._state == CLOSED:
                 return None
@@ -66,6 +68,8 @@ class CircuitBreaker:
             return None
 
     def record(self, ok: bool, reason: str = "") -> None:
+        if ok and self._state == CLOSED and self._count == 0:
+            return  # nothing to change
         with self._lock:
             if ok:
                 self._state, self._count, self._trial = CLOSED, 0, False

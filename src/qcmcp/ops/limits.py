@@ -21,7 +21,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 
 from qcmcp.caller import LOCAL, current_caller
-from qcmcp.ops.metrics import Metrics
+from qcmcp.ops.metrics import Metrics, report_outcome
 from qcmcp.ops.rates import Rate
 
 log = logging.getLogger("qcmcp.ops")
@@ -131,6 +131,7 @@ class LimitsMiddleware(Middleware):
         slot = f"expensive:{tenant}"
         if capped and not self.concurrency.acquire(slot, self.max_expensive):
             self._count("concurrency", caller.subject, name)
+            report_outcome("too_busy")
             raise _refused(f"Too busy (429): {self.max_expensive} expensive calls (compiles, backtests, optimizations, "
                            f"live deployments, reports) are already running for your tenant "
                            f"(QCMCP_MAX_CONCURRENT_EXPENSIVE). Nothing was done; retry after one finishes — try "
@@ -141,6 +142,7 @@ class LimitsMiddleware(Middleware):
                 index, retry_after = refusal
                 kind, rate = kinds[index], limits[index][1]
                 self._count(kind, caller.subject, name)
+                report_outcome("rate_limited")
                 who = "this agent has" if kind == "subject" else "your tenant's agents together have"
                 setting = "QCMCP_RATE_LIMIT" if kind == "subject" else "QCMCP_TENANT_RATE_LIMIT"
                 raise _refused(f"Rate limit (429): {who} made {rate.calls} calls in the last {rate.seconds:g} s "

@@ -42,9 +42,12 @@ class Metrics:
         disable_created_metrics()  # no *_created series: half the samples, nothing a dashboard here reads
         self.registry = CollectorRegistry(auto_describe=True)
         self.tools = frozenset(tools)
+        # Label children by label values (closed sets, so this stays small).
+        self._children: dict[tuple[str, str, object], tuple[Any, Any]] = {}
         self.endpoints = frozenset(_path(e) for e in endpoints)
         r = self.registry
-        self.tool_calls = Counter("qcmcp_tool_calls", "Tool calls by tool and outcome (ok, refused, an error class).",
+        self.tool_calls = Counter("qcmcp_tool_calls", "Tool calls by tool and outcome (ok, rate_limited, too_busy, "
+                                  "refused, an error class).",
                                   ["tool", "outcome"], registry=r)
         self.tool_duration = Histogram("qcmcp_tool_call_duration_seconds", "Tool call duration, refusals included.",
                                        ["tool"], buckets=DURATION_BUCKETS, registry=r)
@@ -81,14 +84,25 @@ class Metrics:
         return path if path in self.endpoints else OTHER
 
     def observe_tool(self, tool: str, outcome: str, seconds: float) -> None:
-        label = self.tool_label(tool)
-        self.tool_calls.labels(label, outcome).inc()
-        self.tool_duration.labels(label).observe(seconds)
+        label = tool if tool in self.tools else OTHER
+        key = ("tool", label, outcome)
+        children = self._children.get(key)
+        if children is None:  # labels() looks the child up under a lock: done once per label set
+            children = self._children[key] = (self.tool_calls.labels(label, outcome),
+                                              self.tool_duration.labels(label))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_upstream(self, endpoint: str, status: int | None, seconds: float) -> None:
         label = self.endpoint_label(endpoint)
-        self.upstream_requests.labels(label, str(status) if status is not None else "error").inc()
-        self.upstream_duration.labels(label).observe(seconds)
+        key = ("endpoint", label, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.upstream_requests.labels(label, str(status) if status is not None else "error"),
+                self.upstream_duration.labels(label))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition (Prometheus text format) and its content type."""

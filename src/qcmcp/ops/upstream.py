@@ -32,6 +32,7 @@ class Upstream:
         """``tracer``: an :class:`~qcmcp.ops.tracing.UpstreamTracer` when traces are exported."""
         self.metrics, self.breaker, self.cooldown, self.cache = metrics, breaker, cooldown, cache
         self.tracer = tracer
+        self._breaker_was_open = False
         self.policy = policy or CachePolicy()
         self._sleep, self.max_wait = sleep, max_wait
 
@@ -49,8 +50,10 @@ class Upstream:
             if wait_breaker is not None:
                 self._refused("breaker-open")
                 last = getattr(self.breaker, "last_reason", "") or "failures"
-                raise NotSentError(endpoint, f"the QuantConnect API is failing (several attempts in a row, last: "
-                                   f"{last}), so this server is not calling it for a short while.", wait_breaker)
+                count = getattr(self.breaker, "failures", None)
+                raise NotSentError(endpoint, f"the QuantConnect API is failing ({count or 'several'} failed attempts "
+                                   f"in a row, last: {last}), so this server is not calling it for a short while.",
+                                   wait_breaker)
         if self.tracer is not None:
             self.tracer.start(self.metrics.endpoint_label(endpoint) if self.metrics is not None else "other")
 
@@ -63,9 +66,10 @@ class Upstream:
             self.cooldown.hold(retry_after if retry_after is not None else 1.0)
         if self.breaker is not None:
             failed = status is None or status >= 500
-            self.breaker.record(not failed, "no answer" if status is None else f"HTTP {status}")
-        if self.metrics is not None and self.breaker is not None:
-            self.metrics.breaker_state.set(1 if self.breaker.state == "open" else 0)
+            self.breaker.record(not failed, "no answer" if status is None else f"HTTP {status}" if failed else "")
+            if self.metrics is not None and (failed or self._breaker_was_open):
+                self._breaker_was_open = self.breaker.state == "open"
+                self.metrics.breaker_state.set(1 if self._breaker_was_open else 0)
 
     def retrying(self, endpoint: str, reason: str) -> None:
         if self.metrics is not None:
