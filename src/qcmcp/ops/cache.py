@@ -109,7 +109,7 @@ class Rule:
 READS: dict[str, Rule] = {
     "/lean/versions/read": Rule(3600.0, lambda p: ["lean-versions"]),
     "/projects/nodes/read": Rule(15.0, lambda p: [_project(p), _project(p) + ":nodes"]),
-    "/backtests/read": Rule(3600.0, lambda p: [_project(p), _backtest(p)], keep=_finished_backtest),
+    "/backtests/read": Rule(600.0, lambda p: [_project(p), _backtest(p)], keep=_finished_backtest),
 }
 # Writes and the cached objects they change. Starting work on a project changes which of its nodes are busy.
 _NODES = lambda p: [_project(p) + ":nodes"]  # noqa: E731
