@@ -153,7 +153,7 @@ def test_every_api_tool_has_a_handler_or_endpoint():
     for spec in CATALOG:
         assert spec.endpoint or spec.handler, spec.name
         assert spec.handler in (None, handlers.multipart_upload, handlers.create_project, handlers.read_optimization,
-                                handlers.read_live_portfolio,
+                                handlers.read_live_portfolio, handlers.read_object_properties,
                                 handlers.authorization_redirect, handlers.server_version,
                                 handlers.latest_server_version, handlers.health_check,
                                 handlers.research) or spec.workflow, spec.name

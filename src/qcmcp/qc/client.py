@@ -175,6 +175,33 @@ class QuantConnectClient:
             self._hooks.answered(self._account, endpoint, body_in, body, len(response.content))
         return body
 
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        """GET a download link the API handed out (an Object Store file), at most ``max_bytes`` of it.
+
+        No credentials go with it (it is a capability URL, often on another host), and only https links are
+        followed, or plain http on the API's own host (the local sandbox serves its links itself).
+        """
+        endpoint = "/object/download"
+        try:
+            target = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError):
+            raise InvalidResponseError(endpoint, "the download link is not a URL") from None
+        if target.scheme != "https" and not (target.scheme == "http" and target.host == self._http.base_url.host):
+            raise InvalidResponseError(endpoint, "the download link is not https")
+        try:
+            async with self._http.stream("GET", target, auth=None) as response:
+                if response.status_code != 200:
+                    raise TransportError(endpoint, f"the download link answered HTTP {response.status_code}",
+                                         response.status_code)
+                received = bytearray()
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+                    if len(received) > max_bytes:
+                        raise InvalidResponseError(endpoint, f"the download is larger than {max_bytes} bytes")
+        except httpx.HTTPError as exc:
+            raise TransportError(endpoint, _describe(exc)) from None
+        return bytes(received)
+
     async def redirect_location(self, endpoint: str, payload: dict[str, Any]) -> str:
         """POST and return the ``Location`` of the redirect the API answers with."""
         response = await self._send(endpoint, payload, idempotent=True, follow_redirects=False)

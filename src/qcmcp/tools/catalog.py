@@ -368,8 +368,9 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "read_object_properties", area="objects", hints=READ, endpoint="/object/properties",
         request="GetObjectStorePropertiesRequest", response="GetObjectStorePropertiesResponse",
-        description="Read an Object Store file's size, MD5, MIME type, dates and a short preview. Does not work on "
-        "folders.",
+        handler=handlers.read_object_properties,
+        description="Read an Object Store file's size, MD5, MIME type, dates and a short preview (its start: "
+        "previewNote says when it is cut; read_object gives the whole content). Does not work on folders.",
     ),
     ToolSpec(
         "read_object_store_file_job_id", area="objects", hints=CREATE, endpoint="/object/get",
@@ -534,6 +535,13 @@ CATALOG: tuple[ToolSpec, ...] = (
         request=f"{WORKFLOW_PARAMS}:ReadBacktestStatusParams",
         description="Status, progress and completed flag of a backtest (default: the project's latest), plus the key "
         "statistics once done. One small answer, cheap to poll.",
+    ),
+    ToolSpec(
+        "read_object", area="objects", hints=READ, workflow=True, handler=handlers.read_object,
+        image=handlers.object_image, request=f"{WORKFLOW_PARAMS}:ReadObjectParams",
+        description="Read an Object Store file's content in one call (at most 2 MiB): text as text, PNG images as "
+        "image content, other bytes as base64 with a note, plus its size, type and date. It runs the download "
+        "job itself (read_object_store_file_job_id, then the URL).",
     ),
     ToolSpec(
         "list_deployments", area="live", hints=READ, workflow=True, handler=handlers.list_deployments,

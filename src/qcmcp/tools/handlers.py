@@ -61,6 +61,19 @@ async def read_live_portfolio(gateway: Gateway, spec: ToolSpec, body: dict[str, 
     return result
 
 
+async def read_object_properties(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """The properties as the API gives them, saying when the preview is only the file's start."""
+    result = await json_post(gateway, spec, body)
+    meta = result.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("preview"), str) and isinstance(meta.get("size"), int):
+        shown = len(meta["preview"].encode("utf-8"))
+        if meta["size"] > shown:
+            meta = {**meta, "previewNote": f"The preview is the first {shown} of {meta['size']} bytes; read_object "
+                                           "returns the whole content."}
+            result = {**result, "metadata": meta}
+    return result
+
+
 async def multipart_upload(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """Object store upload: the spec defines it as multipart/form-data with a file part."""
     assert spec.endpoint
@@ -146,6 +159,26 @@ async def list_deployments(gateway: Gateway, spec: ToolSpec, body: dict[str, Any
     from qcmcp.workflows.deployments import list_deployments as listed
 
     return await listed(gateway.client(), body.get("status"))
+
+
+async def read_object(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.workflows.objects import read_object as read
+
+    organization = body.get("organizationId") or gateway.default_organization()
+    if not organization:
+        raise QCError("read_object needs organizationId: pass it (read_account shows yours).")
+    return await read(gateway.client(), organization, body["key"])
+
+
+def object_image(result: dict[str, Any]) -> bytes | None:
+    """A PNG object is shown as an image; its base64 leaves the structured result (the picture has it)."""
+    import base64
+
+    if result.get("mime") != "image/png" or result.get("encoding") != "base64":
+        return None
+    picture = base64.b64decode(result.pop("content"))
+    result["encoding"], result["note"] = "image", f"{len(picture)} bytes of PNG, shown as image content."
+    return picture
 
 
 def equity_image(result: dict[str, Any]) -> bytes | None:

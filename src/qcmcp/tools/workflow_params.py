@@ -38,6 +38,14 @@ class ListDeploymentsParams(BaseModel):
         None, description="Only deployments in this state (default: all).")
 
 
+class ReadObjectParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(..., min_length=1, max_length=1000, description="The Object Store key, e.g. 'models/params.json'.")
+    organizationId: str | None = Field(None, min_length=1, max_length=100, description=(  # noqa: N815
+        "The organization (default: yours; read_account shows it)."))
+
+
 class SyncProjectParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
