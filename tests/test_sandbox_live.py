@@ -267,3 +267,30 @@ async def test_live_insights_are_read_by_their_end_as_the_cloud_reads_them(sandb
     assert len(read["insights"]) == 5 and read["insights"][0]["direction"] == "up"
     await sandbox.fails("read_live_insights", "At most 100 insights", projectId=project, start=0, end=1000)
     await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))
+
+
+async def test_warm_up_is_fast_forwarded_and_every_read_says_where_the_clock_is(tmp_path):
+    """At one simulated day per second, a 300-day warm-up paced like the rest would take five minutes."""
+    settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "state.sqlite3"), QCMCP_LIVE_CLOCK_SPEED=86400)
+    code = LIVE_ALGORITHM.replace("self.set_cash(50000)", "self.set_cash(50000)\n        self.set_warm_up(timedelta(300))")
+    code = code.replace("    def on_command(self, data):", '''    def on_warmup_finished(self):
+        self.log(f"WARM-UP DONE at {self.time:%Y-%m-%d}")
+
+    def on_command(self, data):''')
+    async with Client(build_server(settings)) as client:
+        sandbox = Session(client)
+        project, created = await deploy(sandbox, code)
+
+        async def warmed_up():
+            lines = await log_lines(sandbox, project, created["deployId"])
+            return next((line for line in lines if "WARM-UP DONE" in line), None)
+
+        assert "WARM-UP DONE at 2001-01-0" in await until(warmed_up, attempts=300)  # at the start date, in seconds
+        reads = {"read_live_algorithm": {}, "read_live_portfolio": {}, "read_live_orders": {"start": 0, "end": 10},
+                 "read_live_insights": {"end": 10},
+                 "read_live_logs": {"algorithmId": created["deployId"], "startLine": 0, "endLine": 10}}
+        for tool, arguments in reads.items():
+            clock = (await sandbox.ok(tool, projectId=project, **arguments))["clock"]
+            assert clock["speed"] == 86400 and clock["unit"] == "simulated seconds per real second", tool
+            assert clock["simulatedTime"] and clock["warmUp"] == "fast-forwarded", tool
+        await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))

@@ -33,6 +33,12 @@ def _snapshot(row: Any) -> dict[str, Any]:
     return json.loads(row["snapshot"]) if row["snapshot"] else {}
 
 
+def _clock(ctx: Context, row: Any) -> dict[str, Any]:
+    """Where the replay stands, in every live answer: its simulated time and how fast its clock runs."""
+    return {"simulatedTime": _snapshot(row).get("time"), "speed": ctx.live.clock_speed,
+            "unit": "simulated seconds per real second", "warmUp": "fast-forwarded"}
+
+
 def _running(row: Any) -> bool:
     return row["status"] not in FINAL
 
@@ -109,7 +115,7 @@ def read(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "runtimeStatistics": snapshot.get("runtimeStatistics", {}),
             "charts": {name: {"name": name} for name in snapshot.get("charts", {})},
             "message": row["error"], "simulatedTime": snapshot.get("time"), "syntheticData": snapshot.get("synthetic", []),
-            "note": NOTE}
+            "clock": _clock(ctx, row), "note": NOTE}
 
 
 @route("/live/list", "ListLiveAlgorithmsRequest")
@@ -132,13 +138,14 @@ def list_live(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/live/chart/read", "ReadLiveChartRequest")
 def chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
-    charts = _snapshot(_latest(ctx, project["project_id"])).get("charts", {})
+    row = _latest(ctx, project["project_id"])
+    charts = _snapshot(row).get("charts", {})
     if not charts:  # the deployment has not reported yet: its standard charts are on their way, nothing else is
         if body["name"] in STANDARD_CHARTS:
             return {"progress": 0.0, "status": "loading"}
         raise SandboxError(f"Chart '{shorten(body['name'])}' not found: the deployment has not reported any chart "
                            f"yet. Its standard charts are {', '.join(STANDARD_CHARTS)}.")
-    return chart_window(charts, body)
+    return {**chart_window(charts, body), "clock": _clock(ctx, row)}
 
 
 @route("/live/logs/read", "ReadLiveLogsRequest")
@@ -152,21 +159,24 @@ def logs(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
                            "read_live_algorithm shows its deployId.")
     lines = _snapshot(row).get("logs", [])
     return {"logs": paged(lines, body["startLine"], body["endLine"], MAX_LOG_LINES, "log lines"), "length": len(lines),
-            "deploymentOffset": 0}
+            "deploymentOffset": 0, "clock": _clock(ctx, row)}
 
 
 @route("/live/portfolio/read", "ReadLivePortfolioRequest")
 def portfolio(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
-    return {"portfolio": _snapshot(_latest(ctx, project["project_id"])).get("portfolio", {"holdings": {}, "cash": {}})}
+    row = _latest(ctx, project["project_id"])
+    return {"portfolio": _snapshot(row).get("portfolio", {"holdings": {}, "cash": {}}), "clock": _clock(ctx, row)}
 
 
 @route("/live/orders/read", "ReadLiveOrdersRequest")
 def orders(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_page(body["start"], body["end"], MAX_LIVE_ORDERS, "orders")
     project = visible_project(ctx, body["projectId"])
-    found = _snapshot(_latest(ctx, project["project_id"])).get("orders", [])
-    return {"orders": paged(found, body["start"], body["end"], MAX_LIVE_ORDERS, "orders"), "length": len(found)}
+    row = _latest(ctx, project["project_id"])
+    found = _snapshot(row).get("orders", [])
+    return {"orders": paged(found, body["start"], body["end"], MAX_LIVE_ORDERS, "orders"), "length": len(found),
+            "clock": _clock(ctx, row)}
 
 
 @route("/live/insights/read", "ReadLiveInsightsRequest")
@@ -177,9 +187,10 @@ def insights(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         start, end = 0, min(end, MAX_LIVE_INSIGHTS) if end > 0 else end
     check_page(start, end, MAX_LIVE_INSIGHTS, "insights")
     project = visible_project(ctx, body["projectId"])
-    found = _snapshot(_latest(ctx, project["project_id"])).get("insights", [])
+    row = _latest(ctx, project["project_id"])
+    found = _snapshot(row).get("insights", [])
     page = paged(found, start, end, MAX_LIVE_INSIGHTS, "insights")
-    return {"insights": page, "length": len(found)}
+    return {"insights": page, "length": len(found), "clock": _clock(ctx, row)}
 
 
 def _running_row(ctx: Context, project_id: int) -> Any:

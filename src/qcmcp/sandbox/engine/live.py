@@ -4,8 +4,9 @@ The deployment replays the market (synthetic or recorded bars) from the algorith
 date on an accelerated clock: ``speed`` simulated seconds pass per real second. Between
 time steps it reads commands — a command object (a registered ``Command`` by its ``$type``,
 else ``on_command``), ``liquidate`` or ``stop`` — and every ``snapshot_seconds`` it reports
-its state. When the data runs out (or there never was any) the clock keeps ticking, as a
-live algorithm keeps running, until it is stopped.
+its state. A warm-up is fast-forwarded (LEAN warms a live algorithm up at once); the clock is
+paced from the first step after it. When the data runs out (or there never was any) the clock
+keeps ticking, as a live algorithm keeps running, until it is stopped.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ class LiveClock:
         self.inbox.put({"stop": True})  # the parent went away
 
     def __call__(self, moment: datetime) -> bool:
-        self.first = self.first or moment
+        if self.engine.warming_up:  # the warm-up is history the algorithm needs at once: fast-forwarded, not paced
+            self.first = None
+            return self._handle_commands()
+        if self.first is None:  # the paced clock starts with the first step after the warm-up
+            self.first, self.started = moment, time.monotonic()
         due = self.started + (moment - self.first).total_seconds() / self.speed
         while True:
             if self._handle_commands():
