@@ -178,3 +178,62 @@ def test_trailing_stop_follows_the_high_and_fills_at_the_stop(tmp_path):
     # below it: sold at min(stop, close) = 102 (TrailingStopFill).
     assert order["type"] == 11 and order["stopPrice"] == pytest.approx(102.6)
     assert order["price"] == pytest.approx(102.0) and order["lastFillTime"].startswith("2024-01-05")
+
+
+def test_schedule_uses_exchange_hours_half_days_and_lean_date_rules():
+    from datetime import date
+
+    from qcmcp.sandbox.engine.schedule import DateRules, TimeRules
+
+    rules, times = DateRules(), TimeRules()
+    # 2013-11-29, the day after Thanksgiving, closes at 13:00 (market-hours database): 10 minutes before close
+    assert times.before_market_close("SPY", 10)(date(2013, 11, 29)) == [datetime(2013, 11, 29, 12, 50)]
+    assert times.before_market_close("SPY", 10)(date(2013, 11, 27)) == [datetime(2013, 11, 27, 15, 50)]
+    assert times.after_market_open("SPY", 30)(date(2013, 11, 28)) == []  # Thanksgiving: closed
+    month_end = rules.month_end("SPY")
+    assert month_end(date(2013, 11, 29)) and not month_end(date(2013, 11, 30))  # the 30th is a Saturday
+    assert rules.week_start("SPY")(date(2013, 9, 3))  # Labor Day Monday: the week starts on Tuesday
+    assert rules.on(2013, 10, 7)(date(2013, 10, 7))
+
+
+def test_iterating_lean_dictionaries_yields_key_value_pairs():
+    from qcmcp.sandbox.engine.types import DataDictionary, Slice, Symbol
+
+    spy = Symbol("SPY")
+    data = Slice(datetime(2024, 1, 2, 10), {spy: "bar"})
+    [kvp] = list(data)
+    assert kvp.key == spy and kvp.value == "bar" and kvp.Key == spy
+    symbol, bar = kvp
+    assert (symbol, bar) == (spy, "bar") and data.keys() == [spy] and list(data.keys) == [spy]
+    assert data.bars.count == 1 and data.bars.contains_key("SPY") and data.quote_bars.count == 0
+    assert DataDictionary({spy: 1}).try_get_value("SPY") == (True, 1)
+
+
+def test_insight_price_overloads():
+    from qcmcp.sandbox.engine.framework import Insight, InsightDirection
+
+    by_bars = Insight.price("SPY", "minute", 20, InsightDirection.UP)
+    assert by_bars.period == timedelta(minutes=20) and by_bars.direction == InsightDirection.UP
+    by_span = Insight.price("SPY", timedelta(days=2), InsightDirection.DOWN, 0.1, 0.5)
+    assert by_span.period == timedelta(days=2) and by_span.magnitude == 0.1 and by_span.confidence == 0.5
+    until = Insight.price("SPY", datetime(2024, 1, 5), InsightDirection.FLAT)
+    assert until.requested_close_time == datetime(2024, 1, 5)
+
+
+def test_liquidate_counts_open_market_orders_and_cancels_the_rest(tmp_path):
+    from tests.engine_helpers import run, write_daily
+
+    write_daily(tmp_path, "SPY", daily_rows([(100, 101, 99, 100)] * 4))
+    source = ORDERS_HEADER + '''
+    def on_data(self, data):
+        if self.ticket is None:
+            self.market_order(self.spy, 10)          # at the close: a market-on-open order, still open
+            self.ticket = self.limit_order(self.spy, 5, 50.0)
+            self.market_order(self.spy, -3)
+            self.liquidate(self.spy)
+'''
+    outcome = run(source, tmp_path)["result"]
+    orders = outcome["orders"]
+    # LEAN's Liquidate keeps only pending *market* orders (their quantity is netted); every other open order,
+    # market-on-open ones included, is canceled; with nothing held it orders nothing.
+    assert [(o["type"], o["quantity"], o["status"]) for o in orders] == [(4, 10, 5), (1, 5, 5), (4, -3, 5)]

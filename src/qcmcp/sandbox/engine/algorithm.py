@@ -22,6 +22,7 @@ from qcmcp.sandbox.engine.types import (
     PortfolioTarget,
     Resolution,
     Security,
+    SecurityManager,
     Symbol,
     snake_case,
 )
@@ -53,7 +54,7 @@ class QCAlgorithm(PascalAliases):
         self._engine: Engine | None = None
         self.settings = AlgorithmSettings()
         self.universe_settings = UniverseSettings()
-        self.default_order_properties: OrderProperties | None = None
+        self.default_order_properties: OrderProperties = OrderProperties()
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -162,15 +163,18 @@ class QCAlgorithm(PascalAliases):
     start_date = property(lambda self: datetime.combine(self.engine.start, dtime()))
     end_date = property(lambda self: datetime.combine(self.engine.end, dtime.max))
     portfolio = property(lambda self: self.engine.portfolio)
-    securities = property(lambda self: self.engine.securities)
+    securities = property(lambda self: SecurityManager(self.engine.securities))
     is_warming_up = property(lambda self: self.engine.warming_up)
     transactions = property(lambda self: self.engine.transactions)
     schedule = property(lambda self: self.engine.schedule)
     date_rules = property(lambda self: self.engine.schedule.date_rules)
     time_rules = property(lambda self: self.engine.schedule.time_rules)
 
-    def history(self, symbols: Any, periods: int | timedelta, resolution: str | None = None) -> Any:
-        return self.engine.history(symbols, periods, resolution)
+    @property
+    def history(self) -> Any:
+        """history(symbols, periods | timedelta | start, [end,] [resolution], ...) → a DataFrame like LEAN's;
+        history[TradeBar](...) → the bars themselves."""
+        return _History(self.engine)
 
     # ---- algorithm framework ------------------------------------------------------------------
     def add_alpha(self, model: Any) -> None:
@@ -255,7 +259,9 @@ class QCAlgorithm(PascalAliases):
 
     def market_order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
                      order_properties: OrderProperties | None = None) -> Any:
-        return self.engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, properties=self._properties(order_properties))
+        asynchronous, tag = _tag(asynchronous, tag)
+        return self.engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, properties=self._properties(order_properties),
+                                  asynchronous=asynchronous)
 
     def limit_order(self, symbol: Any, quantity: float, limit_price: float, asynchronous: bool = False, tag: str = "",
                     order_properties: OrderProperties | None = None) -> Any:
@@ -333,19 +339,41 @@ class QCAlgorithm(PascalAliases):
             deltas.append((sym, engine.quantity_for_target(sym, float(target.quantity))))
         ordered = engine.by_margin_impact(deltas) if len(deltas) > 1 else deltas
         for sym, delta in ordered:
-            ticket = engine.set_holdings_quantity(sym, delta, tag)
+            ticket = engine.set_holdings_quantity(sym, delta, tag, bool(asynchronous), order_properties)
             if ticket is not None:
                 tickets.append(ticket)
         return tickets
 
-    def liquidate(self, symbol: Any = None, tag: str = "Liquidated", *_: Any) -> list[Any]:
-        symbols = [self.engine.symbol_for(symbol)] if symbol is not None else list(self.engine.securities)
+    def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
+                  order_properties: Any = None) -> list[Any]:
+        """LEAN's Liquidate: cancel the open orders that are not market orders, then order the holding's
+        opposite less what open market orders already bring (nothing when one market order closes it)."""
+        if isinstance(asynchronous, str):  # liquidate(symbol, "tag") in older code
+            asynchronous, tag = False, asynchronous
+        engine = self.engine
+        if symbol is None:
+            symbols = list(engine.securities)
+        elif isinstance(symbol, list | tuple | set):
+            symbols = [engine.symbol_for(s) for s in symbol]
+        else:
+            symbols = [engine.symbol_for(symbol)]
         tickets = []
         for sym in symbols:
-            self.engine.cancel_open_orders(sym)
-            quantity = self.engine.portfolio[sym].quantity
+            if sym not in engine.securities:
+                continue
+            orders = engine.transactions.get_open_orders(sym)
+            quantity = engine.portfolio[sym].quantity
+            if len(orders) == 1 and quantity and orders[0].quantity == -quantity and orders[0].type == OrderType.MARKET:
+                continue
+            pending = 0.0
+            for order in orders:
+                if order.type == OrderType.MARKET:
+                    pending += order.quantity - order.filled_quantity
+                else:
+                    engine.cancel(order, tag)
             if quantity:
-                tickets.append(self.market_order(sym, -quantity, tag=tag))
+                tickets.append(self.market_order(sym, -quantity - pending, asynchronous, tag or "Liquidated",
+                                                 order_properties))
         return tickets
 
     def calculate_order_quantity(self, symbol: Any, target: float) -> float:
@@ -418,6 +446,30 @@ class QCAlgorithm(PascalAliases):
 
     def warm_up_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None) -> None:
         self.engine.warm_up_indicator(self.engine.symbol_for(symbol), indicator, resolution)
+
+
+class _History:
+    def __init__(self, engine: Any, typed: Any = None) -> None:
+        self._engine, self._typed = engine, typed
+
+    def __getitem__(self, data_type: Any) -> _History:
+        name = getattr(data_type, "__name__", str(data_type))
+        if name not in ("TradeBar", "QuoteBar"):
+            refuse(f"history[{name}]")
+        return _History(self._engine, data_type)
+
+    def __call__(self, symbols: Any, *args: Any, **named: Any) -> Any:
+        periods: Any = args[0] if args else named.get("periods", named.get("start"))
+        rest = list(args[1:])
+        if isinstance(periods, datetime | date):  # history(symbols, start, end, resolution)
+            end = rest.pop(0) if rest and isinstance(rest[0], datetime | date) else named.get("end", self._engine.time)
+            start = periods if isinstance(periods, datetime) else datetime.combine(periods, dtime())
+            end = end if isinstance(end, datetime) else datetime.combine(end, dtime())
+            periods = ("range", start, end)
+        resolution = rest[0] if rest else named.get("resolution")
+        if resolution is not None and str(resolution) in ("tick", "second") and not isinstance(periods, int):
+            refuse(f"history at {resolution} resolution")
+        return self._engine.history(symbols, periods, resolution, typed=self._typed)
 
 
 def _tag(asynchronous: Any, tag: str) -> tuple[bool, str]:

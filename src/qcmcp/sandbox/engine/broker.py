@@ -175,14 +175,32 @@ class Portfolio(PascalAliases):
     def items(self) -> Iterator[tuple[Symbol, SecurityHolding]]:
         return ((s, sec.holdings) for s, sec in self._securities.items())
 
-    def keys(self) -> list[Symbol]:
-        return list(self._securities)
+    @property
+    def keys(self) -> Any:
+        from qcmcp.sandbox.engine.types import _Listing
 
-    def values(self) -> list[SecurityHolding]:
-        return [sec.holdings for sec in self._securities.values()]
+        return _Listing(self._securities)
 
-    def __iter__(self) -> Iterator[Symbol]:
-        return iter(self._securities)
+    @property
+    def values(self) -> Any:
+        from qcmcp.sandbox.engine.types import _Listing
+
+        return _Listing(sec.holdings for sec in self._securities.values())
+
+    def __iter__(self) -> Iterator[Any]:
+        """As LEAN's Python API: KeyValuePairs of symbol and holding."""
+        from qcmcp.sandbox.engine.types import KeyValuePair
+
+        return iter([KeyValuePair(s, sec.holdings) for s, sec in self._securities.items()])
+
+    def __len__(self) -> int:
+        return len(self._securities)
+
+    def contains_key(self, symbol: Any) -> bool:
+        return symbol in self._securities
+
+    def get(self, symbol: Any, default: Any = None) -> Any:
+        return self._securities[symbol].holdings if symbol in self._securities else default
 
     @property
     def total_holdings_value(self) -> float:

@@ -69,6 +69,16 @@ class Framework:
     recorded: list[Insight] = field(default_factory=list)
 
 
+class _SubmitRecord(PascalAliases):
+    """ticket.submit_request: what was asked for."""
+
+    def __init__(self, order: Order, asynchronous: bool) -> None:
+        self.order_id, self.symbol, self.quantity, self.order_type = order.id, order.symbol, order.quantity, order.type
+        self.limit_price, self.stop_price, self.tag, self.time = order.limit_price, order.stop_price, order.tag, order.time
+        self.asynchronous = bool(asynchronous)
+        self.status = "Processed"
+
+
 class Transactions(PascalAliases):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -231,17 +241,30 @@ class Engine:
                   for i in range(len(bars)) if bars.end[i] <= before and (n is not None or bars.start[i] >= before - count)]
         return picked[-n:] if n else picked
 
-    def history(self, symbols: Any, periods: int | timedelta, resolution: str | None = None) -> Any:
+    def history(self, symbols: Any, periods: Any, resolution: str | None = None, typed: Any = None) -> Any:
         import pandas as pd
 
-        wanted = [self.symbol_for(s) for s in (symbols if isinstance(symbols, list | tuple) else [symbols])]
-        rows, index = [], []
+        if isinstance(symbols, Security):
+            symbols = symbols.symbol
+        many = isinstance(symbols, list | tuple | set) or hasattr(symbols, "_securities")
+        items = list(symbols.keys) if hasattr(symbols, "_securities") else list(symbols) if many else [symbols]
+        wanted = [self.symbol_for(s) for s in items]
+        rows, index, bars_out = [], [], []
         for symbol in wanted:
             feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
             feed = feed or (self.securities[symbol].resolution if symbol in self.securities else "daily")
-            for bar in self._history_bars(symbol, periods, feed, self._now_for_history()):
+            if isinstance(periods, tuple) and periods and periods[0] == "range":
+                _, start, end = periods
+                end = min(end, self._now_for_history())
+                picked = [b for b in self._history_bars(symbol, end - start, feed, end) if b.end_time > start]
+            else:
+                picked = self._history_bars(symbol, periods, feed, self._now_for_history())
+            for bar in picked:
                 index.append((symbol, bar.end_time))
                 rows.append((bar.open, bar.high, bar.low, bar.close, bar.volume))
+            bars_out.extend(picked)
+        if typed is not None:
+            return sorted(bars_out, key=lambda bar: bar.end_time)
         frame = pd.DataFrame(rows, columns=["open", "high", "low", "close", "volume"],
                              index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
         return frame
@@ -274,7 +297,7 @@ class Engine:
     def submit(self, symbol: Any, quantity: float, kind: OrderType, *, limit: float | None = None,
                stop: float | None = None, tag: str = "", properties: OrderProperties | None = None,
                trigger: float | None = None, trailing: tuple[float, bool] | None = None,
-               convert: bool = True) -> OrderTicket:
+               convert: bool = True, asynchronous: bool = False) -> OrderTicket:
         sym = self.symbol_for(symbol)
         security = self.securities.get(sym)
         if convert and kind == OrderType.MARKET and security is not None and security.has_data:
@@ -291,6 +314,7 @@ class Engine:
             order.time_in_force = properties.time_in_force
         self.orders.append(order)
         ticket = self.tickets[order.id] = OrderTicket(order, self)
+        ticket.submit_request = _SubmitRecord(order, asynchronous)
         order.submission_price = security.price if security else 0.0
         reason = self._reject_reason(order, security)
         if reason:
@@ -317,6 +341,11 @@ class Engine:
         from qcmcp.sandbox.engine.types import OrderResponse
 
         if not order.is_open:
+            only_tag = request.tag and all(getattr(request, name) is None for name in
+                                           ("quantity", "limit_price", "stop_price", "trigger_price", "trailing_amount"))
+            if only_tag:  # LEAN lets a closed order's tag change
+                order.tag = request.tag
+                return OrderResponse(order.id)
             return OrderResponse(order.id, f"Order {order.id} is {order.status.name.lower()}: it cannot be updated.")
         if request.quantity is not None:
             order.quantity = float(request.quantity)
@@ -465,12 +494,15 @@ class Engine:
         return sum(o.quantity - o.filled_quantity for o in self.open_orders.get(symbol, [])
                    if o.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
 
-    def set_holdings_quantity(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket | None:
+    def set_holdings_quantity(self, symbol: Symbol, quantity: float, tag: str, asynchronous: bool = False,
+                              properties: Any = None) -> OrderTicket | None:
         """LEAN's SetHoldingsImpl: order the difference less what open market orders still bring."""
         quantity -= self.open_market_quantity(symbol)
         if not quantity:
             return None
-        return self.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+        return self.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=asynchronous,
+                           properties=properties if properties is not None else
+                           getattr(self.algorithm, "default_order_properties", None))
 
     def target_percent(self, symbol: Any, target: float, tag: str) -> OrderTicket | None:
         sym = self.symbol_for(symbol)
@@ -495,6 +527,7 @@ class Engine:
     def _event(self, order: Order, status: OrderStatus, price: float = 0.0, quantity: float = 0.0, fee: float = 0.0,
                message: str = "") -> None:
         event = OrderEvent(order, status, self.time, price, quantity, fee, message)
+        event.ticket = self.tickets.get(order.id)
         order.events.append({"status": status, "time": self.time, "price": price, "quantity": quantity, "fee": fee,
                              "message": message})
         self._call("on_order_event", event)
@@ -697,7 +730,10 @@ class Engine:
         for insight in new:
             insight.symbol = self.symbol_for(insight.symbol)
             insight.generated_time_utc = self.time
-            insight.close_time_utc = self.time + insight.period
+            close = getattr(insight, "requested_close_time", None)
+            insight.close_time_utc = close if close is not None else self.time + insight.period
+            if close is not None:
+                insight.period = close - self.time
             insight.reference_value = self.securities[insight.symbol].price if insight.symbol in self.securities else 0.0
         expired = [i for i in framework.active if not i.is_active(self.time)]
         for insight in expired:

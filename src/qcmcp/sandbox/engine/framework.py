@@ -44,14 +44,31 @@ class Insight(PascalAliases):
         self.close_time_utc: datetime | None = None
         self.reference_value = 0.0
         self.reference_value_final: float | None = None
+        self.requested_close_time: datetime | None = None
 
     @staticmethod
-    def price(symbol: Any, period: timedelta | int | str, direction: InsightDirection, magnitude: float | None = None,
-              confidence: float | None = None, source_model: str | None = None, weight: float | None = None,
-              tag: str = "") -> Insight:
-        if not isinstance(period, timedelta):
+    def price(symbol: Any, period: Any, *rest: Any, **named: Any) -> Insight:
+        """LEAN's overloads: price(symbol, timedelta, direction, ...), price(symbol, resolution, bar_count,
+        direction, ...), price(symbol, close_time: datetime, direction, ...)."""
+        values = list(rest)
+        close_time = None
+        if isinstance(period, str) and values and isinstance(values[0], int) and not isinstance(values[0], InsightDirection):
+            count = values.pop(0)
+            span = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "second": timedelta(seconds=1)}
+            period = span.get(period, timedelta(days=1)) * count  # daily: calendar days (LEAN counts sessions)
+        elif isinstance(period, datetime):
+            close_time, period = period, None
+        elif not isinstance(period, timedelta):
             period = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1)}.get(str(period), timedelta(days=1))
-        return Insight(symbol, period, InsightType.PRICE, direction, magnitude, confidence, source_model, weight, tag)
+        direction = values.pop(0) if values else named.pop("direction")
+        names = ("magnitude", "confidence", "source_model", "weight", "tag")
+        options = dict(zip(names, values, strict=False))
+        options.update({k: v for k, v in named.items() if k in names})
+        insight = Insight(symbol, period or timedelta(0), InsightType.PRICE, InsightDirection(int(direction)),
+                          options.get("magnitude"), options.get("confidence"), options.get("source_model"),
+                          options.get("weight"), options.get("tag", ""))
+        insight.requested_close_time = close_time
+        return insight
 
     Price = price
 

@@ -30,44 +30,140 @@ def _is_session(day: date) -> bool:
     return day in set(market_data.trading_days(day, day))
 
 
+def _hours(engine: Any, symbol: Any) -> Any:
+    """The market-hours database entry of ``symbol`` (a US equity when none is given)."""
+    ticker = str(symbol.symbol if hasattr(symbol, "symbol") else symbol) if symbol is not None else "SPY"
+    if engine is not None:
+        security = engine.securities.get(engine.symbol_for(ticker)) if symbol is not None else None
+        if security is not None and security.hours.kind != "equity":
+            return None  # crypto and forex: around the clock
+        return market_data.exchange_hours(engine.data_folder, ticker)
+    return market_data.exchange_hours(None, ticker)
+
+
+def _sessions(engine: Any, symbol: Any, first: date, last: date) -> list[date]:
+    hours = _hours(engine, symbol)
+    if hours is None:
+        days, day = [], first
+        while day <= last:
+            days.append(day)
+            day += timedelta(days=1)
+        return days
+    return hours.trading_days(first, last)
+
+
 class DateRules(PascalAliases):
-    def every_day(self, symbol: Any = None) -> DateRule:
-        return _is_session if symbol is not None else (lambda day: True)
+    """LEAN's date rules; with a symbol they follow its exchange's trading days (holidays, half days)."""
+
+    def __init__(self, engine: Any = None) -> None:
+        self._engine = engine
+
+    def every_day(self, symbol: Any = None, extended_market_hours: bool = False) -> DateRule:
+        if symbol is None:
+            return lambda day: True
+        return lambda day: bool(_sessions(self._engine, symbol, day, day))
 
     def every(self, *days: int) -> DateRule:
         wanted = set(days[0] if len(days) == 1 and isinstance(days[0], list | tuple) else days)
         return lambda day: day.weekday() in wanted
 
-    def week_start(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
+    def _nth(self, symbol: Any, offset: int, span: Any, from_end: bool) -> DateRule:
         def rule(day: date) -> bool:
-            monday = day - timedelta(days=day.weekday())
-            sessions = market_data.trading_days(monday, monday + timedelta(days=6))
-            return len(sessions) > days_offset and sessions[days_offset] == day
+            first, last = span(day)
+            sessions = _sessions(self._engine, symbol if symbol is not None else "SPY", first, last)
+            if len(sessions) <= offset:
+                return False
+            return (sessions[-1 - offset] if from_end else sessions[offset]) == day
         return rule
+
+    @staticmethod
+    def _week(day: date) -> tuple[date, date]:
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+
+    @staticmethod
+    def _month(day: date) -> tuple[date, date]:
+        first = day.replace(day=1)
+        return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+    @staticmethod
+    def _year(day: date) -> tuple[date, date]:
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+
+    def week_start(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
+        return self._nth(symbol, days_offset, self._week, False)
+
+    def week_end(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
+        return self._nth(symbol, days_offset, self._week, True)
 
     def month_start(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
-        def rule(day: date) -> bool:
-            first = day.replace(day=1)
-            sessions = market_data.trading_days(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-            return len(sessions) > days_offset and sessions[days_offset] == day
-        return rule
+        return self._nth(symbol, days_offset, self._month, False)
 
-    def on(self, *dates: date | datetime) -> DateRule:
+    def month_end(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
+        return self._nth(symbol, days_offset, self._month, True)
+
+    def year_start(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
+        return self._nth(symbol, days_offset, self._year, False)
+
+    def year_end(self, symbol: Any = None, days_offset: int = 0) -> DateRule:
+        return self._nth(symbol, days_offset, self._year, True)
+
+    def on(self, *dates: Any) -> DateRule:
+        if len(dates) == 3 and all(isinstance(d, int) for d in dates):  # on(year, month, day)
+            dates = (date(*dates),)
         wanted = {d.date() if isinstance(d, datetime) else d for d in dates}
         return lambda day: day in wanted
 
+    @property
+    def today(self) -> DateRule:
+        today = self._engine.time.date() if self._engine is not None else date.today()
+        return lambda day: day == today
+
+    @property
+    def tomorrow(self) -> DateRule:
+        tomorrow = (self._engine.time.date() if self._engine is not None else date.today()) + timedelta(days=1)
+        return lambda day: day == tomorrow
+
 
 class TimeRules(PascalAliases):
-    def at(self, hour: int, minute: int = 0, second: int = 0) -> TimeRule:
+    """LEAN's time rules; market open and close come from the exchange hours (a 13:00 half-day close too)."""
+
+    def __init__(self, engine: Any = None) -> None:
+        self._engine = engine
+
+    def at(self, hour: int, minute: int = 0, second: int = 0, *_: Any) -> TimeRule:
         return lambda day: [datetime.combine(day, time(hour, minute, second))]
 
-    def after_market_open(self, symbol: Any = None, minutes_after_open: float = 0, extended_market_open: bool = False) -> TimeRule:
-        opening = datetime.combine(date.min, market_data.MARKET_OPEN)
-        return lambda day: [datetime.combine(day, (opening + timedelta(minutes=minutes_after_open)).time())]
+    def _session(self, symbol: Any, day: date, extended: bool) -> tuple[datetime, datetime] | None:
+        hours = _hours(self._engine, symbol)
+        midnight = datetime.combine(day, time())
+        if hours is None:
+            return midnight, midnight + timedelta(days=1)
+        intervals = hours.open_intervals(day, extended)
+        if not intervals:
+            return None
+        return midnight + intervals[0][0], midnight + intervals[-1][1]
 
-    def before_market_close(self, symbol: Any = None, minutes_before_close: float = 0, extended_market_close: bool = False) -> TimeRule:
-        closing = datetime.combine(date.min, market_data.MARKET_CLOSE)
-        return lambda day: [datetime.combine(day, (closing - timedelta(minutes=minutes_before_close)).time())]
+    def after_market_open(self, symbol: Any = None, minutes_after_open: float = 0,
+                          extended_market_open: bool = False) -> TimeRule:
+        def rule(day: date) -> list[datetime]:
+            session = self._session(symbol, day, extended_market_open)
+            return [session[0] + timedelta(minutes=minutes_after_open)] if session else []
+        return rule
+
+    def before_market_close(self, symbol: Any = None, minutes_before_close: float = 0,
+                            extended_market_close: bool = False) -> TimeRule:
+        def rule(day: date) -> list[datetime]:
+            session = self._session(symbol, day, extended_market_close)
+            return [session[1] - timedelta(minutes=minutes_before_close)] if session else []
+        return rule
+
+    def market_open(self, symbol: Any = None, minutes_after_open: float = 0, extended_market_open: bool = False) -> TimeRule:
+        return self.after_market_open(symbol, minutes_after_open, extended_market_open)
+
+    def market_close(self, symbol: Any = None, minutes_before_close: float = 0,
+                     extended_market_close: bool = False) -> TimeRule:
+        return self.before_market_close(symbol, minutes_before_close, extended_market_close)
 
     def every(self, interval: timedelta) -> TimeRule:
         def rule(day: date) -> list[datetime]:
@@ -81,6 +177,11 @@ class TimeRules(PascalAliases):
     midnight = property(lambda self: self.at(0, 0))
     noon = property(lambda self: self.at(12, 0))
 
+    @property
+    def now(self) -> TimeRule:
+        moment = self._engine.time if self._engine is not None else datetime.now()
+        return lambda day: [moment] if day == moment.date() else []
+
 
 @dataclass
 class ScheduledEvent:
@@ -93,12 +194,16 @@ class ScheduledEvent:
 class Scheduler(PascalAliases):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self.date_rules = DateRules()
-        self.time_rules = TimeRules()
+        self.date_rules = DateRules(engine)
+        self.time_rules = TimeRules(engine)
         self.events: list[ScheduledEvent] = []
         self._fired: set[tuple[int, datetime]] = set()
 
-    def on(self, date_rule: DateRule, time_rule: TimeRule, callback: Callable[[], Any]) -> ScheduledEvent:
+    def on(self, *arguments: Any) -> ScheduledEvent:
+        """on(date_rule, time_rule, callback) or on(name, date_rule, time_rule, callback)."""
+        if arguments and isinstance(arguments[0], str):
+            arguments = arguments[1:]
+        date_rule, time_rule, callback = arguments[:3]
         event = ScheduledEvent(date_rule, time_rule, callback)
         self.events.append(event)
         return event

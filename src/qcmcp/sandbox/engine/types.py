@@ -172,7 +172,12 @@ class Symbol(PascalAliases):
         self.id = security_id(self.value, int(security_type))  # LEAN's identifier: "SPY R735QTJ8XC9X"
 
     @staticmethod
-    def create(ticker: str, security_type: int = SecurityType.EQUITY, market: str = "usa") -> Symbol:
+    def create(ticker: str, security_type: int = SecurityType.EQUITY, market: str = "usa", alias: str | None = None,
+               base_data_type: Any = None) -> Symbol:
+        if int(security_type) not in (SecurityType.EQUITY, SecurityType.CRYPTO, SecurityType.FOREX):
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"Symbol.create for security type {int(security_type)}")
         return Symbol(ticker, security_type)
 
     def __eq__(self, other: object) -> bool:
@@ -217,13 +222,39 @@ class TradeBar(PascalAliases):
         return f"{self.symbol}: O:{self.open} H:{self.high} L:{self.low} C:{self.close} V:{self.volume}"
 
 
+class KeyValuePair(tuple):  # type: ignore[type-arg]
+    """What iterating a LEAN dictionary yields in Python: ``kvp.key``, ``kvp.value`` (and it unpacks)."""
+
+    key = property(lambda self: self[0])
+    value = property(lambda self: self[1])
+    Key = key
+    Value = value
+
+    def __new__(cls, key: Any, value: Any) -> KeyValuePair:
+        return super().__new__(cls, (key, value))
+
+    def __repr__(self) -> str:
+        return f"[{self[0]}, {self[1]}]"
+
+
+class _Listing(list):  # type: ignore[type-arg]
+    """``.keys`` / ``.values`` that work both as LEAN's properties and as Python's methods."""
+
+    def __call__(self) -> _Listing:
+        return self
+
+
 class DataDictionary(dict):  # type: ignore[type-arg]
-    """``slice.bars``: a dict that also answers LEAN's ``contains_key`` / ``ContainsKey``."""
+    """A LEAN DataDictionary (``slice.bars``, ``slice.quote_bars``, …): a dict whose iteration yields
+    KeyValuePairs, with ``contains_key``, ``count``, ``get_value``/``try_get_value``."""
 
     def contains_key(self, key: Any) -> bool:
         return key in self
 
     ContainsKey = contains_key
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter([KeyValuePair(k, v) for k, v in super().items()])
 
     def __getitem__(self, key: Any) -> Any:
         try:
@@ -231,47 +262,130 @@ class DataDictionary(dict):  # type: ignore[type-arg]
         except KeyError:
             raise KeyError(f"'{key}' is not in this slice; check contains_key({key!r}) first.") from None
 
+    @property
+    def count(self) -> int:
+        return len(self)
+
+    Count = count
+
+    def get_value(self, key: Any) -> Any:
+        return self.get(key)
+
+    def try_get_value(self, key: Any) -> tuple[bool, Any]:
+        return (key in self, self.get(key))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("Keys", "Values"):
+            return _Listing(super().keys() if name == "Keys" else super().values())
+        raise AttributeError(name)
+
 
 class Slice(PascalAliases):
-    """The data of one time step: ``slice[symbol]`` is that symbol's TradeBar."""
+    """The data of one time step: ``slice[symbol]`` is that symbol's TradeBar (or QuoteBar when it only has
+    quotes); ``slice.bars``, ``slice.quote_bars``, and the empty ``ticks``, ``splits``, ``dividends``,
+    ``delistings``, ``symbol_changed_events`` the sandbox does not emit."""
 
-    def __init__(self, time: datetime, bars: dict[Symbol, TradeBar]) -> None:
+    def __init__(self, time: datetime, bars: dict[Symbol, TradeBar], quote_bars: dict[Symbol, Any] | None = None) -> None:
         self.time = time
         self.bars = DataDictionary(bars)
+        self.quote_bars = DataDictionary(quote_bars or {})
+        self.ticks = DataDictionary()
+        self.splits = DataDictionary()
+        self.dividends = DataDictionary()
+        self.delistings = DataDictionary()
+        self.symbol_changed_events = DataDictionary()
+        self.margin_interest_rates = DataDictionary()
 
-    def __getitem__(self, key: Any) -> TradeBar:
-        try:
-            return self.bars[key]
-        except KeyError:
-            raise KeyError(f"'{key}' is not in this slice; check slice.contains_key({key!r}) first.") from None
+    def _all(self) -> dict[Symbol, Any]:
+        merged = dict(self.quote_bars)
+        merged.update(self.bars)
+        return merged
+
+    def __getitem__(self, key: Any) -> Any:
+        found = self.bars.get(key) if key in self.bars else self.quote_bars.get(key)
+        if found is None and key not in self.quote_bars:
+            raise KeyError(f"'{key}' is not in this slice; check slice.contains_key({key!r}) first.")
+        return found
 
     def __contains__(self, key: Any) -> bool:
-        return key in self.bars
+        return key in self.bars or key in self.quote_bars
 
     def contains_key(self, key: Any) -> bool:
-        return key in self.bars
+        return key in self
 
     def get(self, key: Any, default: Any = None) -> Any:
-        return self.bars.get(key, default)
+        return self[key] if key in self else default
 
-    def keys(self) -> list[Symbol]:
-        return list(self.bars)
+    @property
+    def keys(self) -> _Listing:
+        return _Listing(self._all())
 
-    def values(self) -> list[TradeBar]:
-        return list(self.bars.values())
+    @property
+    def values(self) -> _Listing:
+        return _Listing(self._all().values())
 
-    def items(self) -> list[tuple[Symbol, TradeBar]]:
-        return list(self.bars.items())
+    def items(self) -> list[tuple[Symbol, Any]]:
+        return list(self._all().items())
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.bars)
+        return iter([KeyValuePair(k, v) for k, v in self._all().items()])
 
     def __len__(self) -> int:
-        return len(self.bars)
+        return len(self._all())
+
+    @property
+    def count(self) -> int:
+        return len(self)
 
     @property
     def has_data(self) -> bool:
-        return bool(self.bars)
+        return bool(self.bars) or bool(self.quote_bars)
+
+
+class SecurityManager(PascalAliases):
+    """``self.securities``: LEAN's SecurityManager over the engine's securities (iteration yields
+    KeyValuePairs, as in LEAN's Python API)."""
+
+    def __init__(self, securities: dict[Symbol, Any]) -> None:
+        self._securities = securities
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return self._securities[key]
+        except KeyError:
+            raise KeyError(f"'{key}' is not in the algorithm's securities: add it with add_equity first.") from None
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._securities
+
+    def contains_key(self, key: Any) -> bool:
+        return key in self._securities
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._securities.get(key, default)
+
+    def try_get_value(self, key: Any) -> tuple[bool, Any]:
+        return (key in self._securities, self._securities.get(key))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter([KeyValuePair(k, v) for k, v in self._securities.items()])
+
+    def __len__(self) -> int:
+        return len(self._securities)
+
+    count = property(__len__)
+    total = property(lambda self: list(self._securities.values()))
+
+    @property
+    def keys(self) -> _Listing:
+        return _Listing(self._securities)
+
+    @property
+    def values(self) -> _Listing:
+        return _Listing(self._securities.values())
+
+    def items(self) -> list[tuple[Symbol, Any]]:
+        return list(self._securities.items())
 
 
 class SecurityHolding(PascalAliases):
