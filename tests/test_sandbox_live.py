@@ -217,7 +217,7 @@ async def test_commands_reach_registered_command_classes_and_on_command(sandbox)
 async def test_starting_holdings_from_the_brokerage_settings(sandbox):
     """Holdings given with the brokerage are in the portfolio under LEAN's security id, and liquidation sells them."""
     code = LIVE_ALGORITHM.replace('self.spy = self.add_equity("SPY", Resolution.DAILY).symbol',
-                                  'self.add_crypto("BTCUSD", Resolution.DAILY)')  # daily: 25 years of minutes is a lot to replay
+                                  'self.add_crypto("BTCUSD", Resolution.DAILY)')  # daily: quick to replay
     holding = {"symbol": "BTCUSD", "symbolId": "BTCUSD 2XR", "quantity": 1, "averagePrice": 100_000}
     await sandbox.fails("create_live_algorithm", "holdings[0].quantity", versionId="-1", projectId=1,
                         confirm="1", compileId="x", nodeId="SB-L1",
