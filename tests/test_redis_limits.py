@@ -48,7 +48,7 @@ async def test_windows_slide_on_redis_as_in_memory(redis_url):
     from qcmcp.ops.redis_limits import RedisRateLimiter
 
     clock, key = Clock(), f"test:{uuid.uuid4().hex}"
-    limiter = RedisRateLimiter(redis_url, clock=clock)
+    limiter = RedisRateLimiter.from_url(redis_url, clock=clock)
     try:
         limits = [(f"{key}:subject", Rate(2, 60)), (f"{key}:tenant", Rate(3, 60))]
         assert await limiter.hit(limits) is None
@@ -66,7 +66,7 @@ async def test_windows_slide_on_redis_as_in_memory(redis_url):
 async def test_limits_stay_in_force_in_this_process_while_redis_is_unreachable():
     from qcmcp.ops.redis_limits import RedisRateLimiter
 
-    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    limiter = RedisRateLimiter.from_url(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     try:
         limits = [("subject:x", Rate(1, 3600))]
         assert await limiter.hit(limits) is None
@@ -103,3 +103,51 @@ def test_a_bad_redis_url_stops_start_up_with_one_line():
 
     with pytest.raises(ConfigurationError, match="QCMCP_REDIS_URL must be a redis://"):
         load_settings(QCMCP_REDIS_URL="http://cache:6379")
+
+
+async def test_a_write_through_one_replica_drops_the_cached_answer_on_the_other(redis_url, settings):
+    """Two servers sharing one Redis, each with its own cache: updating a finished backtest through replica A makes
+    replica B read it afresh (the invalidation travels over Redis pub/sub)."""
+    import asyncio
+
+    from fastmcp import Client
+
+    from qcmcp.server import build_server
+    from tests.conftest import Recorder
+    from tests.test_ops import backtest_api, sample
+
+    recorder = Recorder(backtest_api("Completed."))
+    shared = settings.model_copy(update={"redis_url": redis_url})
+    replica_a, replica_b = (build_server(shared, transport=recorder.transport) for _ in range(2))
+    arguments = {"projectId": 1, "backtestId": "b-1"}
+    async with Client(replica_a) as a, Client(replica_b) as b:
+        for _ in range(200):  # until B's subscription is live and it answers from its cache (bounded)
+            await b.call_tool("read_backtest", arguments)
+            if sample(replica_b, "qcmcp_cache_hits_total", endpoint="/backtests/read") >= 1:
+                break
+            await asyncio.sleep(0.02)
+        assert sample(replica_b, "qcmcp_cache_hits_total", endpoint="/backtests/read") >= 1
+        await a.call_tool("update_backtest", {**arguments, "name": "renamed"})
+        for _ in range(200):  # until the invalidation has reached B (bounded)
+            name = (await b.call_tool("read_backtest", arguments)).structured_content["backtest"]["name"]
+            if name == "renamed":
+                break
+            await asyncio.sleep(0.02)
+    assert name == "renamed"
+
+
+async def test_without_redis_a_replica_serves_nothing_from_its_cache(settings):
+    """While the invalidation channel is down, answers are not cached (they could miss another replica's write)."""
+    from fastmcp import Client
+
+    from qcmcp.server import build_server
+    from tests.conftest import Recorder
+    from tests.test_ops import backtest_api, sample
+
+    recorder = Recorder(backtest_api("Completed."))
+    server = build_server(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}),
+                          transport=recorder.transport)
+    async with Client(server) as client:
+        for _ in range(3):
+            await client.call_tool("read_backtest", {"projectId": 1, "backtestId": "b-1"})
+    assert len(recorder.requests) == 3 and sample(server, "qcmcp_cache_hits_total", endpoint="/backtests/read") == 0

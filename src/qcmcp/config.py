@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     otel: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_OTEL")
     otlp_endpoint: str | None = Field(default=None, validation_alias=AliasChoices(
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
-    # Shared state for replicas (rate limits so far): redis://, rediss:// or unix:// URL.
+    # Shared state for replicas (rate limits, cache invalidations): redis://, rediss:// or unix:// URL.
     redis_url: str | None = Field(default=None, validation_alias="QCMCP_REDIS_URL")
 
     @field_validator("log_level", "log_format", "live_trading", "jail", "cache", "otel", mode="before")

@@ -151,9 +151,7 @@ def _assemble(
             yield
         finally:
             await gateway.aclose()
-            closing = getattr(ops.limits.limiter, "aclose", None)
-            if closing is not None:
-                await closing()
+            await ops.aclose()
 
     server = FastMCP(
         "qcmcp",
@@ -187,6 +185,14 @@ class Operations:
     upstream: Upstream
     metrics_middleware: MetricsMiddleware
     limits: LimitsMiddleware
+    redis: Any = None  # the Redis client of QCMCP_REDIS_URL, shared by the rate limiter and the cache
+
+    async def aclose(self) -> None:
+        closing = getattr(self.upstream.cache, "aclose", None)
+        if closing is not None:
+            await closing()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Operations:
@@ -194,23 +200,28 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
 
     Label values are closed sets: the served tools' names and the catalog's endpoints (the API spec's paths)."""
     from qcmcp.ops.breaker import CircuitBreaker, Cooldown
-    from qcmcp.ops.cache import MemoryReadCache
+    from qcmcp.ops.cache import MemoryReadCache, ReadCache
     from qcmcp.ops.rates import Rate
     from qcmcp.security.policy_guard import QCC_ARGUMENT
 
     metrics = Metrics(tools=[spec.name for spec in tools], endpoints=[spec.endpoint for spec in CATALOG if spec.endpoint])
     rule = settings.breaker_rule
+    redis = _redis(settings)
+    cache: ReadCache | None = MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None
+    if cache is not None and redis is not None:
+        from qcmcp.ops.redis_cache import SharedInvalidationCache
+
+        cache = SharedInvalidationCache(redis, cache)  # other replicas drop what a write here touched
     upstream = Upstream(metrics=metrics, breaker=CircuitBreaker(*rule) if rule else None, cooldown=Cooldown(),
-                        cache=MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None,
-                        tracer=_upstream_tracer() if settings.tracing else None)
+                        cache=cache, tracer=_upstream_tracer() if settings.tracing else None)
     subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
         Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
-    limits = LimitsMiddleware(limiter=_rate_limiter(settings), subject_rate=subject_rate,
+    limits = LimitsMiddleware(limiter=_rate_limiter(redis), subject_rate=subject_rate,
                               tenant_rate=Rate.parse(settings.tenant_rate_limit, "QCMCP_TENANT_RATE_LIMIT"),
                               expensive=frozenset(spec.name for spec in tools if spec.latency_class == "slow"
                                                   or spec.cost_class != "free"),
                               max_expensive=settings.max_concurrent_expensive, metrics=metrics)
-    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits)
+    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits, redis)
 
 
 def _upstream_tracer() -> object:
@@ -230,17 +241,26 @@ def start_tracing() -> None:
                                  "or set QCMCP_OTEL=off") from None
 
 
-def _rate_limiter(settings: Settings) -> RateLimiter:
+def _redis(settings: Settings) -> Any:
+    """The Redis client for QCMCP_REDIS_URL (state shared by replicas), or None."""
+    if not settings.redis_url:
+        return None
+    try:
+        from qcmcp.ops.redis_limits import connect
+    except ImportError:
+        raise ConfigurationError("QCMCP_REDIS_URL needs the redis client: pip install \"qcmcp[redis]\"") from None
+    return connect(settings.redis_url)
+
+
+def _rate_limiter(redis: Any) -> RateLimiter:
     """On Redis when QCMCP_REDIS_URL is set (every replica counts the same windows), else in this process."""
     from qcmcp.ops.limits import MemoryRateLimiter
 
-    if not settings.redis_url:
+    if redis is None:
         return MemoryRateLimiter()
-    try:
-        from qcmcp.ops.redis_limits import RedisRateLimiter
-    except ImportError:
-        raise ConfigurationError("QCMCP_REDIS_URL needs the redis client: pip install \"qcmcp[redis]\"") from None
-    return RedisRateLimiter(settings.redis_url)
+    from qcmcp.ops.redis_limits import RedisRateLimiter
+
+    return RedisRateLimiter(redis)  # closed with the other operations (Operations.aclose)
 
 
 def _watch_workers(metrics: Metrics, gateway: Gateway) -> None:

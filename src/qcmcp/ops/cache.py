@@ -67,6 +67,11 @@ class MemoryReadCache:
                 for key in list(self._tagged.get(tag, ())):
                     self._drop(key)
 
+    def invalidate_all(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._tagged.clear()
+
     def __len__(self) -> int:
         return len(self._entries)
 

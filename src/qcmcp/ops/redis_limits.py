@@ -48,13 +48,19 @@ return {0, 0}
 
 
 class RedisRateLimiter:
-    def __init__(self, url: str, *, clock: Callable[[], float] | None = None, client: Any = None) -> None:
-        """``clock`` (seconds) replaces Redis's clock, for tests."""
-        self._redis = client or redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    def __init__(self, client: Any, *, clock: Callable[[], float] | None = None, owned: bool = False) -> None:
+        """``client``: a ``redis.asyncio`` client (closed by :meth:`aclose` when ``owned``); ``clock`` (seconds)
+        replaces Redis's clock, for tests."""
+        self._owned = owned
+        self._redis = client
         self._script = self._redis.register_script(SLIDING_WINDOW)
         self._clock = clock
         self._fallback = MemoryRateLimiter()
         self._down = False
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Callable[[], float] | None = None) -> RedisRateLimiter:
+        return cls(connect(url), clock=clock, owned=True)
 
     async def hit(self, limits: Sequence[tuple[str, Rate]]) -> tuple[int, float] | None:
         if not limits:
@@ -76,4 +82,10 @@ class RedisRateLimiter:
         return None if int(index) == 0 else (int(index) - 1, max(float(wait_ms), 0.0) / 1000)
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        if self._owned:
+            await self._redis.aclose()
+
+
+def connect(url: str) -> Any:
+    """A Redis client for QCMCP_REDIS_URL: short timeouts, so an unreachable Redis never holds a call for long."""
+    return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
