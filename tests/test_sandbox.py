@@ -100,8 +100,8 @@ async def test_projects(sandbox):
     await sandbox.ok("update_project", projectId=first, name="Renamed", description="Trend following")
     project = (await sandbox.ok("read_project", projectId=first))["projects"][0]
     assert (project["name"], project["description"]) == ("Renamed", "Trend following")
-    await sandbox.ok("update_project", projectId=first, name="Other")
-    assert (await sandbox.ok("read_project", projectId=first))["projects"][0]["name"] == "Other"
+    # ... but, as in the cloud, a project cannot be renamed onto a name in use.
+    await sandbox.fails("update_project", "already exists", projectId=first, name="Other")
     await sandbox.ok("delete_project", projectId=second)
     await sandbox.fails("read_project", f"Project {second} not found", projectId=second)
 

@@ -100,6 +100,8 @@ async def test_paper_deployment_lifecycle(sandbox):
         assert (await sandbox.ok("read_live_chart", projectId=project, name=name, count=10, start=0,
                                  end=2_000_000_000))["chart"]["name"] == name
     await sandbox.fails("read_live_chart", "not found", projectId=project, name=" ", count=10, start=0, end=2_000_000_000)
+    await sandbox.fails("read_live_chart", "must be less than end", projectId=project, name="Strategy Equity", count=10,
+                        start=2_000_000_000, end=0)
     candles = [point[0] for point in chart["chart"]["series"]["Equity"]["values"]]
     assert len(candles) == len(set(candles))  # one candle per day however often the deployment reports
 
@@ -193,6 +195,9 @@ async def test_commands_reach_registered_command_classes_and_on_command(sandbox)
 
     lines = await until(launched)
     assert deploy_id in lines[0] and any("Log test 2" in line for line in lines)
+    # The start-up lines the cloud writes too: the account, what the algorithm trades, and the clock.
+    assert any("Paper brokerage account base currency: USD" in line for line in lines)
+    assert any("initialized with 0 securities" in line for line in lines)
     assert (await sandbox.ok("read_live_algorithm", projectId=project))["status"] == "Running"
     await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={"text": "foo"})
     await sandbox.ok("create_live_command", projectId=project, confirm=str(project), command={

@@ -138,6 +138,8 @@ def list_live(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @route("/live/chart/read", "ReadLiveChartRequest")
 def chart(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, body["projectId"])
+    if body["start"] >= body["end"]:  # checked first: a bad range is an error whether or not charts have loaded
+        raise SandboxError(f"start ({body['start']}) must be less than end ({body['end']}) (unix seconds).")
     row = _latest(ctx, project["project_id"])
     charts = _snapshot(row).get("charts", {})
     if not charts:  # the deployment has not reported yet: its standard charts are on their way, nothing else is

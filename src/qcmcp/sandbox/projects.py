@@ -190,6 +190,12 @@ def update_project(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         if not name:
             raise SandboxError("Project name must not be empty.")
         check_name_length("The project name", name)
+        # The cloud creates a second project with a name in use, but refuses to rename one onto a name in use.
+        clash = ctx.store.one("SELECT project_id FROM projects WHERE org_id = ? AND name = ? AND project_id != ?",
+                              project["org_id"], name, project["project_id"])
+        if clash:
+            raise SandboxError(f"A project named '{name}' already exists (projectId {clash['project_id']}); choose "
+                               "another name.")
     with ctx.store.transaction() as db:
         db.execute("UPDATE projects SET name = COALESCE(?, name), description = COALESCE(?, description), modified = ? "
                    "WHERE project_id = ?", (name, description, now(), project["project_id"]))

@@ -74,6 +74,15 @@ def load_algorithm(root: Path) -> type[QCAlgorithm]:
     return candidates[-1]
 
 
+def startup_lines(engine: Engine, speed: float) -> list[str]:
+    """What a deployment reports as it starts, as the cloud's first log lines do: account, universe, clock."""
+    securities = ", ".join(str(symbol) for symbol in engine.securities) or "none yet"
+    return [f"Paper brokerage account base currency: USD; cash ${engine.portfolio.cash:,.2f}.",
+            f"Algorithm initialized with {len(engine.securities)} securities: {securities}.",
+            f"Replaying the market from {engine.start:%Y-%m-%d} at {speed:g} simulated seconds per real second "
+            "(a warm-up is fast-forwarded)."]
+
+
 def apply_brokerage(engine: Engine, brokerage: dict[str, Any]) -> None:
     """Starting cash and holdings from the deployment's brokerage settings, as LEAN loads them from the brokerage.
 
@@ -125,6 +134,8 @@ def run(job: dict[str, Any], emit: Any, command_stream: Any = None) -> dict[str,
                 engine.logs.insert(0, launch_line(algorithm_id))
                 engine.end = _datetime.date.today()  # a deployment has no end date; it runs until stopped
                 apply_brokerage(engine, job.get("brokerage") or {})
+                for line in startup_lines(engine, float(job.get("clockSpeed", 3600))):
+                    engine.log(line)
                 engine.run()
                 if not engine.stopped_by_hook:
                     clock.idle()
