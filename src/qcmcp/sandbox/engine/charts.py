@@ -56,7 +56,7 @@ def add_default_charts(charts: ChartStore, days: list[Any], equity: list[float],
     quantity, price, fee) fills; ``dollar_volume(symbol, time)`` the dollar volume of the bar a fill traded in.
     Exposure, Portfolio Margin, Assets Sales Volume and Portfolio Turnover are LEAN's definitions. Strategy
     Capacity is the sandbox's own simpler estimate (the README says how it differs from LEAN's): the portfolio
-    value at which that day's smallest order-to-volume ratio would have traded the whole bar.
+    value at which that day's largest order, relative to its bar's dollar volume, would have traded the whole bar.
     """
     sold: dict[Any, float] = {}
     by_day: dict[Any, list[tuple[Any, ...]]] = {}
