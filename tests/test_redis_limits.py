@@ -151,3 +151,38 @@ async def test_without_redis_a_replica_serves_nothing_from_its_cache(settings):
         for _ in range(3):
             await client.call_tool("read_backtest", {"projectId": 1, "backtestId": "b-1"})
     assert len(recorder.requests) == 3 and sample(server, "qcmcp_cache_hits_total", endpoint="/backtests/read") == 0
+
+
+async def test_a_429_on_one_replica_holds_back_the_others(redis_url, settings):
+    """QuantConnect's Retry-After, told to replica A, reaches replica B over Redis: B refuses without calling."""
+    import asyncio
+
+    import httpx
+    from fastmcp import Client
+
+    from qcmcp.server import build_server
+    from tests.conftest import Recorder
+    from tests.test_ops import ok, sample
+
+    throttled = Recorder(lambda request: httpx.Response(429, headers={"Retry-After": "120"}, text="slow down"))
+    healthy = Recorder(ok)
+    shared = settings.model_copy(update={"redis_url": redis_url})
+    replica_a = build_server(shared, transport=throttled.transport)
+    replica_b = build_server(shared, transport=healthy.transport)
+    async with Client(replica_a) as a, Client(replica_b) as b:
+        await b.call_tool("read_account", {})  # B's first call: its subscription starts
+        answered = 1
+        for _ in range(200):  # until B listens (bounded)
+            if replica_b.qcmcp_operations.channel.live:
+                break
+            await asyncio.sleep(0.02)
+        assert "HTTP 429" in (await a.call_tool("read_account", {}, raise_on_error=False)).content[0].text
+        for _ in range(200):  # until the Retry-After has reached B (bounded)
+            answer = await b.call_tool("read_account", {}, raise_on_error=False)
+            if answer.is_error:
+                break
+            answered += 1
+            await asyncio.sleep(0.02)
+    assert "slow down (HTTP 429 with Retry-After)" in answer.content[0].text
+    assert len(healthy.requests) == answered  # the refused call never reached B's API
+    assert sample(replica_b, "qcmcp_upstream_refusals_total", reason="retry-after") == 1

@@ -176,6 +176,7 @@ def _assemble(
     register_resources(server, {spec.name for spec in tools})
     _add_health(server, gateway, audit, len(tools))
     server.qcmcp_metrics = ops.metrics  # type: ignore[attr-defined]  # read by serve_http and serve --metrics-port
+    server.qcmcp_operations = ops  # type: ignore[attr-defined]
     return server, audit
 
 
@@ -185,12 +186,12 @@ class Operations:
     upstream: Upstream
     metrics_middleware: MetricsMiddleware
     limits: LimitsMiddleware
-    redis: Any = None  # the Redis client of QCMCP_REDIS_URL, shared by the rate limiter and the cache
+    redis: Any = None  # the Redis client of QCMCP_REDIS_URL, shared by the rate limiter and the replica channel
+    channel: Any = None  # what replicas tell each other (cache invalidations, Retry-After)
 
     async def aclose(self) -> None:
-        closing = getattr(self.upstream.cache, "aclose", None)
-        if closing is not None:
-            await closing()
+        if self.channel is not None:
+            await self.channel.aclose()
         if self.redis is not None:
             await self.redis.aclose()
 
@@ -206,14 +207,18 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
 
     metrics = Metrics(tools=[spec.name for spec in tools], endpoints=[spec.endpoint for spec in CATALOG if spec.endpoint])
     rule = settings.breaker_rule
-    redis = _redis(settings)
+    redis, channel, cooldown = _redis(settings), None, Cooldown()
     cache: ReadCache | None = MemoryReadCache(settings.cache_entries) if settings.cache == "on" else None
-    if cache is not None and redis is not None:
-        from qcmcp.ops.redis_cache import SharedInvalidationCache
+    if redis is not None:
+        from qcmcp.ops.redis_cache import ReplicaChannel, SharedInvalidationCache
 
-        cache = SharedInvalidationCache(redis, cache)  # other replicas drop what a write here touched
-    upstream = Upstream(metrics=metrics, breaker=CircuitBreaker(*rule) if rule else None, cooldown=Cooldown(),
-                        cache=cache, tracer=_upstream_tracer() if settings.tracing else None)
+        channel = ReplicaChannel(redis)
+        if cache is not None:
+            cache = SharedInvalidationCache(channel, cache)  # other replicas drop what a write here touched
+        cooldown.announce = lambda seconds: channel.publish("retry-after", seconds)  # and hold back on a 429 too
+        channel.handlers["retry-after"] = lambda seconds: cooldown.hold(float(seconds), local=True)
+    upstream = Upstream(metrics=metrics, breaker=CircuitBreaker(*rule) if rule else None, cooldown=cooldown,
+                        cache=cache, tracer=_upstream_tracer() if settings.tracing else None, channel=channel)
     subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
         Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
     limits = LimitsMiddleware(limiter=_rate_limiter(redis), subject_rate=subject_rate,
@@ -221,7 +226,7 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
                               expensive=frozenset(spec.name for spec in tools if spec.latency_class == "slow"
                                                   or spec.cost_class != "free"),
                               max_expensive=settings.max_concurrent_expensive, metrics=metrics)
-    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits, redis)
+    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits, redis, channel)
 
 
 def _upstream_tracer() -> object:

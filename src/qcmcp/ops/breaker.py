@@ -81,14 +81,19 @@ class CircuitBreaker:
 
 
 class Cooldown:
-    """The latest ``Retry-After`` an upstream gave, for every caller of it."""
+    """The latest ``Retry-After`` an upstream gave, for every caller of it (and, with ``announce``, for the other
+    replicas too)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._until = 0.0
+        self.announce: Callable[[float], None] | None = None
 
-    def hold(self, seconds: float) -> None:
+    def hold(self, seconds: float, *, local: bool = False) -> None:
+        """Hold calls back for ``seconds``; ``local`` when the news came from another replica."""
         self._until = max(self._until, self._clock() + max(seconds, 0.0))
+        if self.announce is not None and not local:
+            self.announce(seconds)
 
     def remaining(self) -> float:
         return max(0.0, self._until - self._clock())

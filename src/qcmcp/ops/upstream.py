@@ -28,15 +28,18 @@ class Upstream:
     def __init__(self, *, metrics: Metrics | None = None, breaker: Breaker | None = None,
                  cooldown: Cooldown | None = None, cache: ReadCache | None = None,
                  policy: CachePolicy | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 max_wait: float = MAX_WAIT_SECONDS, tracer: Any = None) -> None:
-        """``tracer``: an :class:`~qcmcp.ops.tracing.UpstreamTracer` when traces are exported."""
+                 max_wait: float = MAX_WAIT_SECONDS, tracer: Any = None, channel: Any = None) -> None:
+        """``tracer``: an :class:`~qcmcp.ops.tracing.UpstreamTracer` when traces are exported; ``channel``: the
+        :class:`~qcmcp.ops.redis_cache.ReplicaChannel` through which other replicas' news arrives."""
         self.metrics, self.breaker, self.cooldown, self.cache = metrics, breaker, cooldown, cache
-        self.tracer = tracer
+        self.tracer, self.channel = tracer, channel
         self._breaker_was_open = False
         self.policy = policy or CachePolicy()
         self._sleep, self.max_wait = sleep, max_wait
 
     async def before_attempt(self, endpoint: str) -> None:
+        if self.channel is not None:
+            self.channel.ensure_listening()  # other replicas' Retry-After reaches this one from the first call on
         if self.cooldown is not None:
             wait = self.cooldown.remaining()
             if wait > self.max_wait:
