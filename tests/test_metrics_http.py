@@ -140,3 +140,29 @@ scrape_configs:
 def test_ci_installs_prometheus_so_the_scrape_test_runs_there():
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "packages+=(prometheus)" in ci
+
+
+RULES = Path(__file__).resolve().parent.parent / "deploy" / "prometheus"
+PROMTOOL = shutil.which("promtool")
+
+
+def test_the_alert_rules_name_only_metrics_the_server_exports():
+    import re
+
+    from qcmcp.ops.metrics import Metrics
+
+    exported = {line.split()[2] for line in Metrics().render()[0].decode().splitlines() if line.startswith("# TYPE")}
+    series = set()
+    for name in exported:  # what a scrape shows: counters as _total, histograms as _bucket/_sum/_count
+        series |= {name, f"{name}_total", f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    used = set(re.findall(r"\bqcmcp_[a-z_]+", (RULES / "qcmcp-alerts.yml").read_text()))
+    assert used and used <= series, used - series
+
+
+@pytest.mark.skipif(PROMTOOL is None and not os.environ.get("CI"), reason="promtool is absent (it comes with the "
+                    "prometheus package, which .ci/run installs)")
+def test_the_alert_rules_are_valid_and_fire_when_they_should():
+    assert PROMTOOL is not None, "CI must install prometheus (.ci/run), which brings promtool"
+    for command in (["check", "rules", "qcmcp-alerts.yml"], ["test", "rules", "qcmcp-alerts.test.yml"]):
+        done = subprocess.run([PROMTOOL, *command], cwd=RULES, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
