@@ -388,3 +388,16 @@ def test_lean_import_paths_resolve_to_the_engine_or_refuse_clearly(data):
     assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_fill_model")
     probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_data_filter\")}')\n")
     assert any("HAS False" in line for line in probe["result"]["logs"])  # a probe still answers
+
+
+def test_quit_in_initialize_or_on_the_first_bar_completes(data):
+    quit_early = HEADER.replace("        self.set_benchmark(\"ABC\")\n", "        self.set_benchmark(\"ABC\")\n        self.quit('done')\n")
+    outcome = run(quit_early, data)
+    assert outcome["result"]["statistics"]["Total Orders"] == "0"
+    assert outcome["result"]["statistics"]["End Equity"] == "100000"
+    on_first_bar = HEADER + "\n    def on_data(self, data):\n        self.market_order(self.abc, 1)\n        self.quit()\n"
+    result = run(on_first_bar, data)["result"]
+    assert result["statistics"]["Total Orders"] == "1" and any("Algorithm quit" in line for line in result["logs"])
+    without_securities = ("from AlgorithmImports import *\n\nclass A(QCAlgorithm):\n    def initialize(self):\n"
+                          "        self.set_start_date(2024, 1, 2)\n        self.quit()\n")
+    assert run(without_securities, data)["result"]["statistics"]["Net Profit"] == "0%"

@@ -380,51 +380,60 @@ class QCAlgorithm(PascalAliases):
         return self.engine.quantity_for_target(self.engine.symbol_for(symbol), target)
 
     # ---- indicators ---------------------------------------------------------------------------
-    def _register(self, symbol: Any, indicator: ind.Indicator, resolution: str | None) -> Any:
+    def _register(self, symbol: Any, indicator: ind.Indicator, resolution: str | None, selector: Any = None) -> Any:
+        if selector is not None:
+            indicator.selector = selector
         return self.engine.register_indicator(self.engine.symbol_for(symbol), indicator, resolution)
 
     def sma(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.SimpleMovingAverage(period), resolution)
+        return self._register(symbol, ind.SimpleMovingAverage(period), resolution, selector)
 
     def ema(self, symbol: Any, period: int, smoothing_factor: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
         if isinstance(smoothing_factor, str):  # ema(symbol, n, Resolution.DAILY): LEAN's other overload
             smoothing_factor, resolution = None, smoothing_factor
-        return self._register(symbol, ind.ExponentialMovingAverage(period, smoothing_factor), resolution)
+        return self._register(symbol, ind.ExponentialMovingAverage(period, smoothing_factor), resolution, selector)
 
     def rsi(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.RelativeStrengthIndex(period), resolution)
+        return self._register(symbol, ind.RelativeStrengthIndex(period), resolution, selector)
 
     def macd(self, symbol: Any, fast_period: int, slow_period: int, signal_period: int, moving_average_type: Any = None,
              resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.MovingAverageConvergenceDivergence(fast_period, slow_period, signal_period), resolution)
+        return self._register(symbol, ind.MovingAverageConvergenceDivergence(fast_period, slow_period, signal_period), resolution, selector)
 
     def bb(self, symbol: Any, period: int, k: float, moving_average_type: Any = None, resolution: str | None = None,
            selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.BollingerBands(period, k), resolution)
+        return self._register(symbol, ind.BollingerBands(period, k), resolution, selector)
 
     def atr(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.AverageTrueRange(period), resolution)
+        return self._register(symbol, ind.AverageTrueRange(period), resolution, selector)
 
     def std(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.StandardDeviation(period), resolution)
+        return self._register(symbol, ind.StandardDeviation(period), resolution, selector)
 
     def roc(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.RateOfChange(period), resolution)
+        return self._register(symbol, ind.RateOfChange(period), resolution, selector)
 
     def max(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.Maximum(period), resolution)
+        return self._register(symbol, ind.Maximum(period), resolution, selector)
 
     def min(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.Minimum(period), resolution)
+        return self._register(symbol, ind.Minimum(period), resolution, selector)
 
-    def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: Any = None, *_: Any) -> None:
+    def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: Any = None, selector: Any = None,
+                           *_: Any) -> None:
+        if selector is not None:
+            indicator.selector = selector
         if isinstance(resolution, TradeBarConsolidator):  # fed by a consolidator's bars
             consolidator = resolution
-            consolidator.data_consolidated += lambda _, bar: indicator.update(
-                bar.end_time, bar if indicator.uses_bars else bar.close)
+            consolidator.data_consolidated += lambda _, bar: indicator.feed_bar(bar)
+            self.subscription_manager.add_consolidator(symbol, consolidator)
+            return
+        if isinstance(resolution, timedelta):
+            consolidator = TradeBarConsolidator(resolution)
+            consolidator.data_consolidated += lambda _, bar: indicator.feed_bar(bar)
             self.subscription_manager.add_consolidator(symbol, consolidator)
             return
         self._register(symbol, indicator, resolution)
@@ -437,6 +446,8 @@ class QCAlgorithm(PascalAliases):
 
     def consolidate(self, symbol: Any, period: Any, *args: Any) -> TradeBarConsolidator:
         """consolidate(symbol, timedelta | Resolution | bar count, [tick type,] handler)."""
+        if isinstance(symbol, type):  # consolidate(RenkoBar, symbol, size, ...): the typed overloads
+            refuse(f"consolidate({symbol.__name__}, ...)")
         handler = next((a for a in args if callable(a)), None)
         consolidator = TradeBarConsolidator(period)
         if handler is not None:

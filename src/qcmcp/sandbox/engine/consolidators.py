@@ -46,7 +46,9 @@ class EventHandlers:
 class TradeBarConsolidator(PascalAliases):
     uses_bars = True  # fed like an indicator that takes bars
 
-    def __init__(self, period: timedelta | int | Any = None, *, window_size: int = 2) -> None:
+    def __init__(self, period: timedelta | int | Any = None, start_time: timedelta | None = None, *,
+                 window_size: int = 2) -> None:
+        self.start_time = start_time or timedelta(0)  # periods start at midnight + start_time + k * period
         self.period: timedelta | None = None
         self.count: int | None = None
         if isinstance(period, timedelta):
@@ -84,9 +86,9 @@ class TradeBarConsolidator(PascalAliases):
         assert self.period is not None
         if self.period >= timedelta(days=1):
             return datetime.combine(moment.date(), datetime.min.time())
-        midnight = datetime.combine(moment.date(), datetime.min.time())
-        steps = (moment - midnight) // self.period
-        return midnight + steps * self.period
+        origin = datetime.combine(moment.date(), datetime.min.time()) + self.start_time
+        steps = (moment - origin) // self.period
+        return origin + steps * self.period
 
     def update(self, time: Any, bar: Any = None) -> None:
         bar = bar if bar is not None else time
@@ -110,6 +112,9 @@ class TradeBarConsolidator(PascalAliases):
             self._emit()
         elif self.count is not None and self._seen >= self.count:
             self._emit()
+
+    def feed_bar(self, bar: Any) -> None:
+        self.update(bar.end_time, bar)
 
     def scan(self, moment: datetime) -> None:
         """LEAN's Scan: emit a period bar whose period ended by ``moment`` (e.g. a daily bar at the close)."""

@@ -84,6 +84,8 @@ class Transactions(PascalAliases):
         self._engine = engine
 
     def get_open_orders(self, symbol: Any = None) -> list[Order]:
+        if callable(symbol) and not isinstance(symbol, Symbol | str):
+            return [o for orders in self._engine.open_orders.values() for o in orders if symbol(o)]
         return [o for orders in self._engine.open_orders.values() for o in orders if symbol is None or o.symbol == symbol]
 
     def cancel_open_orders(self, symbol: Any = None) -> list[Any]:
@@ -91,6 +93,9 @@ class Transactions(PascalAliases):
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         return next((o for o in self._engine.orders if o.id == order_id), None)
+
+    def get_open_orders_remaining_quantity(self, symbol: Any = None) -> float:
+        return sum(o.quantity - o.filled_quantity for o in self.get_open_orders(symbol))
 
     def get_order_ticket(self, order_id: int) -> OrderTicket | None:
         return self._engine.tickets.get(order_id)
@@ -123,8 +128,8 @@ class Transactions(PascalAliases):
         ticket = self._engine.tickets.get(order_id)
         return ticket.cancel(tag) if ticket is not None else None
 
-    def get_orders(self) -> list[Order]:
-        return list(self._engine.orders)
+    def get_orders(self, predicate: Any = None) -> list[Order]:
+        return [o for o in self._engine.orders if predicate is None or predicate(o)]
 
     @property
     def orders_count(self) -> int:
@@ -216,7 +221,7 @@ class Engine:
     def warm_up_indicator(self, symbol: Symbol, indicator: Indicator, resolution: str | None = None) -> None:
         feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else self.securities[symbol].resolution
         for bar in self._history_bars(symbol, indicator.warm_up_period, feed or "daily", self._now_for_history()):
-            indicator.update(bar.end_time, bar if indicator.uses_bars else bar.close)
+            indicator.feed_bar(bar)
 
     def log(self, message: str) -> None:
         self.logs.append(f"{self.time:%Y-%m-%d %H:%M:%S} {message}")
@@ -612,9 +617,9 @@ class Engine:
         except QuitRequested:
             self.quit_in_initialize = True  # LEAN completes the run without feeding any data
         live = self.step_hook is not None  # a deployment runs on its clock, with or without data, and has no end
-        if not self.securities and not live:
+        if not self.securities and not live and not self.quit_in_initialize:
             raise RuntimeError("initialize() added no data: call add_equity(...) for at least one security.")
-        if self.start > self.end and not live:
+        if self.start > self.end and not live and not self.quit_in_initialize:
             raise RuntimeError(f"The start date {self.start} is after the end date {self.end}.")
 
     def _warm_up_start(self) -> date:
@@ -710,6 +715,8 @@ class Engine:
                     self.progress(reported)
         except QuitRequested:
             self.log(f"Algorithm quit: {self._quit_message}")
+        if last_day is None and not self.equity:  # quit before any data: the run still completes, flat
+            day_values, last_day = [self.portfolio.total_portfolio_value], self.start
         if last_day is not None and day_values:
             self._sample_day(last_day, day_values, bench_by_day)
             self.samples.append((self.time, self.portfolio.total_portfolio_value))
@@ -792,7 +799,7 @@ class Engine:
     @staticmethod
     def _feed(sub: Subscription, feed: str, bar: TradeBar) -> None:
         for indicator in sub.indicators.get(feed, []):
-            indicator.update(bar.end_time, bar if indicator.uses_bars else bar.close)
+            indicator.feed_bar(bar)
 
     @staticmethod
     def _consolidate(sub: Subscription, target: str, bar: TradeBar) -> TradeBar | None:

@@ -21,12 +21,36 @@ class IndicatorDataPoint:
 
     Value = property(lambda self: self.value)
     Time = property(lambda self: self.time)
+    end_time = property(lambda self: self.time)
+    EndTime = end_time
+    price = property(lambda self: self.value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, IndicatorDataPoint):
+            return self.time == other.time and self.value == other.value
+        return NotImplemented
+
+    __hash__ = object.__hash__
 
     def __float__(self) -> float:
         return float(self.value)
 
     def __repr__(self) -> str:
         return f"{self.value}"
+
+
+class _Handlers:
+    def __init__(self, handlers: list[Any]) -> None:
+        self._handlers = handlers
+
+    def __iadd__(self, handler: Any) -> _Handlers:
+        self._handlers.append(handler)
+        return self
+
+    def __isub__(self, handler: Any) -> _Handlers:
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+        return self
 
 
 def _value(other: Any) -> float:
@@ -37,6 +61,22 @@ class Indicator:
     """Base: subclasses implement ``_compute(time, input)`` and ``warm_up_period``."""
 
     uses_bars = False  # True when the indicator needs OHLC, not just a price
+    selector: Any = None  # register_indicator(..., selector=lambda bar: ...): what of a bar it takes
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """LEAN's constructors take an optional name first: RelativeStrengthIndex("First", 15, ...)."""
+        super().__init_subclass__(**kwargs)
+        original = cls.__dict__.get("__init__")
+        if original is None:
+            return
+
+        def __init__(self: Any, *args: Any, **named: Any) -> None:
+            if args and isinstance(args[0], str) and "name" not in named:
+                named["name"], args = args[0], args[1:]
+            original(self, *args, **named)
+
+        __init__.__wrapped__ = original  # type: ignore[attr-defined]
+        cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(self, name: str, period: int) -> None:
         self.name = name
@@ -44,6 +84,28 @@ class Indicator:
         self.samples = 0
         self.current = IndicatorDataPoint()
         self.updated_handlers: list[Any] = []
+        self.window = RollingWindow(2)  # LEAN's indicator history: [0] the current value, [1] the previous
+
+    @property
+    def updated(self) -> Any:
+        """``indicator.updated += handler``: handler(sender, point) after each update."""
+        return _Handlers(self.updated_handlers)
+
+    @updated.setter
+    def updated(self, value: Any) -> None:
+        pass  # the += above already appended
+
+    def __getitem__(self, index: int) -> IndicatorDataPoint:
+        return self.window[index]
+
+    @property
+    def previous(self) -> IndicatorDataPoint:
+        return self.window[1] if len(self.window) > 1 else IndicatorDataPoint()
+
+    def feed_bar(self, bar: Any) -> bool:
+        """Update from a bar as the engine feeds it: the selector's value, the bar, or its close."""
+        value = self.selector(bar) if self.selector is not None else bar if self.uses_bars else bar.close
+        return self.update(bar.end_time, value)
 
     @property
     def is_ready(self) -> bool:
@@ -57,6 +119,7 @@ class Indicator:
             value = value.value
         self.samples += 1
         self.current = IndicatorDataPoint(time, float(self._compute(time, value)))
+        self.window.add(self.current)
         for handler in self.updated_handlers:
             handler(self, self.current)
         return self.is_ready
@@ -96,16 +159,16 @@ class SimpleMovingAverage(Indicator):
         super().__init__(name or f"SMA({period})", period)
         self._args = (period, name)
         self.period = period
-        self.window: deque[float] = deque(maxlen=period)
+        self._buffer: deque[float] = deque(maxlen=period)
         self._sum = 0.0
 
     def _compute(self, time: datetime, value: Any) -> float:
         price = self._price(value)
-        if len(self.window) == self.period:
-            self._sum -= self.window[0]
-        self.window.append(price)
+        if len(self._buffer) == self.period:
+            self._sum -= self._buffer[0]
+        self._buffer.append(price)
         self._sum += price
-        return self._sum / len(self.window)
+        return self._sum / len(self._buffer)
 
 
 class MovingAverageType:
@@ -201,12 +264,12 @@ class StandardDeviation(Indicator):
     def __init__(self, period: int, name: str | None = None) -> None:
         super().__init__(name or f"STD({period})", period)
         self._args = (period, name)
-        self.window: deque[float] = deque(maxlen=period)
+        self._buffer: deque[float] = deque(maxlen=period)
 
     def _compute(self, time: datetime, value: Any) -> float:
-        self.window.append(self._price(value))
-        mean = sum(self.window) / len(self.window)
-        return math.sqrt(sum((x - mean) ** 2 for x in self.window) / len(self.window))
+        self._buffer.append(self._price(value))
+        mean = sum(self._buffer) / len(self._buffer)
+        return math.sqrt(sum((x - mean) ** 2 for x in self._buffer) / len(self._buffer))
 
 
 class MovingAverageConvergenceDivergence(Indicator):
@@ -291,12 +354,12 @@ class RateOfChange(Indicator):
     def __init__(self, period: int, name: str | None = None) -> None:
         super().__init__(name or f"ROC({period})", period + 1)
         self._args = (period, name)
-        self.window: deque[float] = deque(maxlen=period + 1)
+        self._buffer: deque[float] = deque(maxlen=period + 1)
 
     def _compute(self, time: datetime, value: Any) -> float:
-        self.window.append(self._price(value))
-        first = self.window[0]
-        return 0.0 if len(self.window) <= self.window.maxlen - 1 or first == 0 else (self.window[-1] - first) / first  # type: ignore[operator]
+        self._buffer.append(self._price(value))
+        first = self._buffer[0]
+        return 0.0 if len(self._buffer) <= self._buffer.maxlen - 1 or first == 0 else (self._buffer[-1] - first) / first  # type: ignore[operator]
 
 
 class _Extremum(Indicator):
@@ -305,11 +368,11 @@ class _Extremum(Indicator):
     def __init__(self, period: int, name: str | None = None) -> None:
         super().__init__(name or f"{type(self).__name__.upper()}({period})", period)
         self._args = (period, name)
-        self.window: deque[float] = deque(maxlen=period)
+        self._buffer: deque[float] = deque(maxlen=period)
 
     def _compute(self, time: datetime, value: Any) -> float:
-        self.window.append(self._price(value))
-        return type(self).pick(self.window)
+        self._buffer.append(self._price(value))
+        return type(self).pick(self._buffer)
 
 
 class Maximum(_Extremum):
@@ -321,14 +384,38 @@ class Minimum(_Extremum):
 
 
 class RollingWindow:
-    """A fixed-size window where [0] is the most recent item, like LEAN's."""
+    """A fixed-size window where [0] is the most recent item, like LEAN's (``RollingWindow[T](size)`` too)."""
+
+    def __class_getitem__(cls, item: Any) -> type[RollingWindow]:
+        return cls
 
     def __init__(self, size: int) -> None:
-        self.size = size
+        self._size = size
         self._items: deque[Any] = deque(maxlen=size)
+        self.samples = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @size.setter
+    def size(self, value: int) -> None:
+        self._size = value
+        self._items = deque(self._items, maxlen=value)
+
+    def reset(self) -> None:
+        self._items.clear()
+
+    @property
+    def most_recently_removed(self) -> Any:
+        return None
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self._items[index] = value
 
     def add(self, item: Any) -> None:
         self._items.appendleft(item)
+        self.samples += 1
 
     def __getitem__(self, index: int) -> Any:
         return self._items[index]
@@ -341,7 +428,7 @@ class RollingWindow:
 
     @property
     def is_ready(self) -> bool:
-        return len(self._items) == self.size
+        return len(self._items) == self._size
 
     @property
     def count(self) -> int:
@@ -350,6 +437,7 @@ class RollingWindow:
     Add = add
     IsReady = is_ready
     Count = count
+    Size = size
 
 
 SMA, EMA, RSI, MACD, BB, ATR, STD, ROC, MAX, MIN = (

@@ -153,6 +153,7 @@ class TimeInForce(PascalAliases):
 
 
 TimeInForce.GOOD_TIL_CANCELED = TimeInForce.GoodTilCanceled = TimeInForce("gtc")  # type: ignore[attr-defined]
+TimeInForce.GOOD_TIL_DATE = TimeInForce.good_til_date  # type: ignore[attr-defined]
 TimeInForce.DAY = TimeInForce.Day = TimeInForce("day")  # type: ignore[attr-defined]
 
 

@@ -81,7 +81,13 @@ class _UnsupportedType(type):
         return f"<LEAN {cls._lean_name}: not supported in the sandbox>"  # type: ignore[attr-defined]
 
 
+class _UnsupportedException(Exception):
+    """Base of stand-ins for LEAN's exception types: ``except ArgumentException:`` still parses and runs."""
+
+
 def stand_in(name: str) -> type:
+    if name.endswith("Exception"):
+        return type(name, (_UnsupportedException,), {"__module__": "AlgorithmImports"})
     return _UnsupportedType(name, (), {"_lean_name": name, "__module__": "AlgorithmImports"})
 
 
