@@ -343,6 +343,7 @@ async def test_backtests_run_the_algorithm(sandbox):
     backtest = await wait_for(sandbox, project, created["backtest"]["backtestId"])
     assert backtest["status"] == "Completed." and backtest["parameterSet"] == {"fast": 5}  # typed, as sent
     assert backtest["syntheticData"] == ["SPY"] and "SYNTHETIC DATA" in backtest["notes"][0]
+    assert backtest["dataSource"]["securities"]["SPY"]["prices"].startswith("synthetic")  # source and normalisation
     assert int(backtest["statistics"]["Total Orders"]) >= 1 and set(backtest["charts"]) >= {"Strategy Equity", "Drawdown", "Benchmark"}
     bid = backtest["backtestId"]
     orders = await sandbox.ok("read_backtest_orders", projectId=project, backtestId=bid, start=0, end=5)

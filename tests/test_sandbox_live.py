@@ -70,6 +70,7 @@ async def test_paper_deployment_lifecycle(sandbox):
 
     live = await until(has_statistics)
     assert live["status"] == "Running" and live["deployId"] == deploy_id and "paper" in live["note"].lower()
+    assert live["dataSource"]["securities"]["SPY"]["resolution"] == "daily"  # every live answer says its data
     listed = await sandbox.ok("list_live_algorithms", status="Running")
     assert [item["deployId"] for item in listed["live"]] == [deploy_id]
 

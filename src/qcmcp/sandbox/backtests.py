@@ -63,7 +63,7 @@ def backtest_json(ctx: Context, row: Any, project: Any) -> dict[str, Any]:
             totalPerformance=result["totalPerformance"], tradeableDates=result["tradeableDates"],
             backtestStart=result["backtestStart"], backtestEnd=result["backtestEnd"],
             charts={name: {"name": name} for name in result["charts"]},
-            syntheticData=result["synthetic"], notes=result["notes"],
+            syntheticData=result["synthetic"], notes=result["notes"], dataSource=result.get("dataSource"),
         )
     return body
 

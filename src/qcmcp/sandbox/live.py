@@ -115,6 +115,7 @@ def read(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "runtimeStatistics": snapshot.get("runtimeStatistics", {}),
             "charts": {name: {"name": name} for name in snapshot.get("charts", {})},
             "message": row["error"], "simulatedTime": snapshot.get("time"), "syntheticData": snapshot.get("synthetic", []),
+            "dataSource": snapshot.get("dataSource"),
             "clock": _clock(ctx, row), "note": NOTE}
 
 

@@ -50,6 +50,7 @@ class Result(_Message):
     backtestStart: str | None = None  # noqa: N815
     backtestEnd: str | None = None  # noqa: N815
     synthetic: list[str] | None = None
+    dataSource: dict[str, Any] | None = None  # noqa: N815
     status: str | None = None
     time: str | None = None
     portfolio: dict[str, Any] | None = None

@@ -81,6 +81,20 @@ def bar_dollar_volume(engine: Engine, symbol: Any, moment: datetime) -> float:
     return float(subscription.bars.close[index] * subscription.bars.volume[index])
 
 
+def data_source(engine: Engine) -> dict[str, Any]:
+    """Where each security's prices came from and how they were normalised, as every answer states it."""
+    securities = {}
+    for symbol, security in engine.securities.items():
+        synthetic = symbol.value in engine.synthetic
+        securities[symbol.value] = {
+            "prices": "synthetic (deterministic simulated prices, not market history)" if synthetic
+            else "LEAN-format market data (QCMCP_DATA_DIR, or LEAN's sample data)",
+            "normalization": "raw (synthetic prices need none)" if synthetic
+            else str(security.data_normalization_mode).lower(),
+            "resolution": security.resolution, "extendedMarketHours": bool(security.extended_market_hours)}
+    return {"engine": "qcmcp sandbox engine (not QuantConnect LEAN)", "securities": securities}
+
+
 def standard_charts(engine: Engine, charts: ChartStore) -> None:
     """Strategy Equity, Drawdown, Benchmark and the cloud's other default charts, from the daily samples."""
     days = [row[0] for row in engine.equity]
@@ -168,6 +182,7 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
         "backtestStart": utc(datetime.combine(days[0], time())),
         "backtestEnd": utc(datetime.combine(days[-1], time(16))),
         "synthetic": sorted(engine.synthetic),
+        "dataSource": data_source(engine),
         "notes": notes,
     }
 
@@ -195,4 +210,5 @@ def live_snapshot(engine: Engine, status: str, algorithm_id: str) -> dict[str, A
         "insights": [insight_json(i, {s: sec.price for s, sec in engine.securities.items()}) for i in engine.framework.recorded],
         "logs": engine.logs,
         "synthetic": sorted(engine.synthetic),
+        "dataSource": data_source(engine),
     }
