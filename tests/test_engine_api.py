@@ -237,3 +237,28 @@ def test_liquidate_counts_open_market_orders_and_cancels_the_rest(tmp_path):
     # LEAN's Liquidate keeps only pending *market* orders (their quantity is netted); every other open order,
     # market-on-open ones included, is canceled; with nothing held it orders nothing.
     assert [(o["type"], o["quantity"], o["status"]) for o in orders] == [(4, 10, 5), (1, 5, 5), (4, -3, 5)]
+
+
+def test_brokerage_models_set_fees_and_cash_accounts(tmp_path):
+    from tests.engine_helpers import run
+
+    source = '''from AlgorithmImports import *
+
+class Crypto(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 1)
+        self.set_end_date(2024, 1, 5)
+        self.set_brokerage_model(BrokerageName.COINBASE, AccountType.CASH)
+        self.btc = self.add_crypto("BTCUSD", Resolution.DAILY).symbol
+        self.debug(f"LEVERAGE {self.securities[self.btc].leverage}")
+
+    def on_data(self, data):
+        if not self.portfolio.invested and not self.transactions.get_open_orders():
+            self.market_order(self.btc, 0.5)
+'''
+    outcome = run(source)["result"]
+    order = outcome["orders"][0]
+    assert order["events"][-1]["orderFeeAmount"] == pytest.approx(0.5 * order["price"] * 0.006)  # taker fee
+    assert any("LEVERAGE 1.0" in line for line in outcome["logs"])
+    refused = run(source.replace("BrokerageName.COINBASE", "BrokerageName.KRAKEN"))["error"]["message"]
+    assert "not supported in the sandbox: brokerage model BrokerageName.KRAKEN" in refused

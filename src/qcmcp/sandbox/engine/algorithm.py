@@ -15,6 +15,8 @@ from qcmcp.sandbox.engine.framework import (
     UniverseSettings,
 )
 from qcmcp.sandbox.engine.types import (
+    AccountType,
+    BrokerageName,
     DataNormalizationMode,
     OrderProperties,
     OrderType,
@@ -124,8 +126,24 @@ class QCAlgorithm(PascalAliases):
 
     set_warmup = set_warm_up
 
-    def set_brokerage_model(self, *_: Any) -> None:
-        """Accepted; the sandbox uses its one documented fill and fee model."""
+    def set_brokerage_model(self, brokerage: Any = None, account_type: Any = AccountType.MARGIN) -> None:
+        """LEAN's brokerage models the sandbox has: DEFAULT/QUANT_CONNECT_BROKERAGE and
+        INTERACTIVE_BROKERS_BROKERAGE (IB equity fees, nothing on crypto and forex), GDAX/COINBASE (Coinbase
+        crypto fees); a CASH account trades without leverage. Any other refuses clearly."""
+        if not isinstance(brokerage, int):
+            refuse(f"brokerage model {type(brokerage).__name__}")
+        name = BrokerageName(int(brokerage))
+        models = {BrokerageName.DEFAULT: "default", BrokerageName.INTERACTIVE_BROKERS_BROKERAGE: "default",
+                  BrokerageName.GDAX: "coinbase", BrokerageName.COINBASE: "coinbase"}
+        if name not in models:
+            refuse(f"brokerage model BrokerageName.{name.name}")
+        self.engine.brokerage = (models[name], int(account_type))
+        for security in self.engine.securities.values():
+            self.engine.apply_brokerage(security)
+
+    @property
+    def brokerage_model(self) -> Any:
+        return getattr(self.engine, "brokerage", ("default", 0))
 
     def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,

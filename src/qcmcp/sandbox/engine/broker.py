@@ -6,8 +6,8 @@ if it gapped through); stop orders when the range reaches the stop (at the open 
 gapped through); stop-limit orders trigger like a stop, then fill like a limit. No
 slippage, no partial fills. Equity fees follow LEAN's default US-equity model (Interactive
 Brokers): $0.005 a share, at least $1.00 (even above 0.5% of a small order's value), else at most 0.5%
-of the order's value. Crypto pays a
-Coinbase-style 0.6% taker fee on the order's value; forex pays no commission (as OANDA).
+of the order's value. Crypto and forex pay nothing under the default brokerage (LEAN's ConstantFeeModel(0));
+the Coinbase brokerage model charges 0.6 % taker and 0.4 % maker (``security_fee``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,23 @@ from qcmcp.sandbox.engine.types import (
 
 FEE_PER_SHARE, MIN_FEE, MAX_FEE_FRACTION = 0.005, 1.0, 0.005
 CRYPTO_FEE_FRACTION = 0.006
+
+
+MAKER_FEE_FRACTION = 0.004  # Coinbase's maker fee (a resting limit order); market orders pay the taker fee
+
+
+def security_fee(security: Any, quantity: float, price: float, order_type: Any = None) -> float:
+    """The fee of an order on ``security`` under its brokerage's fee model (LEAN's BrokerageModel.GetFeeModel):
+    ``ib`` (InteractiveBrokersFeeModel: equities under the default and IB brokerages), ``zero`` (the default
+    brokerage's ConstantFeeModel(0) for crypto and forex), ``coinbase`` (taker 0.6 %, maker 0.4 % for limit
+    orders)."""
+    model = getattr(security, "fee_model", None) or ("ib" if security.hours.kind == "equity" else "zero")
+    if model == "zero" or not quantity:
+        return 0.0
+    if model == "coinbase":
+        maker = order_type is not None and int(order_type) in (1, 3, 7)  # limit, stop limit, limit if touched
+        return abs(quantity) * price * (MAKER_FEE_FRACTION if maker else CRYPTO_FEE_FRACTION)
+    return order_fee(quantity, price, "equity")
 
 
 def order_fee(quantity: float, price: float, kind: str = "equity") -> float:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from qcmcp.sandbox.engine import data as market_data
-from qcmcp.sandbox.engine.broker import Order, Portfolio, order_fee
+from qcmcp.sandbox.engine.broker import Order, Portfolio, order_fee, security_fee
 from qcmcp.sandbox.engine.charts import ChartStore
 from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
 from qcmcp.sandbox.engine.indicators import Indicator
@@ -206,7 +206,18 @@ class Engine:
         security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
                             market_data.HOURS[kind], extended_market_hours=bool(extended))
         self.securities[symbol] = security
+        self.apply_brokerage(security)
         return security
+
+    def apply_brokerage(self, security: Security) -> None:
+        """The brokerage model's fee model and, for a cash account, leverage 1 (LEAN's BrokerageModel)."""
+        model, account = getattr(self, "brokerage", ("default", 0))
+        if security.hours.kind == "equity":
+            security.fee_model = "ib"
+        else:
+            security.fee_model = "coinbase" if model == "coinbase" and security.hours.kind == "crypto" else "zero"
+        if account == 1:
+            security.leverage = 1.0
 
     def register_indicator(self, symbol: Symbol, indicator: Indicator, resolution: str | None) -> Indicator:
         if symbol not in self.securities:
@@ -436,7 +447,7 @@ class Engine:
         exposure_after = abs(holding.quantity + order.quantity) * security.price
         exposure_now = abs(holding.quantity) * security.price
         if exposure_after > exposure_now:
-            fee = order_fee(order.quantity, security.price, security.hours.kind)
+            fee = security_fee(security, order.quantity, security.price, order.type)
             needed = (exposure_after - exposure_now) / security.leverage + fee
             if needed > self.portfolio.margin_remaining + 1e-9:
                 return (f"Insufficient buying power: the order needs ${needed:,.2f} of margin and "
@@ -489,7 +500,7 @@ class Engine:
                 final_margin = (quantity + holdings) * unit
             if quantity == 0:
                 return 0.0
-            fee = order_fee(quantity, price, security.hours.kind)
+            fee = security_fee(security, quantity, price)
             target_margin = (total - fee - total * 0.0) * margin_share
             if quantity == last or abs(final_margin) <= abs(target_margin):
                 return float(round(quantity, 8))
@@ -538,7 +549,7 @@ class Engine:
         self._call("on_order_event", event)
 
     def _fill(self, order: Order, security: Security, price: float) -> None:
-        fee = order_fee(order.quantity, price, security.hours.kind)
+        fee = security_fee(security, order.quantity, price, order.type)
         self.portfolio.apply_fill(security, order.quantity, price, fee)
         order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
         working = self.open_orders.get(order.symbol, [])

@@ -104,6 +104,59 @@ class OrderType(IntEnum):
     TrailingStop = 11
 
 
+class BrokerageName(IntEnum):
+    """LEAN's BrokerageName; the sandbox models DEFAULT, INTERACTIVE_BROKERS_BROKERAGE, GDAX and COINBASE."""
+
+    DEFAULT = 0
+    INTERACTIVE_BROKERS_BROKERAGE = 1
+    TRADIER_BROKERAGE = 2
+    OANDA_BROKERAGE = 3
+    FXCM_BROKERAGE = 4
+    BITFINEX = 5
+    BINANCE = 6
+    GDAX = 12
+    ALPACA = 13
+    ALPHA_STREAMS = 14
+    ZERODHA = 15
+    SAMCO = 16
+    ATREYU = 17
+    TRADING_TECHNOLOGIES = 18
+    KRAKEN = 19
+    FTX = 20
+    FTXUS = 21
+    EXANTE = 22
+    BINANCE_US = 23
+    WOLVERINE = 24
+    TD_AMERITRADE = 25
+    BINANCE_FUTURES = 26
+    BINANCE_COIN_FUTURES = 27
+    RBI = 28
+    BYBIT = 29
+    EZE = 30
+    AXOS = 31
+    COINBASE = 32
+    TRADE_STATION = 33
+    TERMINAL_LINK = 34
+    CHARLES_SCHWAB = 35
+    TASTYTRADE = 36
+    INTERACTIVE_BROKERS_FIX = 37
+    DYDX = 38
+    WEBULL = 39
+    PUBLIC = 40
+    QUANT_CONNECT_BROKERAGE = 0
+    Default = 0
+    InteractiveBrokersBrokerage = 1
+    Coinbase = 32
+    QuantConnectBrokerage = 0
+
+
+class AccountType(IntEnum):
+    MARGIN = 0
+    CASH = 1
+    Margin = 0
+    Cash = 1
+
+
 class OrderField(IntEnum):
     LIMIT_PRICE = 0
     STOP_PRICE = 1
@@ -412,11 +465,11 @@ class SecurityHolding(PascalAliases):
         exist, else the last price — less the closing order's fee."""
         if not self.quantity:
             return 0.0
-        from qcmcp.sandbox.engine.broker import order_fee
+        from qcmcp.sandbox.engine.broker import security_fee
 
         quote = self.security.bid_price if self.quantity > 0 else self.security.ask_price
         price = quote if quote == quote and quote > 0 else self.security.price
-        fee = order_fee(-self.quantity, self.security.price, self.security.hours.kind)
+        fee = security_fee(self.security, -self.quantity, self.security.price)
         return self.quantity * (price - self.average_price) - fee
 
     @property
