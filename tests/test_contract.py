@@ -154,6 +154,7 @@ def test_every_api_tool_has_a_handler_or_endpoint():
         assert spec.endpoint or spec.handler, spec.name
         assert spec.handler in (None, handlers.multipart_upload, handlers.create_project, handlers.read_optimization,
                                 handlers.read_live_portfolio, handlers.read_object_properties,
+                                handlers.read_backtest,
                                 handlers.authorization_redirect, handlers.server_version,
                                 handlers.latest_server_version, handlers.health_check,
                                 handlers.research) or spec.workflow, spec.name

@@ -182,10 +182,17 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "read_backtest", area="backtests", hints=READ, endpoint="/backtests/read",
-        request="ReadBacktestRequest", response="BacktestResponse",
+        request="ReadBacktestRequest", response="BacktestResponse", handler=handlers.read_backtest,
         description="Read a backtest: status and progress while running; when complete, statistics (Sharpe, "
-        "drawdown, net profit…), runtime statistics and the list of charts; on failure, the error and stack trace. "
-        "Next: read_backtest_chart, read_backtest_orders, read_backtest_report.",
+        "drawdown, net profit…), runtime statistics, the list of charts and the first 20 closed trades "
+        "(closedTradeCount gives the total; read_backtest_trades pages through them); on failure, the error and "
+        "stack trace. Next: read_backtest_chart, read_backtest_orders, read_backtest_report.",
+    ),
+    ToolSpec(
+        "read_backtest_trades", area="backtests", hints=READ, workflow=True, handler=handlers.read_backtest_trades,
+        request=f"{WORKFLOW_PARAMS}:ReadBacktestTradesParams",
+        description="Read a finished backtest's closed trades (round trips: entry, exit, quantity, profit or loss, "
+        "fees), at most 100 per call from start to end, with the total in length.",
     ),
     ToolSpec(
         "list_backtests", area="backtests", hints=READ, endpoint="/backtests/list",

@@ -74,6 +74,51 @@ async def read_object_properties(gateway: Gateway, spec: ToolSpec, body: dict[st
     return result
 
 
+TRADES_SHOWN = 20  # closed trades read_backtest keeps; read_backtest_trades pages through all of them
+TRADES_PAGE = 100
+
+
+def _closed_trades(result: dict[str, Any]) -> list[Any] | None:
+    backtest = result.get("backtest")
+    performance = backtest.get("totalPerformance") if isinstance(backtest, dict) else None
+    trades = performance.get("closedTrades") if isinstance(performance, dict) else None
+    return trades if isinstance(trades, list) else None
+
+
+async def read_backtest(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """The backtest with its statistics and trade count; beyond the first closed trades, a pointer to the pages."""
+    result = await json_post(gateway, spec, body)
+    trades = _closed_trades(result)
+    if trades is None or len(trades) <= TRADES_SHOWN:
+        return result
+    backtest = result["backtest"]
+    performance = {**backtest["totalPerformance"], "closedTrades": trades[:TRADES_SHOWN]}
+    note = (f"closedTrades shows the first {TRADES_SHOWN} of {len(trades)} closed trades; read them all, "
+            f"{TRADES_PAGE} at a time, with read_backtest_trades.")
+    return {**result, "backtest": {**backtest, "totalPerformance": performance, "closedTradeCount": len(trades),
+                                   "closedTradesNote": note}}
+
+
+async def read_backtest_trades(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    """A page of a finished backtest's closed trades (round trips), with the total."""
+    start, end = body["start"], body["end"]
+    if end <= start or end - start > TRADES_PAGE:
+        raise QCError(f"end must be greater than start and at most {TRADES_PAGE} more (got start {start}, end {end}).")
+    result = await gateway.client().post("/backtests/read", {"projectId": body["projectId"],
+                                                             "backtestId": body["backtestId"]}, idempotent=True)
+    trades = _closed_trades(result)
+    if trades is None:
+        status = (result.get("backtest") or {}).get("status")
+        raise QCError(f"Backtest {body['backtestId']} has no closed trades to read yet (status {status}); "
+                      "read_backtest_status says when it has completed.")
+    page = trades[start:end]
+    answer: dict[str, Any] = {"projectId": body["projectId"], "backtestId": body["backtestId"], "start": start,
+                              "end": start + len(page), "length": len(trades), "closedTrades": page}
+    if start + len(page) < len(trades):
+        answer["next"] = f"read_backtest_trades with start={start + len(page)} for the next page."
+    return answer
+
+
 async def multipart_upload(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """Object store upload: the spec defines it as multipart/form-data with a file part."""
     assert spec.endpoint

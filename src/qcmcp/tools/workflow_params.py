@@ -38,6 +38,15 @@ class ListDeploymentsParams(BaseModel):
         None, description="Only deployments in this state (default: all).")
 
 
+class ReadBacktestTradesParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    projectId: int = Field(..., ge=1, description="The project.")  # noqa: N815
+    backtestId: str = Field(..., min_length=1, max_length=100, description="The backtest.")  # noqa: N815
+    start: int = Field(0, ge=0, description="Index of the first closed trade (0 = the first).")
+    end: int = Field(100, ge=1, description="Index after the last closed trade; at most 100 more than start.")
+
+
 class ReadObjectParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
