@@ -22,7 +22,7 @@ from qcmcp.ops.metrics import Metrics
 from qcmcp.ops.rates import Rate
 from qcmcp.ops.upstream import Upstream
 from qcmcp.qc.client import Credentials, QuantConnectClient
-from qcmcp.qc.errors import NotSentError
+from qcmcp.qc.errors import NotSentError, TransportError
 from qcmcp.security.audit import open_audit_log
 from qcmcp.server import build_server
 from qcmcp.tools.catalog import CATALOG
@@ -267,6 +267,24 @@ async def test_a_429_holds_back_every_caller_of_the_api(settings):
     assert "slow down (HTTP 429 with Retry-After)" in second.content[0].text and "retry after 120 s" in \
         second.content[0].text
     assert sample(server, "qcmcp_upstream_refusals_total", reason="retry-after") == 1
+
+
+async def test_a_retry_after_longer_than_a_call_may_wait_is_said_not_slept_through():
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    answers = iter([httpx.Response(429, headers={"Retry-After": "600"}), httpx.Response(429, headers={"Retry-After": "2"}),
+                    httpx.Response(200, json={"success": True})])
+    client = QuantConnectClient(Credentials("1", "t"), base_url="https://qc.test", max_retries=3, sleep=sleep,
+                                transport=httpx.MockTransport(lambda request: next(answers)))
+    with pytest.raises(TransportError, match=r"HTTP 429 \(rate limited; retry after 600 s\)"):
+        await client.post("/account/read", idempotent=True)
+    assert sleeps == []
+    assert (await client.post("/account/read", idempotent=True))["success"] is True  # a short one is waited out
+    assert sleeps == [2.0]
+    await client.aclose()
 
 
 async def test_a_short_retry_after_is_waited_out_not_refused():

@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import hashlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -277,10 +278,13 @@ class QuantConnectClient:
             if status in RETRYABLE_STATUS:
                 # 429 means the request was refused, not processed: safe for every call.
                 may_retry = status == 429 or idempotent
-                if may_retry and attempt <= self._max_retries:
+                # A Retry-After longer than this call may wait is said, not slept through.
+                too_long = retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS
+                if may_retry and attempt <= self._max_retries and not too_long:
                     await self._backoff(endpoint, attempt, f"HTTP {status}", _retry_after_seconds(response))
                     continue
-                hint = "rate limited; wait and retry" if status == 429 else "the service had a problem"
+                hint = "the service had a problem" if status != 429 else "rate limited; wait and retry" \
+                    if retry_after is None else f"rate limited; retry after {math.ceil(retry_after)} s"
                 # A 5xx may come after the API acted on the request; a 429 never does.
                 raise TransportError(endpoint, f"HTTP {status} ({hint})", status, outcome_unknown=not may_retry)
             return response
