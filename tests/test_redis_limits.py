@@ -121,14 +121,14 @@ async def test_a_write_through_one_replica_drops_the_cached_answer_on_the_other(
     replica_a, replica_b = (build_server(shared, transport=recorder.transport) for _ in range(2))
     arguments = {"projectId": 1, "backtestId": "b-1"}
     async with Client(replica_a) as a, Client(replica_b) as b:
-        for _ in range(200):  # until B's subscription is live and it answers from its cache (bounded)
+        for _ in range(500):  # until B's subscription is live and it answers from its cache (bounded)
             await b.call_tool("read_backtest", arguments)
             if sample(replica_b, "qcmcp_cache_hits_total", endpoint="/backtests/read") >= 1:
                 break
             await asyncio.sleep(0.02)
         assert sample(replica_b, "qcmcp_cache_hits_total", endpoint="/backtests/read") >= 1
         await a.call_tool("update_backtest", {**arguments, "name": "renamed"})
-        for _ in range(200):  # until the invalidation has reached B (bounded)
+        for _ in range(500):  # until the invalidation has reached B (bounded)
             name = (await b.call_tool("read_backtest", arguments)).structured_content["backtest"]["name"]
             if name == "renamed":
                 break
@@ -172,12 +172,12 @@ async def test_a_429_on_one_replica_holds_back_the_others(redis_url, settings):
     async with Client(replica_a) as a, Client(replica_b) as b:
         await b.call_tool("read_account", {})  # B's first call: its subscription starts
         answered = 1
-        for _ in range(200):  # until B listens (bounded)
+        for _ in range(500):  # until B listens (bounded)
             if replica_b.qcmcp_operations.channel.live:
                 break
             await asyncio.sleep(0.02)
         assert "HTTP 429" in (await a.call_tool("read_account", {}, raise_on_error=False)).content[0].text
-        for _ in range(200):  # until the Retry-After has reached B (bounded)
+        for _ in range(500):  # until the Retry-After has reached B (bounded)
             answer = await b.call_tool("read_account", {}, raise_on_error=False)
             if answer.is_error:
                 break
