@@ -169,3 +169,55 @@ def test_statistics_are_leans_to_the_printed_digit(name):
             assert got[key] == expected[key], (key, got[key], expected[key])
         else:
             assert float(got[key]) == pytest.approx(float(expected[key]), abs=tolerance), key
+
+
+def test_crypto_bars_come_from_the_folder_in_new_york_time_and_missing_tickers_get_no_bars():
+    first_file = sorted((DATA / "crypto" / "coinbase" / "minute" / "btcusd").glob("*_trade.zip"))[0]
+    day = first_file.name[:8]
+    with zipfile.ZipFile(first_file) as archive:
+        rows = list(csv.reader(io.TextIOWrapper(archive.open(archive.namelist()[0]))))
+    source = f'''from AlgorithmImports import *
+
+class Crypto(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date({int(day[:4])}, {int(day[4:6])}, {int(day[6:])})
+        self.set_end_date({int(day[:4])}, {int(day[4:6])}, {int(day[6:])})
+        self.btc = self.add_crypto("BTCUSD", Resolution.MINUTE).symbol
+        self.nothing = self.add_equity("NOSUCHTICKER", Resolution.MINUTE).symbol
+        self.first = None
+
+    def on_data(self, data):
+        if self.first is None and data.contains_key(self.btc):
+            self.first = self.time
+            self.debug(f"FIRST {{self.time:%H:%M}} {{data[self.btc].close}}")
+        if data.contains_key(self.nothing):
+            raise AssertionError("no bars expected")
+'''
+    outcome = run(source, DATA)["result"]
+    first = next(line for line in outcome["logs"] if "FIRST" in line).split()
+    assert outcome["synthetic"] == []
+    # Coinbase files are in UTC: the bar ending 00:01 UTC ends at 19:01 or 20:01 the evening before in New York,
+    # so the first bar of the algorithm's New York day is the one ending 00:01 New York, 04:01/05:01 UTC.
+    utc_offset_hours = 5 if int(day[4:6]) in (1, 2, 3, 11, 12) else 4
+    expected = next(r for r in rows if int(r[0]) == utc_offset_hours * 3_600_000)
+    assert first[3] == "00:01" and float(first[4]) == float(expected[4])
+    assert any("No minute data for NOSUCHTICKER in the data folder" in line for line in outcome["logs"])
+
+
+def test_a_delisted_company_by_its_map_file_name_and_a_function_benchmark():
+    source = '''from AlgorithmImports import *
+
+class Vxx(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 11, 7)
+        self.set_end_date(2013, 11, 8)
+        self.set_benchmark(lambda time: 100)
+        self.vxx = self.add_equity("VXX.1", Resolution.HOUR).symbol
+
+    def on_data(self, data):
+        if not self.portfolio.invested:
+            self.buy(self.vxx, 1)
+'''
+    outcome = run(source, DATA)["result"]
+    assert outcome["synthetic"] == [] and outcome["statistics"]["Total Orders"] == "1"
+    assert outcome["statistics"]["Beta"] == "0"  # a constant benchmark

@@ -118,6 +118,8 @@ class LeanFolder:
             return identity_map(request.symbol)
         resolver = resolver_for(self.root / "equity" / request.market / "map_files")
         found = resolver.resolve(request.symbol, request.window.first_day) if resolver else None
+        if found is None and resolver is not None:  # a map file's own name ("VXX.1": a delisted company's permtick)
+            found = resolver.by_permtick.get(request.symbol.upper())
         return found or identity_map(request.symbol)
 
     def _factor_file(self, request: BarRequest, company: MapFile) -> FactorFile:

@@ -119,7 +119,13 @@ class QCAlgorithm(PascalAliases):
         self.engine.portfolio.set_cash(float(amount or 0.0))
 
     def set_benchmark(self, benchmark: Any) -> None:
-        self.engine.benchmark = str(benchmark).upper()
+        """A ticker, Symbol or Security — or a function of time giving the benchmark's value (LEAN's
+        FuncBenchmark)."""
+        if callable(benchmark) and not isinstance(benchmark, Symbol | Security | str):
+            self.engine.benchmark_function = benchmark
+            self.engine.benchmark = "custom benchmark"
+            return
+        self.engine.benchmark = str(getattr(benchmark, "symbol", benchmark)).upper()
 
     def set_warm_up(self, period: int | timedelta, resolution: str | None = None) -> None:
         self.engine.warm_up = period
@@ -154,7 +160,8 @@ class QCAlgorithm(PascalAliases):
     def add_crypto(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 1.0) -> Security:
         """A crypto pair trading every day around the clock (cash account: leverage 1)."""
-        return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="crypto")
+        return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="crypto",
+                                        market=market)
 
     def add_forex(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                   fill_forward: bool = True, leverage: float = 50.0) -> Security:
@@ -335,6 +342,12 @@ class QCAlgorithm(PascalAliases):
     def order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str = "",
               order_properties: Any = None) -> Any:
         return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
+
+    def buy(self, symbol: Any, quantity: float) -> Any:
+        return self.market_order(symbol, abs(quantity))
+
+    def sell(self, symbol: Any, quantity: float) -> Any:
+        return self.market_order(symbol, -abs(quantity))
 
     def set_holdings(self, symbol: Any, percentage: float | None = None, liquidate_existing_holdings: bool = False,
                      asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> list[Any]:

@@ -294,6 +294,37 @@ def lean_folder_bars(folder: Path, ticker: str, resolution: str, first: date, la
     return _frame_bars(loaded.frame, resolution, exchange_hours(folder, ticker))
 
 
+def lean_folder_crypto_bars(folder: Path, ticker: str, market: str, resolution: str, first: date,
+                            last: date) -> Bars | None:
+    """Crypto trade bars from a LEAN folder (``crypto/<market>/...``), their UTC times in New York time, the
+    algorithm's clock; None if the folder has none."""
+    import pandas as pd
+
+    from qcmcp.marketdata.errors import MarketDataError
+    from qcmcp.marketdata.inputs import TimeRange
+    from qcmcp.marketdata.lean_folder import LeanFolder
+    from qcmcp.marketdata.request import BarRequest
+
+    window = TimeRange(pd.Timestamp(first) + pd.Timedelta(hours=4), pd.Timestamp(last) + pd.Timedelta(days=1, hours=5))
+    request = BarRequest(ticker.upper(), "crypto", market.lower(), resolution, "raw", False, window)
+    try:
+        frame = LeanFolder(folder).load(request).frame
+    except MarketDataError:
+        return None
+    ends = frame.index.tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)
+    period = {"daily": timedelta(days=1), "hour": timedelta(hours=1)}.get(resolution, timedelta(minutes=1))
+    end_times = [moment.to_pydatetime() for moment in ends]
+    keep = [i for i, moment in enumerate(end_times) if first <= (moment - period).date() <= last]
+    pick = lambda column: frame[column].to_numpy(dtype=float)[keep]  # noqa: E731
+    return Bars([end_times[i] - period for i in keep], [end_times[i] for i in keep], pick("open"), pick("high"),
+                pick("low"), pick("close"), pick("volume"), synthetic=False)
+
+
+def no_bars() -> Bars:
+    empty = np.array([])
+    return Bars([], [], empty, empty, empty, empty, empty, synthetic=False)
+
+
 def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, normalization: str,
                        ends: list[datetime]) -> tuple[np.ndarray, np.ndarray] | None:
     """Bid and ask closes of LEAN's minute quote files, aligned to ``ends`` (the last quote at or before each

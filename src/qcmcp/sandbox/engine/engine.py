@@ -149,6 +149,7 @@ class Engine:
         self.start: date = date(2023, 1, 1)
         self.end: date = date(2023, 12, 31)
         self.benchmark = "SPY"
+        self.benchmark_function: Callable[[datetime], Any] | None = None
         self.warm_up: int | timedelta | None = None
         self.time = datetime.combine(self.start, time())
         self.securities: dict[Symbol, Security] = {}
@@ -193,7 +194,7 @@ class Engine:
         return Symbol(str(ticker))
 
     def add_security(self, ticker: str, resolution: str, leverage: float, normalization: str,
-                     kind: str = "equity", extended: bool = False) -> Security:
+                     kind: str = "equity", extended: bool = False, market: str | None = None) -> Security:
         symbol = self.symbol_for(ticker)
         if symbol in self.securities:
             return self.securities[symbol]
@@ -203,8 +204,10 @@ class Engine:
         if requested in ("tick", "second"):
             self.log(f"{symbol}: {requested} resolution is not supported by the qcmcp sandbox engine; using minute bars.")
         market_data.normalization_mode(normalization)  # refuses modes the sandbox lacks, where they are asked for
+        market = str(market or ("coinbase" if kind == "crypto" else "usa")).lower()
         security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
                             market_data.HOURS[kind], extended_market_hours=bool(extended))
+        security.market = market
         self.securities[symbol] = security
         self.apply_brokerage(security)
         return security
@@ -285,6 +288,15 @@ class Engine:
                              index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
         return frame
 
+    def _missing(self, symbol: Symbol, resolution: str) -> market_data.Bars:
+        """No bars, as LEAN has none for a symbol its data folder lacks (synthetic bars only without a folder)."""
+        key = f"missing:{symbol.value}:{resolution}"
+        if key not in self._warned:
+            self._warned.add(key)
+            self.log(f"No {resolution} data for {symbol.value} in the data folder: like LEAN, the algorithm gets no "
+                     f"bars for it (add the files to {self.data_folder}).")
+        return market_data.no_bars()
+
     def _load(self, symbol: Symbol, resolution: str, first: date, last: date) -> market_data.Bars:
         security = self.securities.get(symbol)
         hours = security.hours if security else market_data.EQUITY
@@ -300,6 +312,13 @@ class Engine:
                 found = market_data.aggregate_hourly(minute, hours) if minute is not None and len(minute) else None
             if found is not None and len(found):
                 return found
+            return self._missing(symbol, resolution)
+        if self.data_folder is not None and hours.kind == "crypto":
+            market = {"gdax": "coinbase"}.get(getattr(security, "market", None) or "coinbase", getattr(security, "market", None) or "coinbase")
+            found = market_data.lean_folder_crypto_bars(self.data_folder, symbol.value, market, resolution, first, last)
+            if found is not None and len(found):
+                return found
+            return self._missing(symbol, resolution)
         if resolution == "hour":
             minute = market_data.load_bars(symbol.value, "minute", first, last, self.data_folder, hours)
             bars = market_data.aggregate_hourly(minute, hours)
@@ -660,10 +679,13 @@ class Engine:
             for feed, indicator in self.indicator_registry.get(symbol, []):
                 sub.indicators.setdefault(feed, []).append(indicator)
             self.subscriptions[symbol] = sub
-        benchmark = market_data.load_bars(self.benchmark, "daily", self.start, self.end, self.data_folder)
-        if benchmark.synthetic:
-            self.synthetic.add(self.benchmark)
-        bench_by_day = {s.date(): float(c) for s, c in zip(benchmark.start, benchmark.close, strict=True)}
+        if self.benchmark_function is not None:
+            bench_by_day = {}
+        else:
+            benchmark = self._load(Symbol(self.benchmark), "daily", self.start, self.end)
+            if benchmark.synthetic:
+                self.synthetic.add(self.benchmark)
+            bench_by_day = {s.date(): float(c) for s, c in zip(benchmark.start, benchmark.close, strict=True)}
 
         symbols = list(self.subscriptions)
         ends = [np.array([e.timestamp() for e in self.subscriptions[s].bars.end]) for s in symbols]

@@ -105,6 +105,9 @@ class LeanSampler:
         return self._bench
 
     def benchmark_at(self, moment: datetime, inclusive: bool = False) -> float:
+        function = getattr(self.engine, "benchmark_function", None)
+        if function is not None:
+            return float(function(moment))
         ends, closes = self._benchmark()
         index = (bisect.bisect_right if inclusive else bisect.bisect_left)(ends, moment) - 1
         return closes[index] if index >= 0 else (closes[0] if closes else 0.0)

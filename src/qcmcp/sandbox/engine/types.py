@@ -234,6 +234,14 @@ class Symbol(PascalAliases):
             refuse(f"Symbol.create for security type {int(security_type)}")
         return Symbol(ticker, security_type)
 
+    @staticmethod
+    def _derivative(kind: str) -> Any:
+        def refuse_it(*_: Any, **__: Any) -> Any:
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"Symbol.{kind} ({kind.split('_', 1)[1].replace('_', ' ')} symbols)")
+        return staticmethod(refuse_it)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Symbol):
             return self.value == other.value
@@ -250,6 +258,12 @@ class Symbol(PascalAliases):
 
     def __repr__(self) -> str:
         return self.value
+
+
+for _name in ("create_future", "create_option", "create_canonical_option", "create_option_osi",
+              "create_base", "create_equity_option"):
+    setattr(Symbol, _name, Symbol._derivative(_name).__func__)
+    setattr(Symbol, "".join(part.capitalize() for part in _name.split("_")), Symbol._derivative(_name).__func__)
 
 
 class TradeBar(PascalAliases):
