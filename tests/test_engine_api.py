@@ -262,3 +262,33 @@ class Crypto(QCAlgorithm):
     assert any("LEVERAGE 1.0" in line for line in outcome["logs"])
     refused = run(source.replace("BrokerageName.COINBASE", "BrokerageName.KRAKEN"))["error"]["message"]
     assert "not supported in the sandbox: brokerage model BrokerageName.KRAKEN" in refused
+
+
+def test_portfolio_construction_weights_and_insight_expiry_as_lean():
+    from qcmcp.sandbox.engine.framework import (
+        ConfidenceWeightedPortfolioConstructionModel,
+        EqualWeightingPortfolioConstructionModel,
+        Insight,
+        InsightDirection,
+        InsightWeightingPortfolioConstructionModel,
+        PortfolioBias,
+    )
+
+    def insight(symbol, direction, weight=None, confidence=None):
+        made = Insight.price(symbol, timedelta(days=1), direction, None, confidence, None, weight)
+        made.generated_time_utc = datetime(2024, 1, 2)
+        return made
+
+    up, down, flat = insight("A", InsightDirection.UP, 0.5, 0.9), insight("B", InsightDirection.DOWN, 0.75, 0.3), \
+        insight("C", InsightDirection.FLAT, 0.25)
+    equal = EqualWeightingPortfolioConstructionModel().determine_target_percent([up, down, flat])
+    assert [equal[i] for i in (up, down, flat)] == [0.5, -0.5, 0.0]  # two non-flat insights: half each
+    long_only = EqualWeightingPortfolioConstructionModel(portfolio_bias=PortfolioBias.LONG)
+    assert [long_only.determine_target_percent([up, down])[i] for i in (up, down)] == [1.0, 0.0]
+    weights = InsightWeightingPortfolioConstructionModel().determine_target_percent([up, down, flat])
+    # weights add up to 1.5 > 1: each is scaled by 1/1.5
+    assert [round(weights[i], 6) for i in (up, down, flat)] == [round(0.5 / 1.5, 6), round(-0.75 / 1.5, 6), 0.0]
+    confidence = ConfidenceWeightedPortfolioConstructionModel().determine_target_percent([up, down])
+    assert [round(confidence[i], 6) for i in (up, down)] == [round(0.9 / 1.2, 6), round(-0.3 / 1.2, 6)]
+    up.close_time_utc = datetime(2024, 1, 3, 16)
+    assert up.is_active(datetime(2024, 1, 3, 16)) and not up.is_active(datetime(2024, 1, 3, 16, 1))

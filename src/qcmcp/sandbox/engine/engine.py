@@ -771,20 +771,21 @@ class Engine:
             insight.symbol = self.symbol_for(insight.symbol)
             insight.generated_time_utc = self.time
             close = getattr(insight, "requested_close_time", None)
+            if close is None and getattr(insight, "bar_spec", None) and insight.symbol in self.securities:
+                close = self.bars_end_time(self.securities[insight.symbol], self.time, *insight.bar_spec)
             insight.close_time_utc = close if close is not None else self.time + insight.period
             if close is not None:
                 insight.period = close - self.time
             insight.reference_value = self.securities[insight.symbol].price if insight.symbol in self.securities else 0.0
-        expired = [i for i in framework.active if not i.is_active(self.time)]
-        for insight in expired:
-            insight.reference_value_final = self.securities[insight.symbol].price
-        framework.active = [i for i in framework.active if i.is_active(self.time)] + new
+        framework.active.extend(new)
         framework.recorded.extend(new)
         if self.warming_up:
             return
         targets: list[Any] = []
-        if (new or expired) and framework.construction is not None:
-            targets = list(framework.construction.create_targets(self.algorithm, framework.active) or [])
+        if framework.construction is not None:
+            targets = list(framework.construction.create_targets(self.algorithm, new) or [])
+        else:  # no construction model: insights still expire
+            self.algorithm.insights.remove_expired_insights(self.time)
         # LEAN: the risk models see every step's targets; theirs override the construction model's.
         overrides: dict[Symbol, Any] = {}
         for model in framework.risk:
@@ -792,8 +793,31 @@ class Engine:
                 overrides[self.symbol_for(target.symbol)] = target
         if overrides:
             targets = [t for t in targets if self.symbol_for(t.symbol) not in overrides] + list(overrides.values())
-        if framework.execution is not None and targets:
+        if framework.execution is not None and (targets or framework.construction is not None):
             framework.execution.execute(self.algorithm, targets)
+
+    def bars_end_time(self, security: Security, start: datetime, resolution: str, count: int) -> datetime:
+        """LEAN's Time.GetEndTimeForTradeBars: step bar by bar from ``start``, counting the steps during which
+        the market is open (an hour counts as 60 minutes)."""
+        size = {"daily": timedelta(days=1), "hour": timedelta(minutes=1), "minute": timedelta(minutes=1),
+                "second": timedelta(seconds=1)}.get(str(resolution).lower(), timedelta(days=1))
+        count = count * 60 if str(resolution).lower() == "hour" else count
+        current, counted = start, 0
+        while counted < count:
+            previous, current = current, current + size
+            if security.hours.kind != "equity" or self._open_between(security, previous, current):
+                counted += 1
+        return current
+
+    def _open_between(self, security: Security, start: datetime, end: datetime) -> bool:
+        hours, day = self.exchange_hours(security), start.date()
+        while datetime.combine(day, time()) < end:
+            midnight = datetime.combine(day, time())
+            for open_, close in hours.open_intervals(day, security.extended_market_hours):
+                if midnight + open_ < end and midnight + close > start:
+                    return True
+            day += timedelta(days=1)
+        return False
 
     def cancel_insights(self, symbols: Any = None) -> int:
         """LEAN's InsightManager.Cancel: the active insights of these symbols close now."""

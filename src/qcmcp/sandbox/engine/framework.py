@@ -52,10 +52,12 @@ class Insight(PascalAliases):
         direction, ...), price(symbol, close_time: datetime, direction, ...)."""
         values = list(rest)
         close_time = None
+        bars = None
         if isinstance(period, str) and values and isinstance(values[0], int) and not isinstance(values[0], InsightDirection):
             count = values.pop(0)
+            bars = (period, count)  # the engine counts market bars from the generation time, as LEAN does
             span = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "second": timedelta(seconds=1)}
-            period = span.get(period, timedelta(days=1)) * count  # daily: calendar days (LEAN counts sessions)
+            period = span.get(period, timedelta(days=1)) * count
         elif isinstance(period, datetime):
             close_time, period = period, None
         elif not isinstance(period, timedelta):
@@ -68,12 +70,17 @@ class Insight(PascalAliases):
                           options.get("magnitude"), options.get("confidence"), options.get("source_model"),
                           options.get("weight"), options.get("tag", ""))
         insight.requested_close_time = close_time
+        insight.bar_spec = bars
         return insight
 
     Price = price
 
     def is_active(self, now: datetime) -> bool:
-        return self.close_time_utc is not None and now < self.close_time_utc
+        """LEAN's: active until its close time has passed (still active at the close time itself)."""
+        return self.close_time_utc is not None and now <= self.close_time_utc
+
+    def is_expired(self, now: datetime) -> bool:
+        return not self.is_active(now)
 
     def __repr__(self) -> str:
         return f"Insight({self.symbol} {self.direction.name} {self.period})"
@@ -135,48 +142,189 @@ class ConstantAlphaModel(AlphaModel):
         return insights
 
 
+class PortfolioBias(IntEnum):
+    SHORT = -1
+    LONG_SHORT = 0
+    LONG = 1
+    Short = -1
+    LongShort = 0
+    Long = 1
+
+
+def _rebalancing(rebalance: Any) -> Any:
+    """LEAN's rebalancing function from a Resolution, a timedelta or a function of time (None: every call)."""
+    if rebalance is None:
+        return None
+    if isinstance(rebalance, timedelta):
+        return lambda moment: moment + rebalance
+    if isinstance(rebalance, str):
+        span = {"daily": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1),
+                "second": timedelta(seconds=1)}.get(rebalance.lower(), timedelta(days=1))
+        return lambda moment: moment + span
+    if callable(rebalance):
+        return rebalance
+    return None
+
+
 class PortfolioConstructionModel(PascalAliases):
+    """LEAN's PortfolioConstructionModel: rebalances when the rebalancing time comes, when insights arrive or
+    expire (``rebalance_on_insight_changes``); targets from ``determine_target_percent`` over the latest active
+    insight per symbol and source model; flat targets for symbols whose insights all expired."""
+
+    def __init__(self, rebalance: Any = None, *_: Any, **__: Any) -> None:
+        self._rebalancing_func = _rebalancing(rebalance)
+        self._rebalancing_time: datetime | None = None
+        self.rebalance_on_insight_changes = True
+        self.rebalance_on_security_changes = True
+        self._security_changes = False
+
+    def _state(self) -> None:
+        if not hasattr(self, "_rebalancing_time"):  # a subclass that did not call our __init__
+            PortfolioConstructionModel.__init__(self)
+
+    def set_rebalancing_func(self, rebalance: Any) -> None:
+        self._state()
+        self._rebalancing_func = _rebalancing(rebalance)
+
+    def is_rebalance_due(self, insights: list[Insight], now: datetime, algorithm: Any) -> bool:
+        self._state()
+        if self._rebalancing_func is None:
+            return True
+        expiry = algorithm.insights.get_next_expiry_time()
+        if self._rebalancing_time is None:
+            self._rebalancing_time = self._rebalancing_func(now)
+            if self._rebalancing_time is not None and self._rebalancing_time <= now:
+                self._refresh(now)
+                return True
+        if (self._rebalancing_time is not None and self._rebalancing_time <= now) or \
+                (self.rebalance_on_security_changes and self._security_changes) or \
+                (self.rebalance_on_insight_changes and (insights or (expiry is not None and expiry < now))):
+            self._refresh(now)
+            return True
+        return False
+
+    def _refresh(self, now: datetime) -> None:
+        self._rebalancing_time = self._rebalancing_func(now) if self._rebalancing_func is not None else None
+        self._security_changes = False
+
+    def get_target_insights(self, algorithm: Any) -> list[Insight]:
+        latest: dict[tuple[Any, str], Insight] = {}
+        for insight in algorithm.insights.get_active_insights(algorithm.time):
+            key = (insight.symbol, insight.source_model)
+            if key not in latest or insight.generated_time_utc >= latest[key].generated_time_utc:
+                latest[key] = insight
+        return list(latest.values())
+
+    def should_create_target_for_insight(self, insight: Insight) -> bool:
+        return True
+
+    def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
+        return {}
+
+    def create_targets(self, algorithm: Any, insights: list[Insight]) -> list[PortfolioTarget]:
+        if not self.is_rebalance_due(insights, algorithm.time, algorithm):
+            return []
+        active = [i for i in self.get_target_insights(algorithm) if self.should_create_target_for_insight(i)]
+        percents = self.determine_target_percent(active)
+        targets = [PortfolioTarget.percent(algorithm, insight.symbol, percent) for insight, percent in percents.items()]
+        expired = algorithm.insights.remove_expired_insights(algorithm.time)
+        still = {algorithm.engine.symbol_for(i.symbol) for i in algorithm.insights.get_active_insights(algorithm.time)}
+        flat = {algorithm.engine.symbol_for(i.symbol) for i in expired} - still
+        targets += [PortfolioTarget(symbol, 0) for symbol in flat]
+        return targets
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        self._state()
+        self._security_changes = True
+
+
+class NullPortfolioConstructionModel(PortfolioConstructionModel):
     def create_targets(self, algorithm: Any, insights: list[Insight]) -> list[PortfolioTarget]:
         return []
 
 
+def _respects(bias: int, insight: Insight) -> bool:
+    return bias == PortfolioBias.LONG_SHORT or int(insight.direction) == int(bias)
+
+
 class EqualWeightingPortfolioConstructionModel(PortfolioConstructionModel):
-    """An equal share of the portfolio for each symbol with an active up or down insight."""
+    """An equal share for each active insight that is not flat (and respects the portfolio bias);
+    rebalanced daily by default, as LEAN's."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
+    def __init__(self, rebalance: Any = "daily", portfolio_bias: int = PortfolioBias.LONG_SHORT) -> None:
+        super().__init__(rebalance)
+        self.portfolio_bias = int(portfolio_bias)
 
-    def create_targets(self, algorithm: Any, insights: list[Insight]) -> list[PortfolioTarget]:
-        latest: dict[Symbol, Insight] = {}
-        for insight in insights:
-            latest[insight.symbol] = insight
-        active = [i for i in latest.values() if i.direction != InsightDirection.FLAT]
-        weight = 1.0 / len(active) if active else 0.0
-        targets = [PortfolioTarget.percent(algorithm, i.symbol, int(i.direction) * weight) for i in latest.values()]
-        held = {s for s, h in algorithm.portfolio.items() if h.invested}
-        targets += [PortfolioTarget(s, 0) for s in held - set(latest)]
-        return targets
+    def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
+        count = sum(1 for i in active_insights if i.direction != InsightDirection.FLAT and _respects(self.portfolio_bias, i))
+        share = 1.0 / count if count else 0.0
+        return {i: int(i.direction) * share if _respects(self.portfolio_bias, i) else 0.0 for i in active_insights}
+
+
+class InsightWeightingPortfolioConstructionModel(EqualWeightingPortfolioConstructionModel):
+    """Each insight's weight (scaled down so the weights add up to at most 1); insights without one are skipped."""
+
+    def _value(self, insight: Insight) -> float:
+        return float(insight.weight or 0.0)
+
+    def should_create_target_for_insight(self, insight: Insight) -> bool:
+        return insight.weight is not None
+
+    def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
+        total = sum(self._value(i) for i in active_insights if self.should_create_target_for_insight(i))
+        factor = 1.0 / total if total > 1 else 1.0
+        return {i: int(i.direction) * self._value(i) * factor if _respects(self.portfolio_bias, i) else 0.0
+                for i in active_insights}
+
+
+class ConfidenceWeightedPortfolioConstructionModel(InsightWeightingPortfolioConstructionModel):
+    """As insight weighting, by each insight's confidence."""
+
+    def _value(self, insight: Insight) -> float:
+        return float(insight.confidence or 0.0)
+
+    def should_create_target_for_insight(self, insight: Insight) -> bool:
+        return insight.confidence is not None
 
 
 class ExecutionModel(PascalAliases):
     def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
         pass
 
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        pass
+
+
+class NullExecutionModel(ExecutionModel):
+    pass
+
 
 class ImmediateExecutionModel(ExecutionModel):
-    """Market orders for the whole difference between each target and the holdings."""
+    """LEAN's: keeps the targets until reached; each step, in margin-impact order, a market order for what is not
+    held or ordered yet, when its margin is above the minimum."""
+
+    def __init__(self, *_: Any) -> None:
+        self.targets: dict[Any, PortfolioTarget] = {}
 
     def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
         engine = algorithm.engine
+        if not hasattr(self, "targets"):
+            self.targets = {}
         for target in targets:
-            symbol = engine.symbol_for(target.symbol)
-            open_quantity = sum(o.quantity for o in engine.transactions.get_open_orders(symbol))
-            delta = target.quantity - engine.portfolio[symbol].quantity - open_quantity
+            self.targets[engine.symbol_for(target.symbol)] = target
+        if not self.targets:
+            return
+        deltas = []
+        for symbol, target in self.targets.items():
+            open_quantity = sum(o.quantity - o.filled_quantity for o in engine.transactions.get_open_orders(symbol))
+            deltas.append((symbol, target.quantity - engine.portfolio[symbol].quantity - open_quantity))
+        threshold = algorithm.settings.minimum_order_margin_portfolio_percentage * engine.portfolio.total_portfolio_value
+        for symbol, delta in engine.by_margin_impact(deltas):
             security = engine.securities[symbol]
-            # LEAN's AboveMinimumOrderMarginPortfolioPercentage: the order's margin, not its value
-            threshold = algorithm.settings.minimum_order_margin_portfolio_percentage * engine.portfolio.total_portfolio_value
             if delta and abs(delta * security.price) / security.leverage >= threshold:
-                algorithm.market_order(symbol, delta, tag=getattr(target, "tag", "") or "")
+                algorithm.market_order(symbol, delta, tag=getattr(self.targets[symbol], "tag", "") or "")
+        self.targets = {symbol: target for symbol, target in self.targets.items()
+                        if engine.portfolio[symbol].quantity != target.quantity}
 
 
 class RiskManagementModel(PascalAliases):
@@ -283,6 +431,23 @@ class InsightManager(PascalAliases):
     def get_active_insights(self, time: Any = None) -> list[Insight]:
         moment = time or self._engine.time
         return [i for i in self._engine.framework.active if i.is_active(moment)]
+
+    def get_next_expiry_time(self) -> datetime | None:
+        closes = [i.close_time_utc for i in self._engine.framework.active if i.close_time_utc is not None]
+        return min(closes) if closes else None
+
+    def remove_expired_insights(self, time: Any = None) -> list[Insight]:
+        moment = time or self._engine.time
+        framework = self._engine.framework
+        expired = [i for i in framework.active if not i.is_active(moment)]
+        for insight in expired:
+            if insight.reference_value_final is None and insight.symbol in self._engine.securities:
+                insight.reference_value_final = self._engine.securities[insight.symbol].price
+        framework.active = [i for i in framework.active if i.is_active(moment)]
+        return expired
+
+    def has_active_insights(self, symbol: Any, time: Any = None) -> bool:
+        return any(i.symbol == symbol for i in self.get_active_insights(time))
 
     def get_insights(self, predicate: Any = None) -> list[Insight]:
         return [i for i in self._engine.framework.recorded if predicate is None or predicate(i)]
