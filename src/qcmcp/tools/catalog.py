@@ -50,7 +50,7 @@ CATALOG: tuple[ToolSpec, ...] = (
         "create_project", area="projects", hints=CREATE, endpoint="/projects/create",
         request="CreateProjectRequest", response="ProjectListResponse", handler=handlers.create_project,
         description="Create a new project (language 'Py' or 'C#'). Returns the project, including its projectId, "
-        "and its template files with their contents (the main file and a research notebook). Next: write code with update_file_contents or patch_file, then create_compile. "
+        "and its template files (the main file with its contents, and a research notebook by name). Next: write code with update_file_contents or patch_file, then create_compile. "
         "Names need not be unique (QuantConnect accepts a second project with the same name), so look for an existing "
         "one with list_projects before creating it again.",
     ),

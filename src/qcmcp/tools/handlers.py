@@ -38,7 +38,10 @@ async def create_project(gateway: Gateway, spec: ToolSpec, body: dict[str, Any])
         files = await gateway.client().post("/files/read", {"projectId": projects[0]["projectId"]}, idempotent=True)
     except QCError:
         return {**created, "note": "The project was created; read its files with read_file."}
-    return {**created, "files": [{"name": f.get("name"), "content": f.get("content")} for f in files.get("files") or []]}
+    # The code files with their contents; notebooks by name only (read_file shows them), to keep the answer small.
+    return {**created, "files": [{"name": f.get("name"), "content": f.get("content")}
+                                 if not str(f.get("name", "")).endswith(".ipynb") else {"name": f.get("name")}
+                                 for f in files.get("files") or []]}
 
 
 async def read_optimization(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:

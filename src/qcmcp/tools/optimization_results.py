@@ -3,7 +3,8 @@
 QuantConnect gives each optimization backtest its statistics as an unnamed array of 21 numbers, whose order is
 stated only in the API spec's description of the field, and lists the backtests in no useful order with the best
 one last. This adds, beside the API's own fields (which stay as they are), a ``ranked`` list: every finished
-backtest with its parameter set and named statistics, ordered by the optimization's own target, best first.
+backtest with its parameter set and named statistics (to six significant digits; the API's arrays keep every
+digit), ordered by the optimization's own target, best first.
 """
 
 from __future__ import annotations
@@ -30,11 +31,16 @@ def _target_name(target: str) -> str:
     return next((name for name in statistic_names() if name.split(" (")[0] == words), words)
 
 
+def _short(value: Any) -> Any:
+    """Six significant digits: enough to compare runs, a third of the characters of a full double."""
+    return float(f"{value:.6g}") if isinstance(value, float) and math.isfinite(value) else value
+
+
 def named(values: list[Any]) -> dict[str, Any]:
     names = statistic_names()
     if len(values) != len(names):  # an array the spec does not describe: keep it, unnamed
-        return {f"#{index}": value for index, value in enumerate(values)}
-    return dict(zip(names, values, strict=True))
+        return {f"#{index}": _short(value) for index, value in enumerate(values)}
+    return {name: _short(value) for name, value in zip(names, values, strict=True)}
 
 
 def ranked(optimization: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,9 +55,8 @@ def ranked(optimization: dict[str, Any]) -> list[dict[str, Any]]:
         statistics = named(list(backtest["statistics"]))
         value = statistics.get(target)
         score = float(value) if isinstance(value, int | float) and math.isfinite(value) else None
-        rows.append({"backtestId": backtest.get("id") or backtest_id, "name": backtest.get("name"),
-                     "parameterSet": backtest.get("parameterSet"), "target": {target: value}, "statistics": statistics,
-                     "_score": score})
+        rows.append({"backtestId": backtest.get("id") or backtest_id, "parameterSet": backtest.get("parameterSet"),
+                     "target": {target: value}, "statistics": statistics, "_score": score})
     rows.sort(key=lambda row: (row["_score"] is None, -(row["_score"] or 0.0) if maximise else (row["_score"] or 0.0)))
     for row in rows:
         del row["_score"]

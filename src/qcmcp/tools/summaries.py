@@ -51,7 +51,7 @@ def _projects(body: dict[str, Any]) -> str:
 
 def _created_project(body: dict[str, Any]) -> str:
     files = body.get("files")
-    with_files = f" Its files: {', '.join(str(f.get('name')) for f in files)} (contents below)." if files else ""
+    with_files = f" Its files: {', '.join(str(f.get('name')) for f in files)} (code below)." if files else ""
     return _projects(body) + with_files
 
 
