@@ -48,6 +48,7 @@ async def test_run_backtest_reports_progress_and_returns_statistics_orders_and_a
     assert {"Net Profit", "Sharpe Ratio", "Drawdown", "Total Orders"} <= set(body["statistics"])
     assert body["orderCount"] >= 1 and body["firstOrders"][0]["symbol"] == "SPY"
     assert body["runtimeStatistics"]["Equity"].startswith("$")
+    assert body["dataSource"]["securities"]["SPY"]["prices"].startswith("synthetic")  # says which prices
     assert body["equityCurve"]["points"] >= 2 and "equity" not in body
     text, image = result.content
     assert text.text.startswith("[sandbox]")
@@ -141,3 +142,15 @@ async def test_a_backtest_still_running_at_the_timeout_is_handed_to_read_backtes
     result = await run_backtest(api, 7, timeout_seconds=0.05, pacing=Pacing(first=0.01, slowest=0.01))
     assert result["status"] == "Running" and result["backtestId"] == "b1" and "read_backtest_status" in result["next"]
     assert "/backtests/delete" not in api.calls
+
+
+async def test_a_cloud_backtest_summary_says_whose_data_it_used():
+    from qcmcp.workflows.backtest import CLOUD_DATA, summarise
+
+    class Cloud:
+        async def post(self, endpoint, payload=None, *, idempotent):
+            return {"orders": [], "length": 0}
+
+    backtest = {"backtestId": "b1", "status": "Completed.", "completed": True, "statistics": {"Net Profit": "1%"}}
+    answer = await summarise(Cloud(), 1, backtest, include_equity=False)
+    assert answer["dataSource"] == CLOUD_DATA and "adjusted" in CLOUD_DATA

@@ -30,6 +30,8 @@ class Api(Protocol):
 
 
 Progress = Callable[[float, str], Awaitable[None]]
+CLOUD_DATA = ("QuantConnect's market data; prices normalised as the algorithm set (LEAN's default: adjusted for "
+              "splits and dividends)")
 
 
 async def no_progress(fraction: float, message: str) -> None:
@@ -104,6 +106,9 @@ async def summarise(api: Api, project_id: int, backtest: dict[str, Any], *, incl
         return answer
     answer["statistics"] = key_statistics(backtest.get("statistics"))
     answer["runtimeStatistics"] = backtest.get("runtimeStatistics") or {}
+    # Which prices the numbers come from: the sandbox says per security; the cloud uses its own data with the
+    # normalisation the algorithm chose (LEAN's default is adjusted).
+    answer["dataSource"] = backtest.get("dataSource") or CLOUD_DATA
     orders = await api.post("/backtests/orders/read", {"projectId": project_id, "backtestId": answer["backtestId"],
                                                        "start": 0, "end": FIRST_ORDERS}, idempotent=True)
     answer["orderCount"] = orders.get("length", len(orders.get("orders") or []))
