@@ -195,8 +195,9 @@ def test_warm_up_readies_indicators_and_blocks_orders(data, tmp_path):
 '''
     result = result_of(run(source, tmp_path))
     assert any("READY True" in line for line in result["logs"])
-    statuses = [o["status"] for o in result["orders"]]
-    assert statuses[:3] == [7, 7, 7] and 3 in statuses
+    # As LEAN's PreOrderChecks: orders during warm-up are refused before they become orders (no id, not counted)
+    assert [o["status"] for o in result["orders"]] == [3] and result["statistics"]["Total Orders"] == "1"
+    assert sum("not allowed during warm up" in line for line in result["logs"]) == 3
 
 
 def test_minute_data_daily_indicator_and_scheduled_events(tmp_path):

@@ -292,3 +292,31 @@ def test_portfolio_construction_weights_and_insight_expiry_as_lean():
     assert [round(confidence[i], 6) for i in (up, down)] == [round(0.9 / 1.2, 6), round(-0.3 / 1.2, 6)]
     up.close_time_utc = datetime(2024, 1, 3, 16)
     assert up.is_active(datetime(2024, 1, 3, 16)) and not up.is_active(datetime(2024, 1, 3, 16, 1))
+
+
+def test_pre_order_checks_refuse_before_an_order_exists_and_async_market_orders_can_be_canceled(tmp_path):
+    from tests.engine_helpers import run, write_minute
+
+    day = __import__("datetime").date(2024, 1, 2)
+    write_minute(tmp_path, "SPY", day, [100.0 + i * 0.01 for i in range(390)])
+    source = '''from AlgorithmImports import *
+
+class Checks(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 2)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+
+    def on_data(self, data):
+        if self.time.hour == 9 and self.time.minute == 31:
+            ticket = self.market_order(self.spy, 10, asynchronous=True)
+            self.debug(f"CANCEL {ticket.cancel().is_success} {ticket.status}")
+            self.debug(f"MOO {self.market_on_open_order(self.spy, 5).status}")  # the market is open: refused
+        if self.time.hour == 15 and self.time.minute == 50:
+            self.debug(f"MOC {self.market_on_close_order(self.spy, 5).status}")  # inside the 15.5-minute buffer
+'''
+    outcome = run(source, tmp_path)["result"]
+    logs = " ".join(outcome["logs"])
+    assert "CANCEL True 5" in logs and "MOO 7" in logs and "MOC 7" in logs
+    # Only the asynchronous market order became an order; the refused requests used no id and do not count
+    assert [o["status"] for o in outcome["orders"]] == [5] and outcome["statistics"]["Total Orders"] == "1"

@@ -347,6 +347,13 @@ class Engine:
                 order.stop_price = security.price - distance if quantity < 0 else security.price + distance
         if properties is not None:
             order.time_in_force = properties.time_in_force
+        refused = self._precheck(order, security)
+        if refused:
+            order.status, order.id = OrderStatus.INVALID, -1
+            self.log(f"Order rejected: {refused}")
+            invalid = OrderTicket(order, self)
+            invalid.submit_request = _SubmitRecord(order, asynchronous)
+            return invalid
         self.orders.append(order)
         ticket = self.tickets[order.id] = OrderTicket(order, self)
         ticket.submit_request = _SubmitRecord(order, asynchronous)
@@ -359,9 +366,21 @@ class Engine:
         else:
             self.open_orders.setdefault(sym, []).append(order)
             self._event(order, OrderStatus.SUBMITTED)
-            if order.type == OrderType.MARKET and security is not None and self._can_fill_market(security):
+            # A synchronous market order fills at once; an asynchronous one (asynchronous=True) at the next scan,
+            # so it can still be canceled (LEAN's BacktestingBrokerage).
+            if order.type == OrderType.MARKET and security is not None and not asynchronous and \
+                    self._can_fill_market(security):
                 self._fill(order, security, self._market_price(security, order.quantity > 0))
         return ticket
+
+    def _scan_market_orders(self) -> None:
+        """LEAN scans the brokerage again after ``on_data``: asynchronous market orders placed in this step
+        fill now, at this step's prices."""
+        for symbol, working in list(self.open_orders.items()):
+            for order in [o for o in working if o.type == OrderType.MARKET and o.is_open]:
+                security = self.securities[symbol]
+                if self._can_fill_market(security):
+                    self._fill(order, security, self._market_price(security, order.quantity > 0))
 
     def _can_fill_market(self, security: Security) -> bool:
         """LEAN's FillModel.IsExchangeOpen: open now, or the last bar (an hour or a day) spans open hours today."""
@@ -453,15 +472,28 @@ class Engine:
             day += timedelta(days=1)
         return datetime.max
 
-    def _reject_reason(self, order: Order, security: Security | None) -> str | None:
+    def _precheck(self, order: Order, security: Security | None) -> str | None:
+        """LEAN's QCAlgorithm.PreOrderChecks: a request refused here never becomes an order (no id is used
+        and it does not count in Total Orders)."""
         if security is None:
             return f"{order.symbol} is not subscribed: add it with add_equity first."
         if order.quantity == 0 or not math.isfinite(order.quantity):
             return "Order quantity must be a non-zero number."
         if self.warming_up:
-            return "Orders are not accepted while the algorithm is warming up."
+            return "This operation is not allowed during warm up: orders are not accepted while warming up."
         if not security.has_data:
             return f"{order.symbol} has no price yet: wait for its first data before ordering."
+        if security.hours.kind == "equity" and order.type == OrderType.MARKET_ON_CLOSE:
+            buffer = timedelta(minutes=15.5)  # MarketOnCloseOrder.SubmissionTimeBuffer
+            if self.time > self.next_market_close(security, self.time) - buffer:
+                return "MarketOnClose orders must be placed within 00:15:30 before market close."
+        if security.hours.kind == "equity" and order.type == OrderType.MARKET_ON_OPEN and \
+                self.exchange_open(security, self.time) and security.resolution != "daily":
+            return "Cannot submit a MarketOnOpen order while the market is open."
+        return None
+
+    def _reject_reason(self, order: Order, security: Security | None) -> str | None:
+        assert security is not None
         holding = security.holdings
         exposure_after = abs(holding.quantity + order.quantity) * security.price
         exposure_now = abs(holding.quantity) * security.price
@@ -733,6 +765,7 @@ class Engine:
                 data = Slice(moment, bars)
                 self._call("on_data", data)
                 self._framework_step(data)
+                self._scan_market_orders()
                 for chart, indicator in self.auto_plots:
                     if indicator.is_ready:
                         self.charts.plot(moment, chart, indicator.name, indicator.current.value)

@@ -144,7 +144,7 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
     start_moment = datetime.combine(engine.start, time())
     samples = [(start_moment, starting), *engine.samples]
     portfolio = stats.portfolio_statistics([days[0], *days], curve, bench, trades, engine.traded_value, samples)
-    total_orders = sum(1 for o in engine.orders if o.status != OrderStatus.INVALID)
+    total_orders = len(engine.orders)  # as LEAN: every order the transaction handler took, invalid ones too
 
     charts = engine.charts
     standard_charts(engine, charts)
