@@ -101,6 +101,23 @@ def _backtest(body: dict[str, Any]) -> str:
     return text
 
 
+def _run(body: dict[str, Any]) -> str:
+    """run_backtest / read_backtest_status: the outcome and the key numbers in one line."""
+    status = str(body.get("status"))
+    text = f"Backtest {body.get('backtestId') or ''} of project {body.get('projectId')}: {status.rstrip('.')}."
+    if body.get("errors"):
+        return text + f" {_clip(body['errors'][0])}"
+    if body.get("error"):
+        return text + f" Error: {_clip(body['error'])}"
+    stats = body.get("statistics") or {}
+    shown = "; ".join(f"{k} {stats[k]}" for k in KEY_STATISTICS if k in stats)
+    if shown:
+        text += f" {shown}."
+    if body.get("next"):
+        text += f" {_clip(body['next'])}"
+    return text
+
+
 def _backtests(body: dict[str, Any]) -> str:
     rows = body.get("backtests") or []
     shown = ", ".join(f"{b.get('name')!r} ({b.get('backtestId')}, {b.get('status')})" for b in rows[:MAX_ITEMS])
@@ -154,6 +171,8 @@ SUMMARIES: dict[str, Summary] = {
     "read_compile": _compile,
     "create_backtest": _backtest,
     "read_backtest": _backtest,
+    "run_backtest": _run,
+    "read_backtest_status": _run,
     "list_backtests": _backtests,
     "read_backtest_chart": _chart,
     "read_live_chart": _chart,

@@ -20,7 +20,7 @@ KEY_STATISTICS = ("Net Profit", "Compounding Annual Return", "Drawdown", "Sharpe
                   "Probabilistic Sharpe Ratio", "Total Orders", "Win Rate", "Loss Rate", "Profit-Loss Ratio",
                   "Alpha", "Beta", "Annual Standard Deviation", "Total Fees", "Start Equity", "End Equity",
                   "Portfolio Turnover")
-FIRST_ORDERS = 5
+FIRST_ORDERS = 3  # a glimpse to check the algorithm traded as meant; orderCount and read_backtest_orders give the rest
 EQUITY_POINTS = 400
 DONE_STATUSES = ("Completed.", "Runtime Error", "Completed", "Error")
 
