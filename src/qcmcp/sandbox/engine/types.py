@@ -52,6 +52,10 @@ class DataNormalizationMode(_Names):
 
 class Market(_Names):
     USA, OANDA, COINBASE, BINANCE = "usa", "oanda", "coinbase", "binance"
+    FXCM, DUKASCOPY, BITFINEX, BYBIT, KRAKEN, BINANCE_US = "fxcm", "dukascopy", "bitfinex", "bybit", "kraken", "binanceus"
+    GDAX = "coinbase"
+    CME, CBOT, NYMEX, COMEX, ICE, CFE, CBOE, EUREX = "cme", "cbot", "nymex", "comex", "ice", "cfe", "cboe", "eurex"
+    HKFE, OSE, SGX, NSE, BSE, INDIA, NYSELIFFE = "hkfe", "ose", "sgx", "nse", "bse", "india", "nyseliffe"
 
 
 class OrderStatus(IntEnum):
