@@ -320,3 +320,37 @@ class Checks(QCAlgorithm):
     assert "CANCEL True 5" in logs and "MOO 7" in logs and "MOC 7" in logs
     # Only the asynchronous market order became an order; the refused requests used no id and do not count
     assert [o["status"] for o in outcome["orders"]] == [5] and outcome["statistics"]["Total Orders"] == "1"
+
+
+def test_securities_added_and_removed_while_running(tmp_path):
+    from tests.engine_helpers import run, write_daily
+
+    write_daily(tmp_path, "SPY", daily_rows([(100, 101, 99, 100)] * 6))
+    write_daily(tmp_path, "AIG", daily_rows([(50, 51, 49, 50 + i) for i in range(6)]))
+    source = ORDERS_HEADER + '''        self.changes = []
+
+    def on_securities_changed(self, changes):
+        self.changes.append(([str(s.symbol) for s in changes.added_securities],
+                             [str(s.symbol) for s in changes.removed_securities]))
+
+    def on_data(self, data):
+        day = self.time.day
+        if day == 3 and "AIG" not in self.securities:
+            self.add_equity("AIG", Resolution.DAILY)
+        if data.contains_key("AIG"):
+            self.debug(f"AIG {day} {data['AIG'].close}")
+            if not self.portfolio["AIG"].invested and day == 4:
+                self.market_order("AIG", 10)
+        if day == 8 and self.securities["AIG"].is_tradable:
+            self.remove_security("AIG")
+
+    def on_end_of_algorithm(self):
+        self.debug(f"CHANGES {self.changes}")
+'''
+    outcome = run(source, tmp_path)["result"]
+    logs = " ".join(outcome["logs"])
+    # Added on the 3rd at 16:00: its bars from the next step (4th: close 52); removed on the 8th: no bar after
+    assert "AIG 3 " not in logs and "AIG 4 52.0" in logs and "AIG 9 " not in logs
+    assert "CHANGES [(['SPY'], []), (['AIG'], []), ([], ['AIG'])]" in logs
+    orders = outcome["orders"]
+    assert [(o["quantity"], o["tag"]) for o in orders] == [(10, ""), (-10, "Removed from Universe")]

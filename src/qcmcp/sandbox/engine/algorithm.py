@@ -25,6 +25,7 @@ from qcmcp.sandbox.engine.types import (
     Resolution,
     Security,
     SecurityManager,
+    SecurityType,
     Symbol,
     snake_case,
 )
@@ -167,6 +168,30 @@ class QCAlgorithm(PascalAliases):
                   fill_forward: bool = True, leverage: float = 50.0) -> Security:
         """A currency pair trading around the clock on weekdays (LEAN's default leverage: 50)."""
         return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="forex")
+
+    def add_security(self, security_type: Any, ticker: Any = None, resolution: str = Resolution.MINUTE,
+                     market: str | None = None, fill_forward: bool = True, leverage: float = 2.0,
+                     extended_market_hours: bool = False, *args: Any, **named: Any) -> Security:
+        """add_security(SecurityType.EQUITY, "SPY", resolution, …) or add_security(symbol, resolution, …)."""
+        if isinstance(security_type, Symbol):
+            symbol, resolution = security_type, ticker or resolution
+            security_type, ticker = symbol.security_type, symbol.value
+        kind = {int(SecurityType.EQUITY): "equity", int(SecurityType.CRYPTO): "crypto",
+                int(SecurityType.FOREX): "forex"}.get(int(security_type))
+        if kind is None:
+            refuse(f"add_security for security type {int(security_type)}")
+        if kind == "equity":
+            return self.add_equity(ticker, resolution, market, fill_forward, leverage, extended_market_hours,
+                                   named.get("data_normalization_mode", DataNormalizationMode.ADJUSTED))
+        if kind == "crypto":
+            return self.add_crypto(ticker, resolution, market, fill_forward, leverage if leverage != 2.0 else 1.0)
+        return self.add_forex(ticker, resolution, market, fill_forward, leverage if leverage != 2.0 else 50.0)
+
+    def remove_security(self, symbol: Any, tag: str | None = None) -> bool:
+        return self.engine.remove_security(symbol)
+
+    def on_securities_changed(self, changes: Any) -> None:
+        pass
 
     def symbol(self, ticker: str) -> Symbol:
         return self.engine.symbol_for(ticker)

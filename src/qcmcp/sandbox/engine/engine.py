@@ -174,6 +174,11 @@ class Engine:
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
         self._hours: dict[Symbol, Any] = {}
         self.tickets: dict[int, OrderTicket] = {}
+        self.running = False
+        self.pending_subscriptions: list[Symbol] = []
+        self.removed: set[Symbol] = set()
+        self.changes_added: list[Security] = []
+        self.changes_removed: list[Security] = []
         self._warned: set[str] = set()
         self.quit_in_initialize = False
         self._quit_message: str | None = None
@@ -197,7 +202,12 @@ class Engine:
                      kind: str = "equity", extended: bool = False, market: str | None = None) -> Security:
         symbol = self.symbol_for(ticker)
         if symbol in self.securities:
-            return self.securities[symbol]
+            existing = self.securities[symbol]
+            if symbol in self.removed:  # added back after remove_security
+                self.removed.discard(symbol)
+                existing.is_tradable = True
+                self.changes_added.append(existing)
+            return existing
         if kind != "equity":
             symbol = Symbol(symbol.value, SECURITY_TYPES[kind])
         requested = str(resolution).lower()
@@ -210,6 +220,9 @@ class Engine:
         security.market = market
         self.securities[symbol] = security
         self.apply_brokerage(security)
+        if self.running:
+            self.pending_subscriptions.append(symbol)
+            self.changes_added.append(security)
         return security
 
     def apply_brokerage(self, security: Security) -> None:
@@ -696,21 +709,60 @@ class Engine:
         sessions = market_data.trading_days(self.start - timedelta(days=days * 2 + 10), self.start - timedelta(days=1))
         return sessions[-days] if days and len(sessions) >= days else self.start
 
+    def _subscribe(self, symbol: Symbol, security: Security, first: date, after: datetime | None = None) -> Subscription:
+        bars = self._load(symbol, security.resolution, first, self.end)
+        if after is not None:  # added while running: only bars that end later
+            keep = [i for i, end in enumerate(bars.end) if end > after]
+            cut = slice(keep[0], keep[-1] + 1) if keep else slice(0, 0)
+            bars = market_data.Bars(bars.start[cut], bars.end[cut], bars.open[cut], bars.high[cut], bars.low[cut],
+                                    bars.close[cut], bars.volume[cut], bars.synthetic)
+        sub = Subscription(security, bars, {}, {"hour": None, "daily": None})
+        if self.data_folder is not None and security.resolution == "minute" and security.hours.kind == "equity" \
+                and not bars.synthetic:
+            quotes = market_data.lean_folder_quotes(self.data_folder, symbol.value, first, self.end,
+                                                    market_data.normalization_mode(security.data_normalization_mode),
+                                                    bars.end)
+            if quotes is not None:
+                sub.bid, sub.ask = quotes
+        for feed, indicator in self.indicator_registry.get(symbol, []):
+            sub.indicators.setdefault(feed, []).append(indicator)
+        self.subscriptions[symbol] = sub
+        return sub
+
+    def remove_security(self, symbol: Any) -> bool:
+        """LEAN's RemoveSecurity: cancel its orders, liquidate it, stop its data; it stays in securities."""
+        sym = self.symbol_for(symbol)
+        security = self.securities.get(sym)
+        if security is None:
+            return False
+        self.algorithm.liquidate(sym, tag="Removed from Universe")
+        self.removed.add(sym)
+        security.is_tradable = False
+        self.changes_removed.append(security)
+        return True
+
+    def _security_changes(self) -> None:
+        """on_securities_changed (and the framework models') with what was added or removed since the last step."""
+        if not (self.changes_added or self.changes_removed):
+            return
+        from qcmcp.sandbox.engine.framework import SecurityChanges
+
+        changes = SecurityChanges(list(self.changes_added), list(self.changes_removed))
+        self.changes_added.clear()
+        self.changes_removed.clear()
+        self._call("on_securities_changed", changes)
+        framework = self.framework
+        for model in [*framework.alphas, framework.construction, framework.execution, *framework.risk]:
+            handler = getattr(model, "on_securities_changed", None) if model is not None else None
+            if handler is not None:
+                handler(self.algorithm, changes)
+
     def run(self) -> None:
         first = self._warm_up_start()
         for symbol, security in self.securities.items():
-            bars = self._load(symbol, security.resolution, first, self.end)
-            sub = Subscription(security, bars, {}, {"hour": None, "daily": None})
-            if self.data_folder is not None and security.resolution == "minute" and security.hours.kind == "equity" \
-                    and not bars.synthetic:
-                quotes = market_data.lean_folder_quotes(self.data_folder, symbol.value, first, self.end,
-                                                        market_data.normalization_mode(security.data_normalization_mode),
-                                                        bars.end)
-                if quotes is not None:
-                    sub.bid, sub.ask = quotes
-            for feed, indicator in self.indicator_registry.get(symbol, []):
-                sub.indicators.setdefault(feed, []).append(indicator)
-            self.subscriptions[symbol] = sub
+            self._subscribe(symbol, security, first)
+        self.running = True
+        self.changes_added[:] = list(self.securities.values())
         if self.benchmark_function is not None:
             bench_by_day = {}
         else:
@@ -721,9 +773,10 @@ class Engine:
 
         symbols = list(self.subscriptions)
         ends = [np.array([e.timestamp() for e in self.subscriptions[s].bars.end]) for s in symbols]
-        owner = np.concatenate([np.full(len(e), i) for i, e in enumerate(ends)]) if ends else np.array([])
-        index = np.concatenate([np.arange(len(e)) for e in ends]) if ends else np.array([])
-        order = np.argsort(np.concatenate(ends), kind="stable") if ends else np.array([], dtype=int)
+        owner = np.concatenate([np.full(len(e), i) for i, e in enumerate(ends)]) if ends else np.array([], dtype=int)
+        index = np.concatenate([np.arange(len(e)) for e in ends]) if ends else np.array([], dtype=int)
+        keys = np.concatenate(ends) if ends else np.array([])
+        order = np.argsort(keys, kind="stable") if ends else np.array([], dtype=int)
         total = max(len(order), 1)
         start_at = datetime.combine(self.start, time())
         self.warming_up = first < self.start
@@ -746,8 +799,11 @@ class Engine:
                     sub = self.subscriptions[symbols[owner[k]]]
                     if sub.bars.end[index[k]] != moment:
                         break
-                    step.append((sub, int(index[k])))
+                    if sub.security.symbol not in self.removed:
+                        step.append((sub, int(index[k])))
                     position += 1
+                if not step:
+                    continue
                 if self.step_hook is not None:
                     self.time = moment
                     if self.step_hook(moment):
@@ -763,9 +819,23 @@ class Engine:
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
                 data = Slice(moment, bars)
+                self._security_changes()
                 self._call("on_data", data)
                 self._framework_step(data)
                 self._scan_market_orders()
+                if self.pending_subscriptions:  # securities added while running: merge their bars into the rest
+                    remaining = order[position:]
+                    owner, index, keys = owner[remaining], index[remaining], keys[remaining]
+                    for symbol in self.pending_subscriptions:
+                        added = self._subscribe(symbol, self.securities[symbol], moment.date(), after=moment)
+                        symbols.append(symbol)
+                        stamps = np.array([e.timestamp() for e in added.bars.end])
+                        owner = np.concatenate([owner, np.full(len(stamps), len(symbols) - 1)])
+                        index = np.concatenate([index, np.arange(len(stamps))])
+                        keys = np.concatenate([keys, stamps])
+                    self.pending_subscriptions.clear()
+                    order, position = np.argsort(keys, kind="stable"), 0
+                    total = position + len(order)
                 for chart, indicator in self.auto_plots:
                     if indicator.is_ready:
                         self.charts.plot(moment, chart, indicator.name, indicator.current.value)

@@ -104,6 +104,24 @@ def number_text(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+class SecurityChanges(PascalAliases):
+    """What on_securities_changed receives: the securities added and removed."""
+
+    def __init__(self, added: list[Any] | None = None, removed: list[Any] | None = None) -> None:
+        self.added_securities = list(added or [])
+        self.removed_securities = list(removed or [])
+
+    count = property(lambda self: len(self.added_securities) + len(self.removed_securities))
+
+    def __repr__(self) -> str:
+        return (f"SecurityChanges: Added: {', '.join(str(s.symbol) for s in self.added_securities)} "
+                f"Removed: {', '.join(str(s.symbol) for s in self.removed_securities)}")
+
+
+SecurityChanges.NONE = SecurityChanges()  # type: ignore[attr-defined]
+SecurityChanges.None_ = SecurityChanges.NONE  # type: ignore[attr-defined]
+
+
 class AlphaModel(PascalAliases):
     @property
     def name(self) -> str:

@@ -515,6 +515,7 @@ class Security(PascalAliases):
         self.extended_market_hours = extended_market_hours
         self.holdings = SecurityHolding(self)
         self.bar: TradeBar | None = None
+        self.is_tradable = True
         self.bid_price = float("nan")  # the latest quote bar's bid and ask closes (minute equities with quote files)
         self.ask_price = float("nan")
 
