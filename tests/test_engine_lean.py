@@ -221,3 +221,45 @@ class Vxx(QCAlgorithm):
     outcome = run(source, DATA)["result"]
     assert outcome["synthetic"] == [] and outcome["statistics"]["Total Orders"] == "1"
     assert outcome["statistics"]["Beta"] == "0"  # a constant benchmark
+
+
+def test_raw_mode_pays_dividends_in_cash_and_splits_the_holding():
+    """AAPL in 2014 in RAW mode: the 7-for-1 split of June 9 and the dividends around it, by hand from the
+    factor file (a dividend is the reference price x (1 - this row's price factor / the next row's))."""
+    rows = [line.split(",") for line in (DATA / "equity" / "usa" / "factor_files" / "aapl.csv").read_text().split()]
+    rows = [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
+    dividends = {}
+    for (day, factor, _, reference), (_, following, _, _) in zip(rows, rows[1:]):
+        if factor != following and "20140501" <= day <= "20140831":
+            dividends[day] = round(reference - reference * factor / following, 2)
+    source = '''from AlgorithmImports import *
+
+class Raw(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 5, 1)
+        self.set_end_date(2014, 8, 29)
+        self.aapl = self.add_equity("AAPL", Resolution.DAILY, data_normalization_mode=DataNormalizationMode.RAW).symbol
+        self.events = []
+
+    def on_data(self, data):
+        if not self.portfolio.invested and not self.transactions.get_open_orders():
+            self.market_order(self.aapl, 10)
+        for kvp in data.dividends:
+            self.events.append(f"D {self.time:%Y%m%d} {kvp.value.distribution} {self.portfolio[self.aapl].quantity}")
+        if data.splits.contains_key(self.aapl):
+            self.events.append(f"S {self.time:%Y%m%d} {self.portfolio[self.aapl].quantity}")
+
+    def on_end_of_algorithm(self):
+        self.debug("EVENTS " + " | ".join(self.events) + f" | CASH {self.portfolio.cash}")
+'''
+    outcome = run(source, DATA)["result"]
+    line = next(l for l in outcome["logs"] if "EVENTS" in l)
+    [fill] = outcome["orders"]
+    assert "S 20140609 70.0" in line  # 10 shares before, 70 after
+    paid = 0.0
+    for day, amount in dividends.items():
+        held = 10 if day < "20140606" else 70
+        paid += held * amount
+        assert f" {amount} {float(held)}" in line
+    cash = float(line.rsplit("CASH ", 1)[1])
+    assert cash == pytest.approx(100_000 - 10 * fill["price"] - 1.0 + paid, abs=1e-6)

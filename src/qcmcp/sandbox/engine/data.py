@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import functools
+from fractions import Fraction
 import hashlib
 import io
 import zipfile
@@ -360,3 +361,41 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
     target = pd.DatetimeIndex(ends)
     aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=60).reindex(target)
     return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float)
+
+
+def corporate_actions(folder: Path, ticker: str, first: date, last: date) -> tuple[dict[date, float], dict[date, float]]:
+    """Dividends (raw amount per share) and splits (shares after per share before) by ex-date, from the factor
+    file of the company the ticker names on ``first`` (LEAN emits them on the first session after the factor
+    file's row date)."""
+    import pandas as pd
+
+    from qcmcp.marketdata.inputs import TimeRange
+    from qcmcp.marketdata.lean_folder import LeanFolder
+    from qcmcp.marketdata.request import BarRequest
+
+    source = LeanFolder(folder)
+    request = BarRequest(ticker.upper(), "equity", "usa", "daily", "raw", False,
+                         TimeRange(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1)))
+    try:
+        factors = source._factor_file(request, source._company(request))
+    except Exception:  # noqa: BLE001 - no factor file: no corporate actions
+        return {}, {}
+    sessions = trading_days(first - timedelta(days=10), last + timedelta(days=10))
+
+    def ex_date(day: date) -> date | None:
+        later = [d for d in sessions if d > day]
+        return later[0] if later else None
+
+    dividends: dict[date, float] = {}
+    days, amounts = factors.dividends()
+    for day, amount in zip(days, amounts, strict=True):
+        ex = ex_date(pd.Timestamp(day).date())
+        if ex is not None and first <= ex <= last and amount:
+            dividends[ex] = float(amount)
+    splits: dict[date, float] = {}
+    for split in factors.splits():
+        ex = ex_date(split.last_day_before)
+        if ex is not None and first <= ex <= last:
+            # factor files keep ~7 digits (AAPL's 0.0357143 is 1/28): the ratio is a small fraction (7, 3/2, 1/10)
+            splits[ex] = float(Fraction(split.ratio).limit_denominator(1000))
+    return dividends, splits

@@ -54,6 +54,8 @@ class Subscription:
     partial: dict[str, list[float] | None]  # consolidators: (start, o, h, l, c, v) being built
     bid: np.ndarray | None = None  # quote closes aligned to the bars (minute equities with quote files)
     ask: np.ndarray | None = None
+    dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
+    splits: dict[date, float] = field(default_factory=dict)  # ex-date: shares after per share before
 
 
 @dataclass
@@ -726,8 +728,40 @@ class Engine:
                 sub.bid, sub.ask = quotes
         for feed, indicator in self.indicator_registry.get(symbol, []):
             sub.indicators.setdefault(feed, []).append(indicator)
+        if self.data_folder is not None and security.hours.kind == "equity" and not bars.synthetic:
+            sub.dividends, sub.splits = market_data.corporate_actions(self.data_folder, symbol.value, first, self.end)
         self.subscriptions[symbol] = sub
         return sub
+
+    def _corporate_actions(self, step: list[tuple[Subscription, int]], data: Slice) -> None:
+        """LEAN's HandleDividends/HandleSplits on the ex-date's first bar: the events in the slice and to
+        on_dividends/on_splits; in RAW mode (and SPLIT_ADJUSTED for dividends) the portfolio is adjusted —
+        cash for each share held, holdings times the split ratio (a fractional share paid in cash)."""
+        from qcmcp.sandbox.engine.types import Dividend, Split
+
+        for sub, _ in step:
+            if not (sub.dividends or sub.splits):
+                continue
+            security, day = sub.security, self.time.date()
+            mode = market_data.normalization_mode(security.data_normalization_mode)
+            holding = security.holdings
+            if day in sub.dividends:
+                amount = sub.dividends.pop(day)
+                data.dividends[security.symbol] = Dividend(security.symbol, self.time, amount, security.price)
+                if mode in ("raw", "split_adjusted") and holding.quantity:
+                    self.portfolio.cash += holding.quantity * amount
+            if day in sub.splits:
+                ratio = sub.splits.pop(day)
+                data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio)
+                if mode == "raw" and holding.quantity:
+                    shares = holding.quantity * ratio
+                    whole = float(math.trunc(shares))
+                    self.portfolio.cash += (shares - whole) * security.price
+                    holding.quantity, holding.average_price = whole, holding.average_price / ratio
+        if data.dividends.count:
+            self._call("on_dividends", data.dividends)
+        if data.splits.count:
+            self._call("on_splits", data.splits)
 
     def remove_security(self, symbol: Any) -> bool:
         """LEAN's RemoveSecurity: cancel its orders, liquidate it, stop its data; it stays in securities."""
@@ -819,6 +853,7 @@ class Engine:
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
                 data = Slice(moment, bars)
+                self._corporate_actions(step, data)
                 self._security_changes()
                 self._call("on_data", data)
                 self._framework_step(data)

@@ -352,6 +352,34 @@ class DataDictionary(dict):  # type: ignore[type-arg]
         raise AttributeError(name)
 
 
+class Dividend(PascalAliases):
+    def __init__(self, symbol: Any, time: datetime, distribution: float, reference_price: float = 0.0) -> None:
+        self.symbol, self.time, self.end_time = symbol, time, time
+        self.distribution, self.reference_price = distribution, reference_price
+        self.value = distribution
+
+    def __repr__(self) -> str:
+        return f"Dividend: {self.symbol}: {self.distribution}"
+
+
+class SplitType(IntEnum):
+    WARNING = 0
+    SPLIT_OCCURRED = 1
+    Warning = 0
+    SplitOccurred = 1
+
+
+class Split(PascalAliases):
+    def __init__(self, symbol: Any, time: datetime, price: float, split_factor: float, type: int = 1) -> None:
+        self.symbol, self.time, self.end_time, self.price = symbol, time, time, price
+        self.split_factor, self.type = split_factor, SplitType(type)
+        self.reference_price = price
+        self.value = split_factor
+
+    def __repr__(self) -> str:
+        return f"Split: {self.symbol}: {self.split_factor}"
+
+
 class Slice(PascalAliases):
     """The data of one time step: ``slice[symbol]`` is that symbol's TradeBar (or QuoteBar when it only has
     quotes); ``slice.bars``, ``slice.quote_bars``, and the empty ``ticks``, ``splits``, ``dividends``,
