@@ -14,7 +14,7 @@ from qcmcp.tools.spec import SERVER_DEFAULTED
 OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "quantconnect" / "official-mcp-tools.json"
 EXTRA_TOOLS = {"read_backtest_report", "read_connection_authorization", "health_check",  # beyond upstream
                "run_backtest", "read_backtest_status", "list_deployments", "sync_project", "read_object",
-               "read_backtest_trades"}  # workflows
+               "read_backtest_trades", "run_optimization"}  # workflows
 EXTRA_TOOLS |= {spec.name for spec in CATALOG if spec.toolset == "research"}  # analytics computed here
 JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "number",
               "array": "array", "object": "object", "status enum": "string"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qcmcp.tools.optimization_results import readable, statistic_names
+from qcmcp.workflows.optimization_results import readable, statistic_names
 
 
 def _array(**values: float) -> list[float]:

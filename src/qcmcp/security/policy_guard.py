@@ -26,7 +26,7 @@ from qcmcp.tools.schema import parameter_names
 from qcmcp.tools.spec import ToolSpec
 
 log = logging.getLogger("qcmcp.security")
-QCC_ARGUMENT = {"create_optimization": "estimatedCost"}  # tools that commit QCC, and the argument saying how much
+QCC_ARGUMENT = {"create_optimization": "estimatedCost", "run_optimization": "estimatedCost"}  # tools that commit QCC, and the argument saying how much
 
 
 def _forbidden(reason: str) -> ToolError:

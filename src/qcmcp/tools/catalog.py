@@ -544,6 +544,15 @@ CATALOG: tuple[ToolSpec, ...] = (
         "statistics once done. One small answer, cheap to poll.",
     ),
     ToolSpec(
+        "run_optimization", area="optimizations", hints=CREATE, workflow=True, cost="qcc",
+        handler=handlers.run_optimization, request=f"{WORKFLOW_PARAMS}:RunOptimizationParams",
+        description="Optimize in one call: compiles, estimates (refusing when the estimate costs more than "
+        "estimatedCost), creates the optimization, waits with progress, and returns the finished backtests ranked "
+        "best first by the target (statistics by name) with overfitting diagnostics: the Deflated Sharpe Ratio of "
+        "the best trial given the number tried, and the Probability of Backtest Overfitting (CSCV) from the "
+        "trials' daily returns. Cancelling aborts it; at the timeout it keeps running (read_optimization).",
+    ),
+    ToolSpec(
         "read_object", area="objects", hints=READ, workflow=True, handler=handlers.read_object,
         image=handlers.object_image, request=f"{WORKFLOW_PARAMS}:ReadObjectParams",
         description="Read an Object Store file's content in one call (at most 2 MiB): text as text, PNG images as "
@@ -559,7 +568,8 @@ CATALOG: tuple[ToolSpec, ...] = (
 )
 
 # Tools that start work which runs on (and may cost) QuantConnect's side, or move money.
-EXECUTE = {"run_backtest", "create_compile", "create_backtest", "create_optimization", "abort_optimization",
+EXECUTE = {"run_backtest", "run_optimization", "create_compile", "create_backtest", "create_optimization",
+           "abort_optimization",
            "authorize_connection", "create_live_algorithm", "stop_live_algorithm", "liquidate_live_algorithm", "create_live_command",
            "broadcast_live_command", "check_initialization_errors"}
 

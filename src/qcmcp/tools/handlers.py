@@ -46,7 +46,7 @@ async def create_project(gateway: Gateway, spec: ToolSpec, body: dict[str, Any])
 
 async def read_optimization(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """The optimization as the API gives it, plus its backtests' statistics by name, best first."""
-    from qcmcp.tools.optimization_results import readable
+    from qcmcp.workflows.optimization_results import readable
 
     return readable(await json_post(gateway, spec, body))
 
@@ -194,6 +194,13 @@ async def run_backtest(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -
 
     return await run(gateway.client(), body["projectId"], name=body.get("backtestName"),
                      parameters=body.get("parameters"), timeout_seconds=body.get("timeoutSeconds", 600.0),
+                     progress=await _progress_reporter())
+
+
+async def run_optimization(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
+    from qcmcp.workflows.optimization import run_optimization as run
+
+    return await run(gateway.client(), body, timeout_seconds=body.get("timeoutSeconds", 1800.0),
                      progress=await _progress_reporter())
 
 

@@ -158,6 +158,22 @@ def _optimization(body: dict[str, Any]) -> str:
             f"{len(optimization.get('backtests') or {})} backtest(s), {len(ranked)} finished.{best}")
 
 
+def _run_optimization(body: dict[str, Any]) -> str:
+    text = f"Optimization {body.get('optimizationId')}: {body.get('status')}"
+    if body.get("errors"):
+        return f"{text}. {_clip(body['errors'][0])}"
+    ranked = body.get("ranked") or []
+    if ranked:
+        text += f", {body.get('trials')} trials. Best: {ranked[0]['parameterSet']} with {ranked[0]['target']}"
+    diagnostics = body.get("overfitting") or {}
+    for key, label in (("deflatedSharpeRatio", "Deflated Sharpe Ratio"),
+                       ("probabilityOfBacktestOverfitting", "PBO")):
+        value = (diagnostics.get(key) or {}).get("value")
+        if value is not None:
+            text += f"; {label} {value:.0%}"
+    return text + "."
+
+
 def _live(body: dict[str, Any]) -> str:
     return f"Live deployment {body.get('deployId')}: {body.get('status')} on {body.get('brokerage')}."
 
@@ -183,6 +199,7 @@ SUMMARIES: dict[str, Summary] = {
     "read_live_algorithm": _live,
     "estimate_optimization_time": _estimate,
     "read_optimization": _optimization,
+    "run_optimization": _run_optimization,
 }
 
 

@@ -10,6 +10,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qcmcp.qc.models import (
+    OptimizationConstraint,
+    OptimizationParameter,
+    OptimizationStrategy,
+    OptimizationTargetStatistic,
+    OptimizationTargetTo,
+)
+
 
 class RunBacktestParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -36,6 +44,28 @@ class ListDeploymentsParams(BaseModel):
 
     status: Literal["Running", "RuntimeError", "Stopped", "Liquidated"] | None = Field(
         None, description="Only deployments in this state (default: all).")
+
+
+class RunOptimizationParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    projectId: int = Field(..., ge=1, description="The project to compile and optimize.")  # noqa: N815
+    target: OptimizationTargetStatistic = Field(..., description="The statistic to optimize.")
+    targetTo: OptimizationTargetTo = Field(..., description="max or min.")  # noqa: N815
+    parameters: list[OptimizationParameter] = Field(..., min_length=1, max_length=10, description=(
+        "The parameters to vary, each with name, min, max and step (read in the algorithm with get_parameter)."))
+    estimatedCost: float = Field(..., ge=0, description=(  # noqa: N815
+        "The most QCC you allow it to cost: when the estimate states more, nothing is started."))
+    strategy: OptimizationStrategy = Field(
+        OptimizationStrategy("QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"),
+        description="Search strategy (default: grid search).")
+    constraints: list[OptimizationConstraint] | None = Field(None, max_length=10, description=(
+        "Conditions a backtest must meet to count, e.g. drawdown below 0.2."))
+    nodeType: str = Field("O2-8", max_length=20, description="Optimization node type (default O2-8).")  # noqa: N815
+    parallelNodes: int = Field(2, ge=1, le=24, description="Backtests run at once (default 2).")  # noqa: N815
+    name: str | None = Field(None, max_length=200, description="A name for the optimization.")
+    timeoutSeconds: float = Field(1800.0, gt=0, le=7200, description=(  # noqa: N815
+        "How long to wait; after it the optimization keeps running and read_optimization follows it."))
 
 
 class ReadBacktestTradesParams(BaseModel):
