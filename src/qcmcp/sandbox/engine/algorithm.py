@@ -7,7 +7,7 @@ from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine import indicators as ind
-from qcmcp.sandbox.engine.consolidators import SubscriptionManager, TradeBarConsolidator
+from qcmcp.sandbox.engine.consolidators import IdentityDataConsolidator, SubscriptionManager, TradeBarConsolidator
 from qcmcp.sandbox.engine.framework import (
     InsightManager,
     ManualUniverseSelectionModel,
@@ -499,6 +499,41 @@ class QCAlgorithm(PascalAliases):
         if getattr(self, "_subscription_manager", None) is None:
             self._subscription_manager = SubscriptionManager(self)
         return self._subscription_manager
+
+    def resolve_consolidator(self, symbol: Any, resolution: Any = None, *_: Any) -> TradeBarConsolidator:
+        """LEAN's ResolveConsolidator: every bar at the subscription's own resolution, else a period
+        consolidator of the resolution or timedelta asked for."""
+        security = self.engine.securities[self.engine.symbol_for(symbol)]
+        if resolution is None or (isinstance(resolution, str) and resolution.lower() == security.resolution):
+            return IdentityDataConsolidator()
+        return TradeBarConsolidator(resolution)
+
+    def identity(self, symbol: Any, resolution: Any = None, selector: Any = None, *_: Any) -> ind.Indicator:
+        return self._register(symbol, ind.Identity(), resolution if isinstance(resolution, str) else None, selector)
+
+    def set_security_initializer(self, initializer: Any) -> None:
+        """A function (or an object with ``initialize``) run on every security, now and as they are added."""
+        apply = getattr(initializer, "initialize", None) or getattr(initializer, "Initialize", None) or initializer
+        if not callable(apply):
+            refuse(f"security initializer {type(initializer).__name__}")
+        self.engine.security_initializers.append(apply)
+        for security in list(self.engine.securities.values()):
+            apply(security)
+
+    add_security_initializer = set_security_initializer
+
+    def set_account_currency(self, currency: str, *args: Any) -> None:
+        if str(currency).upper() != "USD":
+            refuse(f"account currency {currency} (the sandbox account is in USD)")
+        if args:
+            self.set_cash(args[0])
+
+    def set_time_zone(self, time_zone: Any) -> None:
+        name = str(getattr(time_zone, "id", time_zone))
+        if name not in ("America/New_York", "New_York", "NewYork", "US/Eastern"):
+            refuse(f"algorithm time zone {name} (the sandbox runs on New York time)")
+
+    live_mode = property(lambda self: False)
 
     def consolidate(self, symbol: Any, period: Any, *args: Any) -> TradeBarConsolidator:
         """consolidate(symbol, timedelta | Resolution | bar count, [tick type,] handler)."""

@@ -142,6 +142,19 @@ class TradeBarConsolidator(PascalAliases):
     is_ready = property(lambda self: self.consolidated is not None)
 
 
+class IdentityDataConsolidator(TradeBarConsolidator):
+    """Passes every bar through (LEAN's IdentityDataConsolidator: what resolve_consolidator gives at the
+    subscription's own resolution)."""
+
+    def __init__(self, *_: Any) -> None:
+        super().__init__(1)
+
+    def update(self, time: Any, bar: Any = None) -> None:
+        bar = bar if bar is not None else time
+        self.working_data = bar
+        self._emit()
+
+
 class SubscriptionManager(PascalAliases):
     """``self.subscription_manager``: consolidators only."""
 
@@ -149,13 +162,13 @@ class SubscriptionManager(PascalAliases):
         self._algorithm = algorithm
 
     def add_consolidator(self, symbol: Any, consolidator: Any, tick_type: Any = None) -> None:
-        if not isinstance(consolidator, TradeBarConsolidator):
+        if not isinstance(consolidator, TradeBarConsolidator) and not hasattr(consolidator, "feed_bar"):
             refuse(f"consolidator {type(consolidator).__name__} (the sandbox has TradeBarConsolidator)")
         engine = self._algorithm.engine
         sym = engine.symbol_for(symbol)
         if sym not in engine.securities:
             raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') before adding a consolidator.")
-        engine.indicator_registry.setdefault(sym, []).append((engine.securities[sym].resolution, consolidator))
+        engine.attach(sym, engine.securities[sym].resolution, consolidator)
 
     def remove_consolidator(self, symbol: Any, consolidator: Any) -> None:
         engine = self._algorithm.engine

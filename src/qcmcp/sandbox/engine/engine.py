@@ -177,6 +177,7 @@ class Engine:
         self._hours: dict[Symbol, Any] = {}
         self.tickets: dict[int, OrderTicket] = {}
         self.running = False
+        self.security_initializers: list[Callable[[Security], Any]] = []
         self.pending_subscriptions: list[Symbol] = []
         self.removed: set[Symbol] = set()
         self.changes_added: list[Security] = []
@@ -222,6 +223,8 @@ class Engine:
         security.market = market
         self.securities[symbol] = security
         self.apply_brokerage(security)
+        for initialize in self.security_initializers:
+            initialize(security)
         if self.running:
             self.pending_subscriptions.append(symbol)
             self.changes_added.append(security)
@@ -237,12 +240,20 @@ class Engine:
         if account == 1:
             security.leverage = 1.0
 
+    def attach(self, symbol: Symbol, feed: str, item: Any) -> None:
+        """Feed ``item`` (an indicator or consolidator) this symbol's bars at ``feed`` resolution — from the next
+        bar on when the run has started (an indicator made in on_data or on_securities_changed)."""
+        self.indicator_registry.setdefault(symbol, []).append((feed, item))
+        sub = self.subscriptions.get(symbol)
+        if sub is not None:
+            sub.indicators.setdefault(feed, []).append(item)
+
     def register_indicator(self, symbol: Symbol, indicator: Indicator, resolution: str | None) -> Indicator:
         if symbol not in self.securities:
             raise KeyError(f"'{symbol}' is not subscribed: call add_equity('{symbol}') before creating its indicators.")
         feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
         feed = feed or self.securities[symbol].resolution
-        self.indicator_registry.setdefault(symbol, []).append((feed, indicator))
+        self.attach(symbol, feed, indicator)
         if self.algorithm.settings.automatic_indicator_warm_up:
             self.warm_up_indicator(symbol, indicator, feed)
         return indicator
@@ -298,7 +309,15 @@ class Engine:
                 rows.append((bar.open, bar.high, bar.low, bar.close, bar.volume))
             bars_out.extend(picked)
         if typed is not None:
-            return sorted(bars_out, key=lambda bar: bar.end_time)
+            ordered = sorted(bars_out, key=lambda bar: bar.end_time)
+            if not many:
+                return ordered
+            from qcmcp.sandbox.engine.types import DataDictionary
+
+            by_time: dict[datetime, DataDictionary] = {}  # several symbols: one dictionary per time, as LEAN's
+            for bar in ordered:
+                by_time.setdefault(bar.end_time, DataDictionary())[bar.symbol] = bar
+            return list(by_time.values())
         frame = pd.DataFrame(rows, columns=["open", "high", "low", "close", "volume"],
                              index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
         return frame

@@ -160,6 +160,172 @@ class ConstantAlphaModel(AlphaModel):
         return insights
 
 
+_SPANS = {"daily": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1),
+          "second": timedelta(seconds=1)}
+
+
+def _span(resolution: Any) -> timedelta:
+    return _SPANS.get(str(resolution).lower(), timedelta(days=1))
+
+
+class _IndicatorAlpha(AlphaModel):
+    """Shared plumbing of LEAN's indicator alpha models: per-symbol state made when securities are added,
+    indicators fed through ``resolve_consolidator`` at the model's resolution and warmed up from history."""
+
+    def __init__(self, resolution: Any) -> None:
+        self.resolution = resolution
+        self.by_symbol: dict[Any, dict[str, Any]] = {}
+
+    def _indicators(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        for security in changes.removed_securities:
+            state = self.by_symbol.pop(security.symbol, None)
+            if state is not None:
+                algorithm.subscription_manager.remove_consolidator(security.symbol, state["consolidator"])
+        for security in changes.added_securities:
+            if security.symbol in self.by_symbol:
+                continue
+            state = self._indicators()
+            consolidator = algorithm.resolve_consolidator(security.symbol, self.resolution)
+            for name, indicator in list(state.items()):
+                if hasattr(indicator, "update") and hasattr(indicator, "warm_up_period"):
+                    algorithm.register_indicator(security.symbol, indicator, consolidator)
+                    algorithm.warm_up_indicator(security.symbol, indicator, self.resolution)
+            state.update(consolidator=consolidator, security=security)
+            self.by_symbol[security.symbol] = state
+
+
+class RsiAlphaModel(_IndicatorAlpha):
+    """LEAN's: RSI(period, Wilders) per security; up when it falls below 30 (oversold), down above 70, the state
+    reset past 35 / 65; insights last resolution x period."""
+
+    def __init__(self, period: int = 14, resolution: Any = "daily") -> None:
+        super().__init__(resolution)
+        self.period = period
+        self.insight_period = _span(resolution) * period
+        self._name = f"RsiAlphaModel({period},{str(resolution).title()})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _indicators(self) -> dict[str, Any]:
+        from qcmcp.sandbox.engine.indicators import MovingAverageType, RelativeStrengthIndex
+
+        return {"rsi": RelativeStrengthIndex(self.period, MovingAverageType.WILDERS), "state": "middle"}
+
+    def update(self, algorithm: Any, data: Any) -> list[Insight]:
+        insights = []
+        for symbol, state in self.by_symbol.items():
+            rsi, previous = state["rsi"], state["state"]
+            value = rsi.current.value
+            current = "high" if value > 70 else "low" if value < 30 else \
+                "middle" if (previous == "low" and value > 35) or (previous == "high" and value < 65) else previous
+            if current != previous and rsi.is_ready:
+                if current == "low":
+                    insights.append(Insight.price(symbol, self.insight_period, InsightDirection.UP))
+                if current == "high":
+                    insights.append(Insight.price(symbol, self.insight_period, InsightDirection.DOWN))
+            state["state"] = current
+        return insights
+
+
+class EmaCrossAlphaModel(_IndicatorAlpha):
+    """LEAN's: up when the fast EMA crosses above the slow one, down when below; insights last resolution x
+    the fast period."""
+
+    def __init__(self, fast_period: int = 12, slow_period: int = 26, resolution: Any = "daily") -> None:
+        super().__init__(resolution)
+        self.fast_period, self.slow_period = fast_period, slow_period
+        self.prediction_interval = _span(resolution) * fast_period
+        self._name = f"EmaCrossAlphaModel({fast_period},{slow_period},{str(resolution).title()})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _indicators(self) -> dict[str, Any]:
+        from qcmcp.sandbox.engine.indicators import ExponentialMovingAverage
+
+        return {"fast": ExponentialMovingAverage(self.fast_period), "slow": ExponentialMovingAverage(self.slow_period),
+                "fast_over_slow": False}
+
+    def update(self, algorithm: Any, data: Any) -> list[Insight]:
+        insights = []
+        for symbol, state in self.by_symbol.items():
+            fast, slow = state["fast"], state["slow"]
+            if fast.is_ready and slow.is_ready:
+                if state["fast_over_slow"] and slow > fast:
+                    insights.append(Insight.price(symbol, self.prediction_interval, InsightDirection.DOWN))
+                elif not state["fast_over_slow"] and fast > slow:
+                    insights.append(Insight.price(symbol, self.prediction_interval, InsightDirection.UP))
+            state["fast_over_slow"] = fast > slow
+        return insights
+
+
+class MacdAlphaModel(_IndicatorAlpha):
+    """LEAN's: the MACD signal over the price beyond ±1 % gives up/down, else flat (cancelling the symbol's
+    insights); a new insight when the direction changes; insights last resolution x the fast period."""
+
+    def __init__(self, fast_period: int = 12, slow_period: int = 26, signal_period: int = 9,
+                 moving_average_type: Any = None, resolution: Any = "daily") -> None:
+        super().__init__(resolution)
+        self.periods = (fast_period, slow_period, signal_period)
+        self.moving_average_type = moving_average_type
+        self.insight_period = _span(resolution) * fast_period
+        self.bounce_threshold_percent = 0.01
+
+    def _indicators(self) -> dict[str, Any]:
+        from qcmcp.sandbox.engine.indicators import MovingAverageConvergenceDivergence
+
+        return {"macd": MovingAverageConvergenceDivergence(*self.periods, self.moving_average_type), "previous": None}
+
+    def update(self, algorithm: Any, data: Any) -> list[Insight]:
+        insights = []
+        for symbol, state in self.by_symbol.items():
+            price = state["security"].price
+            if not price:
+                continue
+            signal = state["macd"].signal.current.value / price
+            direction = InsightDirection.UP if signal > self.bounce_threshold_percent else \
+                InsightDirection.DOWN if signal < -self.bounce_threshold_percent else InsightDirection.FLAT
+            if direction == state["previous"]:
+                continue
+            state["previous"] = direction
+            if direction == InsightDirection.FLAT:
+                algorithm.insights.cancel([symbol])
+                continue
+            insights.append(Insight.price(symbol, self.insight_period, direction))
+        return insights
+
+
+class CompositeAlphaModel(AlphaModel):
+    """Several alpha models as one: every model's insights."""
+
+    def __init__(self, *models: Any) -> None:
+        self.models = [m for item in models for m in (item if isinstance(item, list | tuple) else [item])]
+
+    def update(self, algorithm: Any, data: Any) -> list[Insight]:
+        insights = []
+        for model in self.models:
+            produced = model.update(algorithm, data) or []
+            for insight in produced:
+                insight.source_model = insight.source_model or getattr(model, "name", type(model).__name__)
+            insights.extend(produced)
+        return insights
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        for model in self.models:
+            handler = getattr(model, "on_securities_changed", None)
+            if handler is not None:
+                handler(algorithm, changes)
+
+    def add_alpha(self, model: Any) -> None:
+        self.models.append(model)
+
+
 class PortfolioBias(IntEnum):
     SHORT = -1
     LONG_SHORT = 0
@@ -435,6 +601,23 @@ class TrailingStopRiskManagementModel(RiskManagementModel):
                 self.best.pop(symbol, None)
                 flatten.append(_flatten(algorithm, symbol))
         return flatten
+
+
+class CompositeRiskManagementModel(RiskManagementModel):
+    """Several risk models as one: each sees the targets, later ones override earlier ones per symbol."""
+
+    def __init__(self, *models: Any) -> None:
+        self.models = [m for item in models for m in (item if isinstance(item, list | tuple) else [item])]
+
+    def manage_risk(self, algorithm: Any, targets: list[PortfolioTarget]) -> list[PortfolioTarget]:
+        merged: dict[Any, PortfolioTarget] = {}
+        for model in self.models:
+            for target in model.manage_risk(algorithm, targets) or []:
+                merged[target.symbol] = target
+        return list(merged.values())
+
+    def add_risk_management(self, model: Any) -> None:
+        self.models.append(model)
 
 
 class InsightManager(PascalAliases):

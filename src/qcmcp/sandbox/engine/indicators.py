@@ -204,6 +204,30 @@ def require_average(kind: Any, allowed: int, indicator: str) -> None:
         refuse(f"{indicator} with MovingAverageType.{MovingAverageType.NAMES[int(kind)]}")
 
 
+class Identity(Indicator):
+    """The last value itself (LEAN's Identity)."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name or "IDENTITY", 1)
+        self._args = (name,)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        return self._price(value)
+
+
+class Delay(Indicator):
+    """The value ``period`` samples ago (LEAN's Delay); 0 until it has one."""
+
+    def __init__(self, period: int, name: str | None = None) -> None:
+        super().__init__(name or f"DELAY({period})", period + 1)
+        self._args = (period, name)
+        self._buffer: deque[float] = deque(maxlen=period + 1)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        self._buffer.append(self._price(value))
+        return self._buffer[0] if len(self._buffer) == self._buffer.maxlen else 0.0
+
+
 class ExponentialMovingAverage(Indicator):
     def __init__(self, period: int, smoothing_factor: float | None = None, name: str | None = None) -> None:
         super().__init__(name or f"EMA({period})", period)

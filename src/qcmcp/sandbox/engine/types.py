@@ -290,6 +290,9 @@ class TradeBar(PascalAliases):
     def period(self) -> timedelta:
         return self.end_time - self.time
 
+    is_fill_forward = False
+    data_type = "TradeBar"
+
     def __repr__(self) -> str:
         return f"{self.symbol}: O:{self.open} H:{self.high} L:{self.low} C:{self.close} V:{self.volume}"
 
@@ -544,6 +547,7 @@ class Security(PascalAliases):
         self.holdings = SecurityHolding(self)
         self.bar: TradeBar | None = None
         self.is_tradable = True
+        self.is_delisted = False
         self.bid_price = float("nan")  # the latest quote bar's bid and ask closes (minute equities with quote files)
         self.ask_price = float("nan")
 
