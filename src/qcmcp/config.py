@@ -84,8 +84,11 @@ class Settings(BaseSettings):
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
     # Shared state for replicas (rate limits, cache invalidations): redis://, rediss:// or unix:// URL.
     redis_url: str | None = Field(default=None, validation_alias="QCMCP_REDIS_URL")
+    # Streamable HTTP without sessions, so any replica serves any request (auto: on with QCMCP_REDIS_URL).
+    http_stateless: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_HTTP_STATELESS")
 
-    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", "otel", mode="before")
+    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", "otel", "http_stateless",
+                     mode="before")
     @classmethod
     def _normalise_case(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -137,6 +140,11 @@ class Settings(BaseSettings):
 
         Rate.parse(value, "QCMCP_BREAKER", "FAILURES/SECONDS (e.g. 5/30: open after 5 failures in a row, for 30 s)")
         return value.strip().lower()
+
+    @property
+    def stateless_http(self) -> bool:
+        """Replicas behind a load balancer share no session table: each request then stands alone."""
+        return self.http_stateless == "on" or (self.http_stateless == "auto" and self.redis_url is not None)
 
     @field_validator("redis_url")
     @classmethod

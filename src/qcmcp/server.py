@@ -92,7 +92,8 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
         middleware.append(HttpMiddleware(InsufficientScopeChallenge, audit=audit, tenant_claim=settings.auth_tenant_claim,
                                          resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}"))
     server.run(transport="http", host=host, port=port, path=path, middleware=middleware, show_banner=False,
-               uvicorn_config=dict(UVICORN_LOGGING), **host_origin_options(settings))
+               stateless_http=settings.stateless_http, uvicorn_config=dict(UVICORN_LOGGING),
+               **host_origin_options(settings))
 
 
 def _add_metrics_route(server: FastMCP, metrics: Metrics, settings: Settings, *, authenticated: bool) -> None:
