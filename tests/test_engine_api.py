@@ -354,3 +354,27 @@ def test_securities_added_and_removed_while_running(tmp_path):
     assert "CHANGES [(['SPY'], []), (['AIG'], []), ([], ['AIG'])]" in logs
     orders = outcome["orders"]
     assert [(o["quantity"], o["tag"]) for o in orders] == [(10, ""), (-10, "Removed from Universe")]
+
+
+def test_daily_consolidation_of_minute_bars_emits_at_the_close(tmp_path):
+    from tests.engine_helpers import run, write_minute
+
+    days = [__import__("datetime").date(2024, 1, 2), __import__("datetime").date(2024, 1, 3)]
+    for offset, day in enumerate(days):
+        write_minute(tmp_path, "SPY", day, [100.0 + offset + i * 0.01 for i in range(390)])
+    source = '''from AlgorithmImports import *
+
+class Daily(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 3)
+        self.add_equity("SPY", Resolution.MINUTE)
+        self.consolidate("SPY", Resolution.DAILY, self.on_day)
+
+    def on_day(self, bar):
+        self.debug(f"DAY {bar.end_time:%Y-%m-%d %H:%M} {bar.open:.2f} {bar.close:.2f} {bar.volume:.0f}")
+'''
+    outcome = run(source, tmp_path)["result"]
+    days_seen = [line.split(" DAY ")[1] for line in outcome["logs"] if " DAY " in line]
+    # each session: the first minute's open, the last minute's close (100 + 389 x 0.01), 390 bars x 100 shares
+    assert days_seen == ["2024-01-02 16:00 100.00 103.89 39000", "2024-01-03 16:00 101.00 104.89 39000"]

@@ -1010,10 +1010,18 @@ class Engine:
                         self._feed(sub, target, done)
         return bars
 
-    @staticmethod
-    def _feed(sub: Subscription, feed: str, bar: TradeBar) -> None:
+    def _feed(self, sub: Subscription, feed: str, bar: TradeBar) -> None:
+        session_end: bool | None = None
         for indicator in sub.indicators.get(feed, []):
             indicator.feed_bar(bar)
+            period = getattr(indicator, "period", None)
+            if isinstance(period, timedelta) and period >= timedelta(days=1) and hasattr(indicator, "close_session"):
+                # a daily consolidator of intraday bars emits at the session's close (LEAN's daily calendar)
+                if session_end is None:
+                    session_end = bar.end_time - bar.time < timedelta(days=1) and sub.security.hours.kind == "equity" \
+                        and bar.end_time >= self.next_market_close(sub.security, bar.time)
+                if session_end:
+                    indicator.close_session(bar.end_time)
 
     @staticmethod
     def _consolidate(sub: Subscription, target: str, bar: TradeBar) -> TradeBar | None:
