@@ -214,8 +214,12 @@ class Engine:
         if kind != "equity":
             symbol = Symbol(symbol.value, SECURITY_TYPES[kind])
         requested = str(resolution).lower()
-        if requested in ("tick", "second"):
-            self.log(f"{symbol}: {requested} resolution is not supported by the qcmcp sandbox engine; using minute bars.")
+        if requested == "tick":
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"tick resolution ({symbol}: ticks are not modelled; use Resolution.SECOND or coarser)")
+        if requested == "second":
+            self.log(f"{symbol}: second resolution runs on minute bars in the sandbox (LEAN would use second bars).")
         market_data.normalization_mode(normalization)  # refuses modes the sandbox lacks, where they are asked for
         market = str(market or ("coinbase" if kind == "crypto" else "usa")).lower()
         security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
