@@ -561,6 +561,9 @@ class _History:
         return _History(self._engine, data_type)
 
     def __call__(self, symbols: Any, *args: Any, **named: Any) -> Any:
+        if isinstance(symbols, type):  # history(TradeBar, symbols, ...) or history(Dividend, ...)
+            data_type, symbols, args = symbols, args[0], args[1:]
+            return self[data_type](symbols, *args, **named)
         periods: Any = args[0] if args else named.get("periods", named.get("start"))
         rest = list(args[1:])
         if isinstance(periods, datetime | date):  # history(symbols, start, end, resolution)

@@ -64,6 +64,10 @@ class LeanNamespaceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        if spec.name.startswith("QuantConnect.Data.Custom.") or spec.name.startswith("QuantConnect.DataSource"):
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"custom data ({spec.name})")  # its names are unknown here: refuse at the import, not a NameError
         return LeanModule(spec.name, self.exported)
 
     def exec_module(self, module: types.ModuleType) -> None:
