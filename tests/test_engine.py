@@ -360,6 +360,9 @@ def test_lean_names_the_engine_lacks_fail_clearly_where_used(data):
     assert "not supported in the sandbox: PythonData" in \
         error_of("        class Mine(PythonData):\n            pass\n        Mine()\n")
     assert "not supported in the sandbox: tick resolution" in error_of("        self.add_equity('XYZ', Resolution.TICK)\n")
+    assert "not supported in the sandbox: history[Dividend]" in error_of("        self.history(Dividend, 'ABC', 10)\n")
+    assert "not supported in the sandbox: custom data (QuantConnect.Data.Custom.Tiingo)" in \
+        error_of("        from QuantConnect.Data.Custom.Tiingo import TiingoPrice\n")
     # A name that is not LEAN's stays the error Python gives.
     assert error_of("        self.not_a_lean_member()\n").startswith("AttributeError")
     assert error_of("        not_a_lean_name()\n").startswith("NameError")
