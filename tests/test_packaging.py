@@ -183,8 +183,17 @@ async def test_the_installed_server_lists_its_tools_on_the_sandbox_over_stdio(in
     assert "Traceback" not in stderr.read_text()
 
 
+def jail_works() -> bool:
+    bwrap = shutil.which("bwrap")
+    return bool(bwrap) and subprocess.run([bwrap, "--ro-bind", "/", "/", "true"], capture_output=True,
+                                          timeout=30).returncode == 0
+
+
 def test_the_installed_demo_runs_the_agent_loop(installed, tmp_path):
-    result = run([str(installed / "qcmcp"), "demo"], env=clean_env(tmp_path), cwd=tmp_path, timeout=180)
+    """Where bubblewrap works, the backtest must run in the jail, which mounts the engine's modules from
+    wherever the package is installed (site-packages here, /opt/qcmcp in the image)."""
+    env = clean_env(tmp_path, **({"QCMCP_JAIL": "required"} if jail_works() else {}))
+    result = run([str(installed / "qcmcp"), "demo"], env=env, cwd=tmp_path, timeout=180)
     for step in ("create_project", "create_compile", "read_backtest", "delete_project"):
         assert step in result.stdout, step
     assert "Traceback" not in result.stdout + result.stderr
@@ -321,6 +330,50 @@ def test_the_dockerfile_is_multi_stage_non_root_with_bubblewrap_and_a_healthchec
     assert any(f"ghcr.io/astral-sh/uv:{uv_version} " in line for line in lines)
     assert any(line.startswith("ENV ") and "QCMCP_" in line and set(re.findall(r"(QCMCP_\w+)=", line)) <= SETTINGS
                for line in final)
+
+
+def test_the_dockerfile_build_steps_make_a_working_environment(tmp_path):
+    """The build stage's `uv sync` commands, run as the Dockerfile runs them (dependencies from pyproject.toml
+    and uv.lock alone, then the project from the copied sources), give a non-editable environment that works
+    once the build context is gone — what the runtime stage copies. (Offline, from uv's cache; the image build
+    itself needs docker and is not run here.)"""
+    if not UV:
+        pytest.skip("uv is not installed")
+    lines = dockerfile()
+    build = lines[:[i for i, line in enumerate(lines) if line.startswith("FROM ")][1]]
+    env = dict(clean_env(tmp_path))
+    for line in build:
+        if line.startswith("ENV "):
+            env.update(dict(re.findall(r"(\w+)=(\S+)", line)))
+    target = tmp_path / "opt" / "qcmcp"
+    assert env.pop("UV_PROJECT_ENVIRONMENT") == "/opt/qcmcp"
+    # Byte-compiling every dependency (the image's UV_COMPILE_BYTECODE=1) takes most of the time and checks
+    # nothing here.
+    assert env.pop("UV_COMPILE_BYTECODE") == "1"
+    env.update(UV_PROJECT_ENVIRONMENT=str(target), UV_LINK_MODE="hardlink", UV_COMPILE_BYTECODE="0")
+    context = tmp_path / "src-context"
+    context.mkdir()
+    steps = 0
+    for line in build:
+        if line.startswith("COPY ") and "--from=" not in line:
+            *sources, destination = line.split()[1:]
+            for source in sources:
+                copy = shutil.copytree if (ROOT / source).is_dir() else shutil.copy2
+                copy(ROOT / source, context / source, **({"ignore": shutil.ignore_patterns("__pycache__")}
+                                                          if (ROOT / source).is_dir() else {}))
+        elif line.startswith("RUN "):
+            command = re.sub(r"--mount=\S+\s*", "", line[4:]).split()
+            assert command[:2] == ["uv", "sync"], line
+            run([UV, *command[1:], "--offline", "--quiet"], env=env, cwd=context, timeout=300)
+            steps += 1
+    assert steps == 2
+    shutil.rmtree(context)
+    python = target / "bin" / "python"
+    where = run([str(python), "-c", "import qcmcp, psycopg, redis, opentelemetry.sdk; print(qcmcp.__file__)"],
+                env=clean_env(tmp_path), cwd=tmp_path).stdout
+    assert where.strip() == str(next(target.glob("lib/python*/site-packages/qcmcp/__init__.py")))
+    assert run([str(target / "bin" / "qcmcp"), "version"], env=clean_env(tmp_path), cwd=tmp_path).stdout.strip() \
+        == VERSION
 
 
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
