@@ -378,3 +378,32 @@ class Daily(QCAlgorithm):
     days_seen = [line.split(" DAY ")[1] for line in outcome["logs"] if " DAY " in line]
     # each session: the first minute's open, the last minute's close (100 + 389 x 0.01), 390 bars x 100 shares
     assert days_seen == ["2024-01-02 16:00 100.00 103.89 39000", "2024-01-03 16:00 101.00 104.89 39000"]
+
+
+def test_rsi_and_ema_cross_alpha_models_emit_on_leans_thresholds():
+    from qcmcp.sandbox.engine.framework import EmaCrossAlphaModel, InsightDirection, RsiAlphaModel
+    from qcmcp.sandbox.engine.indicators import ExponentialMovingAverage, RelativeStrengthIndex
+
+    class Rsi:  # an RSI whose value the test sets
+        def __init__(self, value: float) -> None:
+            self.current, self.is_ready = type("Point", (), {"value": value})(), True
+
+    model = RsiAlphaModel(14)
+    model.by_symbol["SPY"] = {"rsi": Rsi(25.0), "state": "middle"}
+    [up] = model.update(None, None)  # below 30: oversold, up, for 14 days
+    assert up.direction == InsightDirection.UP and up.period == timedelta(days=14)
+    model.by_symbol["SPY"]["rsi"] = Rsi(33.0)
+    assert model.update(None, None) == [] and model.by_symbol["SPY"]["state"] == "low"  # not yet past 35
+    model.by_symbol["SPY"]["rsi"] = Rsi(75.0)
+    [down] = model.update(None, None)
+    assert down.direction == InsightDirection.DOWN
+    assert isinstance(RsiAlphaModel()._indicators()["rsi"], RelativeStrengthIndex)
+
+    cross = EmaCrossAlphaModel(2, 4)
+    fast, slow = ExponentialMovingAverage(2), ExponentialMovingAverage(4)
+    cross.by_symbol["SPY"] = {"fast": fast, "slow": slow, "fast_over_slow": False}
+    for i, price in enumerate([10.0, 9.0, 8.0, 7.0, 12.0]):
+        fast.update(datetime(2024, 1, 1) + timedelta(days=i), price)
+        slow.update(datetime(2024, 1, 1) + timedelta(days=i), price)
+    [crossed] = cross.update(None, None)  # the fast EMA rose above the slow one on the jump to 12
+    assert crossed.direction == InsightDirection.UP and crossed.period == timedelta(days=2)

@@ -14,6 +14,7 @@ from enum import IntEnum
 from typing import Any
 
 from qcmcp.sandbox.engine.types import PascalAliases, PortfolioTarget, Resolution, Symbol
+from qcmcp.sandbox.engine.types import TradeBar as _TradeBar
 
 
 class InsightDirection(IntEnum):
@@ -172,6 +173,9 @@ class _IndicatorAlpha(AlphaModel):
     """Shared plumbing of LEAN's indicator alpha models: per-symbol state made when securities are added,
     indicators fed through ``resolve_consolidator`` at the model's resolution and warmed up from history."""
 
+    warm_through_consolidator = False
+    warm_up_bars = 0
+
     def __init__(self, resolution: Any) -> None:
         self.resolution = resolution
         self.by_symbol: dict[Any, dict[str, Any]] = {}
@@ -192,7 +196,11 @@ class _IndicatorAlpha(AlphaModel):
             for name, indicator in list(state.items()):
                 if hasattr(indicator, "update") and hasattr(indicator, "warm_up_period"):
                     algorithm.register_indicator(security.symbol, indicator, consolidator)
-                    algorithm.warm_up_indicator(security.symbol, indicator, self.resolution)
+                    if not self.warm_through_consolidator:
+                        algorithm.warm_up_indicator(security.symbol, indicator, self.resolution)
+            if self.warm_through_consolidator:  # LEAN's RsiAlphaModel: `period` history bars into the consolidator
+                for bar in algorithm.history[_TradeBar](security.symbol, self.warm_up_bars, self.resolution):
+                    consolidator.update(bar.end_time, bar)
             state.update(consolidator=consolidator, security=security)
             self.by_symbol[security.symbol] = state
 
@@ -201,9 +209,11 @@ class RsiAlphaModel(_IndicatorAlpha):
     """LEAN's: RSI(period, Wilders) per security; up when it falls below 30 (oversold), down above 70, the state
     reset past 35 / 65; insights last resolution x period."""
 
+    warm_through_consolidator = True
+
     def __init__(self, period: int = 14, resolution: Any = "daily") -> None:
         super().__init__(resolution)
-        self.period = period
+        self.period = self.warm_up_bars = period
         self.insight_period = _span(resolution) * period
         self._name = f"RsiAlphaModel({period},{str(resolution).title()})"
 
