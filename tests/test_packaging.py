@@ -234,9 +234,12 @@ MANIFEST = json.loads((DEPLOY / "mcpb" / "manifest.json").read_text())
 
 def test_the_mcpb_manifest_asks_for_the_credentials_the_server_reads():
     assert MANIFEST["version"] == VERSION and MANIFEST["name"] == "qcmcp"
-    config, env = MANIFEST["user_config"], MANIFEST["server"]["mcp_config"]["env"]
+    config, env = MANIFEST["user_config"], dict(MANIFEST["server"]["mcp_config"]["env"])
     assert config["quantconnect_api_token"]["sensitive"] is True
     assert not any(field.get("sensitive") for name, field in config.items() if name != "quantconnect_api_token")
+    # The repository's pyproject.toml says python-downloads = "never" (CI uses the machine's Python); a desktop
+    # without Python 3.11 needs uv to fetch one, and the variable overrides that setting.
+    assert env.pop("UV_PYTHON_DOWNLOADS") == "automatic"
     assert set(env) <= SETTINGS, set(env) - SETTINGS
     assert {"QUANTCONNECT_USER_ID", "QUANTCONNECT_API_TOKEN"} <= set(env)
     referenced = {ref for value in env.values() for ref in re.findall(r"\$\{user_config\.(\w+)\}", value)}
@@ -429,6 +432,105 @@ def test_the_load_balancer_keeps_sessions_and_checks_readiness():
     assert "stick store-response res.hdr(mcp-session-id)" in config and "stick on req.hdr(mcp-session-id)" in config
     lb = COMPOSE["services"]["lb"]
     assert lb["ports"] == [f"{MCP_PORT}:{MCP_PORT}"] and "./haproxy/haproxy.cfg" in lb["volumes"][0]
+
+
+def local_haproxy_config(ports: dict[str, int], listen: int, sticky: bool = True) -> str:
+    """deploy/haproxy/haproxy.cfg with the replicas on 127.0.0.1 ports instead of compose host names."""
+    config = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
+    config = re.sub(r"^resolvers docker\n(?:[ \t]+.*\n)+", "", config, flags=re.M)
+    config = config.replace("default-server resolvers docker init-addr last,libc,none", "default-server init-addr none")
+    config = config.replace("bind :8000", f"bind 127.0.0.1:{listen}").replace("inter 10s", "inter 1s")
+    for name, port in ports.items():
+        config = config.replace(f"{name}:{MCP_PORT}", f"127.0.0.1:{port}")
+    # Balance every request on its own (HAProxy otherwise keeps a client connection on one server), as when
+    # a client's requests arrive over several connections or through another proxy: only the stick rules then
+    # keep a session together.
+    config = config.replace("    balance roundrobin\n", "    balance roundrobin\n    option http-server-close\n")
+    if not sticky:
+        config = re.sub(r"^\s*stick .*\n", "", config, flags=re.M)
+    assert "qcmcp-1:" not in config and "resolvers" not in config
+    return config
+
+
+def mcp_sessions_through(url: str, sessions: int) -> list[str]:
+    """Open ``sessions`` MCP sessions with a 2025-06-18 client (that protocol keeps a session per server,
+    named by the ``Mcp-Session-Id`` header; the newer stateless protocol needs no stickiness), each listing
+    tools and calling a tool three times; returns the failures."""
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    failures = []
+
+    def answer(response: httpx.Response) -> dict[str, Any]:
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            data = [line[5:] for line in response.text.splitlines() if line.startswith("data:")]
+            return json.loads(data[-1])
+        return response.json()
+
+    with httpx.Client(timeout=20) as http:
+        for _ in range(sessions):
+            hello = http.post(url, headers=headers, json={
+                "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                    "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "lb", "version": "1"}}})
+            assert hello.status_code == 200, hello.text
+            session = {**headers, "Mcp-Session-Id": hello.headers["mcp-session-id"],
+                       "MCP-Protocol-Version": "2025-06-18"}
+            http.post(url, headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+            calls = [("tools/list", {})] + [("tools/call", {"name": "read_account", "arguments": {}})] * 3
+            for number, (method, params) in enumerate(calls, start=2):
+                response = http.post(url, headers=session, json={"jsonrpc": "2.0", "id": number, "method": method,
+                                                                 "params": params})
+                if response.status_code != 200:
+                    failures.append(f"{method}: HTTP {response.status_code}")
+                elif "error" in answer(response) or answer(response).get("result", {}).get("isError"):
+                    failures.append(f"{method}: {answer(response)}")
+    return failures
+
+
+@pytest.mark.skipif(not shutil.which("haproxy"), reason="haproxy (Debian package haproxy) is not installed")
+def test_the_compose_load_balancer_keeps_each_session_on_its_replica(tmp_path):
+    """The compose file's HAProxy config in front of two real `qcmcp serve` replicas, every request balanced on
+    its own: sessions alternate between the replicas and every request of a session reaches the replica that
+    opened it. The same config without its stick rules breaks sessions (404), so the test can fail."""
+    qcmcp = str(Path(sys.executable).with_name("qcmcp"))
+    ports = {name: free_port() for name in REPLICAS}
+    processes, logs = [], []
+    try:
+        for name, port in ports.items():
+            home = tmp_path / name
+            home.mkdir()
+            log = (home / "server.log").open("w")
+            logs.append(log)
+            processes.append(subprocess.Popen(
+                [qcmcp, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
+                 "--insecure-no-auth"], env=clean_env(home, QCMCP_BACKEND="sandbox", QCMCP_LOG_LEVEL="WARNING"),
+                cwd=home, stdout=log, stderr=log))
+        for process, port in zip(processes, ports.values()):
+            wait_for_port(process, port)
+        for sticky, expect_failures in ((True, False), (False, True)):
+            listen = free_port()
+            config = tmp_path / f"haproxy-{sticky}.cfg"
+            config.write_text(local_haproxy_config(ports, listen, sticky))
+            run(["haproxy", "-c", "-q", "-f", str(config)])
+            balancer = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+            try:
+                wait_for_port(balancer, listen)
+                failures = mcp_sessions_through(f"http://localhost:{listen}/mcp", 4)
+            finally:
+                balancer.terminate()
+                balancer.wait(timeout=10)
+            assert bool(failures) == expect_failures, failures
+        # Both replicas served sessions (the balancer alternates new sessions between them).
+        for port in ports.values():
+            scrape = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"Host": "localhost"}, timeout=10).text
+            served = re.search(r'^qcmcp_tool_calls_total\{outcome="ok",tool="read_account"\} (\S+)', scrape, re.M)
+            assert served and float(served.group(1)) >= 3, scrape[:2000]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+        for log in logs:
+            log.close()
 
 
 @pytest.mark.skipif(not shutil.which("promtool"), reason="promtool (Debian package prometheus) is not installed")
