@@ -616,6 +616,13 @@ def test_the_kubernetes_manifests_fit_the_server():
     assert kustomization["images"][0]["newTag"] == VERSION
 
 
+@pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl is not installed (the checks above need none)")
+def test_kustomize_builds_the_manifests():
+    built = list(yaml.safe_load_all(run(["kubectl", "kustomize", str(DEPLOY / "k8s")]).stdout))
+    assert sorted(document["kind"] for document in built) == sorted(kubernetes())
+    assert all(document["metadata"].get("namespace", "qcmcp") == "qcmcp" for document in built)
+
+
 # ------------------------------------------------------------------------------------------------- server.json
 
 SERVER_JSON = json.loads((ROOT / "server.json").read_text())
