@@ -185,7 +185,7 @@ def test_the_index_covers_every_incident_the_issue_asks_for():
 
 def test_the_checks_can_fail():
     assert not written_by_the_code("the QuantConnect API is on fire")
-    assert written_by_the_code("retrying /backtests/read after timeout (attempt 1, waiting 0.25 s)")
+    assert written_by_the_code("retrying /backtests/read after no answer within 30 s (attempt 1, waiting 0.27 s)")
     assert "qcmcp_tool_calls_total" in metric_names() and "qcmcp_tool_calls" not in metric_names()
     with pytest.raises(AssertionError):
         resolve(["tenant", "rotate"])
