@@ -263,3 +263,36 @@ class Raw(QCAlgorithm):
         assert f" {amount} {float(held)}" in line
     cash = float(line.rsplit("CASH ", 1)[1])
     assert cash == pytest.approx(100_000 - 10 * fill["price"] - 1.0 + paid, abs=1e-6)
+
+
+def test_delisting_warning_at_midnight_then_delisted_as_lean():
+    """AAA.1's map file ends on 2007-05-18: a warning at the start of that day (selling then fills at its open),
+    'delisted' at the start of the next, after which the security is not tradable."""
+    source = '''from AlgorithmImports import *
+
+class Delist(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2007, 5, 15)
+        self.set_end_date(2007, 5, 25)
+        self.aaa = self.add_equity("AAA.1", Resolution.DAILY).symbol
+        self.seen = []
+
+    def on_data(self, data):
+        if self.transactions.orders_count == 0:
+            self.market_order(self.aaa, 100)
+        for kvp in data.delistings:
+            self.seen.append(f"{self.time:%m-%d %H:%M} {kvp.value.type.name}")
+            if kvp.value.type == DelistingType.WARNING:
+                self.liquidate(self.aaa)
+
+    def on_end_of_algorithm(self):
+        self.debug("SEEN " + ", ".join(self.seen) + f" TRADABLE {self.securities[self.aaa].is_tradable}")
+'''
+    outcome = run(source, DATA)["result"]
+    line = next(l for l in outcome["logs"] if "SEEN" in l)
+    assert "05-18 00:00 WARNING, 05-19 00:00 DELISTED TRADABLE False" in line
+    with zipfile.ZipFile(DATA / "equity" / "usa" / "daily" / "aaa.zip") as archive:
+        rows = list(csv.reader(io.TextIOWrapper(archive.open(archive.namelist()[0]))))
+    open_of_the_18th = next(int(r[1]) for r in rows if r[0].startswith("20070518")) / 10_000
+    sell = outcome["orders"][-1]
+    assert sell["quantity"] == -100 and sell["price"] == pytest.approx(open_of_the_18th)

@@ -363,6 +363,25 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
     return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float)
 
 
+def delisting_day(folder: Path, ticker: str, first: date, last: date) -> date | None:
+    """The day the company the ticker names on ``first`` was delisted (its map file's last row), if in range."""
+    import pandas as pd
+
+    from qcmcp.marketdata.inputs import TimeRange
+    from qcmcp.marketdata.lean_folder import LeanFolder
+    from qcmcp.marketdata.request import BarRequest
+
+    source = LeanFolder(folder)
+    request = BarRequest(ticker.upper(), "equity", "usa", "daily", "raw", False,
+                         TimeRange(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1)))
+    try:
+        company = source._company(request)
+    except Exception:  # noqa: BLE001 - no map file: never delisted
+        return None
+    day = company.delisting_day if company.rows else None
+    return day if day is not None and first <= day <= last and day.year < 2050 else None
+
+
 def corporate_actions(folder: Path, ticker: str, first: date, last: date) -> tuple[dict[date, float], dict[date, float]]:
     """Dividends (raw amount per share) and splits (shares after per share before) by ex-date, from the factor
     file of the company the ticker names on ``first`` (LEAN emits them on the first session after the factor

@@ -54,6 +54,8 @@ class Subscription:
     partial: dict[str, list[float] | None]  # consolidators: (start, o, h, l, c, v) being built
     bid: np.ndarray | None = None  # quote closes aligned to the bars (minute equities with quote files)
     ask: np.ndarray | None = None
+    delisting: date | None = None  # the map file's delisting day
+    delisting_stage: int = 0  # 0: listed, 1: warned (on the delisting day), 2: delisted
     dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
     splits: dict[date, float] = field(default_factory=dict)  # ex-date: shares after per share before
 
@@ -521,6 +523,8 @@ class Engine:
             return "This operation is not allowed during warm up: orders are not accepted while warming up."
         if not security.has_data:
             return f"{order.symbol} has no price yet: wait for its first data before ordering."
+        if not getattr(security, "is_tradable", True):
+            return f"{order.symbol} is not tradable (delisted or removed)."
         if security.hours.kind == "equity" and order.type == OrderType.MARKET_ON_CLOSE:
             buffer = timedelta(minutes=15.5)  # MarketOnCloseOrder.SubmissionTimeBuffer
             if self.time > self.next_market_close(security, self.time) - buffer:
@@ -753,14 +757,62 @@ class Engine:
             sub.indicators.setdefault(feed, []).append(indicator)
         if self.data_folder is not None and security.hours.kind == "equity" and not bars.synthetic:
             sub.dividends, sub.splits = market_data.corporate_actions(self.data_folder, symbol.value, first, self.end)
+            sub.delisting = market_data.delisting_day(self.data_folder, symbol.value, first, self.end)
         self.subscriptions[symbol] = sub
         return sub
+
+    def _delisting_steps(self, moment: datetime) -> None:
+        """LEAN's delisting events are auxiliary data at midnight: a warning at the start of the delisting day,
+        'delisted' at the start of the next; each is a time step of its own (on_delistings, then on_data)."""
+        from qcmcp.sandbox.engine.types import Delisting, DelistingType
+
+        while True:
+            due = []
+            for sub in self.subscriptions.values():
+                if sub.delisting is None or sub.delisting_stage == 2:
+                    continue
+                at = datetime.combine(sub.delisting + timedelta(days=sub.delisting_stage), time())
+                if at <= moment:
+                    due.append((at, sub))
+            if not due:
+                return
+            at = min(when for when, _ in due)
+            self.time = at
+            data = Slice(at, {})
+            for when, sub in due:
+                if when != at:
+                    continue
+                security = sub.security
+                kind = DelistingType.WARNING if sub.delisting_stage == 0 else DelistingType.DELISTED
+                data.delistings[security.symbol] = Delisting(security.symbol, at, security.price, kind)
+                sub.delisting_stage += 1
+                if kind == DelistingType.DELISTED:
+                    self._delist(security)
+            self.schedule.fire_until(at)
+            self._call("on_delistings", data.delistings)
+            self._call("on_data", data)
+            self._scan_market_orders()
+
+    def _delist(self, security: Security) -> None:
+        """LEAN's BacktestingBrokerage.ProcessDelistings: open orders fill at the last price, a holding left is
+        liquidated there ('Liquidate from delisting'); the security is no longer tradable."""
+        security.is_delisted, security.is_tradable = True, False
+        for order in list(self.open_orders.get(security.symbol, [])):
+            self._fill(order, security, security.price)
+        if security.holdings.quantity:
+            order = Order(len(self.orders) + 1, security.symbol, -security.holdings.quantity, OrderType.MARKET, self.time,
+                          "Liquidate from delisting")
+            order.created_time = self.time
+            self.orders.append(order)
+            self.tickets[order.id] = OrderTicket(order, self)
+            self.open_orders.setdefault(security.symbol, []).append(order)
+            self._fill(order, security, security.price)
 
     def _corporate_actions(self, step: list[tuple[Subscription, int]], data: Slice) -> None:
         """LEAN's HandleDividends/HandleSplits on the ex-date's first bar: the events in the slice and to
         on_dividends/on_splits; in RAW mode (and SPLIT_ADJUSTED for dividends) the portfolio is adjusted —
         cash for each share held, holdings times the split ratio (a fractional share paid in cash)."""
-        from qcmcp.sandbox.engine.types import Dividend, Split
+        from qcmcp.sandbox.engine.types import Delisting, DelistingType, Dividend, Split
 
         for sub, _ in step:
             if not (sub.dividends or sub.splits):
@@ -872,6 +924,8 @@ class Engine:
                 if last_day is not None and moment.date() != last_day and day_values:
                     self._sample_day(last_day, day_values, bench_by_day)
                     day_values = []
+                if not self.warming_up:
+                    self._delisting_steps(moment)
                 self.time = moment
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
@@ -907,6 +961,10 @@ class Engine:
                 if position / total - reported >= 0.01:
                     reported = position / total
                     self.progress(reported)
+            if not self.stopped_by_hook and any(sub.delisting is not None for sub in self.subscriptions.values()):
+                last_time = self.time
+                self._delisting_steps(datetime.combine(self.end, time.max))  # events due before the end, no bars left
+                self.time = max(self.time, last_time)
         except QuitRequested:
             self.log(f"Algorithm quit: {self._quit_message}")
         if last_day is None and not self.equity:  # quit before any data: the run still completes, flat

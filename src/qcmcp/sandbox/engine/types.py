@@ -365,6 +365,23 @@ class Dividend(PascalAliases):
         return f"Dividend: {self.symbol}: {self.distribution}"
 
 
+class DelistingType(IntEnum):
+    WARNING = 0
+    DELISTED = 1
+    Warning = 0
+    Delisted = 1
+
+
+class Delisting(PascalAliases):
+    def __init__(self, symbol: Any, time: datetime, price: float, type: int) -> None:
+        self.symbol, self.time, self.end_time, self.price = symbol, time, time, price
+        self.type = DelistingType(type)
+        self.value = price
+
+    def __repr__(self) -> str:
+        return f"Delisting: {self.symbol}: {self.type.name}"
+
+
 class SplitType(IntEnum):
     WARNING = 0
     SPLIT_OCCURRED = 1
