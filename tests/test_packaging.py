@@ -399,6 +399,7 @@ def test_compose_runs_two_shared_replicas_with_postgres_redis_and_prometheus():
         for url in (env["QCMCP_AUDIT_DB"], env["QCMCP_VAULT_URL"]):
             assert re.match(r"postgresql://qcmcp:\$\{POSTGRES_PASSWORD[^}]*\}@postgres:5432/qcmcp$", url), url
         assert env["QCMCP_REDIS_URL"].startswith("redis://redis:")
+        assert env.get("QCMCP_HTTP_STATELESS", "auto") != "off"  # with Redis: stateless, any replica serves
         assert env["QCMCP_METRICS_HOST"] == "0.0.0.0" and env["QCMCP_METRICS_PORT"] == str(METRICS_PORT)
         # The vault key comes from a compose secret, mounted where QCMCP_VAULT_KEY_FILE points.
         (secret,) = replica["secrets"]
@@ -487,9 +488,10 @@ def mcp_sessions_through(url: str, sessions: int) -> list[str]:
 
 @pytest.mark.skipif(not shutil.which("haproxy"), reason="haproxy (Debian package haproxy) is not installed")
 def test_the_compose_load_balancer_keeps_each_session_on_its_replica(tmp_path):
-    """The compose file's HAProxy config in front of two real `qcmcp serve` replicas, every request balanced on
-    its own: sessions alternate between the replicas and every request of a session reaches the replica that
-    opened it. The same config without its stick rules breaks sessions (404), so the test can fail."""
+    """The compose file's HAProxy config in front of two real `qcmcp serve` replicas that keep sessions per
+    process (no Redis: the fallback the stick rules are for), every request balanced on its own: sessions
+    alternate between the replicas and every request of a session reaches the replica that opened it. The same
+    config without its stick rules breaks sessions (404), so the test can fail."""
     qcmcp = str(Path(sys.executable).with_name("qcmcp"))
     ports = {name: free_port() for name in REPLICAS}
     processes, logs = [], []
@@ -501,7 +503,8 @@ def test_the_compose_load_balancer_keeps_each_session_on_its_replica(tmp_path):
             logs.append(log)
             processes.append(subprocess.Popen(
                 [qcmcp, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
-                 "--insecure-no-auth"], env=clean_env(home, QCMCP_BACKEND="sandbox", QCMCP_LOG_LEVEL="WARNING"),
+                 "--insecure-no-auth"], env=clean_env(home, QCMCP_BACKEND="sandbox", QCMCP_LOG_LEVEL="WARNING",
+                                   QCMCP_HTTP_STATELESS="off"),
                 cwd=home, stdout=log, stderr=log))
         for process, port in zip(processes, ports.values()):
             wait_for_port(process, port)
@@ -599,6 +602,9 @@ def test_the_kubernetes_manifests_fit_the_server():
     assert item["key"] in secret["stringData"]
     assert config["data"]["QCMCP_VAULT_KEY_FILE"] == f"{mounts['vault-key']}/{item['path']}"
     assert "QCMCP_AUDIT_DB" not in config["data"] and "QCMCP_AUTH_JWT_SECRET" not in config["data"]
+    # Replicas without stickiness: Redis set, so streamable HTTP is stateless and the Service needs no affinity.
+    assert config["data"]["QCMCP_REDIS_URL"].startswith("redis://")
+    assert config["data"].get("QCMCP_HTTP_STATELESS", "auto") != "off" and "sessionAffinity" not in service["spec"]
     # Metrics on their own port, scraped by annotation.
     assert config["data"]["QCMCP_METRICS_PORT"] == str(METRICS_PORT) == template["metadata"]["annotations"][
         "prometheus.io/port"]
