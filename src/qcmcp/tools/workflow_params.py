@@ -42,7 +42,9 @@ class ReadBacktestStatusParams(BaseModel):
 class ListDeploymentsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["Running", "RuntimeError", "Stopped", "Liquidated"] | None = Field(
+    # In the order the generated ListLiveAlgorithmsRequest uses: typing caches `Literal[...] | None` by the
+    # Literal's unordered equality, so a second order would make the schema depend on which module loaded first.
+    status: Literal["Running", "Stopped", "RuntimeError", "Liquidated"] | None = Field(
         None, description="Only deployments in this state (default: all).")
 
 
