@@ -20,7 +20,8 @@ FINAL = {"Completed", "Stopped", "Liquidated", "RuntimeError"}
 class LiveRunner:
     def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, jail: Jail | None = None,
                  clock_speed: float = 3600.0, memory_mb: int = 2048) -> None:
-        self.store, self.data_folder = store, data_folder
+        self.store = store
+        self.data_folder = data_folder.resolve() if data_folder else None  # the path the jail binds
         self.jail = jail or Jail.detect(required=False, data_folders=(data_folder,) if data_folder else ())
         self.clock_speed, self.memory_mb = clock_speed, memory_mb
         self._processes: dict[str, WorkerProcess] = {}

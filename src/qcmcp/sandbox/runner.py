@@ -40,7 +40,8 @@ class BacktestRunner:
     def __init__(self, store: SandboxStore, data_folder: Path | None = None, *, jail: Jail | None = None,
                  timeout_seconds: float = 600.0, memory_mb: int = 2048, max_parallel: int | None = None) -> None:
         self.store = store
-        self.data_folder = data_folder
+        # Resolved, as the jail binds it: a path through a symlink (or with "..") would not exist inside the jail.
+        self.data_folder = data_folder.resolve() if data_folder else None
         self.jail = jail or Jail.detect(required=False, data_folders=(data_folder,) if data_folder else ())
         self.timeout_seconds = timeout_seconds
         self.memory_mb = memory_mb
