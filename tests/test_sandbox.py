@@ -436,7 +436,9 @@ async def test_optimizations_run_a_grid_of_real_backtests(sandbox):
         if read["status"] == "completed":
             break
         await asyncio.sleep(0.1)
-    assert read["status"] == "completed" and read["runtimeStatistics"]["Completed"] == "3"
+    failed = [(b["name"], (await sandbox.ok("read_backtest", projectId=project, backtestId=b["id"]))["backtest"]["error"])
+              for b in read["backtests"].values() if b.get("exitCode") == 1]
+    assert read["status"] == "completed" and read["runtimeStatistics"]["Completed"] == "3", failed
     sets = sorted(b["parameterSet"]["fast"] for b in read["backtests"].values())
     assert sets == ["10", "15", "5"]
     sharpes = {b["parameterSet"]["fast"]: b["statistics"][15] for b in read["backtests"].values()}
