@@ -407,3 +407,19 @@ def test_quit_in_initialize_or_on_the_first_bar_completes(data):
     without_securities = ("from AlgorithmImports import *\n\nclass A(QCAlgorithm):\n    def initialize(self):\n"
                           "        self.set_start_date(2024, 1, 2)\n        self.quit()\n")
     assert run(without_securities, data)["result"]["statistics"]["Net Profit"] == "0%"
+
+
+def test_issue_15_behaviour_bugs(data):
+    source = HEADER + '''        self.fast = self.ema(self.abc, 3, Resolution.DAILY)   # LEAN's overload: the resolution, not a smoothing
+        self.calls = 0
+        self.debug(f"START {type(self.start_date).__name__} {self.start_date:%Y-%m-%d %H:%M}")
+
+    def on_warmup_finished(self):
+        self.calls += 1
+
+    def on_end_of_algorithm(self):
+        self.debug(f"K {self.fast.k} WARMUP {self.calls}")
+'''
+    logs = " ".join(result_of(run(source, data))["logs"])
+    assert "START datetime 2024-01-02 00:00" in logs
+    assert "K 0.5 WARMUP 1" in logs  # 2 / (3 + 1), and on_warmup_finished once without a warm-up
