@@ -407,3 +407,34 @@ def test_rsi_and_ema_cross_alpha_models_emit_on_leans_thresholds():
         slow.update(datetime(2024, 1, 1) + timedelta(days=i), price)
     [crossed] = cross.update(None, None)  # the fast EMA rose above the slow one on the jump to 12
     assert crossed.direction == InsightDirection.UP and crossed.period == timedelta(days=2)
+
+
+def test_fee_and_slippage_models_set_on_a_security(tmp_path):
+    from tests.engine_helpers import run, write_daily
+
+    write_daily(tmp_path, "SPY", daily_rows([(100, 101, 99, 100), (102, 103, 101, 102), (104, 105, 103, 104)]))
+    source = ORDERS_HEADER + '''        self.securities[self.spy].set_fee_model(ConstantFeeModel(2.5))
+        self.securities[self.spy].set_slippage_model(ConstantSlippageModel(0.01))
+        found, symbol = SymbolCache.try_get_symbol("SPY")
+        self.debug(f"CACHE {found} {symbol}")
+
+    def on_data(self, data):
+        if self.ticket is None:
+            self.ticket = self.market_order(self.spy, 10)   # a market-on-open order: day 2's open, 102
+'''
+    outcome = run(source, tmp_path)["result"]
+    [order] = outcome["orders"]
+    # the open plus 1 % of the price at the fill (day 2's close, 102, is the security's price then)
+    assert order["price"] == pytest.approx(102 + 0.01 * 102)
+    assert order["events"][-1]["orderFeeAmount"] == 2.5
+    assert any("CACHE True SPY" in line for line in outcome["logs"])
+
+    custom = source.replace("ConstantFeeModel(2.5)", "Tenth()").replace(
+        "class Orders(QCAlgorithm):", '''class Tenth(FeeModel):
+    def get_order_fee(self, parameters):
+        return OrderFee(CashAmount(0.1 * parameters.order.absolute_quantity, "USD"))
+
+
+class Orders(QCAlgorithm):''')
+    [order] = run(custom, tmp_path)["result"]["orders"]
+    assert order["events"][-1]["orderFeeAmount"] == pytest.approx(1.0)

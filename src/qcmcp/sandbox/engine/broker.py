@@ -36,7 +36,7 @@ CRYPTO_FEE_FRACTION = 0.006
 MAKER_FEE_FRACTION = 0.004  # Coinbase's maker fee (a resting limit order); market orders pay the taker fee
 
 
-def security_fee(security: Any, quantity: float, price: float, order_type: Any = None) -> float:
+def security_fee(security: Any, quantity: float, price: float, order_type: Any = None, order: Any = None) -> float:
     """The fee of an order on ``security`` under its brokerage's fee model (LEAN's BrokerageModel.GetFeeModel):
     ``ib`` (InteractiveBrokersFeeModel: equities under the default and IB brokerages), ``zero`` (the default
     brokerage's ConstantFeeModel(0) for crypto and forex), ``coinbase`` (taker 0.6 %, maker 0.4 % for limit
@@ -44,6 +44,13 @@ def security_fee(security: Any, quantity: float, price: float, order_type: Any =
     model = getattr(security, "fee_model", None) or ("ib" if security.hours.kind == "equity" else "zero")
     if model == "zero" or not quantity:
         return 0.0
+    if not isinstance(model, str):  # a fee model the algorithm set
+        from qcmcp.sandbox.engine.models import fee_of
+
+        probe = order if order is not None else type("OrderProbe", (), {
+            "quantity": quantity, "absolute_quantity": abs(quantity), "type": order_type,
+            "direction": 0 if quantity > 0 else 1, "price": price, "symbol": security.symbol})()
+        return fee_of(model, security, probe)
     if model == "coinbase":
         maker = order_type is not None and int(order_type) in (1, 3, 7)  # limit, stop limit, limit if touched
         return abs(quantity) * price * (MAKER_FEE_FRACTION if maker else CRYPTO_FEE_FRACTION)
@@ -94,6 +101,8 @@ class Order:
     @property
     def direction(self) -> OrderDirection:
         return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL if self.quantity < 0 else OrderDirection.HOLD
+
+    absolute_quantity = property(lambda self: abs(self.quantity))
 
     @property
     def is_open(self) -> bool:

@@ -178,6 +178,9 @@ class Engine:
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
         self._hours: dict[Symbol, Any] = {}
         self.tickets: dict[int, OrderTicket] = {}
+        from qcmcp.sandbox.engine.models import SymbolCache
+
+        SymbolCache.clear()  # one run's tickers
         self.running = False
         self.security_initializers: list[Callable[[Security], Any]] = []
         self.pending_subscriptions: list[Symbol] = []
@@ -231,6 +234,9 @@ class Engine:
         self.apply_brokerage(security)
         for initialize in self.security_initializers:
             initialize(security)
+        from qcmcp.sandbox.engine.models import SymbolCache
+
+        SymbolCache.set(symbol.value, symbol)
         if self.running:
             self.pending_subscriptions.append(symbol)
             self.changes_added.append(security)
@@ -642,7 +648,11 @@ class Engine:
         self._call("on_order_event", event)
 
     def _fill(self, order: Order, security: Security, price: float) -> None:
-        fee = security_fee(security, order.quantity, price, order.type)
+        if security.slippage is not None and order.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN,
+                                                             OrderType.MARKET_ON_CLOSE, OrderType.STOP_MARKET):
+            slip = float(security.slippage(security, order) or 0.0)  # against the order, as LEAN's fill models
+            price = price + slip if order.quantity > 0 else price - slip
+        fee = security_fee(security, order.quantity, price, order.type, order)
         self.portfolio.apply_fill(security, order.quantity, price, fee)
         order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
         working = self.open_orders.get(order.symbol, [])

@@ -581,13 +581,43 @@ class Security(PascalAliases):
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
 
+    def set_fee_model(self, model: Any) -> None:
+        """LEAN's fee models: constant, Interactive Brokers, or your own FeeModel (see engine/models.py)."""
+        if getattr(model, "builtin", None) == "ib":
+            self.fee_model = "ib"
+        elif callable(getattr(model, "get_order_fee", None)) or callable(getattr(model, "GetOrderFee", None)):
+            if not hasattr(model, "get_order_fee"):
+                model.get_order_fee = model.GetOrderFee
+            self.fee_model = model
+        else:
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"fee model {type(model).__name__}")
+
+    def set_slippage_model(self, model: Any) -> None:
+        approximation = getattr(model, "get_slippage_approximation", None) or \
+            getattr(model, "GetSlippageApproximation", None)
+        if not callable(approximation):
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"slippage model {type(model).__name__}")
+        self.slippage = approximation
+
+    fee_model: Any = None
+    slippage: Any = None
+
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode
 
 
 class OrderFee(PascalAliases):
-    def __init__(self, amount: float) -> None:
-        self.value = type("CashAmount", (), {"amount": amount, "currency": "USD", "Amount": amount, "Currency": "USD"})()
+    """An order's fee: ``OrderFee(CashAmount(amount, "USD"))`` as LEAN's, or a plain amount."""
+
+    def __init__(self, amount: Any) -> None:
+        currency = getattr(amount, "currency", "USD")
+        amount = float(getattr(amount, "amount", amount))
+        self.value = type("CashAmount", (), {"amount": amount, "currency": currency, "Amount": amount,
+                                             "Currency": currency})()
 
 
 class OrderEvent(PascalAliases):

@@ -1,0 +1,124 @@
+"""LEAN's fee and slippage models the engine accepts on a security (``security.set_fee_model(...)``,
+``security.set_slippage_model(...)``), and ``SymbolCache``.
+
+Fees: ``ConstantFeeModel(fee)`` (that fee on every order), ``InteractiveBrokersFeeModel()`` (LEAN's default for
+equities), ``NullFeeModel`` / ``ConstantFeeModel(0)``, or your own ``FeeModel`` subclass whose
+``get_order_fee(parameters)`` returns ``OrderFee(CashAmount(amount, "USD"))`` (``parameters.security``,
+``parameters.order``). Slippage: ``ConstantSlippageModel(percent)`` (the price times the percent, against the
+order), ``NullSlippageModel``, or your own with ``get_slippage_approximation(asset, order)``; applied where LEAN's
+EquityFillModel applies it (market, market-on-open/close, stop market fills), not to limit fills.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qcmcp.sandbox.engine.types import PascalAliases, Symbol
+
+
+class CashAmount(PascalAliases):
+    def __init__(self, amount: float, currency: str = "USD") -> None:
+        self.amount, self.currency = float(amount), currency
+
+
+class OrderFeeParameters(PascalAliases):
+    def __init__(self, security: Any, order: Any) -> None:
+        self.security, self.order = security, order
+
+
+class FeeModel(PascalAliases):
+    """Base of fee models: your subclass overrides ``get_order_fee(parameters)``."""
+
+    def get_order_fee(self, parameters: OrderFeeParameters) -> Any:
+        from qcmcp.sandbox.engine.types import OrderFee
+
+        return OrderFee(0.0)
+
+
+class ConstantFeeModel(FeeModel):
+    def __init__(self, fee: float, currency: str = "USD") -> None:
+        self.fee, self.currency = float(fee), currency
+
+    def get_order_fee(self, parameters: OrderFeeParameters) -> Any:
+        from qcmcp.sandbox.engine.types import OrderFee
+
+        return OrderFee(self.fee)
+
+
+class NullFeeModel(ConstantFeeModel):
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+
+class InteractiveBrokersFeeModel(FeeModel):
+    """The engine's built-in IB equity fee (see broker.order_fee)."""
+
+    builtin = "ib"
+
+
+class SlippageModel(PascalAliases):
+    def get_slippage_approximation(self, asset: Any, order: Any) -> float:
+        return 0.0
+
+
+class NullSlippageModel(SlippageModel):
+    pass
+
+
+class ConstantSlippageModel(SlippageModel):
+    def __init__(self, slippage_percent: float) -> None:
+        self.slippage_percent = float(slippage_percent)
+
+    def get_slippage_approximation(self, asset: Any, order: Any) -> float:
+        return asset.price * self.slippage_percent
+
+
+def fee_of(model: Any, security: Any, order: Any) -> float:
+    """The fee a user-set fee model charges for ``order``."""
+    fee = model.get_order_fee(OrderFeeParameters(security, order))
+    value = getattr(fee, "value", fee)
+    amount = getattr(value, "amount", value)
+    currency = getattr(value, "currency", "USD")
+    if str(currency).upper() != "USD":
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse(f"fees in {currency} (the sandbox account is in USD)")
+    return abs(float(amount))
+
+
+class SymbolCache(PascalAliases):
+    """LEAN's SymbolCache: tickers to the symbols the algorithm created (here: ticker → Symbol)."""
+
+    _symbols: dict[str, Symbol] = {}
+
+    @staticmethod
+    def set(ticker: str, symbol: Symbol) -> None:
+        SymbolCache._symbols[str(ticker).upper()] = symbol
+
+    @staticmethod
+    def get_symbol(ticker: str) -> Symbol:
+        found = SymbolCache._symbols.get(str(ticker).upper())
+        if found is None:
+            raise KeyError(f"no symbol for ticker {ticker!r}: add it with add_equity first")
+        return found
+
+    @staticmethod
+    def try_get_symbol(ticker: str, symbol: Any = None) -> tuple[bool, Symbol | None]:
+        found = SymbolCache._symbols.get(str(ticker).upper())
+        return found is not None, found
+
+    @staticmethod
+    def get_ticker(symbol: Any) -> str:
+        return str(symbol)
+
+    @staticmethod
+    def try_remove(key: Any) -> bool:
+        return SymbolCache._symbols.pop(str(key).upper(), None) is not None
+
+    @staticmethod
+    def clear() -> None:
+        SymbolCache._symbols.clear()
+
+
+for _name in ("set", "get_symbol", "try_get_symbol", "get_ticker", "try_remove", "clear"):
+    setattr(SymbolCache, "".join(part.capitalize() for part in _name.split("_")), getattr(SymbolCache, _name))
