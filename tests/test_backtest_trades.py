@@ -51,6 +51,9 @@ async def test_closed_trades_are_counted_and_paged(sandbox):
             "projectId": project, "backtestId": backtest_id, "start": start, "end": end})
         return result.structured_content
 
+    default = (await sandbox.client.call_tool("read_backtest_trades", {"projectId": project, "backtestId": backtest_id})
+               ).structured_content  # without start/end: the first 100
+    assert default["start"] == 0 and len(default["closedTrades"]) == min(total, 100)
     first = await page(0, 20)
     assert first["closedTrades"] == backtest["totalPerformance"]["closedTrades"] and first["length"] == total
     everything = []

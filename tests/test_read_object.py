@@ -75,6 +75,8 @@ def test_the_zip_is_read_within_its_bound():
         _member(two.getvalue(), "other", 100)
     assert _member(two.getvalue(), "/b.txt", 100) == b"b"
     assert _member(b"raw bytes", "k", 100) == b"raw bytes"  # a download that is the file itself
+    with pytest.raises(InvalidResponseError, match="not a readable zip"):
+        _member(b"PK\x03\x04 but nothing else", "k", 100)
 
 
 async def test_download_links_get_no_credentials_and_only_https_elsewhere():

@@ -70,15 +70,16 @@ async def test_one_call_ranks_the_grid_and_says_how_much_is_luck(tmp_path):
 class FakeApi:
     """Answers the optimization endpoints; the optimization never finishes unless told to."""
 
-    def __init__(self, cost: float = 0.0) -> None:
-        self.cost, self.calls = cost, []
+    def __init__(self, cost: float | None = None, balance: float = 10.0) -> None:
+        self.cost, self.balance, self.calls = cost, balance, []
 
     async def post(self, endpoint, payload=None, *, idempotent):
         self.calls.append(endpoint)
         if endpoint == "/compile/create":
             return {"compileId": "c1", "state": "BuildSuccess"}
         if endpoint == "/optimizations/estimate":
-            return {"estimate": {"estimateId": "e", "time": 60, "balance": 10, "estimatedCost": self.cost}}
+            estimate = {"estimateId": "e", "time": 60, "balance": self.balance}  # QuantConnect's estimate: no cost
+            return {"estimate": estimate | ({"estimatedCost": self.cost} if self.cost is not None else {})}
         if endpoint == "/optimizations/create":
             return {"optimizations": [{"optimizationId": "O-1"}]}
         if endpoint == "/optimizations/read":
@@ -91,18 +92,25 @@ BODY = {"projectId": 1, "target": SHARPE, "targetTo": "max", "parameters": PARAM
         "parallelNodes": 2}
 
 
-async def test_an_estimate_over_the_allowed_cost_starts_nothing():
-    api = FakeApi(cost=12)
+async def test_an_estimate_over_the_allowed_cost_or_the_balance_starts_nothing():
+    api = FakeApi(cost=12)  # a backend that states the cost (the sandbox does)
     with pytest.raises(APIError, match="12 QCC, more than the 5 QCC allowed"):
         await run_optimization(api, BODY)
     assert "/optimizations/create" not in api.calls
+    poor = FakeApi(balance=3)  # QuantConnect's estimate: time and balance only
+    with pytest.raises(APIError, match="balance is 3 QCC, below the 5 QCC of estimatedCost"):
+        await run_optimization(poor, BODY)
+    assert "/optimizations/create" not in poor.calls
 
 
 async def test_cancelling_aborts_the_optimization_and_a_timeout_hands_over():
     api = FakeApi()
     task = asyncio.create_task(run_optimization(api, BODY, timeout_seconds=60))
-    while "/optimizations/read" not in api.calls:
+    for _ in range(500):
+        if "/optimizations/read" in api.calls or task.done():
+            break
         await asyncio.sleep(0.01)
+    assert "/optimizations/read" in api.calls, task
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -300,3 +300,21 @@ async def test_warm_up_is_fast_forwarded_and_every_read_says_where_the_clock_is(
             assert clock["speed"] == 86400 and clock["unit"] == "simulated seconds per real second", tool
             assert clock["simulatedTime"] and clock["warmUp"] == "fast-forwarded", tool
         await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))
+
+
+async def test_a_warm_up_the_data_never_reaches_ends_when_the_data_does(sandbox):
+    """Starting after today leaves the warm-up without bars: it ends with the data (no busy loop waiting for it)."""
+    code = LIVE_ALGORITHM.replace("self.set_start_date(2001, 1, 1)", "self.set_start_date(2099, 1, 1)").replace(
+        "self.set_cash(50000)", "self.set_cash(50000)\n        self.set_warm_up(timedelta(10))").replace(
+        "    def on_command(self, data):", '''    def on_warmup_finished(self):
+        self.log("WARM-UP OVER")
+
+    def on_command(self, data):''')
+    project, created = await deploy(sandbox, code)
+
+    async def over():
+        return any("WARM-UP OVER" in line for line in await log_lines(sandbox, project, created["deployId"]))
+
+    await until(over)
+    assert (await sandbox.ok("read_live_algorithm", projectId=project))["status"] == "Running"
+    await sandbox.ok("stop_live_algorithm", projectId=project, confirm=str(project))

@@ -36,6 +36,7 @@ log = logging.getLogger("qcmcp.qc")
 # Statuses that mean "try again later" rather than "this request is wrong".
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER_SECONDS = 30.0
+DOWNLOAD_SECONDS = 120  # a whole download link transfer, however slowly the bytes come
 AUTH_ERROR_HINTS = ("hash doesn't match", "hash does not match", "invalid token", "timestamp")
 
 
@@ -190,7 +191,7 @@ class QuantConnectClient:
         if target.scheme != "https" and not (target.scheme == "http" and target.host == self._http.base_url.host):
             raise InvalidResponseError(endpoint, "the download link is not https")
         try:
-            async with self._http.stream("GET", target, auth=None) as response:
+            async with asyncio.timeout(DOWNLOAD_SECONDS), self._http.stream("GET", target, auth=None) as response:
                 if response.status_code != 200:
                     raise TransportError(endpoint, f"the download link answered HTTP {response.status_code}",
                                          response.status_code)
@@ -201,6 +202,8 @@ class QuantConnectClient:
                         raise InvalidResponseError(endpoint, f"the download is larger than {max_bytes} bytes")
         except httpx.HTTPError as exc:
             raise TransportError(endpoint, _describe(exc)) from None
+        except TimeoutError:
+            raise TransportError(endpoint, f"the download took longer than {DOWNLOAD_SECONDS} s") from None
         return bytes(received)
 
     async def redirect_location(self, endpoint: str, payload: dict[str, Any]) -> str:

@@ -546,8 +546,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "run_optimization", area="optimizations", hints=CREATE, workflow=True, cost="qcc",
         handler=handlers.run_optimization, request=f"{WORKFLOW_PARAMS}:RunOptimizationParams",
-        description="Optimize in one call: compiles, estimates (refusing when the estimate costs more than "
-        "estimatedCost), creates the optimization, waits with progress, and returns the finished backtests ranked "
+        description="Optimize in one call: compiles, estimates (nothing starts when the balance is below "
+        "estimatedCost, or when the estimate states a higher cost), creates the optimization, waits with progress, and returns the finished backtests ranked "
         "best first by the target (statistics by name) with overfitting diagnostics: the Deflated Sharpe Ratio of "
         "the best trial given the number tried, and the Probability of Backtest Overfitting (CSCV) from the "
         "trials' daily returns. Cancelling aborts it; at the timeout it keeps running (read_optimization).",

@@ -104,7 +104,8 @@ async def read_backtest(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) 
 
 async def read_backtest_trades(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> dict[str, Any]:
     """A page of a finished backtest's closed trades (round trips), with the total."""
-    start, end = body["start"], body["end"]
+    start = body.get("start", 0)  # the schema's defaults are not filled in: arguments keep what the caller sent
+    end = body.get("end", start + TRADES_PAGE)
     if end <= start or end - start > TRADES_PAGE:
         raise QCError(f"end must be greater than start and at most {TRADES_PAGE} more (got start {start}, end {end}).")
     result = await gateway.client().post("/backtests/read", {"projectId": body["projectId"],

@@ -57,7 +57,7 @@ class RunOptimizationParams(BaseModel):
     parameters: list[OptimizationParameter] = Field(..., min_length=1, max_length=10, description=(
         "The parameters to vary, each with name, min, max and step (read in the algorithm with get_parameter)."))
     estimatedCost: float = Field(..., ge=0, description=(  # noqa: N815
-        "The most QCC you allow it to cost: when the estimate states more, nothing is started."))
+        "The most QCC you allow it to cost: nothing starts when the balance is below it or the estimate states more."))
     strategy: OptimizationStrategy = Field(
         OptimizationStrategy("QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy"),
         description="Search strategy (default: grid search).")

@@ -30,7 +30,10 @@ async def read_object(api: ObjectApi, organization_id: str, key: str, *, max_byt
                       wait_seconds: float = LINK_WAIT_SECONDS) -> dict[str, Any]:
     where = {"organizationId": organization_id}
     meta = (await api.post("/object/properties", {**where, "key": key}, idempotent=True)).get("metadata") or {}
-    size = int(meta.get("size") or 0)
+    try:
+        size = int(meta.get("size") or 0)
+    except (TypeError, ValueError):
+        raise InvalidResponseError("/object/properties", "the object's size is not a number") from None
     if size > max_bytes:
         raise APIError("/object/properties", [
             f"'{key}' holds {size} bytes; read_object returns at most {max_bytes}. Download it with "
@@ -62,6 +65,13 @@ def _member(blob: bytes, key: str, max_bytes: int) -> bytes:
     """The key's bytes from the downloaded zip (or the download itself, if it is not a zip)."""
     if not blob.startswith(b"PK"):
         return blob
+    try:
+        return _unzipped(blob, key, max_bytes)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as error:  # damaged, encrypted, …
+        raise InvalidResponseError("/object/download", f"the download is not a readable zip ({error})") from None
+
+
+def _unzipped(blob: bytes, key: str, max_bytes: int) -> bytes:
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         names = archive.namelist()
         wanted = next((n for n in names if n.strip("/") == key.strip("/")), names[0] if len(names) == 1 else None)

@@ -1,8 +1,9 @@
 """Run an optimization in one call: compile, estimate, check the cost, create, wait, rank — and say how much the
 best result may owe to luck.
 
-The estimate comes first; when it states a cost above the ``estimatedCost`` the caller allows, nothing is
-created (the agent policy's daily QCC cap applies to ``estimatedCost`` as it does for ``create_optimization``).
+The estimate comes first: nothing is created when the balance is below the ``estimatedCost`` the caller allows,
+or when the estimate states a higher cost (QuantConnect's gives time and balance; the sandbox states its cost).
+The agent policy's daily QCC cap applies to ``estimatedCost`` as it does for ``create_optimization``.
 While it runs, progress is the share of its backtests done. The answer ranks the finished backtests by the
 optimization's own target (statistics by name) and adds two overfitting diagnostics computed from the trials'
 daily equity: the Deflated Sharpe Ratio of the best trial given how many were tried, and, when every trial's
@@ -47,11 +48,17 @@ async def run_optimization(api: Api, body: dict[str, Any], *, timeout_seconds: f
     if body.get("constraints"):
         request["constraints"] = body["constraints"]
     estimate = (await api.post("/optimizations/estimate", request, idempotent=True)).get("estimate") or {}
-    cost = estimate.get("estimatedCost")
-    if isinstance(cost, int | float) and cost > body["estimatedCost"]:
+    cost, balance, allowed = estimate.get("estimatedCost"), estimate.get("balance"), body["estimatedCost"]
+    # QuantConnect's estimate gives the time and the balance; a backend that also states the cost (the sandbox)
+    # is held to estimatedCost, and nobody starts what the balance cannot cover.
+    if isinstance(cost, int | float) and cost > allowed:
         raise APIError("/optimizations/estimate", [
-            f"The estimate is {cost:g} QCC, more than the {body['estimatedCost']:g} QCC allowed by estimatedCost; "
-            "nothing was started. Raise estimatedCost if that is acceptable, or narrow the parameter ranges."])
+            f"The estimate is {cost:g} QCC, more than the {allowed:g} QCC allowed by estimatedCost; nothing was "
+            "started. Raise estimatedCost if that is acceptable, or narrow the parameter ranges."])
+    if isinstance(balance, int | float) and balance < allowed:
+        raise APIError("/optimizations/estimate", [
+            f"The organization's balance is {balance:g} QCC, below the {allowed:g} QCC of estimatedCost; nothing "
+            "was started. Add credit, or lower estimatedCost and narrow the parameter ranges."])
     await progress(0.02, f"estimated {estimate.get('time')} s; starting")
     created = await api.post("/optimizations/create", {
         **request, "compileId": build["compileId"], "estimatedCost": body["estimatedCost"],
@@ -67,6 +74,9 @@ async def run_optimization(api: Api, body: dict[str, Any], *, timeout_seconds: f
         raise
     answer: dict[str, Any] = {"optimizationId": optimization_id, "projectId": project_id,
                               "status": optimization.get("status"), "estimate": estimate}
+    if optimization.get("status") == "aborted":
+        answer["next"] = "The optimization was aborted; read_optimization shows the backtests that finished."
+        return answer
     if optimization.get("status") != "completed":
         answer["next"] = (f"Still {optimization.get('status')} after {timeout_seconds:g} s: read_optimization "
                           "follows it.")
@@ -75,7 +85,10 @@ async def run_optimization(api: Api, body: dict[str, Any], *, timeout_seconds: f
     answer.update(trials=len(order), ranked=order[:SHOWN])
     if len(order) > SHOWN:
         answer["note"] = f"The best {SHOWN} of {len(order)} finished backtests; read_optimization has them all."
-    answer["overfitting"] = await _diagnostics(api, project_id, optimization, order)
+    try:  # an extra on a finished, paid-for run: its failure must not cost the ranking
+        answer["overfitting"] = await _diagnostics(api, project_id, optimization, order)
+    except Exception as error:  # noqa: BLE001 - reported in the answer instead
+        answer["overfitting"] = {"note": f"Not computed: {type(error).__name__} while reading the trials' equity."}
     return answer
 
 
@@ -144,6 +157,12 @@ async def _diagnostics(api: Api, project_id: int, optimization: dict[str, Any],
 
     series = await asyncio.gather(*(returns_of(row) for row in picked))
     best = np.array(list(series[0].values()))
+    if len(series) == len(order) and all(len(s) >= 3 for s in series):
+        # Every trial's returns are here: one definition of the Sharpe ratio for all (per day, from equity), and
+        # the best of them, so the deflation compares like with like.
+        daily = [np.array(list(s.values())) for s in series]
+        sharpes = [float(r.mean() / r.std(ddof=1)) if r.std(ddof=1) > 0 else 0.0 for r in daily]
+        best = daily[int(np.argmax(sharpes))]
     try:
         dsr = deflated_sharpe(sharpes, best)
         found["deflatedSharpeRatio"] = {"value": round(dsr.probability, 4), "trials": dsr.trials,

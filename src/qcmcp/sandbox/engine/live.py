@@ -46,6 +46,9 @@ class LiveClock:
 
     def idle(self) -> None:
         """Keep the deployment alive after its data: commands, liquidation and snapshots go on until a stop."""
+        if self.engine.warming_up:  # the data ended inside the warm-up: it is over, and the clock is paced again
+            self.engine.warming_up = False
+            self.engine._call("on_warmup_finished")
         moment = self.engine.time
         while not self(moment):
             moment += IDLE_STEP
