@@ -18,16 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+PROJECT_COLUMNS = """(
+    project_id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, owner_id TEXT NOT NULL,
+    name TEXT NOT NULL, language TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL, modified TEXT NOT NULL, nodes TEXT NOT NULL DEFAULT '[]',
+    lock_source TEXT)"""
+PROJECT_NAMES = "project_id, org_id, owner_id, name, language, description, created, modified, nodes, lock_source"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY, token TEXT NOT NULL, org_id TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_users (
     tenant TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users);
-CREATE TABLE IF NOT EXISTS projects (
-    project_id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, owner_id TEXT NOT NULL,
-    name TEXT NOT NULL, language TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL, modified TEXT NOT NULL, nodes TEXT NOT NULL DEFAULT '[]',
-    lock_source TEXT);
+CREATE TABLE IF NOT EXISTS projects {projects};
 CREATE TABLE IF NOT EXISTS files (
     project_id INTEGER NOT NULL REFERENCES projects ON DELETE CASCADE, name TEXT NOT NULL,
     content TEXT NOT NULL, modified TEXT NOT NULL, PRIMARY KEY (project_id, name));
@@ -57,7 +59,7 @@ CREATE TABLE IF NOT EXISTS live_deployments (
     snapshot TEXT, error TEXT, stacktrace TEXT);
 CREATE TABLE IF NOT EXISTS object_jobs (
     job_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, keys TEXT NOT NULL, created TEXT NOT NULL);
-"""
+""".replace("{projects}", PROJECT_COLUMNS)
 
 
 def now() -> str:
@@ -93,11 +95,9 @@ class SandboxStore:
         self._db.execute("PRAGMA foreign_keys = OFF")  # dropping the old table must not cascade to its rows
         try:
             self._db.executescript(
-                "BEGIN IMMEDIATE;"
-                + SCHEMA.split("CREATE TABLE IF NOT EXISTS projects", 1)[1].split(";", 1)[0].join(
-                    ["CREATE TABLE projects_rebuilt", ";"])
-                + "INSERT INTO projects_rebuilt SELECT * FROM projects; DROP TABLE projects;"
-                "ALTER TABLE projects_rebuilt RENAME TO projects; COMMIT;"
+                f"BEGIN IMMEDIATE; CREATE TABLE projects_rebuilt {PROJECT_COLUMNS};"
+                f"INSERT INTO projects_rebuilt ({PROJECT_NAMES}) SELECT {PROJECT_NAMES} FROM projects;"
+                "DROP TABLE projects; ALTER TABLE projects_rebuilt RENAME TO projects; COMMIT;"
             )
         finally:
             self._db.execute("PRAGMA foreign_keys = ON")
