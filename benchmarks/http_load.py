@@ -6,7 +6,8 @@ over httpx, so the client costs little) call ``read_account`` for a bounded time
 latency, errors, the server's CPU per call and its resident memory before, during and after the sessions; then the
 same tool over one stdio session of ``qcmcp serve`` in the same run, for the CPU-per-call ratio.
 
-Usage: uv run --locked python benchmarks/http_load.py [--sessions 100] [--seconds 20] [--stdio-calls 2000]
+Usage: uv run --locked python benchmarks/http_load.py [--sessions 100] [--seconds 20] [--stdio-calls 2000] [--json]
+(--json serves with QCMCP_HTTP_JSON_RESPONSE=true: one JSON body per request instead of an event stream)
 """
 
 from __future__ import annotations
@@ -106,11 +107,11 @@ async def http_load(env: dict[str, str], sessions: int, seconds: float) -> dict[
     finally:
         server.terminate()
         server.wait(timeout=10)
-    ordered = sorted(latencies)
+    ordered = sorted(latencies) or [0.0]
     return {"calls": len(latencies), "rate": len(latencies) / elapsed, "p50": statistics.median(ordered) * 1000,
             "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000, "errors": len(errors),
             "cpu_ms": cpu / max(len(latencies), 1) * 1000, "rss_before": rss_before, "rss_peak": rss_peak,
-            "rss_after": rss_after}
+            "rss_after": rss_after, "error_kinds": sorted(set(errors))[:3]}
 
 
 def stdio_cpu_per_call(env: dict[str, str], calls: int) -> float:
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--stdio-calls", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     api_port = free_port()
     api = subprocess.Popen([sys.executable, "-c", MOCK_API, str(api_port)])
@@ -152,13 +154,16 @@ def main() -> None:
         wait_for_port(api, api_port)
         with tempfile.TemporaryDirectory() as tmp:
             env = environment(Path(tmp), api_port)
+            if args.json:
+                env["QCMCP_HTTP_JSON_RESPONSE"] = "true"
             http = asyncio.run(http_load(env, args.sessions, args.seconds))
             stdio = stdio_cpu_per_call(env, args.stdio_calls)
     finally:
         api.terminate()
         api.wait(timeout=10)
     print(f"HTTP, {args.sessions} sessions for {args.seconds:g} s: {http['calls']} calls, {http['rate']:.0f} calls/s, "
-          f"p50 {http['p50']:.0f} ms, p99 {http['p99']:.0f} ms, {http['errors']} errors")
+          f"p50 {http['p50']:.0f} ms, p99 {http['p99']:.0f} ms, {http['errors']} errors"
+          + (f" ({'; '.join(http['error_kinds'])})" if http["errors"] else ""))
     print(f"server CPU per call: HTTP {http['cpu_ms']:.2f} ms, stdio {stdio:.2f} ms "
           f"(ratio {http['cpu_ms'] / stdio:.2f}; goal at most 1.2)")
     print(f"server RSS: {http['rss_before']:.0f} MiB before, {http['rss_peak']:.0f} MiB under load, "

@@ -55,3 +55,15 @@ def test_stateless_http_follows_redis_unless_set():
     assert not load_settings().stateless_http
     assert not load_settings(QCMCP_REDIS_URL="redis://127.0.0.1:6379/0", QCMCP_HTTP_STATELESS="off").stateless_http
     assert load_settings(QCMCP_HTTP_STATELESS="ON").stateless_http
+
+
+def test_json_responses_when_asked(tmp_path):
+    """QCMCP_HTTP_JSON_RESPONSE: each request answered with one JSON body (no event stream)."""
+    process, url, _ = start(tmp_path, {"QCMCP_HTTP_JSON_RESPONSE": "true"}, "--insecure-no-auth")
+    try:
+        headers = begin(url)
+        answer = call(url, headers)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+        assert answer.json()["result"]["isError"] is False
+    finally:
+        stop(process)

@@ -92,7 +92,8 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
         middleware.append(HttpMiddleware(InsufficientScopeChallenge, audit=audit, tenant_claim=settings.auth_tenant_claim,
                                          resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}"))
     server.run(transport="http", host=host, port=port, path=path, middleware=middleware, show_banner=False,
-               stateless_http=settings.stateless_http, uvicorn_config=dict(UVICORN_LOGGING),
+               stateless_http=settings.stateless_http, json_response=settings.http_json_response,
+               uvicorn_config=dict(UVICORN_LOGGING),
                **host_origin_options(settings))
 
 
