@@ -365,6 +365,10 @@ class Engine:
             if found is not None and len(found):
                 return found
             return self._missing(symbol, resolution)
+        if self.data_folder is None and hours.kind == "equity" and resolution == "daily":
+            sampled = self._from_sample(symbol, security, first, last)
+            if sampled is not None:
+                return sampled
         if resolution == "hour":
             minute = market_data.load_bars(symbol.value, "minute", first, last, self.data_folder, hours)
             bars = market_data.aggregate_hourly(minute, hours)
@@ -373,6 +377,19 @@ class Engine:
         if bars.synthetic:
             self.synthetic.add(symbol.value)
         return bars
+
+    def _from_sample(self, symbol: Symbol, security: Security | None, first: date, last: date) -> Any:
+        """Without a data folder, LEAN's daily sample (shipped with qcmcp) gives real prices where it covers the whole
+        run; a run it covers only in part, or a ticker it lacks, gets synthetic prices, labelled as such."""
+        from qcmcp.marketdata.sources import SAMPLE_FOLDER
+
+        mode = market_data.normalization_mode(security.data_normalization_mode) if security else "adjusted"
+        found = market_data.lean_folder_bars(SAMPLE_FOLDER, symbol.value, "daily", first, last, mode, False)
+        if found is None or not len(found):
+            return None
+        slack = timedelta(days=7)  # weekends and holidays at either end of the run
+        covered = found.start[0].date() <= first + slack and found.end[-1].date() >= min(last, date.today()) - slack
+        return found if covered else None
 
     # ---- orders -----------------------------------------------------------------------------
     def submit(self, symbol: Any, quantity: float, kind: OrderType, *, limit: float | None = None,

@@ -86,13 +86,13 @@ def data_source(engine: Engine) -> dict[str, Any]:
     securities = {}
     for symbol, security in engine.securities.items():
         synthetic = symbol.value in engine.synthetic
+        real = "LEAN data folder (QCMCP_DATA_DIR)" if engine.data_folder else "LEAN's daily sample (shipped)"
         securities[symbol.value] = {
-            "prices": "synthetic (deterministic simulated prices, not market history)" if synthetic
-            else "LEAN-format market data (QCMCP_DATA_DIR, or LEAN's sample data)",
+            "prices": "synthetic (simulated, not market history)" if synthetic else real,
             "normalization": "raw (synthetic prices need none)" if synthetic
             else str(security.data_normalization_mode).lower(),
             "resolution": security.resolution, "extendedMarketHours": bool(security.extended_market_hours)}
-    return {"engine": "qcmcp sandbox engine (not QuantConnect LEAN)", "securities": securities}
+    return {"engine": "qcmcp sandbox (not LEAN)", "securities": securities}
 
 
 def standard_charts(engine: Engine, charts: ChartStore) -> None:
