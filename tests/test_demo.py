@@ -21,3 +21,4 @@ def test_demo_runs_the_loop_on_the_sandbox():
     assert "running on the sandbox" in done.stdout
     assert "replaces the QCAlgorithm member 'sma'" in done.stdout
     assert "BuildSuccess" in done.stdout and "cleaned up" in done.stdout
+    assert "SYNTHETIC" not in done.stdout  # real prices out of the box: LEAN's daily sample, shipped

@@ -26,8 +26,8 @@ class SmaCrossover(QCAlgorithm):
     """Hold SPY while its 10-day average is above its 30-day average."""
 
     def initialize(self):
-        self.set_start_date(2020, 1, 1)
-        self.set_end_date(2024, 12, 31)
+        self.set_start_date(2010, 1, 1)  # inside LEAN's daily sample shipped with qcmcp: real, adjusted prices
+        self.set_end_date(2020, 12, 31)
         self.set_cash(100000)
         self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
         self.fast = self.sma(self.spy, int(self.get_parameter("fast", 10)))
