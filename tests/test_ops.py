@@ -445,3 +445,9 @@ def test_doctor_shows_the_operations_settings_without_secrets():
     assert rows["QCMCP_BREAKER"] == "5/30" and rows["QCMCP_RATE_LIMIT"].startswith("auto")
     assert "hunter2" not in repr(rows) and "a-scrape-token" not in repr(rows)
     assert "hunter2-redis-password" in settings.secrets()  # redacted from every log line too
+    # A password in the query, and credentials in an OTLP endpoint, are secrets too.
+    query = load_settings(QCMCP_REDIS_URL="redis://cache:6379/0?password=query-secret-123",
+                          OTEL_EXPORTER_OTLP_ENDPOINT="https://user:otlp-secret-456@collector:4318")
+    assert {"query-secret-123", "otlp-secret-456"} <= set(query.secrets())
+    shown = dict(describe_settings(query))["QCMCP_REDIS_URL"]
+    assert "query-secret-123" not in shown and shown == "redis://cache:6379/0?password=***"

@@ -7,7 +7,7 @@ existing client configuration works unchanged.
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,9 +121,13 @@ class Settings(BaseSettings):
         """Values that must never appear in logs, errors or tool results."""
         values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key, self.metrics_token)
                   if s is not None]
-        # Database URLs may carry a password (postgresql://user:password@host/db).
-        values += [urlsplit(url).password or "" for url in (self.vault_url, self.audit_db, self.redis_url)
-                   if url and "://" in url]
+        # URLs may carry a password: in the authority (postgresql://user:password@host/db) or in the query
+        # (redis://host/0?password=…); an OTLP endpoint too.
+        for url in (self.vault_url, self.audit_db, self.redis_url, self.otlp_endpoint):
+            if url and "://" in url:
+                parts = urlsplit(url)
+                values.append(parts.password or "")
+                values += [value for key, value in parse_qsl(parts.query) if key.lower() in ("password", "pass")]
         return [v for v in values if v]
 
     @field_validator("rate_limit", "tenant_rate_limit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -47,10 +47,12 @@ def describe_settings(settings: Settings) -> list[tuple[str, str]]:
 
 
 def _without_password(url: str) -> str:
+    """The URL with its password hidden, in the authority (``:***@``) and in the query (``password=***``)."""
     parts = urlsplit(url)
-    if not parts.password:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    query = [(key, "***" if key.lower() in ("password", "pass") else value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*"))) if query else urlunsplit(parts)
 
 
 def check_shared_mode(settings: Settings) -> list[str]:
