@@ -140,7 +140,9 @@ class QuantConnectClient:
             timeout=timeout,
             transport=transport,
             headers={"User-Agent": f"qcmcp/{__version__}"},
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            # As many kept alive as may be open: httpcore closes an idle connection whenever more than
+            # max_keepalive_connections are open (busy or not), so a smaller number churns connections under load.
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
 
     async def aclose(self) -> None:
