@@ -296,3 +296,58 @@ class Delist(QCAlgorithm):
     open_of_the_18th = next(int(r[1]) for r in rows if r[0].startswith("20070518")) / 10_000
     sell = outcome["orders"][-1]
     assert sell["quantity"] == -100 and sell["price"] == pytest.approx(open_of_the_18th)
+
+
+def test_dividends_and_splits_are_midnight_time_steps_of_their_own_as_lean():
+    """LEAN's Dividend/SplitEventProvider: a split warning at the start of the factor-file row's date (AAPL,
+    2014-06-06), the split at the start of the next session (06-09), a dividend at the start of its ex-date —
+    each its own slice at 00:00 (on_splits / on_dividends, then on_data), with no bars in it. An order placed
+    there is a market-on-open order, so liquidating again at midnight cancels the one from the 16:00 bar
+    before it and places a new one (MACDTrendAlgorithm's 85th order, on SPY's ex-date 2005-03-18)."""
+    source = '''from AlgorithmImports import *
+
+class Midnight(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 6, 4)
+        self.set_end_date(2014, 6, 10)
+        self.aapl = self.add_equity("AAPL", Resolution.DAILY).symbol
+        self.seen = []
+
+    def on_splits(self, splits):
+        for kvp in splits:
+            self.seen.append(f"{self.time:%m-%d %H:%M} {kvp.value.type.name} {kvp.value.split_factor:.6f}")
+
+    def on_data(self, data):
+        self.seen.append(f"{self.time:%m-%d %H:%M} bars {len(data.bars)}")
+
+    def on_end_of_algorithm(self):
+        self.debug("SEEN " + ", ".join(self.seen))
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "SEEN" in l)
+    assert ("06-05 16:00 bars 1, 06-06 00:00 WARNING 0.142857, 06-06 00:00 bars 0, 06-06 16:00 bars 1, "
+            "06-09 00:00 SPLIT_OCCURRED 0.142857, 06-09 00:00 bars 0, 06-09 16:00 bars 1") in line
+    source = '''from AlgorithmImports import *
+
+class ExDate(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2005, 3, 15)
+        self.set_end_date(2005, 3, 22)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+
+    def on_data(self, data):
+        if self.time.day == 16 and self.time.hour == 16:
+            self.set_holdings(self.spy, 1)
+        if self.time.day == 17 or (self.time.day == 18 and self.time.hour == 0):
+            for kvp in data.dividends:
+                self.debug(f"DIVIDEND {self.time:%H:%M} {kvp.value.distribution}")
+            self.liquidate(self.spy)
+'''
+    outcome = run(source, DATA)["result"]
+    rows = [line.split(",") for line in (DATA / "equity" / "usa" / "factor_files" / "spy.csv").read_text().split()]
+    row, following = next((r, f) for r, f in zip(rows, rows[1:]) if r[0] == "20050317")
+    amount = round(float(row[3]) - float(row[3]) * float(row[1]) / float(following[1]), 2)
+    assert f"DIVIDEND 00:00 {amount}" in " ".join(outcome["logs"])
+    buy, first_sell, second_sell = outcome["orders"]
+    assert first_sell["status"] == 5 and first_sell["createdTime"].startswith("2005-03-17T21")  # canceled
+    assert second_sell["status"] == 3 and second_sell["createdTime"] == "2005-03-18T05:00:00Z"
+    assert outcome["statistics"]["Total Orders"] == "3"

@@ -382,10 +382,13 @@ def delisting_day(folder: Path, ticker: str, first: date, last: date) -> date | 
     return day if day is not None and first <= day <= last and day.year < 2050 else None
 
 
-def corporate_actions(folder: Path, ticker: str, first: date, last: date) -> tuple[dict[date, float], dict[date, float]]:
-    """Dividends (raw amount per share) and splits (shares after per share before) by ex-date, from the factor
-    file of the company the ticker names on ``first`` (LEAN emits them on the first session after the factor
-    file's row date)."""
+def corporate_actions(folder: Path, ticker: str, first: date,
+                      last: date) -> tuple[dict[date, float], dict[date, float], dict[date, float]]:
+    """Dividends (raw amount per share) and splits (shares after per share before) by ex-date, and split
+    warnings by the day before, from the factor file of the company the ticker names on ``first``. LEAN's
+    DividendEventProvider and SplitEventProvider look at each tradable date from the subscription's first: on
+    a factor-file row's date they warn of a split, and on the next session they emit the dividend or split
+    (so an event whose row date is before ``first`` is not emitted)."""
     import pandas as pd
 
     from qcmcp.marketdata.inputs import TimeRange
@@ -408,13 +411,19 @@ def corporate_actions(folder: Path, ticker: str, first: date, last: date) -> tup
     dividends: dict[date, float] = {}
     days, amounts = factors.dividends()
     for day, amount in zip(days, amounts, strict=True):
-        ex = ex_date(pd.Timestamp(day).date())
-        if ex is not None and first <= ex <= last and amount:
+        row_day = pd.Timestamp(day).date()
+        ex = ex_date(row_day)
+        if ex is not None and first <= row_day and ex <= last and amount:
             dividends[ex] = float(amount)
     splits: dict[date, float] = {}
+    warnings: dict[date, float] = {}
     for split in factors.splits():
         ex = ex_date(split.last_day_before)
-        if ex is not None and first <= ex <= last:
+        if ex is not None and first <= split.last_day_before <= last:
             # factor files keep ~7 digits (AAPL's 0.0357143 is 1/28): the ratio is a small fraction (7, 3/2, 1/10)
-            splits[ex] = float(Fraction(split.ratio).limit_denominator(1000))
-    return dividends, splits
+            ratio = float(Fraction(split.ratio).limit_denominator(1000))
+            if split.last_day_before in sessions:  # LEAN warns on the row's date when it is a session
+                warnings[split.last_day_before] = ratio
+            if ex <= last:
+                splits[ex] = ratio
+    return dividends, splits, warnings

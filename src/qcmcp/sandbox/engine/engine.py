@@ -58,6 +58,7 @@ class Subscription:
     delisting_stage: int = 0  # 0: listed, 1: warned (on the delisting day), 2: delisted
     dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
     splits: dict[date, float] = field(default_factory=dict)  # ex-date: shares after per share before
+    split_warnings: dict[date, float] = field(default_factory=dict)  # the session before a split: its ratio
 
 
 @dataclass
@@ -152,6 +153,7 @@ class Engine:
         self.progress = progress or (lambda fraction: None)
         self.start: date = date(2023, 1, 1)
         self.end: date = date(2023, 12, 31)
+        self.next_auxiliary = datetime.min  # the earliest split, dividend or delisting event not yet emitted
         self.benchmark = "SPY"
         self.benchmark_function: Callable[[datetime], Any] | None = None
         self.warm_up: int | timedelta | None = None
@@ -783,31 +785,56 @@ class Engine:
         for feed, indicator in self.indicator_registry.get(symbol, []):
             sub.indicators.setdefault(feed, []).append(indicator)
         if self.data_folder is not None and security.hours.kind == "equity" and not bars.synthetic:
-            sub.dividends, sub.splits = market_data.corporate_actions(self.data_folder, symbol.value, first, self.end)
+            sub.dividends, sub.splits, sub.split_warnings = market_data.corporate_actions(
+                self.data_folder, symbol.value, first, self.end)
             sub.delisting = market_data.delisting_day(self.data_folder, symbol.value, first, self.end)
         self.subscriptions[symbol] = sub
+        self.next_auxiliary = datetime.min
         return sub
 
-    def _delisting_steps(self, moment: datetime) -> None:
-        """LEAN's delisting events are auxiliary data at midnight: a warning at the start of the delisting day,
-        'delisted' at the start of the next; each is a time step of its own (on_delistings, then on_data)."""
+    def _auxiliary_steps(self, moment: datetime) -> None:
+        """LEAN's auxiliary data due up to ``moment``, each midnight a time step of its own: split warnings at
+        the start of the session before a split, dividends and splits at the start of the ex-date (applied to
+        the portfolio first: LEAN's HandleDividends/HandleSplits), a delisting warning at the start of the
+        delisting day and 'delisted' at the start of the next; then on_splits, on_dividends, on_delistings and
+        on_data. Events due while warming up are dropped (LEAN skips them for the portfolio)."""
         from qcmcp.sandbox.engine.types import Delisting, DelistingType
 
+        if moment < self.next_auxiliary:
+            return
         while True:
-            due = []
+            due: list[tuple[datetime, Subscription]] = []
+            upcoming = datetime.max
             for sub in self.subscriptions.values():
-                if sub.delisting is None or sub.delisting_stage == 2:
-                    continue
-                at = datetime.combine(sub.delisting + timedelta(days=sub.delisting_stage), time())
-                if at <= moment:
-                    due.append((at, sub))
+                for day in (*sub.split_warnings, *sub.dividends, *sub.splits):
+                    due.append((datetime.combine(day, time()), sub))
+                if sub.delisting is not None and sub.delisting_stage < 2:
+                    at = datetime.combine(sub.delisting + timedelta(days=sub.delisting_stage), time())
+                    upcoming = min(upcoming, at)
+                    if not self.warming_up:
+                        due.append((at, sub))
+            self.next_auxiliary = min(upcoming, min((at for at, _ in due), default=datetime.max))
+            due = [(at, sub) for at, sub in due if at <= moment]
             if not due:
                 return
             at = min(when for when, _ in due)
+            subs = list({id(sub): sub for when, sub in due if when == at}.values())
+
+            def delisting_due(sub: Subscription) -> bool:
+                return (sub.delisting is not None and sub.delisting_stage < 2 and not self.warming_up
+                        and datetime.combine(sub.delisting + timedelta(days=sub.delisting_stage), time()) == at)
+
+            if self.warming_up or at < datetime.combine(self.start, time()):
+                for sub in subs:
+                    for events in (sub.split_warnings, sub.dividends, sub.splits):
+                        events.pop(at.date(), None)
+                if not any(delisting_due(sub) for sub in subs):
+                    continue
             self.time = at
             data = Slice(at, {})
-            for when, sub in due:
-                if when != at:
+            for sub in subs:
+                self._corporate_actions(sub, at.date(), data)
+                if not delisting_due(sub):
                     continue
                 security = sub.security
                 kind = DelistingType.WARNING if sub.delisting_stage == 0 else DelistingType.DELISTED
@@ -816,7 +843,12 @@ class Engine:
                 if kind == DelistingType.DELISTED:
                     self._delist(security)
             self.schedule.fire_until(at)
-            self._call("on_delistings", data.delistings)
+            if data.splits.count:
+                self._call("on_splits", data.splits)
+            if data.dividends.count:
+                self._call("on_dividends", data.dividends)
+            if data.delistings.count:
+                self._call("on_delistings", data.delistings)
             self._call("on_data", data)
             self._scan_market_orders()
 
@@ -835,35 +867,39 @@ class Engine:
             self.open_orders.setdefault(security.symbol, []).append(order)
             self._fill(order, security, security.price)
 
-    def _corporate_actions(self, step: list[tuple[Subscription, int]], data: Slice) -> None:
-        """LEAN's HandleDividends/HandleSplits on the ex-date's first bar: the events in the slice and to
-        on_dividends/on_splits; in RAW mode (and SPLIT_ADJUSTED for dividends) the portfolio is adjusted —
-        cash for each share held, holdings times the split ratio (a fractional share paid in cash)."""
-        from qcmcp.sandbox.engine.types import Delisting, DelistingType, Dividend, Split
+    def _corporate_actions(self, sub: Subscription, day: date, data: Slice) -> None:
+        """A subscription's split warning, dividend or split at the start of ``day``, into the slice; in RAW mode
+        (and SPLIT_ADJUSTED for dividends) the portfolio is adjusted as LEAN's ApplyDividend/ApplySplit do —
+        cash for each share held; holdings times the split ratio, the security's last prices divided by it and a
+        fractional share paid in cash at the new price."""
+        from qcmcp.sandbox.engine.types import Dividend, Split, SplitType
 
-        for sub, _ in step:
-            if not (sub.dividends or sub.splits):
-                continue
-            security, day = sub.security, self.time.date()
-            mode = market_data.normalization_mode(security.data_normalization_mode)
-            holding = security.holdings
-            if day in sub.dividends:
-                amount = sub.dividends.pop(day)
-                data.dividends[security.symbol] = Dividend(security.symbol, self.time, amount, security.price)
-                if mode in ("raw", "split_adjusted") and holding.quantity:
-                    self.portfolio.cash += holding.quantity * amount
-            if day in sub.splits:
-                ratio = sub.splits.pop(day)
-                data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio)
-                if mode == "raw" and holding.quantity:
+        security = sub.security
+        mode = market_data.normalization_mode(security.data_normalization_mode)
+        holding = security.holdings
+        if day in sub.split_warnings:
+            ratio = sub.split_warnings.pop(day)
+            data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio,
+                                                 SplitType.WARNING)
+        if day in sub.dividends:
+            amount = sub.dividends.pop(day)
+            data.dividends[security.symbol] = Dividend(security.symbol, self.time, amount, security.price)
+            if mode in ("raw", "split_adjusted") and holding.quantity:
+                self.portfolio.cash += holding.quantity * amount
+        if day in sub.splits:
+            ratio = sub.splits.pop(day)
+            data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio)
+            if mode == "raw":
+                bar = security.bar
+                if bar is not None:
+                    security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open / ratio, bar.high / ratio,
+                                            bar.low / ratio, bar.close / ratio, bar.volume * ratio)
+                    security.bid_price, security.ask_price = security.bid_price / ratio, security.ask_price / ratio
+                if holding.quantity:
                     shares = holding.quantity * ratio
                     whole = float(math.trunc(shares))
                     self.portfolio.cash += (shares - whole) * security.price
                     holding.quantity, holding.average_price = whole, holding.average_price / ratio
-        if data.dividends.count:
-            self._call("on_dividends", data.dividends)
-        if data.splits.count:
-            self._call("on_splits", data.splits)
 
     def remove_security(self, symbol: Any) -> bool:
         """LEAN's RemoveSecurity: cancel its orders, liquidate it, stop its data; it stays in securities."""
@@ -951,13 +987,11 @@ class Engine:
                 if last_day is not None and moment.date() != last_day and day_values:
                     self._sample_day(last_day, day_values, bench_by_day)
                     day_values = []
-                if not self.warming_up:
-                    self._delisting_steps(moment)
+                self._auxiliary_steps(moment)
                 self.time = moment
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
                 data = Slice(moment, bars)
-                self._corporate_actions(step, data)
                 self._security_changes()
                 self._call("on_data", data)
                 self._framework_step(data)
@@ -988,9 +1022,9 @@ class Engine:
                 if position / total - reported >= 0.01:
                     reported = position / total
                     self.progress(reported)
-            if not self.stopped_by_hook and any(sub.delisting is not None for sub in self.subscriptions.values()):
+            if not self.stopped_by_hook:
                 last_time = self.time
-                self._delisting_steps(datetime.combine(self.end, time.max))  # events due before the end, no bars left
+                self._auxiliary_steps(datetime.combine(self.end, time.max))  # events due before the end, no bars left
                 self.time = max(self.time, last_time)
         except QuitRequested:
             self.log(f"Algorithm quit: {self._quit_message}")
