@@ -16,7 +16,8 @@ Modules, one concern each:
 - ``factors``: factor files and the normalisation modes (raw, adjusted, split_adjusted, total_return);
 - ``map_files``: ticker changes over a company's life;
 - ``market_hours``: the market-hours database: sessions, holidays, early closes, bar filtering;
-- ``lean_folder`` / ``flat_files`` / ``synthetic``: the kinds of source;
+- ``lean_folder`` / ``flat_files`` / ``objects`` / ``synthetic``: the kinds of source (``objects``: an Object
+  Store object's CSV/Parquet bytes, fetched by the layer that has the backend and handed in);
 - ``workspace``: lean-cli's ``lean.json`` and its data folder;
 - ``sources``: which source answers (argument, ``QCMCP_DATA_DIR``, lean.json, built-in sample);
 - ``inputs``, ``request``, ``frames``, ``history``: arguments, the per-symbol request, the result, the entry.
@@ -28,7 +29,7 @@ names the company that traded under it on the range's first day.
 Built in: LEAN's daily US equity sample (1998–2021, ``lean_sample/``, Apache-2.0, see its README).
 Synthetic bars appear only when asked for, and are labelled. Reads are cached by file signature.
 
-Future, not here: QuantConnect Object Store objects as a source (by key); quote bars and ticks; options,
+Future, not here: quote bars and ticks; options,
 futures and forex; LEAN's zipped ``map_files_YYYYMMDD.zip`` / ``factor_files_YYYYMMDD.zip`` bundles.
 """
 
@@ -37,7 +38,9 @@ from qcmcp.marketdata.errors import MarketDataError, MissingData
 from qcmcp.marketdata.frames import MarketData, SymbolInfo
 from qcmcp.marketdata.history import history
 from qcmcp.marketdata.inputs import NORMALIZATIONS, RESOLUTIONS, SECURITY_TYPES
+from qcmcp.marketdata.objects import MAX_OBJECT_BYTES, ObjectStoreObject
 from qcmcp.marketdata.sources import ENVIRONMENT_VARIABLE, SAMPLE_FOLDER, choose_source
 
-__all__ = ["ENVIRONMENT_VARIABLE", "NORMALIZATIONS", "RESOLUTIONS", "SAMPLE_FOLDER", "SECURITY_TYPES", "MarketData",
-           "MarketDataError", "MissingData", "SymbolInfo", "choose_source", "clear_cache", "history"]
+__all__ = ["ENVIRONMENT_VARIABLE", "MAX_OBJECT_BYTES", "NORMALIZATIONS", "RESOLUTIONS", "SAMPLE_FOLDER",
+           "SECURITY_TYPES", "MarketData", "MarketDataError", "MissingData", "ObjectStoreObject", "SymbolInfo", "choose_source",
+           "clear_cache", "history"]

@@ -70,33 +70,43 @@ def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def _times(column: pd.Series, time_zone: str, path: Path) -> pd.Series:
+def _times(column: pd.Series, time_zone: str, where: str) -> pd.Series:
     try:
         times = column if pd.api.types.is_datetime64_any_dtype(column) else pd.to_datetime(column, format="mixed")
     except (ValueError, TypeError) as error:
-        raise MarketDataError(f"{path}: the time column does not read as dates ({error}); use ISO times like "
+        raise MarketDataError(f"{where}: the time column does not read as dates ({error}); use ISO times like "
                               "'2013-10-07 09:31' (bar end, exchange time) or dates for daily bars") from None
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert(time_zone).dt.tz_localize(None)
     return times.astype("datetime64[ns]")
 
 
+def lower_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with stripped, lower-case column names ("date" read as "time")."""
+    table = table.set_axis([str(name).strip().lower() for name in table.columns], axis=1)
+    if "time" not in table.columns and "date" in table.columns:
+        table = table.rename(columns={"date": "time"})
+    return table
+
+
+def bar_rows(table: pd.DataFrame, time_zone: str, where: str) -> pd.DataFrame:
+    """A table in the documented columns as ``time`` + ``COLUMNS``, sorted; ``where`` names it in errors."""
+    table = lower_columns(table)
+    missing = [name for name in REQUIRED if name not in table.columns]
+    if missing:
+        raise MarketDataError(f"{where} lacks the column(s) {', '.join(missing)}: the header must be "
+                              "time,open,high,low,close[,volume] (time = bar end, exchange time)")
+    bars = pd.DataFrame({"time": _times(table["time"], time_zone, where)})
+    for name in COLUMNS:
+        bars[name] = pd.to_numeric(table[name], errors="coerce").astype("float64") if name in table else 0.0
+    return bars.dropna(subset=["time", "close"]).sort_values("time", kind="stable").drop_duplicates("time", keep="last")
+
+
 @cached(maxsize=256)
 def _table(signature: Signature, time_zone: str) -> pd.DataFrame:
     """The file's rows as ``time`` + ``COLUMNS``, sorted (cached by signature)."""
     path = Path(signature[0])
-    table = _read_table(path)
-    table.columns = [str(name).strip().lower() for name in table.columns]
-    if "time" not in table.columns and "date" in table.columns:
-        table = table.rename(columns={"date": "time"})
-    missing = [name for name in REQUIRED if name not in table.columns]
-    if missing:
-        raise MarketDataError(f"{path} lacks the column(s) {', '.join(missing)}: the header must be "
-                              "time,open,high,low,close[,volume] (time = bar end, exchange time)")
-    bars = pd.DataFrame({"time": _times(table["time"], time_zone, path)})
-    for name in COLUMNS:
-        bars[name] = pd.to_numeric(table[name], errors="coerce").astype("float64") if name in table else 0.0
-    return bars.dropna(subset=["time", "close"]).sort_values("time", kind="stable").drop_duplicates("time", keep="last")
+    return bar_rows(_read_table(path), time_zone, str(path))
 
 
 def _daily_times(times: pd.Series, hours: ExchangeHours) -> tuple[np.ndarray, np.ndarray]:
@@ -109,10 +119,9 @@ def _daily_times(times: pd.Series, hours: ExchangeHours) -> tuple[np.ndarray, np
     return days, ends
 
 
-@cached(maxsize=256)
-def _prepared(signature: Signature, factors: Signature | None, mode: str, hours: ExchangeHours, extended: bool,
-              resolution: str) -> pd.DataFrame:
-    table = _table(signature, hours.time_zone)
+def prepare(table: pd.DataFrame, factors: FactorFile, mode: str, hours: ExchangeHours, extended: bool,
+            resolution: str) -> pd.DataFrame:
+    """Rows from ``bar_rows`` as bars: LEAN's times, exchange hours kept (intraday), normalised."""
     if table.empty:
         return empty_bars()
     if resolution == "daily":
@@ -123,8 +132,15 @@ def _prepared(signature: Signature, factors: Signature | None, mode: str, hours:
         starts = ends - BAR_PERIOD[resolution].to_timedelta64()
         keep = hours.inside(starts, ends, extended)
         bars, ends = table.assign(start=starts)[keep], ends[keep]
-    bars = normalize(bars, read_factor_file(Path(factors[0])) if factors else NO_FACTORS, mode)
+    bars = normalize(bars, factors, mode)
     return bars[COLUMNS].set_axis(pd.DatetimeIndex(ends, name="time"), axis=0).sort_index(kind="stable")
+
+
+@cached(maxsize=256)
+def _prepared(signature: Signature, factors: Signature | None, mode: str, hours: ExchangeHours, extended: bool,
+              resolution: str) -> pd.DataFrame:
+    return prepare(_table(signature, hours.time_zone), read_factor_file(Path(factors[0])) if factors else NO_FACTORS,
+                   mode, hours, extended, resolution)
 
 
 @dataclass

@@ -35,7 +35,7 @@ class SymbolBars:
 
 
 class Source(Protocol):
-    """Where bars come from. ``kind``: sample, lean-folder, lean-workspace, files or synthetic."""
+    """Where bars come from. ``kind``: sample, lean-folder, lean-workspace, files, object-store or synthetic."""
 
     kind: str
     location: str

@@ -1,7 +1,8 @@
 """Choosing where bars come from, in a fixed order that the result reports.
 
 1. ``source=`` given: ``"sample"`` (the built-in LEAN sample), ``"synthetic"``, a folder path, or an object
-   with ``kind``, ``location``, ``chosen_by`` and ``load(request)``;
+   with ``kind``, ``location``, ``chosen_by`` and ``load(request)`` (``objects.ObjectStoreObject``: an Object
+   Store object by key, its bytes fetched by the caller that has the backend; the research tools' ``object_key``);
 2. the ``QCMCP_DATA_DIR`` environment variable, a folder;
 3. a lean-cli workspace: ``lean.json`` in the working directory or a parent, its ``data-folder``;
 4. the built-in sample: LEAN's daily US equity bars, factor and map files (``lean_sample/``).

@@ -16,6 +16,10 @@ from fastmcp.server.middleware import Middleware, MiddlewareContext
 from qcmcp.security.identity import caller_now
 from qcmcp.security.scopes import ROLES
 from qcmcp.tools.catalog import BY_NAME
+from qcmcp.tools.spec import scope
+
+# Arguments that reach data another scope guards: a research tool's object_key reads the Object Store.
+ARGUMENT_SCOPES = {"object_key": scope("objects", "read")}
 
 log = logging.getLogger("qcmcp.security")
 
@@ -36,4 +40,11 @@ class ScopeGuard(Middleware):
             raise ToolError(f"Forbidden (403): {spec.name} needs the scope '{spec.scope}', which this token does "
                             f"not carry. Roles that include it: {', '.join(roles_with(spec.scope))}.",
                             log_level=logging.INFO)
+        arguments = context.message.arguments or {}
+        for name, needed in ARGUMENT_SCOPES.items():
+            if spec is not None and caller.token and arguments.get(name) is not None and needed not in caller.scopes:
+                log.info("forbidden argument", extra={"tool": spec.name, "subject": caller.subject, "needs": needed})
+                raise ToolError(f"Forbidden (403): {spec.name} with {name} needs the scope '{needed}', which this "
+                                f"token does not carry. Roles that include it: {', '.join(roles_with(needed))}.",
+                                log_level=logging.INFO)
         return await call_next(context)

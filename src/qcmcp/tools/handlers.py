@@ -285,6 +285,9 @@ async def research(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> di
     from qcmcp.tools.arguments import ArgumentError
 
     function = getattr(analytics, spec.name)
+    key = body.pop("object_key", None)
+    if key is not None:
+        body["source"] = await object_source(gateway, spec.name, key)
     try:
         result = await asyncio.to_thread(function, **body)
     except analytics.ResearchError as error:
@@ -294,6 +297,52 @@ async def research(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> di
     if chart is not None:
         answer[IMAGE_KEY] = await asyncio.to_thread(getattr(analytics, chart), result)
     return answer
+
+
+_FETCHED: dict[tuple[str, str, str], bytes] = {}  # the last few objects read as market data, by their properties
+FETCHED_KEPT = 4
+
+
+async def object_source(gateway: Gateway, tool: str, key: str) -> Any:
+    """An Object Store object as a market-data source: fetched here (the layer with the backend), bounded in size
+    before the download, parsed by qcmcp.marketdata; a download is reused while the object's properties stand."""
+    import json
+
+    from qcmcp.marketdata import MarketDataError, ObjectStoreObject, objects
+    from qcmcp.qc.errors import APIError
+    from qcmcp.tools.arguments import ArgumentError
+    from qcmcp.workflows.objects import object_bytes
+
+    organization = gateway.default_organization()
+    if not organization:
+        raise ArgumentError(f"{tool}: object_key needs your organization and this server has none: set "
+                            "QUANTCONNECT_ORGANIZATION_ID (read_account shows yours).")
+    limit = objects.MAX_OBJECT_BYTES
+    advice = f"market data is read from objects of at most {limit} bytes: split it (one object per symbol, e.g. " \
+             "prices/SPY.csv)."
+    client = gateway.client()
+    try:
+        properties = await client.post("/object/properties", {"organizationId": organization, "key": key},
+                                       idempotent=True)
+        meta = properties.get("metadata") or {}
+        try:
+            size = int(meta.get("size") or 0)
+        except (TypeError, ValueError):
+            size = 0  # object_bytes says the size is not a number
+        objects.check_size(key, size)
+        cache_key = (organization, key, json.dumps(meta, sort_keys=True, default=str))
+        data = _FETCHED.get(cache_key)
+        if data is None:
+            data, _ = await object_bytes(client, organization, key, max_bytes=limit, too_large=advice)
+            _FETCHED[cache_key] = data
+            while len(_FETCHED) > FETCHED_KEPT:
+                del _FETCHED[next(iter(_FETCHED))]
+        store = "sandbox Object Store" if gateway.is_sandbox else "Object Store"
+        return ObjectStoreObject(key, data, store=store)
+    except APIError as error:  # no such key, a folder, too large: the caller's argument
+        raise ArgumentError(f"{tool}: object_key '{key}': {'; '.join(error.errors) or error.message}") from None
+    except MarketDataError as error:
+        raise ArgumentError(f"{tool}: {error}") from None
 
 
 def research_image(result: dict[str, Any]) -> bytes | None:

@@ -13,6 +13,7 @@ SYMBOLS = Field(..., min_length=1, max_length=500, description="Tickers, e.g. [\
 START = Field(None, description="First day, YYYY-MM-DD (default: the earliest common data).")
 END = Field(None, description="Last day, YYYY-MM-DD (default: the latest common data).")
 Resolution = Literal["daily", "hour", "minute"]
+OBJECT_KEY = "Object Store key of a CSV/Parquet file of bars (time,open,high,low,close[,volume][,symbol]) to use."
 Normalization = Literal["adjusted", "raw", "split_adjusted", "total_return"]
 
 
@@ -23,6 +24,7 @@ class _Range(BaseModel):
     end_date: str | None = END
     resolution: Resolution = Field("daily", description="Bar size.")
     normalization: Normalization = Field("adjusted", description="Price adjustment, as LEAN's modes.")
+    object_key: str | None = Field(None, min_length=1, max_length=255, description=OBJECT_KEY)
 
 
 class HistoryParams(_Range):

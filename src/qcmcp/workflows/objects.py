@@ -28,6 +28,23 @@ class ObjectApi(Protocol):
 
 async def read_object(api: ObjectApi, organization_id: str, key: str, *, max_bytes: int = MAX_OBJECT_BYTES,
                       wait_seconds: float = LINK_WAIT_SECONDS) -> dict[str, Any]:
+    advice = (f"read_object returns at most {max_bytes}. Download it with read_object_store_file_job_id and "
+              "read_object_store_file_download_url instead.")
+    data, meta = await object_bytes(api, organization_id, key, max_bytes=max_bytes, wait_seconds=wait_seconds,
+                                    too_large=advice)
+    answer: dict[str, Any] = {"key": key, "size": len(data), "mime": meta.get("mime"), "modified": meta.get("modified")}
+    try:
+        answer.update(encoding="text", content=data.decode("utf-8"))
+    except UnicodeDecodeError:
+        answer.update(encoding="base64", content=base64.b64encode(data).decode("ascii"),
+                      note=f"{len(data)} bytes of binary content, base64-encoded.")
+    return answer
+
+
+async def object_bytes(api: ObjectApi, organization_id: str, key: str, *, max_bytes: int,
+                       wait_seconds: float = LINK_WAIT_SECONDS, too_large: str = "") -> tuple[bytes, dict[str, Any]]:
+    """The object's bytes and properties; an APIError (``too_large`` appended) before downloading more than
+    ``max_bytes``."""
     where = {"organizationId": organization_id}
     meta = (await api.post("/object/properties", {**where, "key": key}, idempotent=True)).get("metadata") or {}
     try:
@@ -35,9 +52,7 @@ async def read_object(api: ObjectApi, organization_id: str, key: str, *, max_byt
     except (TypeError, ValueError):
         raise InvalidResponseError("/object/properties", "the object's size is not a number") from None
     if size > max_bytes:
-        raise APIError("/object/properties", [
-            f"'{key}' holds {size} bytes; read_object returns at most {max_bytes}. Download it with "
-            "read_object_store_file_job_id and read_object_store_file_download_url instead."])
+        raise APIError("/object/properties", [f"'{key}' holds {size} bytes; {too_large}".strip()])
     job = (await api.post("/object/get", {**where, "keys": [key]}, idempotent=True)).get("jobId")
     if not job:
         raise InvalidResponseError("/object/get", "no download job id in the answer")
@@ -51,14 +66,7 @@ async def read_object(api: ObjectApi, organization_id: str, key: str, *, max_byt
     if not url:
         raise InvalidResponseError("/object/get", f"the download of '{key}' was not ready after "
                                    f"{LINK_ATTEMPTS * wait_seconds:g} s; try again, or use the download URL tools")
-    data = _member(await api.download(url, max_bytes=max_bytes * 2 + 65536), key, max_bytes)
-    answer: dict[str, Any] = {"key": key, "size": len(data), "mime": meta.get("mime"), "modified": meta.get("modified")}
-    try:
-        answer.update(encoding="text", content=data.decode("utf-8"))
-    except UnicodeDecodeError:
-        answer.update(encoding="base64", content=base64.b64encode(data).decode("ascii"),
-                      note=f"{len(data)} bytes of binary content, base64-encoded.")
-    return answer
+    return _member(await api.download(url, max_bytes=max_bytes * 2 + 65536), key, max_bytes), meta
 
 
 def _member(blob: bytes, key: str, max_bytes: int) -> bytes:
