@@ -45,7 +45,7 @@ class CatalogTool(Tool):
             name=spec.name,
             description=spec.description,
             parameters=parameters_schema(spec),
-            annotations=spec.hints.annotations(),
+            annotations=spec.hints.advertised(),  # the full hints: spec.hints.annotations(), catalog export
             auth=require_scopes(spec.scope) if check_scopes and spec.scope else None,
         )
         tool._spec = spec

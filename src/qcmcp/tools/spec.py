@@ -57,6 +57,22 @@ class Hints:
         }
         return ToolAnnotations(**{k: v for k, v in values.items() if v is not None})
 
+    def advertised(self) -> ToolAnnotations | None:
+        """The hints as ``tools/list`` sends them: only those that differ from MCP's defaults (readOnlyHint false,
+        destructiveHint true, idempotentHint false, openWorldHint true) and mean something — destructiveHint and
+        idempotentHint only count when readOnlyHint is false. Same meaning, 20-90 bytes less a tool."""
+        values: dict[str, bool] = {}
+        if self.read_only:
+            values["readOnlyHint"] = True
+        else:
+            if self.destructive is False:
+                values["destructiveHint"] = False
+            if self.idempotent:
+                values["idempotentHint"] = True
+        if not self.open_world:
+            values["openWorldHint"] = False
+        return ToolAnnotations(**values) if values else None
+
 
 # The combinations the official QuantConnect MCP server uses; reads also say outright that they change nothing
 # (see DELIBERATE_HINT_DIFFERENCES in the catalog).
