@@ -192,3 +192,51 @@ async def test_object_key_needs_the_object_read_scope():
     finally:
         reset_current_caller(token)
     logging.getLogger("qcmcp.security").info("scope checked")
+
+
+class CloudObjects:
+    """QuantConnect's object-store endpoints as the client sees them: properties, a download job, a link, a zip."""
+
+    def __init__(self, key: str, data: bytes) -> None:
+        self.key, self.data, self.calls = key, data, []
+
+    async def post(self, endpoint: str, payload: dict | None = None, *, idempotent: bool) -> dict:
+        from qcmcp.qc.errors import APIError
+
+        self.calls.append(endpoint)
+        payload = payload or {}
+        if endpoint == "/object/properties":
+            if payload["key"] != self.key:
+                raise APIError(endpoint, [f"Object '{payload['key']}' not found"])
+            return {"success": True, "metadata": {"key": self.key, "size": len(self.data), "modified": "m"}}
+        return {"success": True, "jobId": "job-1"} if "keys" in payload else {"success": True, "url": "https://x/1"}
+
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        import io
+        import zipfile
+
+        self.calls.append("download")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(self.key, self.data)
+        return buffer.getvalue()
+
+
+async def test_against_the_cloud_the_object_comes_through_the_download_job_and_is_reused():
+    api = CloudObjects("prices/pair.csv", pair_csv("2019-01-01", "2019-12-31").encode())
+    gateway = SimpleNamespace(default_organization=lambda: "org-1", client=lambda: api, is_sandbox=False)
+    handlers._FETCHED.clear()
+    source = await handlers.object_source(gateway, "get_history", "prices/pair.csv")
+    assert api.calls == ["/object/properties", "/object/properties", "/object/get", "/object/get", "download"]
+    assert source.location == "Object Store key 'prices/pair.csv'" and source.symbols() == ["GOOG", "GOOGL"]
+    result = cointegration("GOOG", "GOOGL", "2019-01-01", "2019-12-31", source=source)
+    assert result.eg_pvalue == pytest.approx(cointegration("GOOG", "GOOGL", "2019-01-01", "2019-12-31").eg_pvalue)
+    api.calls.clear()
+    await handlers.object_source(gateway, "get_history", "prices/pair.csv")
+    assert api.calls == ["/object/properties"]  # unchanged properties: the download is reused
+    from qcmcp.tools.arguments import ArgumentError
+    with pytest.raises(ArgumentError, match="object_key 'prices/gone.csv': Object 'prices/gone.csv' not found"):
+        await handlers.object_source(gateway, "get_history", "prices/gone.csv")
+    no_org = SimpleNamespace(default_organization=lambda: None, client=lambda: api, is_sandbox=False)
+    with pytest.raises(ArgumentError, match="QUANTCONNECT_ORGANIZATION_ID"):
+        await handlers.object_source(no_org, "get_history", "prices/pair.csv")
