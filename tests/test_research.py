@@ -158,6 +158,21 @@ def test_spy_against_a_seeded_random_walk_is_not_cointegrated():
     assert result.data.source == "caller"
 
 
+def test_spy_against_its_own_lagged_returns_is_not_cointegrated():
+    """The issue's negative control: a price (a unit root) and its own lagged returns (stationary) share no tie.
+    Regressing the price on the returns leaves the price's unit root; the reverse regression is trivially
+    stationary, so at most one direction rejects and the pair is not called cointegrated."""
+    spy = history("SPY", START, END, source="sample").bars("SPY")["close"]
+    lagged = spy.pct_change().shift(1)
+    frame = pd.DataFrame({"SPY": spy, "LAGGED": 100 * (1 + lagged)}).dropna()
+    result = research.test_cointegration("SPY", "LAGGED", prices=frame)
+    assert not result.cointegrated and result.eg_pvalue > 0.05
+    assert result.eg_pvalue == pytest.approx(coint(frame["SPY"], frame["LAGGED"], autolag="aic")[1], abs=1e-12)
+    assert result.eg_reverse_pvalue == pytest.approx(coint(frame["LAGGED"], frame["SPY"], autolag="aic")[1],
+                                                     abs=1e-12)
+    assert result.interpretation.startswith(("mixed evidence", "not cointegrated")), result.interpretation
+
+
 # Mean reversion -----------------------------------------------------------------------------------------------
 
 
