@@ -23,6 +23,7 @@ import httpx
 
 from qcmcp import __version__
 from qcmcp.qc.auth import QuantConnectAuth
+from qcmcp.qc.pool import LeanTransport
 from qcmcp.qc.errors import (
     APIError,
     AuthenticationError,
@@ -37,6 +38,9 @@ log = logging.getLogger("qcmcp.qc")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER_SECONDS = 30.0
 DOWNLOAD_SECONDS = 120  # a whole download link transfer, however slowly the bytes come
+# As many kept alive as may be open: httpcore closes an idle connection whenever more than
+# max_keepalive_connections are open (busy or not), so a smaller number churns connections under load.
+LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
 AUTH_ERROR_HINTS = ("hash doesn't match", "hash does not match", "invalid token", "timestamp")
 
 
@@ -138,11 +142,8 @@ class QuantConnectClient:
             base_url=base_url.rstrip("/") + "/",
             auth=QuantConnectAuth(credentials.user_id, credentials.api_token),
             timeout=timeout,
-            transport=transport,
+            transport=transport or LeanTransport(limits=LIMITS),
             headers={"User-Agent": f"qcmcp/{__version__}"},
-            # As many kept alive as may be open: httpcore closes an idle connection whenever more than
-            # max_keepalive_connections are open (busy or not), so a smaller number churns connections under load.
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
 
     async def aclose(self) -> None:

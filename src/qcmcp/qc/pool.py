@@ -1,0 +1,86 @@
+"""A connection pool for the API client that stays cheap with many calls in flight.
+
+httpcore's pool re-plans every request on every change (a request queued, one finished): for each queued request it
+lists every connection twice, and it asks every idle connection whether its socket is readable (a system call).
+With 100 calls in flight over 32 connections that is thousands of method calls and dozens of system calls per
+request, and several queued requests are handed the same idle connection, so all but one fail and plan again.
+This pool plans the same way (reuse an idle connection of the origin, else open one, else replace an idle one of
+another origin; close idle connections beyond the keep-alive count) in one pass over requests and connections, hands
+each idle connection to one request, and checks a connection's socket only when it is about to be used; expired
+idle connections are swept at most every ``SWEEP_SECONDS``.
+
+Only HTTP/1.1 without a proxy is handled here; anything else keeps httpcore's own pool.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpcore
+import httpx
+
+SWEEP_SECONDS = 1.0
+
+
+class LeanConnectionPool(httpcore.AsyncConnectionPool):
+    _last_sweep = 0.0
+
+    def _assign_requests_to_connections(self) -> list[Any]:
+        closing: list[Any] = []
+        connections = self._connections
+        now = time.monotonic()
+        if now - self._last_sweep >= SWEEP_SECONDS:
+            self._last_sweep = now
+            for connection in list(connections):
+                if connection.is_closed():
+                    connections.remove(connection)
+                elif connection.has_expired():  # idle past keep-alive, or closed by the server
+                    connections.remove(connection)
+                    closing.append(connection)
+        taken = {id(request.connection) for request in self._requests if request.connection is not None}
+        idle = [c for c in connections if id(c) not in taken and c.is_available()]
+        queued = [request for request in self._requests if request.connection is None]
+        for request in queued:
+            origin = request.request.url.origin
+            connection = None
+            for index, candidate in enumerate(idle):
+                if candidate.can_handle_request(origin):
+                    del idle[index]
+                    connection = candidate
+                    break
+            while connection is not None and (connection.is_closed() or connection.has_expired()):
+                connections.remove(connection)  # checked now, as it is about to be used
+                if not connection.is_closed():
+                    closing.append(connection)
+                connection = next((c for c in idle if c.can_handle_request(origin)), None)
+                if connection is not None:
+                    idle.remove(connection)
+            if connection is None:
+                if len(connections) >= self._max_connections:
+                    if not idle:
+                        break  # every connection is busy: the rest wait for one to finish
+                    replaced = idle.pop(0)  # an idle connection to another origin makes room
+                    connections.remove(replaced)
+                    closing.append(replaced)
+                connection = self.create_connection(origin)
+                connections.append(connection)
+            request.assign_to_connection(connection)
+        surplus = len(idle) - self._max_keepalive_connections
+        for connection in idle[:max(surplus, 0)]:
+            connections.remove(connection)
+            closing.append(connection)
+        return closing
+
+    async def _close_connections(self, closing: list[Any]) -> None:
+        if closing:
+            await super()._close_connections(closing)
+
+
+class LeanTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with :class:`LeanConnectionPool` (proxies and HTTP/2 keep httpcore's)."""
+
+    def __init__(self, *, limits: httpx.Limits, **options: Any) -> None:
+        super().__init__(limits=limits, **options)
+        if type(self._pool) is httpcore.AsyncConnectionPool and not options.get("http2"):
+            self._pool.__class__ = LeanConnectionPool
