@@ -29,8 +29,8 @@ DELIBERATE_HINT_DIFFERENCES = {
 
 # One wording for page sizes, in the description and the schema alike (the spec says "less than 100" next to its
 # own example of start 0, end 100; the API accepts a page of 100).
-def page_end(things: str, limit: int = 100) -> tuple[tuple[str, str], ...]:
-    return (("end", f"Index after the last {things} to fetch (exclusive); end - start must be at most {limit}."),)
+def page_end(limit: int = 100) -> tuple[tuple[str, str], ...]:
+    return (("end", f"Exclusive; end - start must be at most {limit}."),)
 
 
 WORKFLOW_PARAMS = "qcmcp.tools.workflow_params"
@@ -41,29 +41,27 @@ CATALOG: tuple[ToolSpec, ...] = (
     # --- Account -------------------------------------------------------------------------
     ToolSpec(
         "read_account", area="account", hints=READ, endpoint="/account/read", response="AccountResponse",
-        description="Read the organization account: organization id, QCC credit balance and card on file. "
-        "Use it to check credit before costly work (optimizations, live nodes) or to find the organizationId "
-        "that object store and live-command tools need.",
+        description="Read the account: organizationId, QCC credit balance, card on file. Use it to check credit "
+        "before optimizations or live nodes, or to find your organizationId.",
     ),
     # --- Projects ------------------------------------------------------------------------
     ToolSpec(
         "create_project", area="projects", hints=CREATE, endpoint="/projects/create",
         request="CreateProjectRequest", response="ProjectListResponse", handler=handlers.create_project,
-        description="Create a new project (language 'Py' or 'C#'). Returns the project, including its projectId, "
-        "and its template files (the main file with its contents, and a research notebook by name). Next: write code with update_file_contents or patch_file, then create_compile. "
-        "Names need not be unique (QuantConnect accepts a second project with the same name), so look for an existing "
-        "one with list_projects before creating it again.",
+        description="Create a project. Names need not be unique: check list_projects first. Returns the project "
+        "(projectId) and its template files: main file with contents, research notebook by name. Next: "
+        "update_file_contents or patch_file, then create_compile.",
     ),
     ToolSpec(
         "read_project", area="projects", hints=READ, endpoint="/projects/read",
         request="ReadProjectRequest", response="ProjectListResponse",
-        description="Read one project by projectId (name, language, dates, parameters, collaborators, LEAN version), "
-        "or, without projectId, a page of all projects using start/end.",
+        description="Read one project (name, language, dates, parameters, collaborators, LEAN version), or without "
+        "projectId a page of all projects (start/end).",
     ),
     ToolSpec(
         "list_projects", area="projects", hints=READ, endpoint="/projects/read", response="ProjectListResponse",
-        description="List every project you can access with its projectId, name, language and last-modified time. "
-        "Use it to locate an existing project before creating a new one.",
+        description="List every project you can access: projectId, name, language, last modified. Use it to find "
+        "a project before creating one.",
     ),
     ToolSpec(
         "update_project", area="projects", hints=UPDATE, endpoint="/projects/update",
@@ -81,8 +79,8 @@ CATALOG: tuple[ToolSpec, ...] = (
         "create_project_collaborator", area="collaboration", hints=IDEMPOTENT_WRITE,
         endpoint="/projects/collaboration/create", request="CreateCollaboratorRequest",
         response="CreateCollaboratorResponse",
-        description="Add a collaborator to a project, choosing whether they may edit code (collaborationWrite) and "
-        "deploy or stop live algorithms (collaborationLiveControl). Returns the collaborator list.",
+        description="Add a collaborator to a project, with or without code-edit and live-control rights. Returns "
+        "the collaborator list.",
     ),
     ToolSpec(
         "read_project_collaborators", area="collaboration", hints=READ, endpoint="/projects/collaboration/read",
@@ -102,15 +100,15 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "lock_project_with_collaborators", area="collaboration", hints=UPDATE,
         endpoint="/projects/collaboration/lock/acquire", request="LockCollaboratorRequest", response="RestResponse",
-        description="Acquire the edit lock on a shared project. Needed before editing files when a project has "
-        "collaborators; pass codeSourceId 'MCP Server' (or your tool's name).",
+        description="Take the edit lock on a project with collaborators; needed before editing its files. Returns "
+        "success only.",
     ),
     # --- Nodes ---------------------------------------------------------------------------
     ToolSpec(
         "read_project_nodes", area="projects", hints=READ, endpoint="/projects/nodes/read",
         request="ReadProjectNodesRequest", response="ProjectNodesResponse",
-        description="List the backtest, research and live nodes of the organization, which are busy, and which the "
-        "project may use. Use a live node's id as nodeId in create_live_algorithm.",
+        description="List the organization's backtest, research and live nodes: busy or not, and which the "
+        "project may use. A live node's id is create_live_algorithm's nodeId.",
     ),
     ToolSpec(
         "update_project_nodes", area="projects", hints=IDEMPOTENT_WRITE, endpoint="/projects/nodes/update",
@@ -122,28 +120,27 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "create_compile", area="compile", hints=CREATE, endpoint="/compile/create",
         request="CreateCompileRequest", response="CreateCompileResponse",
-        description="Start compiling a project's current files. Returns a compileId and state (InQueue, "
-        "BuildSuccess or BuildError). Next: read_compile until the state is final, then create_backtest with the "
-        "compileId if it is BuildSuccess, or read the logs and fix the code if it is BuildError.",
+        description="Start compiling a project's files. Returns a compileId and state (InQueue, BuildSuccess, "
+        "BuildError). Next: read_compile until final, then create_backtest. run_backtest does it all in one call.",
     ),
     ToolSpec(
         "read_compile", area="compile", hints=READ, endpoint="/compile/read",
         request="ReadCompileRequest", response="ReadCompileResponse",
-        description="Read a compile job: state (InQueue, BuildSuccess, BuildError) and build logs with file and line "
-        "of each error. Call again while the state is InQueue.",
+        description="Read a compile: state (InQueue, BuildSuccess, BuildError) and build logs, each error with "
+        "file and line. Call again while InQueue.",
     ),
     # --- Files ---------------------------------------------------------------------------
     ToolSpec(
         "create_file", area="files", hints=IDEMPOTENT_WRITE, endpoint="/files/create",
         request="CreateProjectFileRequest", response="RestResponse",
-        description="Add a new file (code, notebook or other text) to a project. Fails if the name already exists; "
-        "use update_file_contents or patch_file to change an existing file.",
+        description="Add a file (code, notebook, text) to a project. Fails if the name exists: then use "
+        "update_file_contents or patch_file.",
     ),
     ToolSpec(
         "read_file", area="files", hints=READ, endpoint="/files/read",
         request="ReadFilesRequest", response="ProjectFilesResponse",
-        description="Read one file of a project by name, or every file when name is omitted. Returns names, "
-        "contents and modification times. Read a file before patching it so context lines match exactly.",
+        description="Read a project's file by name, or all files without name: names, contents, modification "
+        "times. Read before patch_file.",
     ),
     ToolSpec(
         "update_file_name", area="files", hints=UPDATE, endpoint="/files/update",
@@ -160,12 +157,11 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "patch_file", area="files", hints=UPDATE, endpoint="/files/patch",
         request="PatchFileRequest", response="RestResponse",
-        description="Apply a unified diff to one or more files. Context lines must match the file exactly, so "
-        "read_file first. Preferred over update_file_contents for small edits. Next: create_compile.",
-        parameter_notes=(("patch", "A unified diff, as `git diff` or `diff -u` writes it: for each file a `--- a/<file>` "
-                          "and `+++ b/<file>` line, then `@@ -l,n +l,n @@` hunks whose context and removed lines "
-                          "match the file exactly (whitespace included). `diff --git` and `index` lines are "
-                          "optional."),),
+        description="Apply a unified diff to one or more files; prefer it to update_file_contents for small edits. "
+        "Returns success. Next: create_compile.",
+        parameter_notes=(("patch", "As `git diff` writes it: per file `--- a/<file>` and `+++ b/<file>`, then "
+                          "`@@ -l,n +l,n @@` hunks whose context and removed lines match the file exactly "
+                          "(read_file first). `diff --git` and `index` lines are optional."),),
     ),
     ToolSpec(
         "delete_file", area="files", hints=UPDATE, endpoint="/files/delete",
@@ -176,54 +172,51 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "create_backtest", area="backtests", hints=CREATE, endpoint="/backtests/create",
         request="CreateBacktestRequest", response="BacktestResponse", cost="slow",
-        description="Start a backtest from a successful compile (compileId from create_compile/read_compile). "
-        "Optional parameters override the algorithm's get_parameter values. Returns the backtestId immediately; "
-        "the run takes seconds to minutes. Next: read_backtest until status is 'Completed.' or 'Runtime Error'.",
+        description="Start a backtest of a successful compile; parameters override get_parameter values. Returns "
+        "the backtestId at once. Next: read_backtest until 'Completed.' or 'Runtime Error' (or use run_backtest).",
     ),
     ToolSpec(
         "read_backtest", area="backtests", hints=READ, endpoint="/backtests/read",
         request="ReadBacktestRequest", response="BacktestResponse", handler=handlers.read_backtest,
-        description="Read a backtest: status and progress while running; when complete, statistics (Sharpe, "
-        "drawdown, net profit…), runtime statistics, the list of charts and the first 20 closed trades "
-        "(closedTradeCount gives the total; read_backtest_trades pages through them); on failure, the error and "
-        "stack trace. Next: read_backtest_chart, read_backtest_orders, read_backtest_report.",
+        description="Read a backtest: status and progress; when done, statistics, runtime statistics, chart names "
+        "and the first 20 closed trades (closedTradeCount; read_backtest_trades for more); on failure the error "
+        "and stack trace. For polling, read_backtest_status is smaller.",
     ),
     ToolSpec(
         "read_backtest_trades", area="backtests", hints=READ, workflow=True, handler=handlers.read_backtest_trades,
         request=f"{WORKFLOW_PARAMS}:ReadBacktestTradesParams",
-        description="Read a finished backtest's closed trades (round trips: entry, exit, quantity, profit or loss, "
-        "fees), at most 100 per call from start to end, with the total in length.",
+        description="Read a finished backtest's closed trades (entry, exit, quantity, profit, fees), 100 per call "
+        "from start, with the total in length.",
     ),
     ToolSpec(
         "list_backtests", area="backtests", hints=READ, endpoint="/backtests/list",
         request="ListBacktestRequest", response="BacktestSummaryResponse",
-        description="List a project's backtests (id, name, status, created). With includeStatistics, each summary "
-        "also carries its key statistics, which makes comparing runs cheap.",
+        description="List a project's backtests (id, name, status, created), with includeStatistics also their key "
+        "statistics: a cheap way to compare runs.",
     ),
     ToolSpec(
         "read_backtest_chart", area="backtests", hints=READ, endpoint="/backtests/chart/read",
         request="ReadBacktestChartRequest", response="ReadChartResponseOrLoading",
-        description="Read one chart of a completed backtest (e.g. 'Strategy Equity', 'Drawdown', 'Benchmark' or a "
-        "custom chart) between unix times start and end, down-sampled to count points. If the answer says it is "
-        "loading, call again in a few seconds.",
+        description="Read one chart of a finished backtest ('Strategy Equity', 'Drawdown', 'Benchmark', custom) "
+        "between unix times start and end, in count points. If it says loading, call again shortly.",
     ),
     ToolSpec(
         "read_backtest_orders", area="backtests", hints=READ, endpoint="/backtests/orders/read",
         request="ReadBacktestOrdersRequest", response="BacktestOrdersResponse",
-        description=f"Read a backtest's orders with fills, prices, fees and tags. {PAGING} (at most 100 at a time).",
-        parameter_notes=page_end("order"),
+        description=f"Read a backtest's orders with fills, prices, fees and tags. {PAGING}, at most 100 at a time.",
+        parameter_notes=page_end(),
     ),
     ToolSpec(
         "read_backtest_insights", area="backtests", hints=READ, endpoint="/backtests/read/insights",
         request="ReadBacktestInsightsRequest", response="BacktestInsightsResponse",
-        description=f"Read the alpha insights a backtest emitted (direction, period, confidence, score). {PAGING} "
-        "(at most 100 at a time).", parameter_notes=page_end("insight"),
+        description=f"Read a backtest's alpha insights (direction, period, confidence, score). {PAGING}, at most 100 "
+        "at a time.", parameter_notes=page_end(),
     ),
     ToolSpec(
         "read_backtest_report", area="backtests", hints=READ, endpoint="/backtests/read/report",
         request="BacktestReportRequest", response="BacktestReportResponse",
-        description="Read the full HTML report of a completed backtest (statistics tables and embedded charts). "
-        "If it says the report is generating, call again shortly. Large: prefer read_backtest for numbers.",
+        description="Read a finished backtest's HTML report (tables, charts). Large: read_backtest has the numbers. "
+        "If it says generating, call again shortly.",
     ),
     ToolSpec(
         "update_backtest", area="backtests", hints=UPDATE, endpoint="/backtests/update",
@@ -239,22 +232,21 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "estimate_optimization_time", area="optimizations", hints=READ, endpoint="/optimizations/estimate",
         request="EstimateOptimizationRequest", response="EstimateOptimizationResponse",
-        description="Estimate how long an optimization would take and show the QCC balance, without starting it. "
-        "Call it before create_optimization and use the estimate to set estimatedCost.",
+        description="Estimate an optimization's time and show the QCC balance, starting nothing. Call it before "
+        "create_optimization, whose estimatedCost it gives.",
     ),
     ToolSpec(
         "create_optimization", area="optimizations", hints=CREATE, endpoint="/optimizations/create",
         request="CreateOptimizationRequest", response="ListOptimizationResponse", cost="qcc",
-        description="Start a parameter optimization (grid search over parameters, maximizing or minimizing a target "
-        "statistic under constraints). Costs QuantConnect credit: run estimate_optimization_time first. Returns the "
-        "optimizationId. Next: read_optimization to follow progress and read the best backtests.",
+        description="Start a parameter optimization (search parameters for the best target statistic under "
+        "constraints). Costs QCC: estimate_optimization_time first. Returns the optimizationId. Next: "
+        "read_optimization. run_optimization does it all in one call.",
     ),
     ToolSpec(
         "read_optimization", area="optimizations", hints=READ, endpoint="/optimizations/read",
         request="ReadOptimizationRequest", response="ReadOptimizationResponse", handler=handlers.read_optimization,
-        description="Read an optimization: status, runtime statistics, and every backtest with its parameter set "
-        "and statistics. 'ranked' (first) lists the finished backtests best first by the optimization's target, "
-        "each with its statistics by name; 'backtests' is the API's own form (statistics as an unnamed array).",
+        description="Read an optimization: status, runtime statistics, and its backtests: 'ranked' best first by "
+        "the target with statistics by name, 'backtests' in the API's form.",
     ),
     ToolSpec(
         "list_optimizations", area="optimizations", hints=READ, endpoint="/optimizations/list",
@@ -280,29 +272,27 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "authorize_connection", area="live", confirm="brokerage", hints=IDEMPOTENT_WRITE, endpoint="/live/auth0/authorize",
         request="AuthorizeExternalConnectionRequest", handler=handlers.authorization_redirect,
-        description="Step 1 of connecting an OAuth brokerage (alpaca, tradestation, charlesschwab, tastytrade) for "
-        "live trading. Returns an authorisation URL the user must open in a browser and approve. Step 2: after "
-        "approval, call read_connection_authorization to confirm, then create_live_algorithm.",
+        description="Step 1 of connecting an OAuth brokerage for live trading: returns a URL the user opens and "
+        "approves. Then read_connection_authorization, then create_live_algorithm.",
     ),
     ToolSpec(
         "read_connection_authorization", area="live", hints=READ, endpoint="/live/auth0/read",
         request="AuthorizeExternalConnectionRequest", response="AuthorizeExternalConnectionResponse",
-        description="Step 2 of connecting an OAuth brokerage: read the authorisation the user granted after opening "
-        "the URL from authorize_connection. Fails until the user has approved the connection.",
+        description="Step 2 of connecting an OAuth brokerage: read the authorisation the user granted at "
+        "authorize_connection's URL. Fails until they approved.",
     ),
     ToolSpec(
         "create_live_algorithm", area="live", confirm="projectId", hints=CREATE, endpoint="/live/create",
         request="CreateLiveAlgorithmRequest", response="CreateLiveAlgorithmResponse", cost="qcc",
-        description="Deploy a compiled project to live trading on a live node with a brokerage (paper trading: "
-        "brokerage {'id': 'QuantConnectBrokerage'}). THIS CAN TRADE REAL MONEY with a real brokerage. Needs a "
-        "compileId, a live nodeId from read_project_nodes and a LEAN versionId ('-1' for latest). Next: "
+        description="Deploy a compiled project live on a live node (read_project_nodes) with a brokerage; paper "
+        "trading: {'id': 'QuantConnectBrokerage'}. THIS CAN TRADE REAL MONEY. Returns the deployment. Next: "
         "read_live_algorithm.",
     ),
     ToolSpec(
         "read_live_algorithm", area="live", hints=READ, retry_safe=True, endpoint="/live/read",
         request="ReadLiveAlgorithmRequest", response="LiveAlgorithmResults",
-        description="Read the project's live deployment: status, brokerage, launch/stop times, runtime statistics "
-        "and charts. The deployId it returns is the algorithmId for read_live_logs.",
+        description="Read the project's live deployment: status, brokerage, launch/stop times, runtime statistics, "
+        "charts, and the deployId (read_live_logs' algorithmId).",
     ),
     ToolSpec(
         "list_live_algorithms", area="live", hints=READ, retry_safe=True, endpoint="/live/list",
@@ -313,33 +303,32 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "read_live_chart", area="live", hints=READ, retry_safe=True, endpoint="/live/chart/read",
         request="ReadLiveChartRequest", response="ReadChartResponseOrLoading",
-        description="Read one chart of a live algorithm between unix times start and end, down-sampled to count "
-        "points. If the answer says it is loading, call again in a few seconds.",
+        description="Read one chart of a live algorithm between unix times start and end, in count points. If it "
+        "says loading, call again shortly.",
     ),
     ToolSpec(
         "read_live_logs", area="live", hints=READ, retry_safe=True, endpoint="/live/logs/read",
         request="ReadLiveLogsRequest", response="ReadLiveLogsResponse", hidden=("format",),
-        description="Read log lines of a live deployment (algorithmId is the deployId from read_live_algorithm), "
-        "lines startLine (inclusive) to endLine (exclusive), at most 250 at a time. Updated about every 5 minutes.",
+        description="Read a live deployment's log lines startLine (inclusive) to endLine (exclusive), at most 250 "
+        "at a time. Updated about every 5 minutes.",
     ),
     ToolSpec(
         "read_live_portfolio", area="live", hints=READ, retry_safe=True, endpoint="/live/portfolio/read",
         request="ReadLivePortfolioRequest", response="LivePortfolioResponse", handler=handlers.read_live_portfolio,
-        description="Read a live algorithm's holdings and cash. Updated about every 10 minutes. Holdings are keyed "
-        "by security id with the API's compact fields, explained in holdingsKey (a average price, q quantity, "
-        "p price, v value, u unrealized profit, up unrealized profit / cost).",
+        description="Read a live algorithm's holdings (by security id, fields explained in holdingsKey) and cash. "
+        "Updated about every 10 minutes.",
     ),
     ToolSpec(
         "read_live_orders", area="live", hints=READ, retry_safe=True, endpoint="/live/orders/read",
         request="ReadLiveOrdersRequest", response="ReadLiveOrdersResponse",
-        description=f"Read a live algorithm's orders. {PAGING} (at most 1,000 at a time). If the answer says it is "
-        "loading, call again in a few seconds.", parameter_notes=page_end("order", 1000),
+        description=f"Read a live algorithm's orders. {PAGING}, at most 1,000 at a time. If it says loading, call "
+        "again shortly.", parameter_notes=page_end(1000),
     ),
     ToolSpec(
         "read_live_insights", area="live", hints=READ, retry_safe=True, endpoint="/live/insights/read",
         request="ReadLiveInsightsRequest", response="LiveInsightsResponse",
-        description=f"Read the insights a live algorithm emitted. {PAGING} (at most 100 at a time).",
-        parameter_notes=page_end("insight"),
+        description=f"Read a live algorithm's insights. {PAGING}, at most 100 at a time.",
+        parameter_notes=page_end(),
     ),
     ToolSpec(
         "stop_live_algorithm", area="live", confirm="projectId", hints=UPDATE, endpoint="/live/update/stop",
@@ -356,8 +345,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "create_live_command", area="live", confirm="projectId", hints=LIVE, endpoint="/live/commands/create",
         request="CreateLiveCommandRequest", response="RestResponse",
-        description="Send a command object to a running live algorithm; it arrives in the algorithm's on_command "
-        "handler (or runs a Command class named by '$type'). Commands can place orders.",
+        description="Send a command object to a running live algorithm: its on_command gets it (or the Command "
+        "class named by '$type' runs). It can place orders.",
     ),
     ToolSpec(
         "broadcast_live_command", area="live", confirm="organizationId", hints=LIVE, endpoint="/live/commands/broadcast",
@@ -376,20 +365,20 @@ CATALOG: tuple[ToolSpec, ...] = (
         "read_object_properties", area="objects", hints=READ, endpoint="/object/properties",
         request="GetObjectStorePropertiesRequest", response="GetObjectStorePropertiesResponse",
         handler=handlers.read_object_properties,
-        description="Read an Object Store file's size, MD5, MIME type, dates and a short preview (its start: "
-        "previewNote says when it is cut; read_object gives the whole content). Does not work on folders.",
+        description="Read an Object Store file's size, MD5, MIME type, dates and a preview of its start "
+        "(read_object gives all). Not for folders.",
     ),
     ToolSpec(
         "read_object_store_file_job_id", area="objects", hints=CREATE, endpoint="/object/get",
         request="GetObjectStoreJobIdRequest", response="GetObjectStoreResponse",
-        description="Start a download job for one or more Object Store keys. Returns a jobId; then call "
-        "read_object_store_file_download_url with it.",
+        description="Start a download job for Object Store keys. Returns a jobId for "
+        "read_object_store_file_download_url. read_object does both.",
     ),
     ToolSpec(
         "read_object_store_file_download_url", area="objects", hints=READ, endpoint="/object/get",
         request="GetObjectStoreURLRequest", response="GetObjectStoreResponse",
-        description="Read the download URL of a finished Object Store download job (jobId from "
-        "read_object_store_file_job_id). The URL is empty until the job is ready; call again shortly.",
+        description="Read the download URL of an Object Store download job (read_object_store_file_job_id). Empty "
+        "until the job is ready: call again shortly. read_object does both.",
     ),
     ToolSpec(
         "list_object_store_files", area="objects", hints=READ, endpoint="/object/list",
@@ -413,8 +402,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "check_initialization_errors", area="ai", hints=READ, endpoint="/ai/tools/backtest-init",
         request="BacktestInitRequest", response="BacktestInitResponse",
-        description="Run an algorithm's initialization for a few seconds on given files (one must be main.py or "
-        "Main.cs) and report errors, without creating a project or backtest. Use it to catch set-up mistakes early.",
+        description="Run an algorithm's initialization on given files (one main.py or Main.cs) and report errors, "
+        "with no project or backtest. Catches set-up mistakes early.",
     ),
     ToolSpec(
         "complete_code", area="ai", hints=READ, endpoint="/ai/tools/complete",
@@ -431,8 +420,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "update_code_to_pep8", area="ai", hints=READ, endpoint="/ai/tools/pep8-convert",
         request="PEP8ConvertRequest", response="PEP8ConvertResponse",
-        description="Convert Python files to PEP8 style (snake_case API names). Returns the converted content per "
-        "file name; it does not change the project, write the result back yourself.",
+        description="Convert Python files to PEP8 style (snake_case API names). Returns the content per file; "
+        "the project is not changed.",
     ),
     ToolSpec(
         "check_syntax", area="ai", hints=READ, endpoint="/ai/tools/syntax-check",
@@ -452,8 +441,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "health_check", area="account", hints=READ, handler=handlers.health_check,
-        description="Check this server: version, backend (cloud or sandbox), authentication mode, tools served and "
-        "readiness (QuantConnect API reachable, audit log writable, algorithm jail where required).",
+        description="Check this server: version, backend (cloud or sandbox), auth mode, tools served, readiness "
+        "(API reachable, audit log writable, algorithm jail).",
     ),
     ToolSpec(
         "read_latest_mcp_server_version", area="account", hints=READ, handler=handlers.latest_server_version,
@@ -525,45 +514,40 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "sync_project", area="files", hints=UPDATE, workflow=True, local_paths=True, handler=handlers.sync_project,
         request=f"{WORKFLOW_PARAMS}:SyncProjectParams",
-        description="Sync a local project folder (lean-cli layout: config.json with cloud-id, code files beside it) "
-        "with its QuantConnect project: compares hashes, sends only what changed, pulls cloud changes, creates the "
-        "project when the folder has none, and reports conflicts (changed on both sides) without overwriting "
-        "either. Returns projectId, pushed, pulled, deleted, conflicts and the unchanged count.",
+        description="Sync a local folder (lean-cli layout: config.json with cloud-id, code files) with its cloud "
+        "project: sends and pulls only what changed, creates the project if needed, reports conflicts without "
+        "overwriting. Returns projectId, pushed, pulled, deleted, conflicts, unchanged.",
     ),
     ToolSpec(
         "run_backtest", area="backtests", hints=CREATE, workflow=True, handler=handlers.run_backtest,
         request=f"{WORKFLOW_PARAMS}:RunBacktestParams", image=handlers.equity_image, cost="slow",
-        description="Compile a project and backtest it in one call, reporting progress while it runs. Returns the "
-        "backtestId, status, key statistics, runtime statistics, order count with the first orders, and the "
-        "equity curve as a PNG image. A build error comes back as the result, with file and line.",
+        description="Compile and backtest a project in one call, with progress. Returns backtestId, status, key "
+        "and runtime statistics, order count, first orders, equity curve as PNG; or the build errors with line.",
     ),
     ToolSpec(
         "read_backtest_status", area="backtests", hints=READ, workflow=True, handler=handlers.read_backtest_status,
         request=f"{WORKFLOW_PARAMS}:ReadBacktestStatusParams",
-        description="Status, progress and completed flag of a backtest (default: the project's latest), plus the key "
-        "statistics once done. One small answer, cheap to poll.",
+        description="A backtest's status, progress and completed flag, and key statistics once done. Small and "
+        "cheap to poll.",
     ),
     ToolSpec(
         "run_optimization", area="optimizations", hints=CREATE, workflow=True, cost="qcc",
         handler=handlers.run_optimization, request=f"{WORKFLOW_PARAMS}:RunOptimizationParams",
-        description="Optimize in one call: compiles, estimates (nothing starts when the balance is below "
-        "estimatedCost, or when the estimate states a higher cost), creates the optimization, waits with progress, and returns the finished backtests ranked "
-        "best first by the target (statistics by name) with overfitting diagnostics: the Deflated Sharpe Ratio of "
-        "the best trial given the number tried, and the Probability of Backtest Overfitting (CSCV) from the "
-        "trials' daily returns. Cancelling aborts it; at the timeout it keeps running (read_optimization).",
+        description="Optimize in one call: compile, estimate (refuses above estimatedCost or the balance), run "
+        "with progress. Returns backtests ranked by target, the best trial's Deflated Sharpe Ratio and the "
+        "Probability of Backtest Overfitting. Cancelling aborts it.",
     ),
     ToolSpec(
         "read_object", area="objects", hints=READ, workflow=True, handler=handlers.read_object,
         image=handlers.object_image, request=f"{WORKFLOW_PARAMS}:ReadObjectParams",
-        description="Read an Object Store file's content in one call (at most 2 MiB): text as text, PNG images as "
-        "image content, other bytes as base64 with a note, plus its size, type and date. It runs the download "
-        "job itself (read_object_store_file_job_id, then the URL).",
+        description="Read an Object Store file in one call (at most 2 MiB): text as text, PNG as an image, other "
+        "bytes as base64, with size, type and date.",
     ),
     ToolSpec(
         "list_deployments", area="live", hints=READ, workflow=True, handler=handlers.list_deployments,
         request=f"{WORKFLOW_PARAMS}:ListDeploymentsParams",
-        description="Every live deployment across the account's projects in one call: project name, deployId, "
-        "status, brokerage, launch time, equity, unrealized profit and holdings count.",
+        description="Every live deployment of the account in one call: project name, deployId, status, brokerage, "
+        "launch time, equity, unrealized profit, holdings count.",
     ),
 )
 
