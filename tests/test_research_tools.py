@@ -42,6 +42,10 @@ async def test_are_goog_and_googl_cointegrated_and_how_fast_does_the_spread_reve
     assert 1 < body["half_life"] < 30 and "__png__" not in body
     text, image = result.content
     assert "cointegrated" in text.text and '"half_life"' in text.text
+    first_line = text.text.splitlines()[0]  # the reading in full, with the data it was computed on
+    assert first_line.startswith("cointegrated at 0.05") and "halves in" in first_line and "trading days" in first_line
+    assert "Data: sample (<built-in LEAN sample>), adjusted daily bars, 2015-01-02" in first_line
+    assert body["data"]["location"] == "<built-in LEAN sample>"  # no server paths in answers, as in errors
     assert base64.b64decode(image.data).startswith(b"\x89PNG")
     assert "sample" in str(body["data"]).lower() and "adjusted" in str(body["data"])
 

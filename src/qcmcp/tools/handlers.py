@@ -293,6 +293,8 @@ async def research(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> di
     except analytics.ResearchError as error:
         raise ArgumentError(f"{spec.name}: {without_paths(str(error))}") from None
     answer: dict[str, Any] = result.to_dict()
+    if isinstance(answer.get("data"), dict) and isinstance(answer["data"].get("location"), str):
+        answer["data"]["location"] = without_paths(answer["data"]["location"])  # no server paths, as in errors
     chart = RESEARCH_CHARTS.get(spec.name)
     if chart is not None:
         answer[IMAGE_KEY] = await asyncio.to_thread(getattr(analytics, chart), result)

@@ -178,7 +178,22 @@ def _live(body: dict[str, Any]) -> str:
     return f"Live deployment {body.get('deployId')}: {body.get('status')} on {body.get('brokerage')}."
 
 
+def _research(body: dict[str, Any]) -> str:
+    """The reading in full (it names the numbers that decide), then the data it was computed on."""
+    data = body.get("data") or {}
+    where = (f" Data: {data.get('source')} ({data.get('location')}), {data.get('normalization')} "
+             f"{data.get('resolution')} bars, {data.get('start')} to {data.get('end')}, {data.get('observations')} "
+             "observations." if data else "")
+    return f"{body['interpretation']}.{where}"
+
+
+RESEARCH_TOOLS = ("get_history", "calculate_correlation_matrix", "perform_pca_analysis", "test_cointegration",
+                  "analyze_mean_reversion", "calculate_portfolio_performance", "optimize_equal_weight_portfolio",
+                  "optimize_portfolio", "sparse_optimization", "select_uncorrelated_assets",
+                  "screen_assets_by_criteria", "screen_cointegrated_pairs")
+
 SUMMARIES: dict[str, Summary] = {
+    **dict.fromkeys(RESEARCH_TOOLS, _research),
     "create_project": _created_project,
     "read_project": _projects,
     "list_projects": _projects,
@@ -207,5 +222,5 @@ def summarize(tool: str, body: dict[str, Any]) -> str:
     """One or a few lines describing ``body``; never fails on unexpected shapes."""
     try:
         return SUMMARIES.get(tool, _generic)(body)
-    except (AttributeError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         return _generic(body)
