@@ -351,3 +351,52 @@ class ExDate(QCAlgorithm):
     assert first_sell["status"] == 5 and first_sell["createdTime"].startswith("2005-03-17T21")  # canceled
     assert second_sell["status"] == 3 and second_sell["createdTime"] == "2005-03-18T05:00:00Z"
     assert outcome["statistics"]["Total Orders"] == "3"
+
+
+def test_universe_selection_models_as_lean_builds_them_after_initialize():
+    """LEAN's framework universes: set_universe_selection replaces the models, add_universe_selection adds one
+    (a composite), and both become universes after initialize. A ScheduledUniverseSelectionModel selects at its
+    trigger times (here midnight): new symbols are added, reported to on_securities_changed at that time and get
+    their bars from the next one; a member no longer selected is reported removed and its insights expire
+    (EqualWeighting then liquidates it). Removal from one universe keeps a symbol another universe holds."""
+    source = '''from AlgorithmImports import *
+
+class Universes(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 6, 2)
+        self.set_end_date(2014, 6, 6)
+        self.universe_settings.resolution = Resolution.HOUR
+        self.universe_settings.data_normalization_mode = DataNormalizationMode.RAW
+        aapl, aig, spy = [Symbol.create(t, SecurityType.EQUITY, Market.USA) for t in ["AAPL", "AIG", "SPY"]]
+        self.set_universe_selection(ManualUniverseSelectionModel([aig]))
+        self.set_universe_selection(ManualUniverseSelectionModel([aapl]))  # replaces the AIG one
+        self.add_universe_selection(ScheduledUniverseSelectionModel(
+            self.date_rules.every_day(), self.time_rules.midnight,
+            lambda dt: [aapl, spy] if 3 <= dt.day <= 4 else []))
+        self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(31)))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
+        self.seen = []
+
+    def on_securities_changed(self, changes):
+        added = ",".join(str(s.symbol) for s in changes.added_securities)
+        removed = ",".join(str(s.symbol) for s in changes.removed_securities)
+        self.seen.append(f"{self.time:%d %H:%M} +{added} -{removed}")
+
+    def on_data(self, data):
+        if data.bars.contains_key("SPY") and "SPY" not in self.seen:
+            self.seen.append(f"{self.time:%d %H:%M} SPY")
+            self.seen.append("SPY")
+
+    def on_end_of_algorithm(self):
+        self.debug("SEEN " + " | ".join(self.seen) + f" | {sorted(str(s) for s in self.securities.keys())}"
+                   f" AIG {self.securities.contains_key('AIG')} SPY {self.portfolio['SPY'].quantity}")
+'''
+    outcome = run(source, DATA)["result"]
+    line = next(l for l in outcome["logs"] if "SEEN" in l)
+    assert "02 00:00 +AAPL -" in line and "AIG False" in line  # the AIG model was replaced before it made a universe
+    assert "03 00:00 +SPY -" in line and "03 10:00 SPY" in line  # SPY's first bar: the one after the selection
+    assert "05 00:00 + -AAPL,SPY" in line  # LEAN reports AAPL removed from this universe (the manual one keeps it)
+    spy = [o for o in outcome["orders"] if o["symbol"]["value"] == "SPY"]
+    assert [o["quantity"] > 0 for o in spy] == [True, False]  # bought with AAPL, sold after its removal
+    assert spy[-1]["createdTime"].startswith("2014-06-05T04:00")  # the framework turns at the selection's midnight
+    assert "SPY 0.0" in line

@@ -11,6 +11,7 @@ from qcmcp.sandbox.engine.consolidators import IdentityDataConsolidator, Subscri
 from qcmcp.sandbox.engine.framework import (
     InsightManager,
     ManualUniverseSelectionModel,
+    ScheduledUniverseSelectionModel,
     NullRiskManagementModel,
     UniverseSettings,
 )
@@ -259,11 +260,21 @@ class QCAlgorithm(PascalAliases):
     def insights(self) -> InsightManager:
         return InsightManager(self.engine)
 
+    @staticmethod
+    def _check_universe(model: Any) -> None:
+        if not isinstance(model, ManualUniverseSelectionModel | ScheduledUniverseSelectionModel):
+            refuse(f"universe selection model {type(model).__name__} (the sandbox has ManualUniverseSelectionModel "
+                   "and ScheduledUniverseSelectionModel)")
+
     def set_universe_selection(self, model: Any) -> None:
-        if not isinstance(model, ManualUniverseSelectionModel):
-            refuse(f"universe selection model {type(model).__name__} (the sandbox has ManualUniverseSelectionModel)")
-        for symbol in model.symbols:
-            self.add_equity(str(symbol), self.universe_settings.resolution, leverage=self.universe_settings.leverage)
+        """LEAN's SetUniverseSelection: this model replaces the others; universes are made after initialize."""
+        self._check_universe(model)
+        self.engine.set_universe_models([model])
+
+    def add_universe_selection(self, model: Any) -> None:
+        """LEAN's AddUniverseSelection: one more model next to those set (a composite)."""
+        self._check_universe(model)
+        self.engine.set_universe_models([*self.engine.universe_models, model])
 
     def emit_insights(self, *insights: Any) -> None:
         flat = [i for item in insights for i in (item if isinstance(item, list | tuple) else [item])]

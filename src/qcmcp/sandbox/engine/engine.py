@@ -186,6 +186,11 @@ class Engine:
         self.running = False
         self.security_initializers: list[Callable[[Security], Any]] = []
         self.pending_subscriptions: list[Symbol] = []
+        # Framework universes: the selection models, each one's members, and the scheduled universes' triggers
+        self.universe_models: list[Any] = []
+        self.universe_members: list[dict[Symbol, None]] = []
+        self.universe_pending_removals: list[set[Symbol]] = []
+        self.universe_schedule = Scheduler(self)
         self.removed: set[Symbol] = set()
         self.changes_added: list[Security] = []
         self.changes_removed: list[Security] = []
@@ -749,8 +754,9 @@ class Engine:
             self._call("initialize")
         except QuitRequested:
             self.quit_in_initialize = True  # LEAN completes the run without feeding any data
+        self._create_universes()
         live = self.step_hook is not None  # a deployment runs on its clock, with or without data, and has no end
-        if not self.securities and not live and not self.quit_in_initialize:
+        if not self.securities and not self.universe_models and not live and not self.quit_in_initialize:
             raise RuntimeError("initialize() added no data: call add_equity(...) for at least one security.")
         if self.start > self.end and not live and not self.quit_in_initialize:
             raise RuntimeError(f"The start date {self.start} is after the end date {self.end}.")
@@ -913,6 +919,94 @@ class Engine:
         self.changes_removed.append(security)
         return True
 
+    def set_universe_models(self, models: list[Any]) -> None:
+        self.universe_models = list(models)
+        if self.running:
+            self._create_universes()
+
+    def _create_universes(self) -> None:
+        """LEAN's FrameworkPostInitialize: each model's universe — a manual one's symbols added now, a scheduled
+        one selecting at its trigger times."""
+        from qcmcp.sandbox.engine.framework import ManualUniverseSelectionModel
+
+        for number, model in enumerate(self.universe_models):
+            if number < len(self.universe_members):
+                continue
+            self.universe_members.append({})
+            self.universe_pending_removals.append(set())
+            if isinstance(model, ManualUniverseSelectionModel):
+                self._universe_select(number, model.symbols)
+            else:
+                self.universe_schedule.on(model.date_rule, model.time_rule,
+                                          lambda n=number, m=model: self._universe_select(n, m.selector(self.time)))
+
+    def _universe_select(self, number: int, selected: Any) -> None:
+        """LEAN's UniverseSelection.ApplyUniverseSelection for one universe: members no longer selected are
+        reported removed and leave once they hold nothing and have no open orders (until then pending, checked
+        at each selection); new ones join, reported added when the algorithm did not have them."""
+        from qcmcp.sandbox.engine.framework import Universe
+
+        if selected is Universe.UNCHANGED or selected is None:
+            selected = list(self.universe_members[number])
+        chosen = {self.symbol_for(s): None for s in selected}
+        members, pending = self.universe_members[number], self.universe_pending_removals[number]
+
+        def safe(symbol: Symbol) -> bool:
+            return not self.portfolio[symbol].quantity and not self.transactions.get_open_orders(symbol)
+
+        def leave(symbol: Symbol) -> None:
+            members.pop(symbol, None)
+            pending.discard(symbol)
+            if not any(symbol in other for other in self.universe_members) and symbol in self.securities:
+                self.removed.add(symbol)
+                self.securities[symbol].is_tradable = False
+
+        for symbol in list(pending):
+            if safe(symbol):
+                leave(symbol)
+            elif symbol in chosen:
+                pending.discard(symbol)
+        for symbol in sorted(members, key=lambda s: s.id):
+            if symbol in chosen:
+                continue
+            if symbol not in pending and not self.securities[symbol].is_delisted:
+                self.changes_removed.append(self.securities[symbol])
+            if safe(symbol):
+                leave(symbol)
+            else:
+                pending.add(symbol)
+        settings = self.universe_models[number].universe_settings or self.algorithm.universe_settings
+        for symbol in chosen:
+            if symbol in members:
+                continue
+            if symbol in self.securities and symbol not in self.removed:
+                members[symbol] = None
+                continue
+            kind = {int(SecurityType.CRYPTO): "crypto", int(SecurityType.FOREX): "forex"}.get(
+                int(getattr(symbol, "security_type", SecurityType.EQUITY)), "equity")
+            security = self.add_security(symbol.value, settings.resolution, float(settings.leverage),
+                                         getattr(settings, "data_normalization_mode", "adjusted") if kind == "equity"
+                                         else "raw", kind=kind,
+                                         extended=bool(getattr(settings, "extended_market_hours", False)))
+            members[security.symbol] = None
+
+    def _universe_steps(self, moment: datetime) -> bool:
+        """Scheduled universe selections due up to ``moment``, each at its own time: the changes go to
+        on_securities_changed and the framework turns once (LEAN's OnFrameworkData on a slice without data).
+        True when securities were added, whose bars then join the run."""
+        if not self.universe_schedule.events:
+            return False
+        before = len(self.pending_subscriptions)
+        for when in self.universe_schedule.due_times(moment):
+            self.universe_schedule.fire_until(when)
+            self.time = when
+            if self.changes_added or self.changes_removed:
+                self._security_changes()
+            if not self.warming_up:
+                self._framework_step(Slice(when, {}))
+                self._scan_market_orders()
+        return len(self.pending_subscriptions) > before
+
     def _security_changes(self) -> None:
         """on_securities_changed (and the framework models') with what was added or removed since the last step."""
         if not (self.changes_added or self.changes_removed):
@@ -963,8 +1057,25 @@ class Engine:
                 raise QuitRequested(self._quit_message or "")
             if not self.warming_up:
                 self._call("on_warmup_finished")  # LEAN calls it once even without a warm-up
+            def merge(after: datetime) -> tuple[Any, Any, Any, Any, int]:
+                remaining = order[position:]
+                merged_owner, merged_index, merged_keys = owner[remaining], index[remaining], keys[remaining]
+                for symbol in self.pending_subscriptions:
+                    added = self._subscribe(symbol, self.securities[symbol], after.date(), after=after)
+                    symbols.append(symbol)
+                    stamps = np.array([e.timestamp() for e in added.bars.end])
+                    merged_owner = np.concatenate([merged_owner, np.full(len(stamps), len(symbols) - 1)])
+                    merged_index = np.concatenate([merged_index, np.arange(len(stamps))])
+                    merged_keys = np.concatenate([merged_keys, stamps])
+                self.pending_subscriptions.clear()
+                return merged_owner, merged_index, merged_keys, np.argsort(merged_keys, kind="stable"), 0
+
             while position < len(order):
                 moment = self.subscriptions[symbols[owner[order[position]]]].bars.end[index[order[position]]]
+                if self.universe_schedule.events and self._universe_steps(moment):
+                    owner, index, keys, order, position = merge(self.time)
+                    total = position + len(order)
+                    continue
                 step = []
                 while position < len(order):
                     k = order[position]
@@ -997,17 +1108,7 @@ class Engine:
                 self._framework_step(data)
                 self._scan_market_orders()
                 if self.pending_subscriptions:  # securities added while running: merge their bars into the rest
-                    remaining = order[position:]
-                    owner, index, keys = owner[remaining], index[remaining], keys[remaining]
-                    for symbol in self.pending_subscriptions:
-                        added = self._subscribe(symbol, self.securities[symbol], moment.date(), after=moment)
-                        symbols.append(symbol)
-                        stamps = np.array([e.timestamp() for e in added.bars.end])
-                        owner = np.concatenate([owner, np.full(len(stamps), len(symbols) - 1)])
-                        index = np.concatenate([index, np.arange(len(stamps))])
-                        keys = np.concatenate([keys, stamps])
-                    self.pending_subscriptions.clear()
-                    order, position = np.argsort(keys, kind="stable"), 0
+                    owner, index, keys, order, position = merge(moment)
                     total = position + len(order)
                 for chart, indicator in self.auto_plots:
                     if indicator.is_ready:
@@ -1100,13 +1201,15 @@ class Engine:
         return False
 
     def cancel_insights(self, symbols: Any = None) -> int:
-        """LEAN's InsightManager.Cancel: the active insights of these symbols close now."""
+        """LEAN's InsightManager.Cancel/Expire: the active insights of these symbols close a second ago."""
         wanted = None if symbols is None else {self.symbol_for(s) for s in
                                                (symbols if isinstance(symbols, list | tuple | set) else [symbols])}
         canceled = 0
         for insight in self.framework.active:
             if insight.is_active(self.time) and (wanted is None or self.symbol_for(insight.symbol) in wanted):
-                insight.close_time_utc = self.time
+                insight.close_time_utc = self.time - timedelta(seconds=1)
+                if insight.generated_time_utc is not None:
+                    insight.period = insight.close_time_utc - insight.generated_time_utc
                 canceled += 1
         return canceled
 

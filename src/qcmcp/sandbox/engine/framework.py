@@ -153,12 +153,28 @@ class ConstantAlphaModel(AlphaModel):
 
     def update(self, algorithm: Any, data: Any) -> list[Insight]:
         insights = []
-        for symbol, security in algorithm.securities.items():
-            if security.has_data and algorithm.time >= self._next.get(symbol, datetime.min):
+        tracked = getattr(self, "_securities", None)
+        securities = tracked if tracked is not None else list(algorithm.securities.values())
+        for security in securities:
+            symbol = security.symbol
+            if security.price and algorithm.time >= self._next.get(symbol, datetime.min):
                 insights.append(Insight(symbol, self.period, self.type, self.direction, self.magnitude,
                                         self.confidence, self.name, self.weight))
                 self._next[symbol] = algorithm.time + self.period
         return insights
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        """LEAN's: the securities it emits for follow the universe; a removed one forgets its last insight."""
+        tracked = getattr(self, "_securities", None)
+        if tracked is None:
+            tracked = self._securities = []
+        for security in changes.added_securities:
+            if security not in tracked:
+                tracked.append(security)
+        for security in changes.removed_securities:
+            if security in tracked:
+                tracked.remove(security)
+            getattr(self, "_next", {}).pop(security.symbol, None)
 
 
 _SPANS = {"daily": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1),
@@ -428,8 +444,12 @@ class PortfolioConstructionModel(PascalAliases):
         return targets
 
     def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        """LEAN's: a rebalance is due, and the insights of removed securities expire now."""
         self._state()
         self._security_changes = True
+        removed = [security.symbol for security in changes.removed_securities]
+        if removed:
+            algorithm.insights.expire(removed)
 
 
 class NullPortfolioConstructionModel(PortfolioConstructionModel):
@@ -639,6 +659,8 @@ class InsightManager(PascalAliases):
     def cancel(self, symbols: Any = None) -> int:
         return self._engine.cancel_insights(symbols)
 
+    expire = cancel  # LEAN's Expire and Cancel both close the insights now
+
     def get_active_insights(self, time: Any = None) -> list[Insight]:
         moment = time or self._engine.time
         return [i for i in self._engine.framework.active if i.is_active(moment)]
@@ -673,14 +695,42 @@ class InsightManager(PascalAliases):
 
 
 class ManualUniverseSelectionModel(PascalAliases):
-    def __init__(self, symbols: list[Any] | Any = ()) -> None:
-        self.symbols = list(symbols) if isinstance(symbols, list | tuple) else [symbols]
+    """LEAN's: a fixed set of symbols, added when the algorithm's initialize is done."""
+
+    def __init__(self, *symbols: Any, universe_settings: Any = None) -> None:
+        if len(symbols) == 1 and isinstance(symbols[0], list | tuple | set) or \
+                len(symbols) == 1 and hasattr(symbols[0], "__iter__") and not isinstance(symbols[0], str):
+            symbols = tuple(symbols[0])
+        self.symbols = list(symbols)
+        self.universe_settings = universe_settings
+
+
+class ScheduledUniverseSelectionModel(PascalAliases):
+    """LEAN's: ``selector(time)`` picks the universe's symbols at each time the date and time rules give
+    (``(date_rule, time_rule, selector[, settings])``, optionally after a time zone, ignored: New York)."""
+
+    def __init__(self, *arguments: Any, universe_settings: Any = None) -> None:
+        if arguments and not callable(arguments[0]):  # a leading time zone
+            arguments = arguments[1:]
+        if len(arguments) < 3:
+            raise TypeError("ScheduledUniverseSelectionModel(date_rule, time_rule, selector[, universe_settings])")
+        self.date_rule, self.time_rule, self.selector = arguments[:3]
+        self.universe_settings = arguments[3] if len(arguments) > 3 else universe_settings
+
+
+class Universe(PascalAliases):
+    """Only ``Universe.UNCHANGED``: what a selector returns to keep the current members."""
+
+    UNCHANGED = Unchanged = object()
 
 
 class UniverseSettings(PascalAliases):
     def __init__(self) -> None:
         self.resolution = Resolution.MINUTE
         self.leverage = 2.0
+        self.data_normalization_mode = "adjusted"
+        self.extended_market_hours = False
+        self.fill_forward = True
 
 
 def percent_target(algorithm: Any, symbol: Any, percent: float) -> PortfolioTarget:

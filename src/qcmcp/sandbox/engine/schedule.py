@@ -208,6 +208,22 @@ class Scheduler(PascalAliases):
         self.events.append(event)
         return event
 
+    def due_times(self, moment: datetime) -> list[datetime]:
+        """The distinct times of the events due at or before ``moment`` not fired yet, in order."""
+        if not self.events:
+            return []
+        engine, times = self._engine, set()
+        for number, event in enumerate(self.events):
+            day = event.next_day or engine.start
+            while day <= moment.date():
+                if event.date_rule(day):
+                    for when in event.time_rule(day):
+                        if when <= moment and (number, when) not in self._fired and \
+                                when >= datetime.combine(engine.start, time()):
+                            times.add(when)
+                day += timedelta(days=1)
+        return sorted(times)
+
     def fire_until(self, moment: datetime) -> None:
         """Run every event due at or before ``moment`` (each once), in time order."""
         if not self.events:
