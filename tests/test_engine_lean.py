@@ -400,3 +400,26 @@ class Universes(QCAlgorithm):
     assert [o["quantity"] > 0 for o in spy] == [True, False]  # bought with AAPL, sold after its removal
     assert spy[-1]["createdTime"].startswith("2014-06-05T04:00")  # the framework turns at the selection's midnight
     assert "SPY 0.0" in line
+
+
+def test_symbol_changed_events_from_the_map_file_at_midnight_as_lean():
+    """SPWR's map file: 'spwr' to 2008-09-29, 'spwra' to 2011-11-16, then 'spwr' again — LEAN's
+    MappingEventProvider emits a SymbolChangedEvent at the start of the first session under each new ticker."""
+    source = '''from AlgorithmImports import *
+
+class Renamed(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2008, 9, 1)
+        self.set_end_date(2011, 12, 31)
+        self.add_equity("SPWR", Resolution.DAILY)
+        self.seen = []
+
+    def on_symbol_changed_events(self, changes):
+        for kvp in changes:
+            self.seen.append(f"{self.time:%Y-%m-%d %H:%M} {kvp.value.old_symbol}->{kvp.value.new_symbol}")
+
+    def on_end_of_algorithm(self):
+        self.debug("SEEN " + ", ".join(self.seen))
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "SEEN" in l)
+    assert line.endswith("SEEN 2008-09-30 00:00 SPWR->SPWRA, 2011-11-17 00:00 SPWRA->SPWR")

@@ -382,6 +382,34 @@ def delisting_day(folder: Path, ticker: str, first: date, last: date) -> date | 
     return day if day is not None and first <= day <= last and day.year < 2050 else None
 
 
+def symbol_changes(folder: Path, ticker: str, first: date, last: date) -> dict[date, tuple[str, str]]:
+    """(old ticker, new ticker) by the first session under the new one, from the map file of the company the
+    ticker names on ``first`` (LEAN's MappingEventProvider: on each tradable date after the first, the mapped
+    ticker is compared with the one before)."""
+    import pandas as pd
+
+    from qcmcp.marketdata.inputs import TimeRange
+    from qcmcp.marketdata.lean_folder import LeanFolder
+    from qcmcp.marketdata.request import BarRequest
+
+    source = LeanFolder(folder)
+    request = BarRequest(ticker.upper(), "equity", "usa", "daily", "raw", False,
+                         TimeRange(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1)))
+    try:
+        company = source._company(request)
+    except Exception:  # noqa: BLE001 - no map file: no ticker changes
+        return {}
+    if not company.rows:
+        return {}
+    sessions = trading_days(first, last + timedelta(days=10))
+    changes: dict[date, tuple[str, str]] = {}
+    for day, old, new in company.ticker_changes():
+        session = next((d for d in sessions if d >= day), None)
+        if session is not None and first < session <= last and day.year < 2050:
+            changes[session] = (old.upper(), new.upper())
+    return changes
+
+
 def corporate_actions(folder: Path, ticker: str, first: date,
                       last: date) -> tuple[dict[date, float], dict[date, float], dict[date, float]]:
     """Dividends (raw amount per share) and splits (shares after per share before) by ex-date, and split

@@ -59,6 +59,7 @@ class Subscription:
     dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
     splits: dict[date, float] = field(default_factory=dict)  # ex-date: shares after per share before
     split_warnings: dict[date, float] = field(default_factory=dict)  # the session before a split: its ratio
+    symbol_changes: dict[date, tuple[str, str]] = field(default_factory=dict)  # first session: (old, new) ticker
 
 
 @dataclass
@@ -794,6 +795,7 @@ class Engine:
             sub.dividends, sub.splits, sub.split_warnings = market_data.corporate_actions(
                 self.data_folder, symbol.value, first, self.end)
             sub.delisting = market_data.delisting_day(self.data_folder, symbol.value, first, self.end)
+            sub.symbol_changes = market_data.symbol_changes(self.data_folder, symbol.value, first, self.end)
         self.subscriptions[symbol] = sub
         self.next_auxiliary = datetime.min
         return sub
@@ -812,7 +814,7 @@ class Engine:
             due: list[tuple[datetime, Subscription]] = []
             upcoming = datetime.max
             for sub in self.subscriptions.values():
-                for day in (*sub.split_warnings, *sub.dividends, *sub.splits):
+                for day in (*sub.split_warnings, *sub.dividends, *sub.splits, *sub.symbol_changes):
                     due.append((datetime.combine(day, time()), sub))
                 if sub.delisting is not None and sub.delisting_stage < 2:
                     at = datetime.combine(sub.delisting + timedelta(days=sub.delisting_stage), time())
@@ -832,7 +834,7 @@ class Engine:
 
             if self.warming_up or at < datetime.combine(self.start, time()):
                 for sub in subs:
-                    for events in (sub.split_warnings, sub.dividends, sub.splits):
+                    for events in (sub.split_warnings, sub.dividends, sub.splits, sub.symbol_changes):
                         events.pop(at.date(), None)
                 if not any(delisting_due(sub) for sub in subs):
                     continue
@@ -849,6 +851,11 @@ class Engine:
                 if kind == DelistingType.DELISTED:
                     self._delist(security)
             self.schedule.fire_until(at)
+            if data.symbol_changed_events.count:
+                self._call("on_symbol_changed_events", data.symbol_changed_events)
+                for symbol in list(data.symbol_changed_events.keys()):  # LEAN cancels their open orders
+                    for order in list(self.open_orders.get(symbol, [])):
+                        self.cancel(order, "Open order cancelled on symbol changed event")
             if data.splits.count:
                 self._call("on_splits", data.splits)
             if data.dividends.count:
@@ -878,11 +885,14 @@ class Engine:
         (and SPLIT_ADJUSTED for dividends) the portfolio is adjusted as LEAN's ApplyDividend/ApplySplit do —
         cash for each share held; holdings times the split ratio, the security's last prices divided by it and a
         fractional share paid in cash at the new price."""
-        from qcmcp.sandbox.engine.types import Dividend, Split, SplitType
+        from qcmcp.sandbox.engine.types import Dividend, Split, SplitType, SymbolChangedEvent
 
         security = sub.security
         mode = market_data.normalization_mode(security.data_normalization_mode)
         holding = security.holdings
+        if day in sub.symbol_changes:
+            old, new = sub.symbol_changes.pop(day)
+            data.symbol_changed_events[security.symbol] = SymbolChangedEvent(security.symbol, self.time, old, new)
         if day in sub.split_warnings:
             ratio = sub.split_warnings.pop(day)
             data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio,

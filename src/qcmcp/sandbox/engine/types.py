@@ -382,6 +382,18 @@ class Delisting(PascalAliases):
         return f"Delisting: {self.symbol}: {self.type.name}"
 
 
+class SymbolChangedEvent(PascalAliases):
+    """A ticker change from the map file: ``old_symbol`` and ``new_symbol`` are the tickers."""
+
+    def __init__(self, symbol: Any, time: datetime, old_symbol: str, new_symbol: str) -> None:
+        self.symbol, self.time, self.end_time = symbol, time, time
+        self.old_symbol, self.new_symbol = old_symbol, new_symbol
+        self.value = 0.0
+
+    def __repr__(self) -> str:
+        return f"{self.time} {self.old_symbol}->{self.new_symbol}"
+
+
 class SplitType(IntEnum):
     WARNING = 0
     SPLIT_OCCURRED = 1
@@ -402,8 +414,8 @@ class Split(PascalAliases):
 
 class Slice(PascalAliases):
     """The data of one time step: ``slice[symbol]`` is that symbol's TradeBar (or QuoteBar when it only has
-    quotes); ``slice.bars``, ``slice.quote_bars``, and the empty ``ticks``, ``splits``, ``dividends``,
-    ``delistings``, ``symbol_changed_events`` the sandbox does not emit."""
+    quotes); ``slice.bars``, ``slice.quote_bars``, ``splits``, ``dividends``, ``delistings``,
+    ``symbol_changed_events``, and the empty ``ticks`` the sandbox does not emit."""
 
     def __init__(self, time: datetime, bars: dict[Symbol, TradeBar], quote_bars: dict[Symbol, Any] | None = None) -> None:
         self.time = time
