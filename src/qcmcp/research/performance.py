@@ -1,7 +1,8 @@
 """How a weighted portfolio did: return, risk, risk-adjusted ratios, drawdown, and against a benchmark.
 
 Conventions, stated in every result: simple returns; the portfolio is rebalanced to its weights at the
-close of each period (``rebalance_frequency``) and drifts with prices in between; annual return is the
+close of each period (``rebalance_frequency``; ``never``: bought at the weights and left to drift) and drifts
+with prices in between; annual return is the
 geometric (compound) rate; volatility and the Sharpe and Sortino ratios annualise the per-bar figures by
 √(bars per year); the risk-free rate is ``risk_free_rate`` per year (0 unless given), spread evenly per bar.
 """
@@ -21,7 +22,7 @@ from qcmcp.research.threads import one_blas_thread
 
 MIN_RETURNS = 20
 WEIGHT_TOLERANCE = 1e-6
-REBALANCE_PERIODS = {"daily": None, "weekly": "W", "monthly": "M", "quarterly": "Q", "yearly": "Y"}
+REBALANCE_PERIODS = {"daily": None, "weekly": "W", "monthly": "M", "quarterly": "Q", "yearly": "Y", "never": ""}
 
 
 def check_weights(weights: object, symbols: Sequence[str]) -> np.ndarray:
@@ -61,7 +62,7 @@ def rebalanced_returns(returns: pd.DataFrame, weights: np.ndarray, rebalance_fre
     period = REBALANCE_PERIODS[rebalance_frequency]
     if period is None:
         return pd.Series(returns.to_numpy() @ weights, index=returns.index, name="portfolio")
-    labels = returns.index.to_period(period)
+    labels = returns.index.to_period(period) if period else np.zeros(len(returns), dtype=int)  # never: buy and hold
     growth = (1 + returns).groupby(labels).cumprod()
     value = pd.Series(growth.to_numpy() @ weights, index=returns.index)
     previous = value.groupby(labels).shift(1).fillna(float(weights.sum()))

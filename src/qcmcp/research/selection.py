@@ -23,7 +23,8 @@ from qcmcp.research.performance import max_drawdown as drawdown_of
 from qcmcp.research.results import Result
 from qcmcp.research.threads import one_blas_thread
 
-SELECTION_METHODS = ("greedy", "cluster")
+# quantconnect-mcp's two: rank by the summed |ρ| to the rest of the universe, lowest or highest first.
+SELECTION_METHODS = ("greedy", "cluster", "lowest_correlation", "highest_correlation")
 
 
 def get_etf_constituents(etf_ticker: str, date: object = None) -> list[str]:
@@ -73,6 +74,26 @@ def cluster_uncorrelated(correlation: np.ndarray, count: int) -> list[int]:
     return chosen
 
 
+def ranked_by_correlation(correlation: np.ndarray, count: int, highest: bool = False) -> list[int]:
+    """The ``count`` assets with the lowest (or highest) summed |ρ| to all the others (quantconnect-mcp's rank)."""
+    strength = np.abs(correlation)
+    np.fill_diagonal(strength, 0)
+    total = strength.sum(axis=1)
+    order = np.argsort(-total if highest else total, kind="stable")
+    return [int(index) for index in order[:count]]
+
+
+PICKERS = {"greedy": greedy_uncorrelated, "cluster": cluster_uncorrelated,
+           "lowest_correlation": ranked_by_correlation,
+           "highest_correlation": lambda correlation, count: ranked_by_correlation(correlation, count, highest=True)}
+METHOD_TEXT = {
+    "greedy": "greedy: least mean |ρ| first, then the smallest max |ρ| to those chosen",
+    "cluster": "scipy average-linkage clustering on 1 - |ρ| into num_assets groups, one representative each (least "
+               "|ρ| to the other groups)",
+    "lowest_correlation": "ranked by summed |ρ| to the other assets, lowest first (quantconnect-mcp's method)",
+    "highest_correlation": "ranked by summed |ρ| to the other assets, highest first (quantconnect-mcp's method)"}
+
+
 def mean_absolute_correlation(correlation: np.ndarray) -> float:
     count = len(correlation)
     if count < 2:
@@ -97,8 +118,9 @@ def select_uncorrelated_assets(symbols: Sequence[str], start_date: object = None
                                prices: object = None) -> SelectionResult:
     """``num_assets`` of ``symbols`` whose returns are least correlated with one another (in |ρ|).
 
-    ``method``: "greedy" (add the asset least tied to those chosen) or "cluster" (one representative per
-    correlation cluster, so each independent driver of the universe is present).
+    ``method``: "greedy" (add the asset least tied to those chosen), "cluster" (one representative per
+    correlation cluster, so each independent driver of the universe is present), or quantconnect-mcp's
+    "lowest_correlation" / "highest_correlation" (the assets with the lowest / highest summed |ρ| to the rest).
     """
     tickers = symbol_list(symbols, minimum=2)
     if method not in SELECTION_METHODS:
@@ -109,21 +131,21 @@ def select_uncorrelated_assets(symbols: Sequence[str], start_date: object = None
     data, _ = load_with_benchmark(tickers, None, start_date, end_date, resolution, normalization, source, prices,
                                   "asset selection")
     correlation = correlation_of(data.returns().to_numpy())
-    picked = (greedy_uncorrelated if method == "greedy" else cluster_uncorrelated)(correlation, num_assets)
+    picked = PICKERS[method](correlation, num_assets)
     chosen = correlation[np.ix_(picked, picked)]
     names = [tickers[index] for index in picked]
     within, universe = mean_absolute_correlation(chosen), mean_absolute_correlation(correlation)
     strongest = float(np.abs(chosen - np.eye(len(picked))).max()) if len(picked) > 1 else float("nan")
+    most = method == "highest_correlation"
     reading = (f"{', '.join(names)}: mean |ρ| {within:.2f} among them (max {strongest:.2f}) against {universe:.2f} "
-               "across the universe" if len(picked) > 1 else f"{names[0]}: the asset least correlated with the rest")
+               "across the universe" if len(picked) > 1
+               else f"{names[0]}: the asset {'most' if most else 'least'} correlated with the rest")
     return SelectionResult(
         selected=names, selection_method=method, mean_abs_correlation=within, max_abs_correlation=strongest,
         universe_mean_abs_correlation=universe, correlation_matrix=pd.DataFrame(chosen, index=names, columns=names),
         interpretation=reading, data=data.description,
         method=(f"Pearson correlation of simple returns on {data.description.observations - 1} common bars; "
-                + ("greedy: least mean |ρ| first, then the smallest max |ρ| to those chosen" if method == "greedy"
-                   else "scipy average-linkage clustering on 1 - |ρ| into num_assets groups, one representative "
-                        "each (least |ρ| to the other groups)")))
+                + METHOD_TEXT[method]))
 
 
 @dataclass(frozen=True, kw_only=True)

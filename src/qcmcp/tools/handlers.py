@@ -288,17 +288,34 @@ async def research(gateway: Gateway, spec: ToolSpec, body: dict[str, Any]) -> di
     key = body.pop("object_key", None)
     if key is not None:
         body["source"] = await object_source(gateway, spec.name, key)
+    symbols = body.pop("symbols", None) if spec.name == "analyze_mean_reversion" else None
     try:
-        result = await asyncio.to_thread(function, **body)
+        if symbols is None:
+            result = await asyncio.to_thread(function, **body)
+            answer: dict[str, Any] = result.to_dict()
+        else:  # quantconnect-mcp's form: several symbols, each analysed on its own
+            results = [await asyncio.to_thread(function, symbol, **body) for symbol in symbols]
+            result, answer = results[0], each_symbol(results)
     except analytics.ResearchError as error:
         raise ArgumentError(f"{spec.name}: {without_paths(str(error))}") from None
-    answer: dict[str, Any] = result.to_dict()
-    if isinstance(answer.get("data"), dict) and isinstance(answer["data"].get("location"), str):
-        answer["data"]["location"] = without_paths(answer["data"]["location"])  # no server paths, as in errors
+    for data in [answer.get("data"), *(part.get("data") for part in (answer.get("results") or {}).values())]:
+        if isinstance(data, dict) and isinstance(data.get("location"), str):
+            data["location"] = without_paths(data["location"])  # no server paths, as in errors
     chart = RESEARCH_CHARTS.get(spec.name)
     if chart is not None:
         answer[IMAGE_KEY] = await asyncio.to_thread(getattr(analytics, chart), result)
     return answer
+
+
+def each_symbol(results: list[Any]) -> dict[str, Any]:
+    """One answer for several single-symbol results: each reading, each result by symbol, the first one charted."""
+    first = results[0].to_dict()
+    names = [result.symbol for result in results]
+    return {"analysis": first["analysis"], "interpretation": " | ".join(f"{result.symbol}: {result.interpretation}"
+                                                                         for result in results),
+            "method": first["method"] + f"; each symbol on its own bars; the chart shows {names[0]}",
+            "data": {**first["data"], "symbols": names},
+            "results": {result.symbol: result.to_dict() for result in results}}
 
 
 _FETCHED: dict[tuple[str, str, str], bytes] = {}  # the last few objects read as market data, by their properties

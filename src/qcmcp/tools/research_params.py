@@ -4,9 +4,9 @@ names are the research functions' own parameter names, so a validated body is pa
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Symbols = list[str]
 SYMBOLS = Field(..., min_length=1, max_length=500, description="Tickers, e.g. [\"SPY\", \"QQQ\"].")
@@ -15,6 +15,10 @@ END = Field(None, description="Last day, YYYY-MM-DD (default: the latest common 
 Resolution = Literal["daily", "hour", "minute"]
 OBJECT_KEY = "Object Store key of a CSV/Parquet file of bars (time,open,high,low,close[,volume][,symbol]) to use."
 Normalization = Literal["adjusted", "raw", "split_adjusted", "total_return"]
+Rebalance = Literal["daily", "weekly", "monthly", "quarterly", "yearly", "never"]
+# quantconnect-mcp's parameter names where ours differ: accepted as the same parameter.
+ALIASES = {"benchmark_symbol": "benchmark", "portfolio_symbols": "symbols"}
+BENCHMARK_SYMBOL = Field(None, max_length=20, description="Same as benchmark.")
 
 
 class _Range(BaseModel):
@@ -25,6 +29,25 @@ class _Range(BaseModel):
     resolution: Resolution = Field("daily", description="Bar size.")
     normalization: Normalization = Field("adjusted", description="Price adjustment, as LEAN's modes.")
     object_key: str | None = Field(None, min_length=1, max_length=255, description=OBJECT_KEY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quantconnect_mcp_spellings(cls, values: Any) -> Any:
+        """Its parameter names (ALIASES), its capitalised resolutions ("Daily"), one ticker as a string."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        for alias, name in ALIASES.items():
+            if alias in values and name in cls.model_fields:
+                value = values.pop(alias)
+                if values.get(name) not in (None, value):
+                    raise ValueError(f"{alias} and {name} are one parameter: give only one of them")
+                values[name] = value
+        if isinstance(values.get("resolution"), str):
+            values["resolution"] = values["resolution"].lower()
+        if isinstance(values.get("symbols"), str):
+            values["symbols"] = [name.strip() for name in values["symbols"].split(",") if name.strip()]
+        return values
 
 
 class HistoryParams(_Range):
@@ -46,25 +69,35 @@ class PcaParams(_Range):
 class CointegrationParams(_Range):
     symbol1: str = Field(..., min_length=1, max_length=20)
     symbol2: str = Field(..., min_length=1, max_length=20)
+    trend: Literal["c", "ct", "n"] = Field("c", description="Constant, constant+trend, or none.")
+    lags: int | None = Field(None, ge=0, le=50, description="ADF lags (default: by AIC).")
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level.")
 
 
 class MeanReversionParams(_Range):
-    symbol: str = Field(..., min_length=1, max_length=20)
+    symbol: str | None = Field(None, min_length=1, max_length=20)
+    symbols: Symbols | None = Field(None, min_length=1, max_length=50, description="Several, each analysed.")
     lookback_period: int = Field(20, ge=2, le=2520, description="Bars for the current z-score.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> MeanReversionParams:
+        if (self.symbol is None) == (self.symbols is None):
+            raise ValueError("give symbol (one ticker) or symbols (several), not both or neither")
+        return self
 
 
 class PerformanceParams(_Range):
     symbols: Symbols = SYMBOLS
     weights: list[float] = Field(..., min_length=1, max_length=500, description="One weight per symbol, summing to 1.")
     benchmark: str | None = Field("SPY", max_length=20)
+    benchmark_symbol: str | None = BENCHMARK_SYMBOL
     risk_free_rate: float = Field(0.0, ge=-0.1, le=0.5, description="Annual rate for Sharpe and Sortino.")
-    rebalance_frequency: Literal["daily", "weekly", "monthly", "never"] = "daily"
+    rebalance_frequency: Rebalance = "daily"
 
 
 class EqualWeightParams(_Range):
     symbols: Symbols = SYMBOLS
-    rebalance_frequency: Literal["daily", "weekly", "monthly", "never"] = "monthly"
+    rebalance_frequency: Rebalance = "monthly"
     benchmark: str | None = Field("SPY", max_length=20)
 
 
@@ -77,16 +110,29 @@ class OptimizeParams(_Range):
 
 
 class SparseParams(_Range):
-    symbols: Symbols = SYMBOLS
-    benchmark: str = Field(..., min_length=1, max_length=20, description="The index to track, e.g. SPY.")
+    symbols: Symbols | None = Field(None, min_length=1, max_length=500, description="Required.")
+    portfolio_symbols: Symbols | None = Field(None, max_length=500, description="Same as symbols.")
+    benchmark: str | None = Field(None, max_length=20, description="The index to track, e.g. SPY (required).")
+    benchmark_symbol: str | None = BENCHMARK_SYMBOL
     max_assets: int | None = Field(None, ge=1, le=500)
     max_weight: float | None = Field(None, gt=0, le=1)
+    lambda_param: float = Field(0.01, gt=0, le=10, description="Sparsity penalty weight.")
+    penalty_param: float = Field(0.001, gt=0, le=1, description="Log-penalty smoothing.")
+    huber_param: float | None = Field(None, gt=0, le=1, description="Huber M (default: from the data).")
+    max_iterations: int = Field(20, ge=1, le=1000)
+    tolerance: float = Field(0.0001, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _required(self) -> SparseParams:
+        if not self.symbols or not self.benchmark:
+            raise ValueError("symbols (portfolio_symbols) and benchmark (benchmark_symbol) are required")
+        return self
 
 
 class UncorrelatedParams(_Range):
     symbols: Symbols = SYMBOLS
     num_assets: int = Field(5, ge=1, le=500)
-    method: Literal["greedy", "cluster"] = "greedy"
+    method: Literal["greedy", "cluster", "lowest_correlation", "highest_correlation"] = "greedy"
 
 
 class ScreenParams(_Range):
@@ -97,6 +143,7 @@ class ScreenParams(_Range):
     max_drawdown: float | None = Field(None, ge=0, le=1)
     max_correlation: float | None = Field(None, ge=-1, le=1, description="To the benchmark.")
     benchmark: str | None = Field(None, max_length=20)
+    benchmark_symbol: str | None = BENCHMARK_SYMBOL
     min_market_cap: float | None = Field(None, description="Needs fundamentals, which are not available offline.")
     max_pe_ratio: float | None = Field(None, description="Needs fundamentals, which are not available offline.")
 
