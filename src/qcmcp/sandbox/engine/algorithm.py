@@ -95,8 +95,11 @@ class QCAlgorithm(PascalAliases):
     def add_command(self, command_type: type) -> None:
         from qcmcp.sandbox.engine.commands import Command
 
-        if not (isinstance(command_type, type) and issubclass(command_type, Command)):
-            raise TypeError(f"add_command takes a class derived from Command (got {command_type!r}).")
+        # LEAN's Python wrapper takes any class with a run(algorithm) method, Command-derived or not
+        runs = isinstance(command_type, type) and (issubclass(command_type, Command) or
+                                                   callable(getattr(command_type, "run", None)))
+        if not runs:
+            raise TypeError(f"add_command takes a class with a run(algorithm) method (got {command_type!r}).")
         self.command_types[command_type.__name__] = command_type
 
     @property

@@ -787,6 +787,14 @@ class OrderTicket(PascalAliases):
     def cancel(self, tag: str = "") -> OrderResponse:
         request = CancelOrderRequest(self.order_id, tag, self._engine.time)
         self.cancel_request = request
+        record = getattr(self, "submit_request", None)
+        if getattr(record, "asynchronous", False) and self._order.type == OrderType.MARKET and self._order.is_open \
+                and self._order.created_time == self._engine.time:
+            # LEAN's backtest fills an asynchronous market order at the brokerage scan that follows; cancelling it
+            # before then fails (InvalidNewStatus) and it fills (OrderTicketDemoAlgorithm: 9 fills of 12 orders)
+            request.response = OrderResponse(self.order_id, f"Order {self.order_id} is new: it cannot be canceled.")
+            request.status = "Error"
+            return request.response
         canceled = self._engine.cancel(self._order, tag)
         request.response = OrderResponse(self.order_id, "" if canceled else
                                          f"Order {self.order_id} is {self.status.name.lower()}: it cannot be canceled.")
