@@ -354,6 +354,52 @@ def test_hrp_is_inverse_variance_for_uncorrelated_assets_and_a_valid_portfolio_o
     assert weights.sum() == pytest.approx(1) and (weights > 0).all()
 
 
+def lopez_de_prado_hrp(covariance: np.ndarray) -> np.ndarray:
+    """The reference: López de Prado's published HRP code (2016, "Building Diversified Portfolios that Outperform
+    Out-of-Sample"), getQuasiDiag and getRecBipart, on scipy's single linkage of the condensed distances (his
+    listing passes the square matrix, which scipy would read as observations; PyPortfolioOpt condenses it too)."""
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+
+    deviation = np.sqrt(np.diag(covariance))
+    distance = np.sqrt(np.clip((1 - covariance / np.outer(deviation, deviation)) / 2, 0, None))
+    np.fill_diagonal(distance, 0)
+    link = linkage(squareform(distance, checks=False), "single").astype(int)
+    order, count = pd.Series([link[-1, 0], link[-1, 1]]), link[-1, 3]
+    while order.max() >= count:  # getQuasiDiag: replace each cluster by its two members, in place
+        order.index = range(0, order.shape[0] * 2, 2)
+        clusters = order[order >= count]
+        rows = clusters.values - count
+        order[clusters.index] = link[rows, 0]
+        order = pd.concat([order, pd.Series(link[rows, 1], index=clusters.index + 1)]).sort_index()
+        order.index = range(order.shape[0])
+    frame = pd.DataFrame(covariance)
+
+    def cluster_variance(items):
+        block = frame.loc[items, items].to_numpy()
+        inverse = 1 / np.diag(block)
+        weights = inverse / inverse.sum()
+        return weights @ block @ weights
+
+    weights, groups = pd.Series(1.0, index=order.tolist()), [order.tolist()]
+    while groups:  # getRecBipart
+        groups = [group[j:k] for group in groups for j, k in ((0, len(group) // 2), (len(group) // 2, len(group)))
+                  if len(group) > 1]
+        for left, right in zip(groups[::2], groups[1::2]):
+            alpha = 1 - cluster_variance(left) / (cluster_variance(left) + cluster_variance(right))
+            weights[left] *= alpha
+            weights[right] *= 1 - alpha
+    return weights.sort_index().to_numpy()
+
+
+def test_hrp_equals_lopez_de_prados_reference_code(covariance_and_returns):
+    covariance, _ = covariance_and_returns
+    np.testing.assert_allclose(hrp_weights(covariance), lopez_de_prado_hrp(covariance), atol=1e-14)
+    returns = sample_returns(UNIVERSE)
+    wide = np.cov(returns.to_numpy(), rowvar=False) * 252
+    np.testing.assert_allclose(hrp_weights(wide), lopez_de_prado_hrp(wide), atol=1e-14)
+
+
 def test_min_cvar_equals_the_scipy_linear_programme(covariance_and_returns):
     _, returns = covariance_and_returns
     scenarios = returns.to_numpy()
