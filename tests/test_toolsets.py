@@ -13,7 +13,7 @@ from qcmcp.cli import app
 from qcmcp.config import ConfigurationError, load_settings
 from qcmcp.server import build_server
 from qcmcp.tools.catalog import BY_NAME, CATALOG
-from qcmcp.tools.spec import TOOLSETS
+from qcmcp.tools.spec import METADATA_DEFAULTS, TOOLSETS
 
 
 def test_every_tool_has_a_known_toolset_and_every_toolset_has_tools():
@@ -29,8 +29,9 @@ async def test_only_the_chosen_toolsets_are_served_and_tools_list_carries_the_ca
     assert names == {spec.name for spec in CATALOG if spec.toolset in ("backtests", "workflows")}
     assert "run_backtest" in names and "create_project" not in names
     for tool in tools:
-        meta = tool.meta["io.qcmcp/tool"]
+        meta = {**METADATA_DEFAULTS, **tool.meta["io.qcmcp/tool"]}  # a free or fast tool leaves that out
         assert meta == BY_NAME[tool.name].metadata() and meta["cost"] in ("free", "qcc", "live-money")
+        assert {"toolset", "scope"} <= set(tool.meta["io.qcmcp/tool"])
     costs = {spec.name: spec.cost_class for spec in CATALOG}
     assert costs["create_optimization"] == "qcc" and costs["create_live_algorithm"] == "live-money"
     assert costs["read_project"] == "free" and BY_NAME["run_backtest"].latency_class == "slow"

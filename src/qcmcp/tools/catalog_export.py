@@ -27,7 +27,8 @@ def exported_name(spec: ToolSpec, namespace: str | None) -> str:
 
 def tool_document(spec: ToolSpec, namespace: str | None) -> dict[str, Any]:
     return {"name": exported_name(spec, namespace), "mcpName": spec.name, "description": spec.description,
-            "inputSchema": parameters_schema(spec), **spec.metadata(),
+            # Unknown arguments are refused (tools/list leaves this out to save bytes; a registry may validate).
+            "inputSchema": {**parameters_schema(spec), "additionalProperties": False}, **spec.metadata(),
             "primary": spec.name in PRIMARY_WORKFLOWS,
             "annotations": spec.hints.annotations().model_dump(by_alias=True, exclude_none=True)}
 

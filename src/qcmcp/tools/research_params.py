@@ -9,11 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Symbols = list[str]
-SYMBOLS = Field(..., min_length=1, max_length=500, description="Tickers, e.g. [\"SPY\", \"QQQ\"].")
-START = Field(None, description="First day, YYYY-MM-DD (default: the earliest common data).")
-END = Field(None, description="Last day, YYYY-MM-DD (default: the latest common data).")
+# Descriptions only where the name, type and enum leave a question (every byte is in each tool's tools/list entry).
+SYMBOLS = Field(..., min_length=1, max_length=500)
+DATE = {"format": "date"}  # YYYY-MM-DD; left out, the range is all the data the symbols share
+START = Field(None, json_schema_extra=DATE)
+END = Field(None, json_schema_extra=DATE)
 Resolution = Literal["daily", "hour", "minute"]
-OBJECT_KEY = "Object Store key of a CSV/Parquet file of bars (time,open,high,low,close[,volume][,symbol]) to use."
+OBJECT_KEY = "An Object Store CSV/Parquet of bars (time,open,high,low,close,…) to use instead."
 Normalization = Literal["adjusted", "raw", "split_adjusted", "total_return"]
 Rebalance = Literal["daily", "weekly", "monthly", "quarterly", "yearly", "never"]
 # quantconnect-mcp's parameter names where ours differ: accepted as the same parameter.
@@ -26,8 +28,8 @@ class _Range(BaseModel):
 
     start_date: str | None = START
     end_date: str | None = END
-    resolution: Resolution = Field("daily", description="Bar size.")
-    normalization: Normalization = Field("adjusted", description="Price adjustment, as LEAN's modes.")
+    resolution: Resolution = "daily"
+    normalization: Normalization = "adjusted"
     object_key: str | None = Field(None, min_length=1, max_length=255, description=OBJECT_KEY)
 
     @model_validator(mode="before")
@@ -52,8 +54,8 @@ class _Range(BaseModel):
 
 class HistoryParams(_Range):
     symbols: Symbols = SYMBOLS
-    start_date: str = Field(..., description="First day, YYYY-MM-DD.")
-    end_date: str = Field(..., description="Last day, YYYY-MM-DD.")
+    start_date: str = Field(..., json_schema_extra=DATE)
+    end_date: str = Field(..., json_schema_extra=DATE)
 
 
 class CorrelationParams(_Range):
@@ -63,7 +65,7 @@ class CorrelationParams(_Range):
 
 class PcaParams(_Range):
     symbols: Symbols = SYMBOLS
-    n_components: int | None = Field(None, ge=1, le=500, description="Components to keep (default: all).")
+    n_components: int | None = Field(None, ge=1, le=500, description="Default: all.")
 
 
 class CointegrationParams(_Range):
@@ -91,7 +93,7 @@ class PerformanceParams(_Range):
     weights: list[float] = Field(..., min_length=1, max_length=500, description="One weight per symbol, summing to 1.")
     benchmark: str | None = Field("SPY", max_length=20)
     benchmark_symbol: str | None = BENCHMARK_SYMBOL
-    risk_free_rate: float = Field(0.0, ge=-0.1, le=0.5, description="Annual rate for Sharpe and Sortino.")
+    risk_free_rate: float = Field(0.0, ge=-0.1, le=0.5, description="Annual.")
     rebalance_frequency: Rebalance = "daily"
 
 
@@ -112,7 +114,7 @@ class OptimizeParams(_Range):
 class SparseParams(_Range):
     symbols: Symbols | None = Field(None, min_length=1, max_length=500, description="Required.")
     portfolio_symbols: Symbols | None = Field(None, max_length=500, description="Same as symbols.")
-    benchmark: str | None = Field(None, max_length=20, description="The index to track, e.g. SPY (required).")
+    benchmark: str | None = Field(None, max_length=20, description="The index to track (required).")
     benchmark_symbol: str | None = BENCHMARK_SYMBOL
     max_assets: int | None = Field(None, ge=1, le=500)
     max_weight: float | None = Field(None, gt=0, le=1)
@@ -137,18 +139,18 @@ class UncorrelatedParams(_Range):
 
 class ScreenParams(_Range):
     symbols: Symbols = SYMBOLS
-    min_return: float | None = Field(None, description="Minimum annual return (0.1 = 10%).")
+    min_return: float | None = Field(None, description="Annual; 0.1 = 10%.")
     max_volatility: float | None = Field(None, ge=0)
     min_sharpe: float | None = None
     max_drawdown: float | None = Field(None, ge=0, le=1)
     max_correlation: float | None = Field(None, ge=-1, le=1, description="To the benchmark.")
     benchmark: str | None = Field(None, max_length=20)
     benchmark_symbol: str | None = BENCHMARK_SYMBOL
-    min_market_cap: float | None = Field(None, description="Needs fundamentals, which are not available offline.")
-    max_pe_ratio: float | None = Field(None, description="Needs fundamentals, which are not available offline.")
+    min_market_cap: float | None = Field(None, description="Needs fundamentals (none offline).")
+    max_pe_ratio: float | None = Field(None, description="Needs fundamentals (none offline).")
 
 
 class PairsParams(_Range):
-    symbols: Symbols = Field(..., min_length=2, max_length=500, description="The universe: every pair is tested.")
+    symbols: Symbols = Field(..., min_length=2, max_length=500, description="Every pair is tested.")
     alpha: float = Field(0.05, gt=0, lt=1, description="False discovery rate (Benjamini-Hochberg).")
     max_results: int = Field(100, ge=1, le=1000)

@@ -100,7 +100,7 @@ class CatalogTool(Tool):
         meta = super().get_meta()
         if meta.get("fastmcp") == {"tags": []}:
             del meta["fastmcp"]
-        return {**meta, "io.qcmcp/tool": self._spec.metadata()}
+        return {**meta, "io.qcmcp/tool": self._spec.advertised_metadata()}
 
     def _label(self, text: str) -> str:
         """Sandbox answers say so, so nobody mistakes the emulator for QuantConnect."""

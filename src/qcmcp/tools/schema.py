@@ -41,6 +41,9 @@ def _tidy(node: Any) -> Any:
             node = {**rest[0], **node}
         else:
             node["anyOf"] = rest
+    options = node.get("anyOf")
+    if isinstance(options, list) and all(isinstance(o, dict) and set(o) == {"type"} for o in options):
+        node = {"type": [o["type"] for o in node.pop("anyOf")], **node}  # the same, said once
     return node
 
 
@@ -84,7 +87,8 @@ _SAYS_NOTHING = (
     "Id of the project to edit.", "Id of the project to optimize.", "Id of the project to read.",
     "Id of the project to remove the collaborator from.", "Id of the project to stop trading live.",
     "Id of the project to which the nodes refer.", "Id of the project you requested to compile.",
-    "Optimization compile Id.", "Project Id for the live instance to liquidate.", "Project Id to which the file belongs.",
+    "Optimization compile Id.", "Project Id for the live instance to liquidate.",
+    "Project Id to which the file belongs.",
     "Project Id to which the nodes refer.", "Project Id.", "Project for the live instance we want to run the command "
     "against.", "User Id of the collaborator to add.", "User Id of the collaborator to update.",
     "Organization Id of the projects we would like to broadcast the command to",
@@ -117,6 +121,8 @@ _SAYS_NOTHING = (
     "automatically selected for backtest, research, and live trading.",
     "If true, the backtests summaries from the response will contain the statistics with their corresponding values.",
     # optimizations: the tool's description and the enums say what these are
+    "Optimization node types available in QuantConnect Cloud.", "Parameters to use for the backtest.",
+    "Name for the new backtest.",
     "Optimization parameters.", "Optimization strategy.", "Optimization node type.", "Name of optimization "
     "parameter.", "Maximum value of optimization parameter, applicable for boundary conditions.", "Minimum value of "
     "optimization parameter, applicable for boundary conditions.", "Target statistic of the optimization to minimize "
@@ -131,7 +137,7 @@ BRIEF: dict[str, str] = {
         "Omit it to page through all projects.",
     "Starting index of the projects to be fetched. 0th index based. Defaults to 0.": "Default 0.",
     "Last index of the projects to be fetched. Exclusive of the end index.": "Exclusive.",
-    "Name of the environment that's creating the request.": "Your client's name, e.g. 'MCP Server'.",
+    "Name of the environment that's creating the request.": "Your client's name.",
     "The version of the Lean used to run the algorithm. -1 is master, however, sometimes this can create problems "
     "with live deployments. If you experience problems using, try specifying the version of Lean you would like to "
     "use.": "'-1' is the latest; if a deployment fails on it, an id from read_lean_versions.",
@@ -286,8 +292,14 @@ def _compact_modules(prop: dict[str, Any], name: str = "",
                 if module in listed and _without_holdings(listed[module][1]) == _without_holdings(fields)}
         table = _table({module: fields for module, fields in by_id.items() if module not in same})
         for where in dict.fromkeys(same.values()):
-            table += (f"; as in {where} (without holdings and cash): "
-                      f"{', '.join(module for module, source in same.items() if source == where)}")
+            named = [module for module, source in same.items() if source == where]
+            others = [module for module, (source, _) in listed.items()
+                      if source == where and module not in same and module not in by_id]
+            if len(others) < len(named):  # the shorter list: the brokerage modules that are no data provider
+                table += f"; every other {where} id but {', '.join(others)}, with its {where} fields"
+            else:
+                table += f"; {', '.join(named)}: their {where} fields"
+            table += " less holdings and cash"
         compact: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
@@ -342,8 +354,7 @@ def _fields(variant: dict[str, Any]) -> str:
 
 def confirm_parameter(repeats: str) -> dict[str, Any]:
     """Live-money tools take an optional ``confirm`` that repeats a parameter (when the client cannot elicit)."""
-    return {"type": "string", "description": f"Only if your client cannot show a confirmation prompt: the {repeats} "
-            "again, once the user agreed."}
+    return {"type": "string", "description": f"The {repeats} again, once the user agreed, if your client cannot ask."}
 
 
 def render_all(specs: Iterable[ToolSpec]) -> str:

@@ -32,6 +32,10 @@ SLOW_TOOLS = {"create_compile", "check_initialization_errors", "sync_project", "
 SERVER_DEFAULTED = {"organizationId": "Optional: defaults to your organization."}
 
 
+# The cost and latency class a tool's tools/list metadata leaves out when it has them (see advertised_metadata).
+METADATA_DEFAULTS = {"cost": "free", "latency": "fast"}
+
+
 def scope(area: str, action: str) -> str:
     if area not in AREAS or action not in ACTIONS:
         raise ValueError(f"unknown scope qc:{area}:{action}")
@@ -57,21 +61,16 @@ class Hints:
         }
         return ToolAnnotations(**{k: v for k, v in values.items() if v is not None})
 
-    def advertised(self) -> ToolAnnotations | None:
-        """The hints as ``tools/list`` sends them: only those that differ from MCP's defaults (readOnlyHint false,
-        destructiveHint true, idempotentHint false, openWorldHint true) and mean something — destructiveHint and
-        idempotentHint only count when readOnlyHint is false. Same meaning, 20-90 bytes less a tool."""
-        values: dict[str, bool] = {}
-        if self.read_only:
-            values["readOnlyHint"] = True
-        else:
-            if self.destructive is False:
-                values["destructiveHint"] = False
-            if self.idempotent:
-                values["idempotentHint"] = True
-        if not self.open_world:
-            values["openWorldHint"] = False
-        return ToolAnnotations(**values) if values else None
+    def advertised(self) -> ToolAnnotations:
+        """The hints as ``tools/list`` sends them: readOnlyHint, destructiveHint and openWorldHint always, outright
+        (ChatGPT's apps ask for all three and several clients do not apply MCP's defaults); idempotentHint only where
+        it means something and is not MCP's default (false): on a tool that is not read-only (for a read, the spec
+        makes it meaningless). The catalog export keeps every hint."""
+        destructive = not self.read_only if self.destructive is None else self.destructive
+        values = {"readOnlyHint": self.read_only, "destructiveHint": destructive, "openWorldHint": self.open_world}
+        if self.idempotent and not self.read_only:
+            values["idempotentHint"] = True
+        return ToolAnnotations(**values)
 
 
 # The combinations the official QuantConnect MCP server uses; reads also say outright that they change nothing
@@ -141,9 +140,14 @@ class ToolSpec:
         return "slow" if self.cost in ("slow", "qcc") or self.name in SLOW_TOOLS else "fast"
 
     def metadata(self) -> dict[str, str]:
-        """What ``tools/list`` says about the tool beyond MCP's own fields (under ``_meta``)."""
+        """What the catalog says about the tool beyond MCP's own fields: toolset, scope, cost and latency class."""
         return {"toolset": self.toolset, "scope": self.scope or "", "cost": self.cost_class,
                 "latency": self.latency_class}
+
+    def advertised_metadata(self) -> dict[str, str]:
+        """``metadata()`` as ``tools/list`` carries it under ``_meta["io.qcmcp/tool"]``: a cost or latency class
+        equal to METADATA_DEFAULTS is left out (most tools are free and fast; 14-17 bytes each a tool)."""
+        return {key: value for key, value in self.metadata().items() if METADATA_DEFAULTS.get(key) != value}
 
     @property
     def toolset(self) -> str:
