@@ -84,3 +84,27 @@ async def test_bad_input_is_a_clear_error_without_server_paths(client):
         text = result.content[0].text
         assert result.is_error and fragment.lower() in text.lower(), (tool, text)
         assert str(SAMPLE_FOLDER) not in text and "/work/" not in text and "/root/" not in text, text
+
+
+async def test_research_calls_are_audited_and_held_to_the_policy_and_the_rate_limit(tmp_path, monkeypatch):
+    """The same audit, policy and limits as every other tool (issue 13, item 4)."""
+    from qcmcp.security.audit import AuditLog
+
+    monkeypatch.delenv("QCMCP_DATA_DIR", raising=False)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("defaults:\n  deny_tools: [sparse_optimization]\n", encoding="utf-8")
+    settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "s.sqlite3"), QCMCP_AUDIT_DB=str(tmp_path / "a.sqlite3"),
+                             QCMCP_POLICY_FILE=str(policy), QCMCP_RATE_LIMIT="3/60")
+    span = {"start_date": "2019-01-01", "end_date": "2019-12-31"}
+    async with Client(build_server(settings)) as session:
+        assert not (await session.call_tool("get_history", {"symbols": ["SPY"], **span})).is_error
+        denied = await session.call_tool("sparse_optimization", {"symbols": ["IBM", "AAPL"], "benchmark": "SPY",
+                                                                 **span}, raise_on_error=False)
+        assert denied.is_error and "sparse_optimization" in denied.content[0].text
+        assert "polic" in denied.content[0].text.lower()
+        await session.call_tool("get_history", {"symbols": ["NOPE"], **span}, raise_on_error=False)
+        limited = await session.call_tool("get_history", {"symbols": ["SPY"], **span}, raise_on_error=False)
+        assert limited.is_error and "429" in limited.content[0].text, limited.content[0].text
+    rows = AuditLog(str(tmp_path / "a.sqlite3")).rows()
+    assert [row["tool"] for row in rows][:3] == ["get_history", "sparse_optimization", "get_history"]
+    assert rows[0]["outcome"] == "ok" and rows[1]["outcome"] != "ok" and "NOPE" in rows[2]["error"]
