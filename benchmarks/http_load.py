@@ -1,13 +1,17 @@
 """Streamable HTTP under load: 100 concurrent sessions against a mock QuantConnect API, next to one stdio session.
 
-A mock API (a small Starlette app under uvicorn, in its own process) answers ``/account/read`` at once, so what is
-measured is qcmcp itself. ``qcmcp serve --transport http`` runs in its own process; 100 sessions (raw JSON-RPC
-over httpx, so the client costs little) call ``read_account`` for a bounded time. Printed: calls/s, p50/p99
-latency, errors, the server's CPU per call and its resident memory before, during and after the sessions; then the
-same tool over one stdio session of ``qcmcp serve`` in the same run, for the CPU-per-call ratio.
+Three processes besides the benchmark itself: a mock API (a few lines of asyncio answering every POST with the same
+``/account/read`` JSON at once, so what is measured is qcmcp itself), ``qcmcp serve --transport http``, and the load
+generator: 100 real MCP sessions (initialize, notifications/initialized, ``read_account`` calls for a bounded time,
+then DELETE to close the session), each on its own keep-alive connection, written on raw asyncio streams so the
+client's own CPU stays small (it shares the machine's cores with the server; its CPU a call is printed too). Printed:
+calls/s, p50/p99 latency, errors, the server's CPU per call and its resident memory before, under load and after the
+sessions closed; then the same tool over one stdio session of ``qcmcp serve`` in the same run, for the ratio.
 
 Usage: uv run --locked python benchmarks/http_load.py [--sessions 100] [--seconds 20] [--stdio-calls 2000] [--json]
-(--json serves with QCMCP_HTTP_JSON_RESPONSE=true: one JSON body per request instead of an event stream)
+       [--stateless]
+(--json serves with QCMCP_HTTP_JSON_RESPONSE=true: one JSON body per request, no event stream ever;
+--stateless with QCMCP_HTTP_STATELESS=on: no session kept between requests)
 """
 
 from __future__ import annotations
@@ -23,34 +27,67 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.processes import free_port, wait_for_port  # noqa: E402
 
 QCMCP = str(Path(sys.executable).with_name("qcmcp"))
 MOCK_API = """
-import sys, uvicorn
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+import asyncio, sys
+BODY = b'{"organizationId":"mock-org","creditBalance":10.0,"success":true}'
+ANSWER = (b"HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: %d\\r\\n\\r\\n" % len(BODY)) + BODY
 
-async def account(request):
-    return JSONResponse({"organizationId": "mock-org", "creditBalance": 10.0, "success": True})
+async def handle(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\\r\\n\\r\\n")
+            length = 0
+            for line in head.split(b"\\r\\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            writer.write(ANSWER)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    writer.close()
 
-uvicorn.run(Starlette(routes=[Route("/api/v2/account/read", account, methods=["POST"])]),
-            host="127.0.0.1", port=int(sys.argv[1]), log_level="error", access_log=False)
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), backlog=512)
+    await server.serve_forever()
+
+try:
+    import uvloop
+    uvloop.run(main())
+except ImportError:
+    asyncio.run(main())
 """
-HEADERS = {"Accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "load", "version": "1"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 CALL = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "read_account", "arguments": {}}}
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU of a process and of its live children (uvicorn workers, if any)."""
+    total = 0.0
+    for stat in [Path(f"/proc/{pid}/stat"), *_children(pid)]:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[Path]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(stat)
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def rss_mib(pid: int) -> float:
@@ -68,50 +105,121 @@ def environment(tmp: Path, api_port: int) -> dict[str, str]:
     return env
 
 
-async def session(http: httpx.AsyncClient, url: str, until: float, latencies: list[float], errors: list[str]) -> None:
-    started = await http.post(url, json=INITIALIZE, headers=HEADERS)
-    headers = dict(HEADERS)
-    if started.headers.get("mcp-session-id"):
-        headers["mcp-session-id"] = started.headers["mcp-session-id"]
-    await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
-    while time.monotonic() < until:
-        began = time.perf_counter()
-        try:
-            answer = await http.post(url, json=CALL, headers=headers)
-            if answer.status_code != 200 or '"isError":false' not in answer.text:
-                errors.append(f"{answer.status_code} {answer.text[:100]}")
-        except httpx.HTTPError as error:
-            errors.append(type(error).__name__)
-        latencies.append(time.perf_counter() - began)
+class Connection:
+    """One keep-alive HTTP/1.1 connection: a request out, its answer (Content-Length or chunked) back."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def request(self, method: str, message: dict | None, session: str | None) -> tuple[int, dict, bytes]:
+        body = json.dumps(message).encode() if message is not None else b""
+        head = (f"{method} /mcp HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\ncontent-type: application/json\r\n"
+                f"accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n"
+                + (f"mcp-session-id: {session}\r\n" if session else "") + f"content-length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode() + body)
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])
+                   if name}
+        if "content-length" in headers:
+            data = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            parts = []
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                parts.append((await self.reader.readexactly(size + 2))[:-2])
+            await self.reader.readuntil(b"\r\n")
+            data = b"".join(parts)
+        else:
+            data = b""
+        return int(lines[0].split(" ", 2)[1]), headers, data
+
+    def close(self) -> None:
+        self.writer.close()
 
 
-async def http_load(env: dict[str, str], sessions: int, seconds: float) -> dict[str, float]:
+async def session(port: int, until: float, latencies: list[float], errors: list[str]) -> None:
+    """One MCP session on its own connection: initialize, initialized, calls until ``until``, then DELETE."""
+    connection = Connection(port)
+    await connection.open()
+    try:
+        _, headers, _ = await connection.request("POST", INITIALIZE, None)
+        session_id = headers.get("mcp-session-id")
+        await connection.request("POST", INITIALIZED, session_id)
+        while time.monotonic() < until:
+            began = time.perf_counter()
+            try:
+                status, _, data = await connection.request("POST", CALL, session_id)
+                if status != 200 or b'"isError":false' not in data:
+                    errors.append(f"{status} {data[:100].decode(errors='replace')}")
+            except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                errors.append(type(error).__name__)
+                connection.close()
+                await connection.open()
+            latencies.append(time.perf_counter() - began)
+        if session_id:
+            await connection.request("DELETE", None, session_id)
+    finally:
+        connection.close()
+
+
+async def load(port: int, sessions: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    await session(port, time.monotonic() + 1.0, [], [])  # imports and first-call costs out of the way
+    print("warm", flush=True)
+    sys.stdin.readline()  # the benchmark has read the server's CPU and memory
+    cpu = time.process_time()
+    started = time.monotonic()
+    await asyncio.gather(*(session(port, started + seconds, latencies, errors) for _ in range(sessions)))
+    return {"latencies": latencies, "errors": errors, "elapsed": time.monotonic() - started,
+            "client_cpu": time.process_time() - cpu}
+
+
+def load_client(port: int, sessions: int, seconds: float) -> None:
+    """The load generator's own process (``--load-client``): the results as one JSON line on stdout."""
+    try:
+        import uvloop
+
+        result = uvloop.run(load(port, sessions, seconds))
+    except ImportError:
+        result = asyncio.run(load(port, sessions, seconds))
+    print(json.dumps(result), flush=True)
+
+
+def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--port", str(port), "--insecure-no-auth"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(server, port)
-        url = f"http://127.0.0.1:{port}/mcp"
-        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=sessions)) as http:
-            warm: list[float] = []
-            await session(http, url, time.monotonic() + 1.0, warm, [])  # imports and first-call costs out of the way
-            rss_before, cpu_before = rss_mib(server.pid), cpu_seconds(server.pid)
-            latencies: list[float] = []
-            errors: list[str] = []
-            started = time.monotonic()
-            await asyncio.gather(*(session(http, url, started + seconds, latencies, errors) for _ in range(sessions)))
-            elapsed = time.monotonic() - started
-            cpu, rss_peak = cpu_seconds(server.pid) - cpu_before, rss_mib(server.pid)
-        await asyncio.sleep(3.0)  # sessions closed: does the memory come back?
+        client = subprocess.Popen([sys.executable, __file__, "--load-client", str(port), str(sessions), str(seconds)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert client.stdin and client.stdout
+        assert client.stdout.readline().strip() == "warm"
+        rss_before, cpu_before, api_before = rss_mib(server.pid), cpu_seconds(server.pid), cpu_seconds(api_pid)
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        peak = rss_before
+        while client.poll() is None:
+            peak = max(peak, rss_mib(server.pid))
+            time.sleep(0.25)
+        cpu, api_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(api_pid) - api_before
+        result = json.loads(client.stdout.read())
+        time.sleep(3.0)  # sessions closed: does the memory come back?
         rss_after = rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
+    latencies, errors = result["latencies"], result["errors"]
+    calls = max(len(latencies), 1)
     ordered = sorted(latencies) or [0.0]
-    return {"calls": len(latencies), "rate": len(latencies) / elapsed, "p50": statistics.median(ordered) * 1000,
-            "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000, "errors": len(errors),
-            "cpu_ms": cpu / max(len(latencies), 1) * 1000, "rss_before": rss_before, "rss_peak": rss_peak,
-            "rss_after": rss_after, "error_kinds": sorted(set(errors))[:3]}
+    return {"calls": len(latencies), "rate": len(latencies) / result["elapsed"], "p50": statistics.median(ordered) * 1000,
+            "p99": ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000, "errors": len(errors),
+            "cpu_ms": cpu / calls * 1000, "client_ms": result["client_cpu"] / calls * 1000,
+            "api_ms": api_cpu / calls * 1000, "rss_before": rss_before, "rss_peak": peak, "rss_after": rss_after,
+            "error_kinds": sorted(set(errors))[:3]}
 
 
 def stdio_cpu_per_call(env: dict[str, str], calls: int) -> float:
@@ -142,11 +250,15 @@ def stdio_cpu_per_call(env: dict[str, str], calls: int) -> float:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--load-client"]:
+        load_client(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--stdio-calls", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stateless", action="store_true")
     args = parser.parse_args()
     api_port = free_port()
     api = subprocess.Popen([sys.executable, "-c", MOCK_API, str(api_port)])
@@ -156,19 +268,25 @@ def main() -> None:
             env = environment(Path(tmp), api_port)
             if args.json:
                 env["QCMCP_HTTP_JSON_RESPONSE"] = "true"
-            http = asyncio.run(http_load(env, args.sessions, args.seconds))
+            if args.stateless:
+                env["QCMCP_HTTP_STATELESS"] = "on"
+            http = http_load(env, args.sessions, args.seconds, api.pid)
             stdio = stdio_cpu_per_call(env, args.stdio_calls)
     finally:
         api.terminate()
         api.wait(timeout=10)
-    print(f"HTTP, {args.sessions} sessions for {args.seconds:g} s: {http['calls']} calls, {http['rate']:.0f} calls/s, "
-          f"p50 {http['p50']:.0f} ms, p99 {http['p99']:.0f} ms, {http['errors']} errors"
+    load = os.getloadavg()[0]
+    print(f"HTTP, {args.sessions} sessions for {args.seconds:g} s: {http['calls']} calls, {http['rate']:.0f} calls/s "
+          f"(goal 600), p50 {http['p50']:.0f} ms, p99 {http['p99']:.0f} ms (goal under 500), {http['errors']} errors"
           + (f" ({'; '.join(http['error_kinds'])})" if http["errors"] else ""))
     print(f"server CPU per call: HTTP {http['cpu_ms']:.2f} ms, stdio {stdio:.2f} ms "
-          f"(ratio {http['cpu_ms'] / stdio:.2f}; goal at most 1.2)")
+          f"(ratio {http['cpu_ms'] / stdio:.2f}; goal at most 1.2); load generator {http['client_ms']:.2f} ms, "
+          f"mock API {http['api_ms']:.2f} ms a call")
     print(f"server RSS: {http['rss_before']:.0f} MiB before, {http['rss_peak']:.0f} MiB under load, "
           f"{http['rss_after']:.0f} MiB after the sessions closed "
           f"({(http['rss_after'] / http['rss_before'] - 1) * 100:+.0f} %; goal within 10 %)")
+    print(f"machine: {os.cpu_count()} cores, load average {load:.2f} at the end (other work on the machine "
+          "shares the cores with all four processes)")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,10 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
         base_url = (settings.public_url or f"http://{host}:{port}").rstrip("/")
         middleware.append(HttpMiddleware(InsufficientScopeChallenge, audit=audit, tenant_claim=settings.auth_tenant_claim,
                                          resource_metadata_url=f"{base_url}/.well-known/oauth-protected-resource{path}"))
+    if not settings.http_json_response:
+        from qcmcp import http_answers
+
+        http_answers.install()  # a quick answer as one JSON body, an event stream when anything comes before it
     run = partial(server.run_async, transport="http", host=host, port=port, path=path, middleware=middleware,
                   show_banner=False, stateless_http=settings.stateless_http, json_response=settings.http_json_response,
                   uvicorn_config=dict(UVICORN_LOGGING), **host_origin_options(settings))
