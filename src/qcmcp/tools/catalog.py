@@ -274,7 +274,7 @@ CATALOG: tuple[ToolSpec, ...] = (
         "create_live_algorithm", area="live", confirm="projectId", hints=CREATE, endpoint="/live/create",
         request="CreateLiveAlgorithmRequest", response="CreateLiveAlgorithmResponse", cost="qcc",
         description="Deploy a compiled project live on a node (read_project_nodes) with a brokerage (paper: {'id': "
-        "'QuantConnectBrokerage'}). CAN TRADE REAL MONEY.",
+        "'QuantConnectBrokerage'}). CAN TRADE REAL MONEY. Returns the deployment.",
     ),
     ToolSpec(
         "read_live_algorithm", area="live", hints=READ, retry_safe=True, endpoint="/live/read",
@@ -336,7 +336,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "broadcast_live_command", area="live", confirm="organizationId", hints=LIVE, endpoint="/live/commands/broadcast",
         request="BroadcastLiveCommandRequest", response="RestResponse",
-        description="Send a command to every running live algorithm of the organization, maybe but one project. Can "
+        description="Send a command to every running live algorithm of the organization, but excludeProjectId's. Can "
         "place orders.",
     ),
     # --- Object store --------------------------------------------------------------------
@@ -350,7 +350,7 @@ CATALOG: tuple[ToolSpec, ...] = (
         "read_object_properties", area="objects", hints=READ, endpoint="/object/properties",
         request="GetObjectStorePropertiesRequest", response="GetObjectStorePropertiesResponse",
         handler=handlers.read_object_properties,
-        description="Read an Object Store file's size, MD5, type, dates and the start of it (all of it: read_object).",
+        description="Read an Object Store file's size, MD5, type, dates and a preview (all of it: read_object).",
     ),
     ToolSpec(
         "read_object_store_file_job_id", area="objects", hints=CREATE, endpoint="/object/get",
@@ -492,8 +492,8 @@ CATALOG: tuple[ToolSpec, ...] = (
     ToolSpec(
         "sync_project", area="files", hints=UPDATE, workflow=True, local_paths=True, handler=handlers.sync_project,
         request=f"{WORKFLOW_PARAMS}:SyncProjectParams",
-        description="Sync a local lean-cli project folder with its cloud project, only changes, conflicts kept. "
-        "Returns projectId, pushed, pulled, deleted, conflicts.",
+        description="Sync a local lean-cli project folder with its cloud project, moving only changes; conflicts are "
+        "reported, not overwritten. Returns pushed, pulled, deleted, conflicts.",
     ),
     ToolSpec(
         "run_backtest", area="backtests", hints=CREATE, workflow=True, handler=handlers.run_backtest,
@@ -510,7 +510,7 @@ CATALOG: tuple[ToolSpec, ...] = (
         "run_optimization", area="optimizations", hints=CREATE, workflow=True, cost="qcc",
         handler=handlers.run_optimization, request=f"{WORKFLOW_PARAMS}:RunOptimizationParams",
         description="Compile, estimate, optimize in one call with progress; refuses above estimatedCost. Returns "
-        "ranked trials, Deflated Sharpe Ratio, PBO.",
+        "ranked trials, the Deflated Sharpe Ratio and Probability of Backtest Overfitting.",
     ),
     ToolSpec(
         "read_object", area="objects", hints=READ, workflow=True, handler=handlers.read_object,
