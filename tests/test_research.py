@@ -525,6 +525,22 @@ def test_get_history_summarises_each_symbol_from_the_market_data_layer():
     assert result.table.loc["SPY", "return"] == pytest.approx(spy.iloc[-1] / spy.iloc[0] - 1)
     assert result.table.loc["GOOG", "first"].startswith("2004-08-19")  # its own first bar, not aligned
     assert "frame" not in result.to_dict() and len(result.frame) == 252 + result.table.loc["GOOG", "bars"]
+    assert result.bars == {} and "more than the 1000 listed" in result.bars_note
+
+
+def test_get_history_lists_the_bars_that_fit_in_an_answer():
+    result = research.get_history(["SPY", "IBM"], "2020-03-01", "2020-03-31", fields=["close", "Volume"])
+    frame = history(["SPY", "IBM"], "2020-03-01", "2020-03-31").frame
+    for name in ("SPY", "IBM"):
+        bars = frame.loc[name]
+        listed = result.bars[name]
+        assert list(listed) == ["time", "close", "volume"] and listed["time"] == [str(t) for t in bars.index]
+        assert listed["close"] == pytest.approx(bars["close"].tolist(), abs=5e-5)
+        assert listed["volume"] == [round(v) for v in bars["volume"]]
+    assert result.bars_note.startswith("close, volume of every bar")
+    assert len(json.dumps(result.to_dict())) < 8_000
+    with pytest.raises(ResearchError, match="fields: .*pick from open, high, low, close, volume"):
+        research.get_history("SPY", "2020-03-01", "2020-03-31", fields=["adj_close"])
 
 
 def test_charts_are_small_pngs():

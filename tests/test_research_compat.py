@@ -19,9 +19,9 @@ SPAN = {"start_date": "2016-01-01", "end_date": "2019-12-31"}
 UNIVERSE = ["SPY", "AAPL", "IBM", "BAC", "AIG", "WM"]
 
 # Every parameter of quantconnect-mcp's research tools (0.2, before QuantBook was removed), but instance_name
-# (its QuantBook session) and get_history's fields (our get_history answers a summary per symbol, not the bars).
+# (its QuantBook session).
 QUANTCONNECT_MCP = {
-    "get_history": {"symbols", "start_date", "end_date", "resolution"},
+    "get_history": {"symbols", "start_date", "end_date", "resolution", "fields"},
     "calculate_correlation_matrix": {"symbols", "start_date", "end_date"},
     "perform_pca_analysis": {"symbols", "start_date", "end_date", "n_components"},
     "test_cointegration": {"symbol1", "symbol2", "start_date", "end_date", "trend", "lags"},
@@ -65,6 +65,9 @@ async def refused(client: Client, tool: str, fragment: str, **arguments) -> None
 async def test_its_spellings_and_names_give_our_numbers(session):
     one = await ok(session, "get_history", symbols="SPY", resolution="Daily", **SPAN)
     assert list(one["table"]) == ["SPY"] and one["data"]["resolution"] == "daily"
+    month = await ok(session, "get_history", symbols=["SPY"], start_date="2019-06-01", end_date="2019-06-30",
+                     fields=["close"])
+    assert len(month["bars"]["SPY"]["close"]) == 20 and set(month["bars"]["SPY"]) == {"time", "close"}
     assert list((await ok(session, "get_history", symbols="SPY, IBM", **SPAN))["table"]) == ["SPY", "IBM"]
     ours = await ok(session, "calculate_portfolio_performance", symbols=["AAPL", "IBM"], weights=[0.6, 0.4],
                     benchmark="IWM", **SPAN)

@@ -171,19 +171,54 @@ def _described(wide: pd.DataFrame, source: str, location: str, resolution: str, 
                            requested=requested, notes=notes)
 
 
+FIELDS = ("open", "high", "low", "close", "volume")
+MAX_LISTED_VALUES = 1000  # bar values listed in a get_history answer (a tool reply is about 24,000 characters)
+
+
 @dataclass(frozen=True, kw_only=True)
 class HistoryResult(Result):
     table: pd.DataFrame  # per symbol: first/last bar, first/last close, total return, bars
+    bars: dict[str, dict[str, list]]  # per symbol: time and each field asked for, when they fit; else empty
+    bars_note: str  # what bars holds, or why it is empty and how to get them listed
     frame: pd.DataFrame = field(metadata=BULK)  # LEAN's shape: (symbol, time) × open, high, low, close, volume
 
 
+def check_fields(fields: object) -> tuple[str, ...]:
+    if fields is None:
+        return FIELDS
+    names = [fields] if isinstance(fields, str) else list(fields) if isinstance(fields, (list, tuple)) else None
+    unknown = [name for name in names or [] if str(name).lower() not in FIELDS]
+    if not names or unknown:
+        raise ResearchError("fields", f"{fields!r}: pick from {', '.join(FIELDS)}")
+    return tuple(dict.fromkeys(str(name).lower() for name in names))
+
+
+def listed_bars(data: MarketData, tickers: Sequence[str], fields: tuple[str, ...]) -> tuple[dict, str]:
+    """The bars themselves when they fit in a reply (prices to 4 decimals, LEAN's precision), else a way to get them."""
+    count = len(data.frame) * len(fields)
+    if count > MAX_LISTED_VALUES:
+        return {}, (f"{len(data.frame)} bars × {len(fields)} field(s) = {count} values, more than the "
+                    f"{MAX_LISTED_VALUES} listed in one answer: narrow the range, or ask for fewer fields "
+                    "(fields=['close'])")
+    bars = {}
+    for name in tickers:
+        frame = data.bars(name)
+        bars[name] = {"time": [str(time) for time in frame.index],
+                      **{column: (frame[column].round(0).astype("int64") if column == "volume"
+                                  else frame[column].round(4)).tolist() for column in fields}}
+    return bars, f"{', '.join(fields)} of every bar (time = bar end, exchange time; prices to 4 decimals)"
+
+
 def get_history(symbols: str | Sequence[str], start_date: object, end_date: object, resolution: str = "daily",
-                normalization: str = "adjusted", *, source: object = None) -> HistoryResult:
-    """A per-symbol summary (first/last close, return, bars) and LEAN's (symbol, time) frame.
+                normalization: str = "adjusted", *, fields: Sequence[str] | None = None,
+                source: object = None) -> HistoryResult:
+    """A per-symbol summary (first/last close, return, bars), the bars themselves when they fit in a reply
+    (``fields``: which of open, high, low, close, volume; default all), and LEAN's (symbol, time) frame.
 
     Each symbol keeps its own bars here (no alignment): this is the data, not an analysis of it.
     """
     tickers = symbol_list(symbols)
+    chosen = check_fields(fields)
     data = _history(tickers, start_date, end_date, resolution, normalization, source, {})
     rows = {}
     for name in tickers:
@@ -201,7 +236,8 @@ def get_history(symbols: str | Sequence[str], start_date: object, end_date: obje
                                   end=str(data.end), observations=len(data.frame),
                                   requested={"after": str(data.requested.after), "until": str(data.requested.until)},
                                   notes=notes)
-    return HistoryResult(table=table, frame=data.frame, interpretation=reading,
+    bars, bars_note = listed_bars(data, tickers, chosen)
+    return HistoryResult(table=table, bars=bars, bars_note=bars_note, frame=data.frame, interpretation=reading,
                          method=f"{data.normalization} {data.resolution} bars from qcmcp.marketdata.history "
                                 "(bar end times, exchange time); return = last close / first close - 1",
                          data=description)

@@ -54,6 +54,8 @@ class _Range(BaseModel):
 
 class HistoryParams(_Range):
     symbols: Symbols = SYMBOLS
+    fields: list[Literal["open", "high", "low", "close", "volume"]] | None = Field(
+        None, min_length=1, max_length=5, description="Columns of the bars listed (default: all).")
     start_date: str = Field(..., json_schema_extra=DATE)
     end_date: str = Field(..., json_schema_extra=DATE)
 
