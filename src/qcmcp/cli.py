@@ -81,6 +81,9 @@ def serve(
             except ConfigurationError as error:
                 fail(str(error))
             server.qcmcp_metrics.sessions.set(1)  # stdio: the one client on the pipe
+        from qcmcp.server import settle_garbage_collector
+
+        settle_garbage_collector()
         server.run(transport="stdio", show_banner=False)
         return
     from qcmcp.server import serve_http
