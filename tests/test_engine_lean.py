@@ -423,3 +423,32 @@ class Renamed(QCAlgorithm):
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "SEEN" in l)
     assert line.endswith("SEEN 2008-09-30 00:00 SPWR->SPWRA, 2011-11-17 00:00 SPWRA->SPWR")
+
+
+def test_add_universe_of_tickers_and_on_end_of_day_as_lean():
+    """LEAN's add_universe(name, selector): the selector gets the UTC time at the start and at each trading
+    day's midnight and returns tickers; on_end_of_day(symbol) runs 10 minutes before each close for every
+    security the algorithm has (LEAN's EverySecurityEndOfDay), from the day it was added."""
+    source = '''from AlgorithmImports import *
+
+class Tickers(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 9)
+        self.universe_settings.resolution = Resolution.HOUR
+        self.calls = []
+        self.add_universe("mine", self.select)
+
+    def select(self, utc):
+        self.calls.append(f"select {utc:%d %H:%M}")
+        return ["SPY", "IBM"] if utc.day == 8 else ["SPY"]
+
+    def on_end_of_day(self, symbol):
+        self.calls.append(f"eod {symbol.value} {self.time:%d %H:%M}")
+
+    def on_end_of_algorithm(self):
+        self.debug("CALLS " + ", ".join(self.calls))
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "CALLS" in l)
+    assert line.endswith("CALLS select 07 04:00, eod SPY 07 15:50, select 08 04:00, eod SPY 08 15:50, "
+                         "eod IBM 08 15:50, select 09 04:00, eod SPY 09 15:50")  # IBM left on the 9th

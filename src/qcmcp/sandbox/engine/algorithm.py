@@ -274,6 +274,30 @@ class QCAlgorithm(PascalAliases):
         self._check_universe(model)
         self.engine.set_universe_models([model])
 
+    def add_universe(self, *arguments: Any, **named: Any) -> Any:
+        """LEAN's AddUniverse for the universes that need no universe data: ``add_universe(name, selector)``,
+        ``add_universe(name, resolution, selector)``, ``add_universe(SecurityType.EQUITY, name, resolution,
+        market, universe_settings, selector)`` (a user-defined universe of tickers) and
+        ``add_universe(ScheduledUniverse(date_rule, time_rule, selector))``; coarse, fine, ETF and custom-data
+        universes refuse."""
+        from qcmcp.sandbox.engine.framework import ScheduledUniverse, UserDefinedUniverse
+
+        if len(arguments) == 1 and isinstance(arguments[0], ScheduledUniverse) and not named:
+            self.engine.add_universe(arguments[0])
+            return arguments[0]
+        rest = list(arguments)
+        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
+            if int(rest[0]) != int(SecurityType.EQUITY):
+                refuse("QCAlgorithm.add_universe")
+            rest = rest[1:]
+        selector = named.get("selector") or (rest[-1] if rest else None)
+        if not (rest and isinstance(rest[0], str) and callable(selector)) or isinstance(selector, type):
+            refuse("QCAlgorithm.add_universe")
+        settings = next((a for a in rest[1:-1] if isinstance(a, UniverseSettings)), named.get("universe_settings"))
+        universe = UserDefinedUniverse(rest[0], selector, settings)
+        self.engine.add_universe(universe)
+        return universe
+
     def add_universe_selection(self, model: Any) -> None:
         """LEAN's AddUniverseSelection: one more model next to those set (a composite)."""
         self._check_universe(model)

@@ -930,14 +930,22 @@ class Engine:
         return True
 
     def set_universe_models(self, models: list[Any]) -> None:
-        self.universe_models = list(models)
+        """The framework's universe selection models (set_universe_selection replaces them all)."""
+        self.universe_models = [m for m in self.universe_models if getattr(m, "added_universe", False)] + list(models)
+        if self.running:
+            self._create_universes()
+
+    def add_universe(self, universe: Any) -> None:
+        """A universe from add_universe, kept whatever the framework's models become."""
+        universe.added_universe = True
+        self.universe_models.append(universe)
         if self.running:
             self._create_universes()
 
     def _create_universes(self) -> None:
         """LEAN's FrameworkPostInitialize: each model's universe — a manual one's symbols added now, a scheduled
         one selecting at its trigger times."""
-        from qcmcp.sandbox.engine.framework import ManualUniverseSelectionModel
+        from qcmcp.sandbox.engine.framework import ManualUniverseSelectionModel, UserDefinedUniverse
 
         for number, model in enumerate(self.universe_models):
             if number < len(self.universe_members):
@@ -946,9 +954,19 @@ class Engine:
             self.universe_pending_removals.append(set())
             if isinstance(model, ManualUniverseSelectionModel):
                 self._universe_select(number, model.symbols)
+            elif isinstance(model, UserDefinedUniverse):
+                hours, start = market_data.exchange_hours(self.data_folder, "SPY"), self.start
+
+                def trading_day(day: date, hours: Any = hours, start: date = start) -> bool:
+                    return day == start or bool(hours.trading_days(day, day))
+
+                self.universe_schedule.on(trading_day, lambda day: [datetime.combine(day, time())],
+                                          lambda n=number, m=model: self._universe_select(
+                                              n, m.selector(self.algorithm.utc_time)))
             else:
-                self.universe_schedule.on(model.date_rule, model.time_rule,
-                                          lambda n=number, m=model: self._universe_select(n, m.selector(self.time)))
+                self.universe_schedule.on(model.date_rule, model.time_rule,  # LEAN passes the UTC time
+                                          lambda n=number, m=model: self._universe_select(
+                                              n, m.selector(self.algorithm.utc_time)))
 
     def _universe_select(self, number: int, selected: Any) -> None:
         """LEAN's UniverseSelection.ApplyUniverseSelection for one universe: members no longer selected are
@@ -1015,7 +1033,54 @@ class Engine:
             if not self.warming_up:
                 self._framework_step(Slice(when, {}))
                 self._scan_market_orders()
-        return len(self.pending_subscriptions) > before
+            if len(self.pending_subscriptions) > before:
+                return True  # their bars join before the next selection
+        return False
+
+    def _end_of_day_events(self, changes: Any) -> None:
+        """LEAN's EverySecurityEndOfDay: when the algorithm has ``on_end_of_day(symbol)``, each security added
+        gets a call 10 minutes before its market closes on each trading day (midnight for markets always
+        open), from now on; a removed security's calls stop."""
+        if "on_end_of_day" not in self._handlers:
+            self._handlers["on_end_of_day"] = self._find_handler("on_end_of_day")
+        handler = self._handlers["on_end_of_day"]
+        if handler is None:
+            return
+        import inspect
+
+        try:
+            takes_symbol = bool(inspect.signature(handler).parameters)
+        except (TypeError, ValueError):
+            takes_symbol = True
+        active: dict[Symbol, bool] = self.__dict__.setdefault("_end_of_day_active", {})
+        for security in changes.removed_securities:
+            active[security.symbol] = False
+        if not takes_symbol:
+            return
+        for security in changes.added_securities:
+            symbol, known = security.symbol, security.symbol in active
+            active[symbol] = True
+            if known:
+                continue
+            hours, now, always = self.exchange_hours(security), self.time, security.hours.kind != "equity"
+
+            def date_rule(day: date, hours: Any = hours, always: bool = always) -> bool:
+                return always or bool(hours.trading_days(day, day))
+
+            def time_rule(day: date, hours: Any = hours, always: bool = always, now: datetime = now,
+                          extended: bool = security.extended_market_hours) -> list[datetime]:
+                intervals = [] if always else hours.open_intervals(day, extended)
+                if not always and not intervals:
+                    return []
+                at = datetime.combine(day, time()) + (timedelta(days=1) if always else
+                                                      intervals[-1][1] - timedelta(minutes=10))
+                return [at] if at > now else []
+
+            def call(symbol: Symbol = symbol) -> None:
+                if active.get(symbol):
+                    handler(symbol)
+
+            self.schedule.on(date_rule, time_rule, call)
 
     def _security_changes(self) -> None:
         """on_securities_changed (and the framework models') with what was added or removed since the last step."""
@@ -1026,6 +1091,7 @@ class Engine:
         changes = SecurityChanges(list(self.changes_added), list(self.changes_removed))
         self.changes_added.clear()
         self.changes_removed.clear()
+        self._end_of_day_events(changes)
         self._call("on_securities_changed", changes)
         framework = self.framework
         for model in [*framework.alphas, framework.construction, framework.execution, *framework.risk]:
@@ -1080,12 +1146,19 @@ class Engine:
                 self.pending_subscriptions.clear()
                 return merged_owner, merged_index, merged_keys, np.argsort(merged_keys, kind="stable"), 0
 
-            while position < len(order):
-                moment = self.subscriptions[symbols[owner[order[position]]]].bars.end[index[order[position]]]
+            while True:
+                if position < len(order):
+                    moment = self.subscriptions[symbols[owner[order[position]]]].bars.end[index[order[position]]]
+                elif self.universe_schedule.events and not self.stopped_by_hook:
+                    moment = datetime.combine(self.end, time.max)  # no bars left: the selections still to come
+                else:
+                    break
                 if self.universe_schedule.events and self._universe_steps(moment):
                     owner, index, keys, order, position = merge(self.time)
                     total = position + len(order)
                     continue
+                if position >= len(order):
+                    break
                 step = []
                 while position < len(order):
                     k = order[position]

@@ -718,6 +718,22 @@ class ScheduledUniverseSelectionModel(PascalAliases):
         self.universe_settings = arguments[3] if len(arguments) > 3 else universe_settings
 
 
+class ScheduledUniverse(ScheduledUniverseSelectionModel):
+    """LEAN's ScheduledUniverse for ``add_universe``: ``selector(utc_time)`` at the date and time rules' times."""
+
+
+class UserDefinedUniverse(PascalAliases):
+    """LEAN's ``add_universe(name, selector)``: ``selector(utc_time)`` gives tickers at the start and then at
+    midnight of each trading day (UserDefinedUniverse.GetTriggerTimes with a daily interval)."""
+
+    def __init__(self, name: str, selector: Any, universe_settings: Any = None) -> None:
+        self.name, self.user_selector, self.universe_settings = name, selector, universe_settings
+        self.members: dict[Any, Any] = {}
+
+    def selector(self, moment: Any) -> Any:
+        return self.user_selector(moment)
+
+
 class Universe(PascalAliases):
     """Only ``Universe.UNCHANGED``: what a selector returns to keep the current members."""
 
