@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fastmcp import Client
 
 from qcmcp.config import load_settings
 from qcmcp.qc.errors import APIError
 from qcmcp.server import build_server
 from qcmcp.workflows.optimization import run_optimization
 from tests.test_sandbox import Session
+from tests.test_workflows import PlainClient
 
 SMA = '''from AlgorithmImports import *
 
@@ -39,7 +39,7 @@ PARAMETERS = [{"name": "fast", "min": 5, "max": 15, "step": 5}, {"name": "slow",
 
 async def test_one_call_ranks_the_grid_and_says_how_much_is_luck(tmp_path):
     settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "s.sqlite3"))
-    async with Client(build_server(settings)) as client:
+    async with PlainClient(build_server(settings)) as client:  # blocking, with progress notifications
         session = Session(client)
         project = (await session.ok("create_project", name="Windows", language="Py"))["projects"][0]["projectId"]
         await session.ok("update_file_contents", projectId=project, name="main.py", content=SMA)

@@ -19,10 +19,16 @@ BROKEN = SMA.replace("def on_data(self, data: Slice):", "def on_data(self, data:
 CRASHES = SMA.replace("self.set_holdings(self.spy, 1)", "raise ValueError('boom in on_data')")
 
 
+class PlainClient(Client):
+    """A client that does not ask for background tasks: long tools block and send progress notifications."""
+
+    _auto_internal_extensions = False
+
+
 @pytest.fixture
 async def session(tmp_path):
     settings = load_settings(QCMCP_SANDBOX_DB=str(tmp_path / "state.sqlite3"))
-    async with Client(build_server(settings)) as client:
+    async with PlainClient(build_server(settings)) as client:
         yield client
 
 

@@ -89,8 +89,12 @@ class Settings(BaseSettings):
     # Answer each HTTP request with one JSON body instead of an event stream: less CPU a call, but no progress
     # notifications while a long tool runs.
     http_json_response: bool = Field(default=False, validation_alias="QCMCP_HTTP_JSON_RESPONSE")
+    # Long tools (run_backtest, run_optimization) as MCP background tasks when the client asks (qcmcp.ops.tasks).
+    tasks: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_TASKS")
+    # fastmcp-tasks' own setting: encrypts task records (they carry the caller's token) when they live in Redis.
+    tasks_key: SecretStr | None = Field(default=None, validation_alias="FASTMCP_TASKS_ENCRYPTION_KEY")
 
-    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", "otel", "http_stateless",
+    @field_validator("log_level", "log_format", "live_trading", "jail", "cache", "otel", "http_stateless", "tasks",
                      mode="before")
     @classmethod
     def _normalise_case(cls, value: object) -> object:
@@ -119,8 +123,8 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, errors or tool results."""
-        values = [s.get_secret_value() for s in (self.api_token, self.auth_jwt_secret, self.vault_key, self.metrics_token)
-                  if s is not None]
+        keys = (self.api_token, self.auth_jwt_secret, self.vault_key, self.metrics_token, self.tasks_key)
+        values = [s.get_secret_value() for s in keys if s is not None]
         # URLs may carry a password: in the authority (postgresql://user:password@host/db) or in the query
         # (redis://host/0?password=…); an OTLP endpoint too.
         for url in (self.vault_url, self.audit_db, self.redis_url, self.otlp_endpoint):

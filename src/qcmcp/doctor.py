@@ -43,6 +43,10 @@ def describe_settings(settings: Settings) -> list[tuple[str, str]]:
          else "(not set)"),
         ("QCMCP_REDIS_URL", _without_password(settings.redis_url) if settings.redis_url else "(not set: in-process)"),
         ("QCMCP_OTEL", settings.otel + (" (exporting traces)" if settings.tracing else "")),
+        ("QCMCP_TASKS", settings.tasks + (" (in Redis, encrypted)" if settings.redis_url and settings.tasks_key
+                                          else " (off: Redis without FASTMCP_TASKS_ENCRYPTION_KEY)"
+                                          if settings.redis_url and settings.tasks != "off" else "")),
+        ("FASTMCP_TASKS_ENCRYPTION_KEY", "set (hidden)" if settings.tasks_key else "(not set)"),
     ]
 
 

@@ -23,12 +23,14 @@ from qcmcp.gateway import Gateway
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
 from qcmcp.ops.limits import LimitsMiddleware, RateLimiter
 from qcmcp.ops.metrics import Metrics, MetricsMiddleware
+from qcmcp.ops.tasks import tasks_enabled, tasks_extension
 from qcmcp.ops.upstream import Upstream
 from qcmcp.security.audit import AuditLog, open_audit_log
 from qcmcp.security.audit_middleware import AuditMiddleware
 from qcmcp.security.guard import ScopeGuard
 from qcmcp.security.identity import IdentityMiddleware
 from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
+from qcmcp.security.task_scope import TaskScope
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.resources import register_resources
 from qcmcp.tools.runtime import CatalogTool
@@ -178,6 +180,7 @@ def _assemble(
     policy_guard = _policy_guard(policy, settings, gateway, audit)
     if auth is not None:
         _announce_tenancy(gateway)
+    background = TaskScope(audit, settings.auth_tenant_claim) if tasks_enabled(settings) else None
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[None]:
@@ -205,8 +208,11 @@ def _assemble(
                     *([ScopeGuard(settings.auth_tenant_claim)] if auth is not None else []),
                     *([policy_guard] if policy_guard else []),
                     LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
-        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None) for spec in tools],
+        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None, background=background)
+               for spec in tools],
     )
+    if background is not None:
+        server.add_extension(tasks_extension(settings, concurrency=max(1, settings.max_concurrent_expensive)))
     register_resources(server, {spec.name for spec in tools})
     _add_health(server, gateway, audit, len(tools))
     server.qcmcp_metrics = ops.metrics  # type: ignore[attr-defined]  # read by serve_http and serve --metrics-port

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.tools.base import InputRequiredToolResult
+from fastmcp_tasks.models import CreateTaskResult
 
 from qcmcp import log as qlog
 from qcmcp.security.audit import AuditLog
 from qcmcp.security.identity import caller_now
+from qcmcp.security.task_scope import audit_id
 
 
 class AuditMiddleware(Middleware):
@@ -22,10 +24,12 @@ class AuditMiddleware(Middleware):
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
         started = time.perf_counter()
         caller = caller_now(self.tenant_claim)
-        outcome, error = "ok", ""
+        outcome, error, request_id = "ok", "", uuid.uuid4().hex
         try:
             result = await call_next(context)
-            if isinstance(result, InputRequiredToolResult):
+            if isinstance(result, CreateTaskResult):  # submitted as a background task: the body runs later
+                outcome, request_id = "task", audit_id(result.task_id)  # its outcome gets a row too (TaskScope)
+            elif isinstance(result, InputRequiredToolResult):
                 outcome = "input_required"  # a question for the user (e.g. a live-money confirmation)
             elif getattr(result, "is_error", False):
                 outcome = "error"
@@ -35,7 +39,7 @@ class AuditMiddleware(Middleware):
             raise
         finally:
             self.audit.append(
-                request_id=uuid.uuid4().hex,
+                request_id=request_id,
                 subject=caller.subject,
                 tenant=caller.tenant_label,
                 tool=context.message.name,

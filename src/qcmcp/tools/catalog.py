@@ -497,7 +497,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "run_backtest", area="backtests", hints=CREATE, workflow=True, handler=handlers.run_backtest,
-        request=f"{WORKFLOW_PARAMS}:RunBacktestParams", image=handlers.equity_image, cost="slow",
+        request=f"{WORKFLOW_PARAMS}:RunBacktestParams", image=handlers.equity_image, cost="slow", background=True,
         description="Compile and backtest a project in one call, with progress. Returns key statistics, first orders "
         "and an equity PNG, or the build errors.",
     ),
@@ -507,7 +507,7 @@ CATALOG: tuple[ToolSpec, ...] = (
         description="A backtest's status, progress and, once done, key statistics. Small: cheap to poll.",
     ),
     ToolSpec(
-        "run_optimization", area="optimizations", hints=CREATE, workflow=True, cost="qcc",
+        "run_optimization", area="optimizations", hints=CREATE, workflow=True, cost="qcc", background=True,
         handler=handlers.run_optimization, request=f"{WORKFLOW_PARAMS}:RunOptimizationParams",
         description="Compile, estimate, optimize in one call with progress; refuses above estimatedCost. Returns "
         "ranked trials, the Deflated Sharpe Ratio and Probability of Backtest Overfitting.",

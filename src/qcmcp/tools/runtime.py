@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from fastmcp.dependencies import CurrentContext
 from fastmcp.exceptions import ToolError
 from fastmcp.server.auth import require_scopes
 from fastmcp.tools import Tool, ToolResult
 from fastmcp.utilities.types import Image
+from fastmcp_tasks.context import get_task_context
 from mcp.types import TextContent
 from pydantic import PrivateAttr, ValidationError
 
 from qcmcp.log import ALREADY_LOGGED
 from qcmcp.ops.metrics import report_outcome
+from qcmcp.ops.tasks import BACKGROUND
 from qcmcp.qc.errors import InvalidResponseError, QCError, TransportError
 from qcmcp.tools import handlers
 from qcmcp.tools.arguments import ArgumentError, validate_arguments
@@ -31,28 +36,44 @@ from qcmcp.tools.summaries import summarize
 
 log = logging.getLogger("qcmcp.tools")
 
+# Wraps a tool body that runs later as a background task, doing for it what the request's middleware did for the
+# call (whose caller it acts for, the audit row of its outcome): given the tool's name and its arguments.
+BackgroundScope = Callable[[str, dict[str, Any]], AbstractAsyncContextManager[None]]
+
 
 class CatalogTool(Tool):
     """An MCP tool built from a :class:`ToolSpec`."""
 
     _spec: ToolSpec = PrivateAttr()
     _gateway: Gateway = PrivateAttr()
+    _background: BackgroundScope | None = PrivateAttr(default=None)
 
     @classmethod
-    def build(cls, spec: ToolSpec, gateway: Gateway, *, check_scopes: bool = False) -> CatalogTool:
-        """``check_scopes``: in shared mode the caller's token must carry the tool's scope to see or call it."""
+    def build(cls, spec: ToolSpec, gateway: Gateway, *, check_scopes: bool = False,
+              background: BackgroundScope | None = None) -> CatalogTool:
+        """``check_scopes``: in shared mode the caller's token must carry the tool's scope to see or call it.
+        ``background``: long tools (``spec.background``) may then run as MCP tasks, each body inside that scope."""
         tool = cls(
             name=spec.name,
             description=spec.description,
             parameters=parameters_schema(spec),
             annotations=spec.hints.advertised(),  # the full hints: spec.hints.annotations(), catalog export
             auth=require_scopes(spec.scope) if check_scopes and spec.scope else None,
+            **({"task_config": BACKGROUND} if spec.background and background is not None else {}),
         )
         tool._spec = spec
         tool._gateway = gateway
+        tool._background = background if spec.background else None
         return tool
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
+        if self._background is not None and _in_task_worker():
+            # The worker's context (the task's progress, the submitter's restored token), then the scope.
+            async with CurrentContext(), self._background(self._spec.name, arguments):  # type: ignore[attr-defined]
+                return await self._run(arguments)
+        return await self._run(arguments)
+
+    async def _run(self, arguments: dict[str, Any]) -> ToolResult:
         spec, gateway = self._spec, self._gateway
         started = time.perf_counter()
         outcome, level, problem = "error", logging.ERROR, ""
@@ -140,3 +161,8 @@ class CatalogTool(Tool):
             log.warning("response schema mismatch", extra={"tool": self._spec.name, "fields": fields[:10]})
             return "fields: " + ", ".join(fields[:5])
         return None
+
+
+def _in_task_worker() -> bool:
+    """Whether this body runs in a task worker (after its request ended) rather than inside its request."""
+    return get_task_context() is not None

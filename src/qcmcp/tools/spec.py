@@ -120,6 +120,8 @@ class ToolSpec:
     local_paths: bool = False
     # Draws a PNG from the result (and may drop the data it drew from the structured result).
     image: Callable[[dict[str, Any]], bytes | None] | None = None
+    # Long-running: may run as an MCP background task when the client asks for one (see qcmcp.ops.tasks).
+    background: bool = False
 
     @property
     def request_model(self) -> type[BaseModel] | None:

@@ -1,0 +1,53 @@
+"""Long tools as MCP background tasks: the ``io.modelcontextprotocol/tasks`` extension (fastmcp-tasks on Docket).
+
+A client that asks for a task gets a task id at once and polls ``tasks/get`` (whose status line carries the
+tool's progress) or cancels with ``tasks/cancel``; any other client gets the ordinary blocking call with progress
+notifications. Tasks run in this process (Docket's in-memory backend) unless ``QCMCP_REDIS_URL`` is set: then the
+queue and the task records live in Redis, so a task started through one replica is read or cancelled through any.
+A task record carries the caller's bearer token, so on Redis it is stored encrypted
+(``FASTMCP_TASKS_ENCRYPTION_KEY``, the same on every replica) or tasks stay off.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from fastmcp.utilities.tasks import TaskConfig
+
+from qcmcp.config import ConfigurationError, Settings
+
+log = logging.getLogger("qcmcp.ops")
+
+# How often a client should poll a task: a backtest's progress moves about this fast, and each poll is one
+# cheap read of the task record (not of QuantConnect).
+POLL_INTERVAL = timedelta(seconds=1)
+BACKGROUND = TaskConfig(mode="optional", poll_interval=POLL_INTERVAL)
+
+
+def tasks_enabled(settings: Settings) -> bool:
+    """Whether long tools may run as background tasks (see the module docstring for when they may not)."""
+    if settings.tasks == "off":
+        return False
+    if settings.redis_url is None or settings.tasks_key is not None:
+        return True
+    if settings.tasks == "on":
+        raise ConfigurationError(
+            "QCMCP_TASKS=on with QCMCP_REDIS_URL stores each task's record, which carries the caller's bearer token, "
+            "in Redis: set FASTMCP_TASKS_ENCRYPTION_KEY (at least 32 random characters, the same on every replica) "
+            "so it is stored encrypted, or set QCMCP_TASKS=off.")
+    log.warning("background tasks are off: QCMCP_REDIS_URL is set without FASTMCP_TASKS_ENCRYPTION_KEY (task "
+                "records carry bearer tokens and would be stored in Redis unencrypted)")
+    return False
+
+
+def tasks_extension(settings: Settings, concurrency: int) -> object:
+    """The extension to register on the server: Docket on Redis for replicas, in memory otherwise."""
+    from fastmcp_tasks import TasksExtension
+
+    if settings.redis_url is not None:
+        # One queue for every replica of this deployment.
+        return TasksExtension(url=settings.redis_url, name="qcmcp-tasks", concurrency=concurrency)
+    # In memory: one queue per server object (tests build many in one process).
+    return TasksExtension(url="memory://", name=f"qcmcp-tasks-{uuid.uuid4().hex[:12]}", concurrency=concurrency)
