@@ -452,3 +452,35 @@ class Tickers(QCAlgorithm):
     line = next(l for l in run(source, DATA)["result"]["logs"] if "CALLS" in l)
     assert line.endswith("CALLS select 07 04:00, eod SPY 07 15:50, select 08 04:00, eod SPY 08 15:50, "
                          "eod IBM 08 15:50, select 09 04:00, eod SPY 09 15:50")  # IBM left on the 9th
+
+
+def test_indicator_extensions_and_composite_indicators_as_lean():
+    """LEAN's IndicatorExtensions: ``of`` feeds the second indicator with the first's values once the first is
+    ready (and returns the second); ``over`` divides two indicators each time both have updated; a
+    CompositeIndicator's composer sees both sides; Field selectors pick a part of the bar."""
+    source = '''from AlgorithmImports import *
+
+class Extensions(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 31)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        self.close = self.identity(self.spy, Resolution.DAILY, Field.CLOSE)
+        self.low = self.identity(self.spy, Resolution.DAILY, Field.LOW)
+        self.sma = IndicatorExtensions.sma(self.close, 3)
+        self.ratio = IndicatorExtensions.over(self.close, self.sma)
+        self.spread = CompositeIndicator("spread", self.close, self.low, lambda l, r: IndicatorResult(l.current.value - r.current.value))
+        self.closes, self.lows = [], []
+
+    def on_data(self, data):
+        bar = data[self.spy]
+        self.closes.append(bar.close)
+        self.lows.append(bar.low)
+        if self.sma.is_ready:
+            expected = sum(self.closes[-3:]) / 3
+            self.debug(f"CHECK {abs(self.sma.current.value - expected) < 1e-9} "
+                       f"{abs(self.ratio.current.value - bar.close / expected) < 1e-9} "
+                       f"{abs(self.spread.current.value - (bar.close - bar.low)) < 1e-9} {self.sma.samples == len(self.closes)}")
+'''
+    checks = [l for l in run(source, DATA)["result"]["logs"] if "CHECK" in l]
+    assert len(checks) > 10 and all(l.endswith("CHECK True True True True") for l in checks)

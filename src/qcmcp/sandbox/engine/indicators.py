@@ -468,3 +468,146 @@ SMA, EMA, RSI, MACD, BB, ATR, STD, ROC, MAX, MIN = (
     SimpleMovingAverage, ExponentialMovingAverage, RelativeStrengthIndex, MovingAverageConvergenceDivergence,
     BollingerBands, AverageTrueRange, StandardDeviation, RateOfChange, Maximum, Minimum,
 )
+
+
+class IndicatorResult:
+    """What a CompositeIndicator's composer returns: a value (and LEAN's status, kept as given)."""
+
+    def __init__(self, value: float, status: Any = 1) -> None:
+        self.value, self.status = float(value), status
+
+    Value = property(lambda self: self.value)
+
+
+class IndicatorStatus:
+    SUCCESS = Success = 1
+    INVALID_INPUT = InvalidInput = 2
+    MATH_ERROR = MathError = 3
+    VALUE_NOT_READY = ValueNotReady = 4
+
+
+class CompositeIndicator(Indicator):
+    """LEAN's CompositeIndicator: ``composer(left, right)`` each time both sides have a new value, timed as
+    the later; ready when both are. ``CompositeIndicator([name,] left, right, composer)``."""
+
+    def __init__(self, left: Any, right: Any = None, composer: Any = None, name: str | None = None) -> None:
+        super().__init__(name or f"COMPOSE({getattr(left, 'name', left)},{getattr(right, 'name', right)})", 0)
+        self._args = (left, right, composer, name)
+        self.left, self.right, self.composer = left, right, composer
+        self._new = {"left": False, "right": False}
+        left.updated_handlers.append(lambda sender, point: self._side("left", point))
+        right.updated_handlers.append(lambda sender, point: self._side("right", point))
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self.left.is_ready and self.right.is_ready)
+
+    def _side(self, side: str, point: IndicatorDataPoint) -> None:
+        self._new[side] = True
+        if all(self._new.values()):
+            self._new = {"left": False, "right": False}
+            Indicator.update(self, point.time, point)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        result = self.composer(self.left, self.right)
+        return float(result.value if isinstance(result, IndicatorResult) else result)
+
+    def reset(self) -> None:  # the sides keep their own state, as LEAN's Reset resets both
+        self.left.reset()
+        self.right.reset()
+        self.samples, self.current, self.window = 0, IndicatorDataPoint(), RollingWindow(2)
+        self._new = {"left": False, "right": False}
+
+
+class IndicatorExtensions:
+    """LEAN's IndicatorExtensions: ``of`` feeds an indicator with another's values; ``over``, ``plus``,
+    ``minus``, ``times`` compose two; ``sma``/``ema``/``max``/``min`` of an indicator's values."""
+
+    @staticmethod
+    def of(second: Any, first: Any, wait_for_first_to_ready: bool = True) -> Any:
+        def feed(sender: Any, point: IndicatorDataPoint) -> None:
+            if not wait_for_first_to_ready or first.is_ready:
+                second.update(point.time, point.value)
+
+        first.updated_handlers.append(feed)
+        return second
+
+    @staticmethod
+    def _compose(left: Any, right: Any, operation: Any, label: str, name: str | None) -> CompositeIndicator:
+        if not isinstance(right, Indicator):
+            constant = float(right)
+
+            def value(indicator: Any) -> float:
+                return constant
+        else:
+            def value(indicator: Any) -> float:
+                return float(indicator.current.value)
+        if not isinstance(right, Indicator):  # a constant: LEAN's ConstantIndicator, always ready
+            right = _Constant(float(right))
+        return CompositeIndicator(left, right, lambda l, r: operation(float(l.current.value), value(r)),
+                                  name or f"{label}({left.name},{right.name})")
+
+    @staticmethod
+    def over(left: Any, right: Any, name: str | None = None) -> CompositeIndicator:
+        return IndicatorExtensions._compose(left, right, lambda a, b: 0.0 if b == 0 else a / b, "OVER", name)
+
+    @staticmethod
+    def plus(left: Any, right: Any, name: str | None = None) -> CompositeIndicator:
+        return IndicatorExtensions._compose(left, right, lambda a, b: a + b, "PLUS", name)
+
+    @staticmethod
+    def minus(left: Any, right: Any, name: str | None = None) -> CompositeIndicator:
+        return IndicatorExtensions._compose(left, right, lambda a, b: a - b, "MINUS", name)
+
+    @staticmethod
+    def times(left: Any, right: Any, name: str | None = None) -> CompositeIndicator:
+        return IndicatorExtensions._compose(left, right, lambda a, b: a * b, "TIMES", name)
+
+    @staticmethod
+    def sma(indicator: Any, period: int, wait_for_first_to_ready: bool = True) -> Any:
+        return IndicatorExtensions.of(SimpleMovingAverage(period, f"SMA{period}_Of_{indicator.name}"), indicator,
+                                      wait_for_first_to_ready)
+
+    @staticmethod
+    def ema(indicator: Any, period: int, smoothing_factor: float | None = None,
+            wait_for_first_to_ready: bool = True) -> Any:
+        return IndicatorExtensions.of(ExponentialMovingAverage(period, smoothing_factor,
+                                                               f"EMA{period}_Of_{indicator.name}"),
+                                      indicator, wait_for_first_to_ready)
+
+    @staticmethod
+    def max(indicator: Any, period: int, wait_for_first_to_ready: bool = True) -> Any:
+        return IndicatorExtensions.of(Maximum(period, f"MAX{period}_Of_{indicator.name}"), indicator,
+                                      wait_for_first_to_ready)
+
+    @staticmethod
+    def min(indicator: Any, period: int, wait_for_first_to_ready: bool = True) -> Any:
+        return IndicatorExtensions.of(Minimum(period, f"MIN{period}_Of_{indicator.name}"), indicator,
+                                      wait_for_first_to_ready)
+
+    Of, Over, Plus, Minus, Times = of, over, plus, minus, times
+    SMA, EMA, MAX, MIN = sma, ema, max, min
+
+
+class _Constant(Indicator):
+    def __init__(self, value: float) -> None:
+        super().__init__(f"ConstantIndicator({value:g})", 0)
+        self._args = (value,)
+        self.current = IndicatorDataPoint(None, value)
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        return float(self.current.value)
+
+
+class Field:
+    """LEAN's Field selectors: what of a bar an indicator takes."""
+
+    OPEN = Open = staticmethod(lambda bar: bar.open)
+    HIGH = High = staticmethod(lambda bar: bar.high)
+    LOW = Low = staticmethod(lambda bar: bar.low)
+    CLOSE = Close = staticmethod(lambda bar: bar.close)
+    VOLUME = Volume = staticmethod(lambda bar: bar.volume)
+    AVERAGE = Average = staticmethod(lambda bar: (bar.open + bar.high + bar.low + bar.close) / 4)
+    MEDIAN = Median = staticmethod(lambda bar: (bar.high + bar.low) / 2)
+    TYPICAL = Typical = staticmethod(lambda bar: (bar.high + bar.low + bar.close) / 3)
+    WEIGHTED = Weighted = staticmethod(lambda bar: (bar.high + bar.low + 2 * bar.close) / 4)

@@ -433,14 +433,20 @@ class Slice(PascalAliases):
         merged.update(self.bars)
         return merged
 
+    def _auxiliary(self, key: Any) -> bool:
+        return any(key in events for events in (self.dividends, self.splits, self.delistings,
+                                                self.symbol_changed_events))
+
     def __getitem__(self, key: Any) -> Any:
         found = self.bars.get(key) if key in self.bars else self.quote_bars.get(key)
         if found is None and key not in self.quote_bars:
+            if self._auxiliary(key):
+                return None  # LEAN: a symbol with only a dividend, split, … in the slice has no bar (None)
             raise KeyError(f"'{key}' is not in this slice; check slice.contains_key({key!r}) first.")
         return found
 
     def __contains__(self, key: Any) -> bool:
-        return key in self.bars or key in self.quote_bars
+        return key in self.bars or key in self.quote_bars or self._auxiliary(key)
 
     def contains_key(self, key: Any) -> bool:
         return key in self
