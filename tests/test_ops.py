@@ -424,15 +424,22 @@ def test_every_setting_is_documented_in_the_readme():
     assert names - documented == set()
 
 
-def test_sandbox_workers_busy_reads_the_runners_own_worker_tables():
+def test_sandbox_workers_busy_counts_the_runners_workers(tmp_path):
+    from qcmcp.sandbox.live_runner import LiveRunner
+    from qcmcp.sandbox.runner import BacktestRunner
+    from qcmcp.sandbox.store import SandboxStore
     from qcmcp.server import _watch_workers
 
+    store = SandboxStore(tmp_path / "s.sqlite3")
+    backtests, live = BacktestRunner(store), LiveRunner(store)
     metrics = Metrics()
-    backtests, live = SimpleNamespace(_processes={"b-1": object(), "b-2": object()}), SimpleNamespace(_processes={})
     _watch_workers(metrics, SimpleNamespace(backend=SimpleNamespace(runners=(backtests, live))))
-    assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 2
+    assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 0
+    backtests._processes.update({"b-1": object(), "b-2": object()})  # as start() records a worker
     live._processes["d-1"] = object()
+    assert backtests.busy == 2 and live.busy == 1
     assert metrics.registry.get_sample_value("qcmcp_sandbox_workers_busy") == 3
+    store.close()
 
 
 def test_doctor_shows_the_operations_settings_without_secrets():

@@ -313,7 +313,7 @@ def _watch_workers(metrics: Metrics, gateway: Gateway) -> None:
     runners = gateway.backend.runners
 
     def busy() -> float:
-        return float(sum(len(getattr(runner, "_processes", ())) for runner in runners))
+        return float(sum(getattr(runner, "busy", 0) for runner in runners))
 
     metrics.workers_busy.set_function(busy)
 

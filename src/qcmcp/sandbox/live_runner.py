@@ -28,6 +28,12 @@ class LiveRunner:
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
+    @property
+    def busy(self) -> int:
+        """Worker processes running now (the ``qcmcp_sandbox_workers_busy`` gauge)."""
+        with self._lock:
+            return len(self._processes)
+
     def start(self, deploy_id: str, files: dict[str, str], parameters: dict[str, Any],
               brokerage: dict[str, Any] | None = None) -> None:
         """Start the deployment; ``brokerage`` carries its starting ``cash`` and ``holdings``, already validated."""

@@ -52,6 +52,12 @@ class BacktestRunner:
         self._lock = threading.Lock()
         self._closing = threading.Event()
 
+    @property
+    def busy(self) -> int:
+        """Worker processes running now (the ``qcmcp_sandbox_workers_busy`` gauge)."""
+        with self._lock:
+            return len(self._processes)
+
     def _job(self, files: dict[str, str], parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
         limits = {"memoryMb": self.memory_mb, "cpuSeconds": self.timeout_seconds}
         return {"files": files, "parameters": parameters, "limits": limits, **extra,
