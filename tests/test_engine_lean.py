@@ -484,3 +484,24 @@ class Extensions(QCAlgorithm):
 '''
     checks = [l for l in run(source, DATA)["result"]["logs"] if "CHECK" in l]
     assert len(checks) > 10 and all(l.endswith("CHECK True True True True") for l in checks)
+
+
+def test_subscriptions_algorithm_mode_and_deployment_target_as_lean():
+    """subscription_manager.subscriptions: one configuration per security (symbol, resolution, normalization,
+    its consolidators); a backtest here is AlgorithmMode.BACKTESTING on DeploymentTarget.LOCAL_PLATFORM."""
+    source = '''from AlgorithmImports import *
+
+class Configs(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.add_equity("SPY", Resolution.MINUTE, data_normalization_mode=DataNormalizationMode.RAW)
+        self.add_equity("IBM", Resolution.DAILY)
+        self.subscription_manager.add_consolidator("SPY", TradeBarConsolidator(timedelta(minutes=5)))
+        rows = [f"{c.symbol.value} {c.resolution} {c.data_normalization_mode} {c.consolidators.count}"
+                for c in self.subscription_manager.subscriptions]
+        self.debug("CONFIGS " + ", ".join(rows) + f" {self.algorithm_mode == AlgorithmMode.BACKTESTING}"
+                   f" {self.deployment_target == DeploymentTarget.LOCAL_PLATFORM}")
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "CONFIGS" in l)
+    assert line.endswith("CONFIGS SPY minute Raw 1, IBM daily Adjusted 0 True True")

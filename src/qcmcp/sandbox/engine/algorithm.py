@@ -17,6 +17,8 @@ from qcmcp.sandbox.engine.framework import (
 )
 from qcmcp.sandbox.engine.types import (
     AccountType,
+    AlgorithmMode,
+    DeploymentTarget,
     BrokerageName,
     DataNormalizationMode,
     OrderProperties,
@@ -572,6 +574,9 @@ class QCAlgorithm(PascalAliases):
             refuse(f"algorithm time zone {name} (the sandbox runs on New York time)")
 
     live_mode = property(lambda self: False)
+    # LEAN's AlgorithmMode / DeploymentTarget for a backtest on this (local) engine
+    algorithm_mode = property(lambda self: AlgorithmMode.BACKTESTING)
+    deployment_target = property(lambda self: DeploymentTarget.LOCAL_PLATFORM)
 
     def consolidate(self, symbol: Any, period: Any, *args: Any) -> TradeBarConsolidator:
         """consolidate(symbol, timedelta | Resolution | bar count, [tick type,] handler)."""

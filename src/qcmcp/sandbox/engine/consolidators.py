@@ -155,8 +155,31 @@ class IdentityDataConsolidator(TradeBarConsolidator):
         self._emit()
 
 
+class _Items(list):  # type: ignore[type-arg]
+    """A LEAN collection seen from Python: ``.count`` is its size."""
+
+    count = property(len)  # type: ignore[assignment]
+    Count = count
+
+
+class SubscriptionDataConfig(PascalAliases):
+    """What LEAN's SubscriptionDataConfig tells about a security's data: symbol, resolution, normalization,
+    extended hours, and the consolidators fed by it."""
+
+    def __init__(self, symbol: Any, security: Any, consolidators: list[Any]) -> None:
+        self.symbol, self.consolidators = symbol, consolidators
+        self.resolution = security.resolution
+        self.data_normalization_mode = security.data_normalization_mode
+        self.extended_market_hours = security.extended_market_hours
+        self.fill_data_forward = True
+        self.type = TradeBar
+
+    def __repr__(self) -> str:
+        return f"{self.symbol},{self.resolution},{self.data_normalization_mode}"
+
+
 class SubscriptionManager(PascalAliases):
-    """``self.subscription_manager``: consolidators only."""
+    """``self.subscription_manager``: consolidators and the securities' data configurations."""
 
     def __init__(self, algorithm: Any) -> None:
         self._algorithm = algorithm
@@ -169,6 +192,23 @@ class SubscriptionManager(PascalAliases):
         if sym not in engine.securities:
             raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') before adding a consolidator.")
         engine.attach(sym, engine.securities[sym].resolution, consolidator)
+
+    @property
+    def subscriptions(self) -> list[SubscriptionDataConfig]:
+        """LEAN's SubscriptionManager.Subscriptions: one trade-bar configuration per security with data."""
+        engine = self._algorithm.engine
+        configs = []
+        for symbol, security in engine.securities.items():
+            if symbol in engine.removed:
+                continue
+            consolidators = _Items(item for _, item in engine.indicator_registry.get(symbol, [])
+                                   if isinstance(item, TradeBarConsolidator) or
+                                   (hasattr(item, "data_consolidated") and not hasattr(item, "warm_up_period")))
+            configs.append(SubscriptionDataConfig(symbol, security, consolidators))
+        return configs
+
+    Subscriptions = subscriptions
+    count = property(lambda self: len(self.subscriptions))
 
     def remove_consolidator(self, symbol: Any, consolidator: Any) -> None:
         engine = self._algorithm.engine

@@ -50,6 +50,16 @@ class DataNormalizationMode(_Names):
     RAW, ADJUSTED, SPLIT_ADJUSTED, TOTAL_RETURN = "Raw", "Adjusted", "SplitAdjusted", "TotalReturn"
 
 
+class AlgorithmMode(IntEnum):
+    LIVE, OPTIMIZATION, BACKTESTING, RESEARCH = 0, 1, 2, 3
+    Live, Optimization, Backtesting, Research = 0, 1, 2, 3
+
+
+class DeploymentTarget(IntEnum):
+    CLOUD_PLATFORM, LOCAL_PLATFORM, PRIVATE_CLOUD_PLATFORM = 0, 1, 2
+    CloudPlatform, LocalPlatform, PrivateCloudPlatform = 0, 1, 2
+
+
 class Market(_Names):
     USA, OANDA, COINBASE, BINANCE = "usa", "oanda", "coinbase", "binance"
     FXCM, DUKASCOPY, BITFINEX, BYBIT, KRAKEN, BINANCE_US = "fxcm", "dukascopy", "bitfinex", "bybit", "kraken", "binanceus"
