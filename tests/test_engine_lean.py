@@ -505,3 +505,42 @@ class Configs(QCAlgorithm):
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "CONFIGS" in l)
     assert line.endswith("CONFIGS SPY minute Raw 1, IBM daily Adjusted 0 True True")
+
+
+def test_a_brokerage_model_of_the_algorithm_refuses_orders_and_gives_the_benchmark_as_lean():
+    """A DefaultBrokerageModel subclass: can_submit_order False makes the order invalid with LEAN's message,
+    can_update_order False refuses the update, get_benchmark's evaluate(time) is the benchmark."""
+    source = '''from AlgorithmImports import *
+
+class Model(DefaultBrokerageModel):
+    def can_submit_order(self, security, order, message):
+        if security.symbol.value == "AIG":
+            return False, BrokerageMessageEvent(BrokerageMessageType.INFORMATION, "", "no AIG")
+        return True, None
+
+    def can_update_order(self, security, order, request, message):
+        return False, BrokerageMessageEvent(BrokerageMessageType.WARNING, "7", "no updates")
+
+    def get_benchmark(self, securities):
+        return FuncBenchmark(lambda time: 42)
+
+class Brokerage(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 9)
+        self.set_brokerage_model(Model())
+        self.add_equity("SPY", Resolution.DAILY)
+        self.add_equity("AIG", Resolution.DAILY)
+
+    def on_data(self, data):
+        if self.transactions.orders_count == 0:
+            spy = self.market_order("SPY", 10)
+            aig = self.market_order("AIG", 10)
+            fields = UpdateOrderFields()
+            fields.quantity = 20
+            self.debug(f"AIG {aig.status} {aig.submit_request.response.error_message}")
+            self.debug(f"UPDATE {spy.update(fields).error_message} BENCHMARK {self.benchmark.evaluate(self.time)}")
+'''
+    logs = " ".join(run(source, DATA)["result"]["logs"])
+    assert "AIG 7 BrokerageModel declared unable to submit order: [2] Information - Code:  - no AIG" in logs
+    assert "UPDATE OrderID: 1 Warning - Code: 7 - no updates BENCHMARK 42.0" in logs

@@ -128,6 +128,7 @@ class QCAlgorithm(PascalAliases):
     def set_benchmark(self, benchmark: Any) -> None:
         """A ticker, Symbol or Security — or a function of time giving the benchmark's value (LEAN's
         FuncBenchmark)."""
+        self.engine.benchmark_set = True
         if callable(benchmark) and not isinstance(benchmark, Symbol | Security | str):
             self.engine.benchmark_function = benchmark
             self.engine.benchmark = "custom benchmark"
@@ -143,6 +144,14 @@ class QCAlgorithm(PascalAliases):
         """LEAN's brokerage models the sandbox has: DEFAULT/QUANT_CONNECT_BROKERAGE and
         INTERACTIVE_BROKERS_BROKERAGE (IB equity fees, nothing on crypto and forex), GDAX/COINBASE (Coinbase
         crypto fees); a CASH account trades without leverage. Any other refuses clearly."""
+        from qcmcp.sandbox.engine.models import DefaultBrokerageModel
+
+        if isinstance(brokerage, DefaultBrokerageModel):  # the user's model: the default brokerage, its checks
+            self.engine.brokerage = ("default", int(getattr(brokerage, "account_type", 0) or 0))
+            self.engine.brokerage_model_object = brokerage
+            for security in self.engine.securities.values():
+                self.engine.apply_brokerage(security)
+            return
         if not isinstance(brokerage, int):
             refuse(f"brokerage model {type(brokerage).__name__}")
         name = BrokerageName(int(brokerage))
@@ -156,7 +165,19 @@ class QCAlgorithm(PascalAliases):
 
     @property
     def brokerage_model(self) -> Any:
-        return getattr(self.engine, "brokerage", ("default", 0))
+        model = getattr(self.engine, "brokerage_model_object", None)
+        return model if model is not None else getattr(self.engine, "brokerage", ("default", 0))
+
+    @property
+    def benchmark(self) -> Any:
+        """The benchmark: ``evaluate(time)`` gives its value (a security's price, or the custom function's)."""
+        from qcmcp.sandbox.engine.models import FuncBenchmark
+
+        engine = self.engine
+        if engine.benchmark_function is not None:
+            return FuncBenchmark(engine.benchmark_function)
+        symbol = engine.symbol_for(engine.benchmark)
+        return FuncBenchmark(lambda time: engine.securities[symbol].price if symbol in engine.securities else 0.0)
 
     def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,

@@ -83,6 +83,9 @@ class _SubmitRecord(PascalAliases):
         self.limit_price, self.stop_price, self.tag, self.time = order.limit_price, order.stop_price, order.tag, order.time
         self.asynchronous = bool(asynchronous)
         self.status = "Processed"
+        from qcmcp.sandbox.engine.types import OrderResponse
+
+        self.response = OrderResponse(order.id)
 
 
 class Transactions(PascalAliases):
@@ -430,6 +433,15 @@ class Engine:
         ticket.submit_request = _SubmitRecord(order, asynchronous)
         order.submission_price = security.price if security else 0.0
         reason = self._reject_reason(order, security)
+        model = getattr(self, "brokerage_model_object", None)
+        if not reason and model is not None and security is not None:
+            from qcmcp.sandbox.engine.models import brokerage_verdict
+            from qcmcp.sandbox.engine.types import OrderResponse
+
+            allowed, message = brokerage_verdict(model.can_submit_order(security, order, None))
+            if not allowed:  # LEAN's BrokerageModelRefusedToSubmitOrder
+                reason = f"BrokerageModel declared unable to submit order: [{order.id}] {message}"
+                ticket.submit_request.response = OrderResponse(order.id, reason)
         if reason:
             order.status = OrderStatus.INVALID
             self._event(order, OrderStatus.INVALID, message=reason)
@@ -472,6 +484,14 @@ class Engine:
                 order.tag = request.tag
                 return OrderResponse(order.id)
             return OrderResponse(order.id, f"Order {order.id} is {order.status.name.lower()}: it cannot be updated.")
+        model = getattr(self, "brokerage_model_object", None)
+        if model is not None:
+            from qcmcp.sandbox.engine.models import brokerage_verdict
+
+            allowed, message = brokerage_verdict(model.can_update_order(self.securities.get(order.symbol), order,
+                                                                        request, None))
+            if not allowed:  # LEAN's BrokerageModelRefusedToUpdateOrder
+                return OrderResponse(order.id, f"OrderID: {order.id} {message}")
         if request.quantity is not None:
             order.quantity = float(request.quantity)
         if request.limit_price is not None:
@@ -756,6 +776,12 @@ class Engine:
         except QuitRequested:
             self.quit_in_initialize = True  # LEAN completes the run without feeding any data
         self._create_universes()
+        model = getattr(self, "brokerage_model_object", None)
+        if model is not None and self.benchmark_function is None and not getattr(self, "benchmark_set", False):
+            custom = model.get_benchmark(self.securities)  # LEAN: the brokerage model's benchmark unless one was set
+            if custom is not None:
+                self.benchmark_function = getattr(custom, "evaluate", custom)
+                self.benchmark = "custom benchmark"
         live = self.step_hook is not None  # a deployment runs on its clock, with or without data, and has no end
         if not self.securities and not self.universe_models and not live and not self.quit_in_initialize:
             raise RuntimeError("initialize() added no data: call add_equity(...) for at least one security.")

@@ -122,3 +122,63 @@ class SymbolCache(PascalAliases):
 
 for _name in ("set", "get_symbol", "try_get_symbol", "get_ticker", "try_remove", "clear"):
     setattr(SymbolCache, "".join(part.capitalize() for part in _name.split("_")), getattr(SymbolCache, _name))
+
+
+class BrokerageMessageType:
+    INFORMATION = Information = 0
+    WARNING = Warning = 1
+    ERROR = Error = 2
+    RECONNECT = Reconnect = 3
+    DISCONNECT = Disconnect = 4
+    _NAMES = {0: "Information", 1: "Warning", 2: "Error", 3: "Reconnect", 4: "Disconnect"}
+
+
+class BrokerageMessageEvent(PascalAliases):
+    """A brokerage model's message; printed as LEAN's ``{Type} - Code: {Code} - {Message}``."""
+
+    def __init__(self, type: int = BrokerageMessageType.INFORMATION, code: Any = "", message: str = "") -> None:
+        self.type, self.code, self.message = type, code, message
+
+    def __str__(self) -> str:
+        return f"{BrokerageMessageType._NAMES.get(int(self.type), self.type)} - Code: {self.code} - {self.message}"
+
+
+class DefaultBrokerageModel(PascalAliases):
+    """LEAN's DefaultBrokerageModel, to derive from: ``can_submit_order``/``can_update_order`` (True, or False
+    and a BrokerageMessageEvent), ``get_benchmark(securities)`` (an object with ``evaluate(time)``; None: SPY),
+    ``default_markets``; the default brokerage's fees and leverage otherwise."""
+
+    default_markets = {1: "usa", 7: "coinbase", 4: "oanda"}
+
+    def __init__(self, account_type: int = 0) -> None:
+        self.account_type = account_type
+        self.required_free_buying_power_percent = 0.0
+
+    def can_submit_order(self, security: Any, order: Any, message: Any = None) -> Any:
+        return True, None
+
+    def can_update_order(self, security: Any, order: Any, request: Any, message: Any = None) -> Any:
+        return True, None
+
+    def can_execute_order(self, security: Any, order: Any) -> bool:
+        return True
+
+    def get_benchmark(self, securities: Any) -> Any:
+        return None
+
+
+class FuncBenchmark(PascalAliases):
+    """LEAN's FuncBenchmark: the benchmark's value from a function of time."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    def evaluate(self, time: Any) -> float:
+        return float(self.function(time))
+
+
+def brokerage_verdict(result: Any) -> tuple[bool, Any]:
+    """A Python brokerage model's answer: a bool, or (bool, message) as LEAN's wrapper reads it."""
+    if isinstance(result, tuple):
+        return bool(result[0]), (result[1] if len(result) > 1 else None)
+    return bool(result), None
