@@ -173,11 +173,17 @@ class QCAlgorithm(PascalAliases):
         """The benchmark: ``evaluate(time)`` gives its value (a security's price, or the custom function's)."""
         from qcmcp.sandbox.engine.models import FuncBenchmark
 
+        if "_own_benchmark" in vars(self):  # the algorithm assigned self.benchmark itself
+            return vars(self)["_own_benchmark"]
         engine = self.engine
         if engine.benchmark_function is not None:
             return FuncBenchmark(engine.benchmark_function)
         symbol = engine.symbol_for(engine.benchmark)
         return FuncBenchmark(lambda time: engine.securities[symbol].price if symbol in engine.securities else 0.0)
+
+    @benchmark.setter
+    def benchmark(self, value: Any) -> None:
+        vars(self)["_own_benchmark"] = value
 
     def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,
