@@ -80,3 +80,38 @@ def test_proxies_and_http2_keep_httpcores_pool():
     limits = httpx.Limits(max_connections=4)
     assert type(LeanTransport(limits=limits, proxy="http://127.0.0.1:9")._pool) is not LeanConnectionPool
     assert type(LeanTransport(limits=limits, http2=True)._pool) is not LeanConnectionPool
+
+
+def test_a_pooled_connection_does_not_keep_its_openers_context_alive():
+    """The event loop's transport keeps the context it was created in; that must not be the calling request's
+    (whose MCP session it would keep alive). On uvloop, the HTTP server's loop; asyncio's own loop also captures the
+    context of whoever reads next, so there a connection holds its last caller's until it is used again."""
+    import contextvars
+    import gc
+    import weakref
+
+    import uvloop
+
+    held: contextvars.ContextVar[object] = contextvars.ContextVar("held")
+
+    class Session:
+        pass
+
+    async def scenario() -> tuple[int, object]:
+        server, _ = await serve()
+        port = server.sockets[0].getsockname()[1]
+        transport = LeanTransport(limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
+        async with server, httpx.AsyncClient(transport=transport, base_url=f"http://127.0.0.1:{port}") as http:
+            async def call() -> weakref.ref:
+                session = Session()
+                held.set(session)
+                assert (await http.post("/x", json={})).status_code == 200
+                return weakref.ref(session)
+
+            opener = await asyncio.get_running_loop().create_task(call(), context=contextvars.Context())
+            await asyncio.sleep(0.01)  # the loop lets go of the finished task
+            gc.collect()
+            return len(transport._pool.connections), opener()
+
+    pooled, session = uvloop.run(scenario())
+    assert pooled == 1 and session is None  # the connection stays pooled, the session that opened it is gone

@@ -9,16 +9,24 @@ another origin; close idle connections beyond the keep-alive count) in one pass 
 each idle connection to one request, and checks a connection's socket only when it is about to be used; expired
 idle connections are swept at most every ``SWEEP_SECONDS``.
 
+Connections are opened in an empty ``contextvars`` context: the event loop's transport keeps the context it was
+created in for as long as the connection lives, and the calling request's context holds its MCP session, so every
+pooled connection used to keep alive the session (and its streams) that happened to open it, long after that session
+was closed.
+
 Only HTTP/1.1 without a proxy is handled here; anything else keeps httpcore's own pool.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from typing import Any
 
 import httpcore
 import httpx
+from httpcore._backends.auto import AutoBackend
 
 SWEEP_SECONDS = 1.0
 
@@ -77,6 +85,17 @@ class LeanConnectionPool(httpcore.AsyncConnectionPool):
             await super()._close_connections(closing)
 
 
+class CleanContextBackend(AutoBackend):
+    """Opens TCP connections in a task of their own with an empty context (see the module docstring)."""
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Any = None) -> Any:
+        connect = super().connect_tcp(host, port, timeout=timeout, local_address=local_address,
+                                      socket_options=socket_options)
+        # Awaiting the task passes a cancellation of this request on to it.
+        return await asyncio.get_running_loop().create_task(connect, context=contextvars.Context())
+
+
 class LeanTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with :class:`LeanConnectionPool` (proxies and HTTP/2 keep httpcore's)."""
 
@@ -84,3 +103,4 @@ class LeanTransport(httpx.AsyncHTTPTransport):
         super().__init__(limits=limits, **options)
         if type(self._pool) is httpcore.AsyncConnectionPool and not options.get("http2"):
             self._pool.__class__ = LeanConnectionPool
+            self._pool._network_backend = CleanContextBackend()
