@@ -136,14 +136,13 @@ async def test_research_tools_read_an_uploaded_object_through_mcp(sandbox):
     assert body["cointegrated"] is True and body["eg_pvalue"] == pytest.approx(reference.eg_pvalue, rel=1e-9)
     assert body["half_life"] == pytest.approx(reference.half_life, rel=1e-9)
     assert body["data"]["source"] == "object-store" and tested.content[1].type == "image"
-    # Parquet stored by an algorithm (upload_object sends text), without an engine here: a clear error.
+    # A damaged Parquet object stored by an algorithm (upload_object sends text): a clear error, engine or not.
     org = (await call(session, "read_account")).structured_content["organizationId"]
     with sqlite3.connect(db) as raw:
         raw.execute("INSERT INTO objects VALUES (?, 'research/bars.parquet', ?, 'application/octet-stream', 'c', 'm')",
                     (org, b"PAR1\x00\x00PAR1"))
-    if not objects.parquet_engine_available():
-        await refused(session, "get_history", "needs pyarrow", symbols=["BARS"], object_key="research/bars.parquet",
-                      **SPAN)
+    problem = "does not read as Parquet" if objects.parquet_engine_available() else "needs pyarrow"
+    await refused(session, "get_history", problem, symbols=["BARS"], object_key="research/bars.parquet", **SPAN)
 
 
 async def test_object_errors_through_mcp(sandbox, monkeypatch):
