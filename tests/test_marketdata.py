@@ -302,6 +302,21 @@ def test_a_csv_without_the_columns_says_which(tmp_path):
         history("SPY", "2013-10-07", "2013-10-08", source=tmp_path)
 
 
+def test_a_parquet_folder_reads_as_the_same_csv_does(tmp_path):
+    import pandas as pd
+
+    pytest.importorskip("pyarrow", reason="the parquet extra (in dev, so CI runs this)")
+    csv, parquet = tmp_path / "csv", tmp_path / "parquet"
+    csv.mkdir()
+    parquet.mkdir()
+    (csv / "SPY.csv").write_text("time,open,high,low,close,volume\n2013-10-07,1,2,0.5,1.5,100\n"
+                                 "2013-10-08,1.5,2.5,1,2,200\n")
+    pd.read_csv(csv / "SPY.csv").to_parquet(parquet / "SPY.parquet")
+    from_csv, from_parquet = (history("SPY", "2013-10-07", "2013-10-08", source=folder) for folder in (csv, parquet))
+    assert from_parquet.source == "files" and from_parquet.bars("SPY")["close"].tolist() == [1.5, 2.0]
+    pd.testing.assert_frame_equal(from_parquet.frame, from_csv.frame)
+
+
 def test_parquet_without_an_engine_says_to_install_pyarrow(tmp_path, monkeypatch):
     (tmp_path / "SPY.parquet").write_bytes(b"PAR1")
     monkeypatch.setattr(flat_files, "parquet_engine_available", lambda: False)
