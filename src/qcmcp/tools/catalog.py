@@ -426,64 +426,70 @@ CATALOG: tuple[ToolSpec, ...] = (
     ),
     # --- Research: analytics on market data, computed here (no QuantConnect call) -----------
     ToolSpec(
-        "get_history", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "get_history", area="research", hints=READ, handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:HistoryParams", cost="slow",
-        description="OHLCV bars for symbols from local data (LEAN's sample) or an Object Store file. Returns a table "
-        "per symbol, source and range.",
+        description="OHLCV bars for symbols from local data (LEAN's sample) or an Object Store file. Returns the "
+        "bars (fields narrows them), source and range.",
     ),
     ToolSpec(
-        "calculate_correlation_matrix", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "calculate_correlation_matrix", area="research", hints=READ,
+        handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:CorrelationParams", cost="slow",
         description="Correlation matrix of the symbols' daily returns, with a heatmap.",
     ),
     ToolSpec(
-        "perform_pca_analysis", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "perform_pca_analysis", area="research", hints=READ, handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:PcaParams", cost="slow",
         description="PCA of standardized returns: explained variance and loadings, with a chart.",
     ),
     ToolSpec(
-        "test_cointegration", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "test_cointegration", area="research", hints=READ, handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:CointegrationParams", cost="slow",
         description="Engle-Granger (both ways) and Johansen tests for two symbols: hedge ratio, half-life, spread "
         "chart.",
     ),
     ToolSpec(
-        "analyze_mean_reversion", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "analyze_mean_reversion", area="research", hints=READ, handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:MeanReversionParams", cost="slow",
         description="Mean reversion of a symbol: ADF, half-life, Hurst exponent, current z-score, with a chart.",
     ),
     ToolSpec(
-        "calculate_portfolio_performance", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "calculate_portfolio_performance", area="research", hints=READ,
+        handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:PerformanceParams", cost="slow",
         description="A weighted portfolio's return, volatility, Sharpe, Sortino, drawdown, Calmar, beta and alpha.",
     ),
     ToolSpec(
-        "optimize_equal_weight_portfolio", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "optimize_equal_weight_portfolio", area="research", hints=READ,
+        handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:EqualWeightParams", cost="slow",
         description="An equal-weight portfolio of the symbols and its performance, with a chart.",
     ),
     ToolSpec(
-        "optimize_portfolio", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "optimize_portfolio", area="research", hints=READ, handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:OptimizeParams", cost="slow",
         description="Portfolio weights by min-variance, max-Sharpe, risk parity, HRP or min-CVaR, with a chart.",
     ),
     ToolSpec(
-        "sparse_optimization", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "sparse_optimization", area="research", hints=READ, handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:SparseParams", cost="slow",
         description="Sparse index tracking: a few symbols weighted to track a benchmark (Huber downside loss).",
     ),
     ToolSpec(
-        "select_uncorrelated_assets", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "select_uncorrelated_assets", area="research", hints=READ,
+        handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:UncorrelatedParams", cost="slow",
         description="Pick num_assets of the symbols least correlated with each other.",
     ),
     ToolSpec(
-        "screen_assets_by_criteria", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "screen_assets_by_criteria", area="research", hints=READ,
+        handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:ScreenParams", cost="slow",
         description="Filter symbols by return, volatility, Sharpe, drawdown and correlation thresholds.",
     ),
     ToolSpec(
-        "screen_cointegrated_pairs", area="research", hints=LOCAL_READ, handler=handlers.research, image=handlers.research_image,
+        "screen_cointegrated_pairs", area="research", hints=READ,
+        handler=handlers.research, image=handlers.research_image,
         request=f"{RESEARCH_PARAMS}:PairsParams", cost="slow",
         description="Test every pair of symbols for cointegration (FDR-controlled). Returns the significant pairs, "
         "ranked.",
