@@ -544,3 +544,28 @@ class Brokerage(QCAlgorithm):
     logs = " ".join(run(source, DATA)["result"]["logs"])
     assert "AIG 7 BrokerageModel declared unable to submit order: [2] Information - Code:  - no AIG" in logs
     assert "UPDATE OrderID: 1 Warning - Code: 7 - no updates BENCHMARK 42.0" in logs
+
+
+def test_insight_periods_are_counted_in_market_time_as_lean():
+    """LEAN's Insight.ComputeCloseTime for a time span: 20 minutes from 15:50 closes at 09:40 the next session;
+    31 days is 31 trading days; 1.5 days is one trading day and half a regular session (195 minutes)."""
+    source = '''from AlgorithmImports import *
+
+class Periods(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+
+    def on_data(self, data):
+        if self.time.hour == 15 and self.time.minute == 50 and self.time.day == 7:
+            self.emit_insights(Insight.price(self.spy, timedelta(minutes=20), InsightDirection.UP),
+                               Insight.price(self.spy, timedelta(days=31), InsightDirection.UP),
+                               Insight.price(self.spy, timedelta(days=1.5), InsightDirection.UP))
+
+    def on_end_of_algorithm(self):
+        self.debug("CLOSES " + ", ".join(f"{i.close_time_utc:%m-%d %H:%M}" for i in self.insights.get_insights()))
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "CLOSES" in l)
+    # 1.5 days: 10-08 15:50, then 195 market minutes: 10 to the close, 185 from the 10-09 open (12:35)
+    assert line.endswith("CLOSES 10-08 09:40, 11-19 15:50, 10-09 12:35")

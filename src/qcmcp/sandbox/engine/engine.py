@@ -1263,6 +1263,12 @@ class Engine:
             close = getattr(insight, "requested_close_time", None)
             if close is None and getattr(insight, "bar_spec", None) and insight.symbol in self.securities:
                 close = self.bars_end_time(self.securities[insight.symbol], self.time, *insight.bar_spec)
+            elif close is None and insight.symbol in self.securities and isinstance(insight.period, timedelta):
+                # LEAN's TimeSpanPeriodSpecification: the period counted in market time, not wall time
+                insight.close_time_utc = self.insight_close_time(self.securities[insight.symbol], self.time,
+                                                                 insight.period)
+                insight.reference_value = self.securities[insight.symbol].price
+                continue
             insight.close_time_utc = close if close is not None else self.time + insight.period
             if close is not None:
                 insight.period = close - self.time
@@ -1286,6 +1292,25 @@ class Engine:
         if framework.execution is not None and (targets or framework.construction is not None):
             framework.execution.execute(self.algorithm, targets)
 
+    def insight_close_time(self, security: Security, generated: datetime, period: timedelta) -> datetime:
+        """LEAN's Insight.ComputeCloseTime for a time span: whole bars of the largest resolution it spans (hours
+        as minutes) stepped through open market time, then the remainder in minutes — a fraction of a day as
+        that fraction of the regular session."""
+        period = max(period, timedelta(seconds=1))
+        resolution, size = (("daily", timedelta(days=1)) if period >= timedelta(days=1) else
+                            ("minute", timedelta(minutes=1)) if period >= timedelta(minutes=1) else
+                            ("second", timedelta(seconds=1)))
+        count = int(period / size)
+        close = self.bars_end_time(security, generated, resolution, count)
+        if close == generated:
+            return self.bars_end_time(security, generated, "second", 1)
+        delta = period - size * count
+        if delta and resolution == "daily":
+            session = timedelta(days=1) if security.hours.kind != "equity" else timedelta(hours=6, minutes=30)
+            delta = session * (delta / timedelta(days=1))
+        minutes = int(delta / timedelta(minutes=1))
+        return self.bars_end_time(security, close, "minute", minutes) if minutes > 0 else close
+
     def bars_end_time(self, security: Security, start: datetime, resolution: str, count: int) -> datetime:
         """LEAN's Time.GetEndTimeForTradeBars: step bar by bar from ``start``, counting the steps during which
         the market is open (an hour counts as 60 minutes)."""
@@ -1293,9 +1318,14 @@ class Engine:
                 "second": timedelta(seconds=1)}.get(str(resolution).lower(), timedelta(days=1))
         count = count * 60 if str(resolution).lower() == "hour" else count
         current, counted = start, 0
+        hours = self.exchange_hours(security) if security.hours.kind == "equity" else None
         while counted < count:
             previous, current = current, current + size
-            if security.hours.kind != "equity" or self._open_between(security, previous, current):
+            if hours is None:
+                counted += 1
+            elif size == timedelta(days=1):  # LEAN: a day counts when its date is a trading day
+                counted += bool(hours.trading_days(current.date(), current.date()))
+            elif self._open_between(security, previous, current):
                 counted += 1
         return current
 

@@ -501,6 +501,37 @@ class ConfidenceWeightedPortfolioConstructionModel(InsightWeightingPortfolioCons
         return insight.confidence is not None
 
 
+class AccumulativeInsightPortfolioConstructionModel(PortfolioConstructionModel):
+    """LEAN's: every active insight moves its symbol's target by ``percent`` (3 %) in its direction, a flat one
+    back towards 0, oldest first; rebalanced on every call unless a rebalancing rule is given."""
+
+    def __init__(self, rebalance: Any = None, portfolio_bias: int = PortfolioBias.LONG_SHORT,
+                 percent: float = 0.03) -> None:
+        super().__init__(rebalance)
+        self.portfolio_bias, self.percent = int(portfolio_bias), abs(float(percent))
+
+    def get_target_insights(self, algorithm: Any) -> list[Insight]:
+        active = [i for i in algorithm.insights.get_active_insights(algorithm.time)
+                  if self.should_create_target_for_insight(i)]
+        return sorted(active, key=lambda insight: insight.generated_time_utc)
+
+    def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
+        per_symbol: dict[Any, float] = {}
+        for insight in active_insights:
+            target = per_symbol.get(insight.symbol)
+            if target is not None and insight.direction == InsightDirection.FLAT:
+                target = 0.0 if abs(target) < self.percent else target + (-self.percent if target > 0 else
+                                                                          self.percent)
+            target = (target or 0.0) + self.percent * int(insight.direction)
+            if self.portfolio_bias != PortfolioBias.LONG_SHORT and (target > 0) - (target < 0) != self.portfolio_bias:
+                target = 0.0
+            per_symbol[insight.symbol] = target
+        first: dict[Any, Insight] = {}
+        for insight in active_insights:
+            first.setdefault(insight.symbol, insight)
+        return {insight: per_symbol[symbol] for symbol, insight in first.items()}
+
+
 class ExecutionModel(PascalAliases):
     def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
         pass
