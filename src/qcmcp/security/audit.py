@@ -150,6 +150,9 @@ class AuditLog:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: committed rows survive a process crash
+        # Appends touch the last pages only: 512 KiB of page cache, not SQLite's 2 MiB, which a busy server filled
+        # and kept (benchmarks/http_load.py: resident memory after the sessions closed).
+        self._db.execute("PRAGMA cache_size = -512")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 
