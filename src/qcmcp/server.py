@@ -21,6 +21,7 @@ from qcmcp import __version__
 from qcmcp.config import ConfigurationError, Settings
 from qcmcp.gateway import Gateway
 from qcmcp.instructions import INSTRUCTIONS, SANDBOX_NOTE
+from qcmcp.mcp_server import QcmcpServer
 from qcmcp.ops.limits import LimitsMiddleware, RateLimiter
 from qcmcp.ops.metrics import Metrics, MetricsMiddleware
 from qcmcp.ops.tasks import tasks_enabled, tasks_extension
@@ -190,7 +191,7 @@ def _assemble(
             await gateway.aclose()
             await ops.aclose()
 
-    server = FastMCP(
+    server = QcmcpServer(
         "qcmcp",
         instructions=INSTRUCTIONS + (SANDBOX_NOTE if gateway.is_sandbox else ""),
         version=__version__,
