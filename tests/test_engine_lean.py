@@ -569,3 +569,33 @@ class Periods(QCAlgorithm):
     line = next(l for l in run(source, DATA)["result"]["logs"] if "CLOSES" in l)
     # 1.5 days: 10-08 15:50, then 195 market minutes: 10 to the close, 185 from the 10-09 open (12:35)
     assert line.endswith("CLOSES 10-08 09:40, 11-19 15:50, 10-09 12:35")
+
+
+def test_custom_universe_and_rebalancing_on_a_date_rule_in_utc_as_lean():
+    """CustomUniverseSelectionModel(name, selector) selects tickers at the start and each trading day's
+    midnight; a portfolio model rebalancing on date_rules.every(WEDNESDAY) rebalances once the UTC time reaches
+    Wednesday (LEAN's IDateRule.ToFunc on UTC time) — at the universe's Wednesday midnight step, when the
+    settings turn off rebalancing on insight and security changes."""
+    source = '''from AlgorithmImports import *
+
+class Weekly(QCAlgorithm):
+    def initialize(self):
+        self.universe_settings.resolution = Resolution.DAILY
+        self.set_start_date(2015, 1, 1)
+        self.set_end_date(2015, 2, 1)
+        self.settings.rebalance_portfolio_on_insight_changes = False
+        self.settings.rebalance_portfolio_on_security_changes = False
+        self.set_universe_selection(CustomUniverseSelectionModel("mine", lambda time: ["SPY", "AAPL"]))
+        self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, TimeSpan.from_minutes(20)))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel(self.date_rules.every(DayOfWeek.WEDNESDAY)))
+        self.submitted = set()
+
+    def on_order_event(self, event):
+        if event.status == OrderStatus.SUBMITTED:
+            self.submitted.add(f"{self.utc_time:%a %H:%M}")
+
+    def on_end_of_algorithm(self):
+        self.debug("SUBMITTED " + ",".join(sorted(self.submitted)))
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "SUBMITTED" in l)
+    assert line.endswith("SUBMITTED Wed 05:00")

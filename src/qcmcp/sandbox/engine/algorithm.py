@@ -43,6 +43,9 @@ class AlgorithmSettings(PascalAliases):
         self.free_portfolio_value_percentage = 0.0025
         # As in LEAN: set_holdings skips adjustments worth less than this share of the portfolio.
         self.minimum_order_margin_portfolio_percentage = 0.001
+        # LEAN's AlgorithmSettings: None leaves the portfolio construction model's own choice
+        self.rebalance_portfolio_on_insight_changes: bool | None = None
+        self.rebalance_portfolio_on_security_changes: bool | None = None
 
 
 from qcmcp.sandbox.engine.unsupported import (  # noqa: E402,F401
@@ -294,9 +297,12 @@ class QCAlgorithm(PascalAliases):
 
     @staticmethod
     def _check_universe(model: Any) -> None:
-        if not isinstance(model, ManualUniverseSelectionModel | ScheduledUniverseSelectionModel):
-            refuse(f"universe selection model {type(model).__name__} (the sandbox has ManualUniverseSelectionModel "
-                   "and ScheduledUniverseSelectionModel)")
+        from qcmcp.sandbox.engine.framework import CustomUniverseSelectionModel
+
+        if not isinstance(model, ManualUniverseSelectionModel | ScheduledUniverseSelectionModel |
+                          CustomUniverseSelectionModel):
+            refuse(f"universe selection model {type(model).__name__} (the sandbox has ManualUniverseSelectionModel, "
+                   "ScheduledUniverseSelectionModel and CustomUniverseSelectionModel)")
 
     def set_universe_selection(self, model: Any) -> None:
         """LEAN's SetUniverseSelection: this model replaces the others; universes are made after initialize."""

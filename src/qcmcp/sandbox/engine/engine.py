@@ -776,6 +776,12 @@ class Engine:
         except QuitRequested:
             self.quit_in_initialize = True  # LEAN completes the run without feeding any data
         self._create_universes()
+        construction, settings = self.framework.construction, self.algorithm.settings
+        if construction is not None:  # LEAN's PostInitialize: the settings' rebalancing choices, when given
+            if getattr(settings, "rebalance_portfolio_on_security_changes", None) is not None:
+                construction.rebalance_on_security_changes = bool(settings.rebalance_portfolio_on_security_changes)
+            if getattr(settings, "rebalance_portfolio_on_insight_changes", None) is not None:
+                construction.rebalance_on_insight_changes = bool(settings.rebalance_portfolio_on_insight_changes)
         model = getattr(self, "brokerage_model_object", None)
         if model is not None and self.benchmark_function is None and not getattr(self, "benchmark_set", False):
             custom = model.get_benchmark(self.securities)  # LEAN: the brokerage model's benchmark unless one was set
@@ -981,6 +987,7 @@ class Engine:
             if isinstance(model, ManualUniverseSelectionModel):
                 self._universe_select(number, model.symbols)
             elif isinstance(model, UserDefinedUniverse):
+                model.algorithm = self.algorithm
                 hours, start = market_data.exchange_hours(self.data_folder, "SPY"), self.start
 
                 def trading_day(day: date, hours: Any = hours, start: date = start) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -371,9 +371,36 @@ def _rebalancing(rebalance: Any) -> Any:
         span = {"daily": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1),
                 "second": timedelta(seconds=1)}.get(rebalance.lower(), timedelta(days=1))
         return lambda moment: moment + span
+    if getattr(rebalance, "is_date_rule", False):
+        return _date_rule_function(rebalance)
     if callable(rebalance):
         return rebalance
     return None
+
+
+def _date_rule_function(rule: Any) -> Any:
+    """LEAN's IDateRule.ToFunc: the rule's next date (midnight, compared with the UTC time as LEAN does)
+    once the current one is reached."""
+    state: dict[str, Any] = {}
+
+    def next_date(after: date) -> date:
+        day = after
+        for _ in range(3700):
+            if rule(day):
+                return day
+            day += timedelta(days=1)
+        return date.max
+
+    def function(now: datetime) -> datetime:
+        if "current" not in state:
+            state["current"] = next_date(now.date())
+        if state["current"] != date.max and now >= datetime.combine(state["current"], datetime.min.time()):
+            state["current"] = next_date(state["current"] + timedelta(days=1))
+        if state["current"] == date.max:
+            return datetime.max
+        return datetime.combine(state["current"], datetime.min.time())
+
+    return function
 
 
 class PortfolioConstructionModel(PascalAliases):
@@ -397,19 +424,22 @@ class PortfolioConstructionModel(PascalAliases):
         self._rebalancing_func = _rebalancing(rebalance)
 
     def is_rebalance_due(self, insights: list[Insight], now: datetime, algorithm: Any) -> bool:
+        """LEAN's IsRebalanceDue: the rebalancing function sees and returns UTC times, as in LEAN."""
         self._state()
         if self._rebalancing_func is None:
             return True
         expiry = algorithm.insights.get_next_expiry_time()
+        utc = algorithm.utc_time
         if self._rebalancing_time is None:
-            self._rebalancing_time = self._rebalancing_func(now)
-            if self._rebalancing_time is not None and self._rebalancing_time <= now:
-                self._refresh(now)
+            self._rebalancing_time = self._rebalancing_func(utc)
+            if self._rebalancing_time is not None and self._rebalancing_time <= utc:
+                self._rebalancing_time = None  # LEAN asks the function again on the next call
+                self._security_changes = False
                 return True
-        if (self._rebalancing_time is not None and self._rebalancing_time <= now) or \
+        if (self._rebalancing_time is not None and self._rebalancing_time <= utc) or \
                 (self.rebalance_on_security_changes and self._security_changes) or \
                 (self.rebalance_on_insight_changes and (insights or (expiry is not None and expiry < now))):
-            self._refresh(now)
+            self._refresh(utc)
             return True
         return False
 
@@ -763,6 +793,45 @@ class UserDefinedUniverse(PascalAliases):
 
     def selector(self, moment: Any) -> Any:
         return self.user_selector(moment)
+
+
+class CustomUniverseSelectionModel(UserDefinedUniverse):
+    """LEAN's CustomUniverseSelectionModel(name, selector) (or (security_type, name, market, selector,
+    universe_settings, interval)): ``select(algorithm, utc_time)`` gives tickers at the start and each trading
+    day's midnight; a subclass may override ``select``."""
+
+    def __init__(self, *arguments: Any) -> None:
+        rest = list(arguments)
+        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
+            rest = [rest[1], rest[3], rest[4] if len(rest) > 4 else None]  # (type, name, market, selector, …)
+        name = rest[0] if rest else "custom"
+        super().__init__(name, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None)
+        self.algorithm: Any = None
+
+    def select(self, algorithm: Any, date: Any) -> Any:
+        return self.user_selector(date) if self.user_selector is not None else []
+
+    def selector(self, moment: Any) -> Any:
+        return self.select(self.algorithm, moment)
+
+
+class InceptionDateUniverseSelectionModel(CustomUniverseSelectionModel):
+    """LEAN's: each ticker joins once its date has come (``{ticker: date}``); unchanged otherwise."""
+
+    def __init__(self, name: str, tickers_by_date: Any) -> None:
+        super().__init__(name, None)
+        self._queue = sorted(dict(tickers_by_date).items(), key=lambda item: item[1]) \
+            if not isinstance(tickers_by_date, dict) else list(tickers_by_date.items())
+        self._symbols: list[str] = []
+
+    def select(self, algorithm: Any, date: Any) -> Any:
+        added = []
+        while self._queue and self._queue[0][1] <= date:
+            added.append(self._queue.pop(0)[0])
+        if not added:
+            return Universe.UNCHANGED
+        self._symbols.extend(added)
+        return list(self._symbols)
 
 
 class Universe(PascalAliases):

@@ -125,6 +125,37 @@ class DateRules(PascalAliases):
         return lambda day: day == tomorrow
 
 
+class DateRuleFunction:
+    """A date rule (``rule(day) -> bool``) that knows it is one, so a portfolio model can rebalance on it."""
+
+    is_date_rule = True
+
+    def __init__(self, rule: Callable[[date], bool]) -> None:
+        self._rule = rule
+
+    def __call__(self, day: date) -> bool:
+        return bool(self._rule(day))
+
+
+def _wrap_date_rules() -> None:
+    import functools
+
+    for name, member in list(vars(DateRules).items()):
+        if name.startswith("_") or name in ("today", "tomorrow"):
+            continue
+        if callable(member):
+            def wrapped(self: Any, *args: Any, _member: Any = member, **kwargs: Any) -> Any:
+                return DateRuleFunction(_member(self, *args, **kwargs))
+
+            setattr(DateRules, name, functools.wraps(member)(wrapped))
+    for name in ("today", "tomorrow"):
+        getter = vars(DateRules)[name].fget
+        setattr(DateRules, name, property(lambda self, _get=getter: DateRuleFunction(_get(self))))
+
+
+_wrap_date_rules()
+
+
 class TimeRules(PascalAliases):
     """LEAN's time rules; market open and close come from the exchange hours (a 13:00 half-day close too)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from datetime import timedelta
 from typing import Any
 
 from qcmcp.sandbox.engine.consolidators import EventHandlers
@@ -29,3 +30,32 @@ class CircularQueue(PascalAliases):
             self.circle_completed(self, None)
         self._items.append(item)
         return item
+
+
+class TimeSpan:
+    """System.TimeSpan's factories, as Python timedeltas."""
+
+    ZERO = Zero = timedelta(0)
+
+    @staticmethod
+    def from_days(days: float) -> timedelta:
+        return timedelta(days=float(days))
+
+    @staticmethod
+    def from_hours(hours: float) -> timedelta:
+        return timedelta(hours=float(hours))
+
+    @staticmethod
+    def from_minutes(minutes: float) -> timedelta:
+        return timedelta(minutes=float(minutes))
+
+    @staticmethod
+    def from_seconds(seconds: float) -> timedelta:
+        return timedelta(seconds=float(seconds))
+
+    @staticmethod
+    def from_milliseconds(milliseconds: float) -> timedelta:
+        return timedelta(milliseconds=float(milliseconds))
+
+    FromDays, FromHours, FromMinutes, FromSeconds, FromMilliseconds = (
+        from_days, from_hours, from_minutes, from_seconds, from_milliseconds)
