@@ -599,3 +599,33 @@ class Weekly(QCAlgorithm):
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "SUBMITTED" in l)
     assert line.endswith("SUBMITTED Wed 05:00")
+
+
+def test_security_custom_properties_insights_generated_and_universe_manager_as_lean():
+    """A Security takes custom properties (attribute, key, add, get[Type]); insights_generated handlers see
+    each step's new insights; universe_manager counts the universes and the active securities."""
+    source = '''from AlgorithmImports import *
+
+class Dynamic(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 9)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("SPY", SecurityType.EQUITY, Market.USA)]))
+        self.add_universe_selection(ManualUniverseSelectionModel([Symbol.create("IBM", SecurityType.EQUITY, Market.USA)]))
+        self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(days=1)))
+        self.seen = []
+        self.insights_generated += lambda algorithm, collection: self.seen.extend(i.symbol.value for i in collection.insights)
+
+    def on_data(self, data):
+        spy = self.securities["SPY"]
+        spy.add("note", 1)
+        spy["other"] = 2
+        spy.third = 3
+        self.debug(f"PROPS {spy.get[int]('note') + spy['other'] + spy.third}")
+
+    def on_end_of_algorithm(self):
+        self.debug(f"SEEN {sorted(set(self.seen))} {self.universe_manager.count} {self.universe_manager.active_securities.count}")
+'''
+    logs = " ".join(run(source, DATA)["result"]["logs"])
+    assert "PROPS 6" in logs and "SEEN ['IBM', 'SPY'] 2 2" in logs

@@ -338,6 +338,37 @@ class QCAlgorithm(PascalAliases):
         self._check_universe(model)
         self.engine.set_universe_models([*self.engine.universe_models, model])
 
+    @property
+    def insights_generated(self) -> Any:
+        """``self.insights_generated += handler``: handler(algorithm, GeneratedInsightsCollection) each step
+        with new insights (LEAN's InsightsGenerated)."""
+        from qcmcp.sandbox.engine.consolidators import EventHandlers
+
+        return vars(self).setdefault("_insights_generated", EventHandlers())
+
+    @insights_generated.setter
+    def insights_generated(self, value: Any) -> None:
+        vars(self)["_insights_generated"] = value
+
+    @property
+    def universe_manager(self) -> Any:
+        """LEAN's UniverseManager, as far as counting goes: ``count`` universes, ``active_securities``."""
+        engine = self.engine
+
+        class _Active(dict):  # type: ignore[type-arg]
+            count = property(len)  # type: ignore[assignment]
+            Count = count
+
+        class _Universes(PascalAliases):
+            count = property(lambda _: len(engine.universe_members))
+            active_securities = property(lambda _: _Active((s, sec) for s, sec in engine.securities.items()
+                                                           if s not in engine.removed))
+
+            def __len__(self) -> int:
+                return len(engine.universe_members)
+
+        return _Universes()
+
     def emit_insights(self, *insights: Any) -> None:
         flat = [i for item in insights for i in (item if isinstance(item, list | tuple) else [item])]
         self.engine.framework.emitted.extend(flat)
@@ -355,7 +386,13 @@ class QCAlgorithm(PascalAliases):
     def quit(self, message: str = "") -> None:
         self.engine.quit(message)
 
-    def plot(self, chart: str, series: Any, value: Any = None) -> None:
+    def plot(self, chart: str, series: Any, value: Any = None, *more: Any) -> None:
+        if more or (value is not None and hasattr(series, "current") and hasattr(value, "current")):
+            for number, indicator in enumerate((series, value, *more)):  # plot(chart, indicator, …): one each
+                point = getattr(indicator, "current", indicator)
+                self.engine.charts.plot(self.engine.time, str(chart), str(getattr(indicator, "name", number)),
+                                        float(getattr(point, "value", point)))
+            return
         if value is None:  # plot(series, value) and plot(chart, indicator) forms
             chart, series, value = chart, getattr(series, "name", chart), series
         self.engine.charts.plot(self.engine.time, str(chart), str(series), float(value))

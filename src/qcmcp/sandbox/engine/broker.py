@@ -48,7 +48,7 @@ def security_fee(security: Any, quantity: float, price: float, order_type: Any =
         from qcmcp.sandbox.engine.models import fee_of
 
         probe = order if order is not None else type("OrderProbe", (), {
-            "quantity": quantity, "absolute_quantity": abs(quantity), "type": order_type,
+            "id": 0, "quantity": quantity, "absolute_quantity": abs(quantity), "type": order_type,  # LEAN: id 0
             "direction": 0 if quantity > 0 else 1, "price": price, "symbol": security.symbol})()
         return fee_of(model, security, probe)
     if model == "coinbase":

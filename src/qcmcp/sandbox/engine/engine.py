@@ -1281,6 +1281,11 @@ class Engine:
                 insight.period = close - self.time
             insight.reference_value = self.securities[insight.symbol].price if insight.symbol in self.securities else 0.0
         framework.active.extend(new)
+        handlers = getattr(self.algorithm, "_insights_generated", None)
+        if new and handlers is not None and handlers.handlers:  # LEAN's InsightsGenerated event
+            from qcmcp.sandbox.engine.framework import GeneratedInsightsCollection
+
+            handlers(self.algorithm, GeneratedInsightsCollection(self.algorithm.utc_time, list(new)))
         framework.recorded.extend(new)
         if self.warming_up:
             return

@@ -105,6 +105,13 @@ def number_text(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+class GeneratedInsightsCollection(PascalAliases):
+    """What an ``insights_generated`` handler receives: the time and the insights of one step."""
+
+    def __init__(self, date_time_utc: datetime, insights: list[Any]) -> None:
+        self.date_time_utc, self.insights = date_time_utc, insights
+
+
 class SecurityChanges(PascalAliases):
     """What on_securities_changed receives: the securities added and removed."""
 

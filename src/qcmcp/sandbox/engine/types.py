@@ -609,6 +609,42 @@ class Security(PascalAliases):
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
 
+    # LEAN's Security is a dynamic object: custom properties by attribute, by key, add/get/try_get/remove
+    def add(self, key: str, value: Any) -> None:
+        setattr(self, str(key), value)
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, str(key))
+        except AttributeError:
+            raise KeyError(f"The security does not have a '{key}' property.") from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        setattr(self, str(key), value)
+
+    def try_get(self, key: str) -> tuple[bool, Any]:
+        return (True, getattr(self, str(key))) if hasattr(self, str(key)) else (False, None)
+
+    def remove(self, key: str) -> bool:
+        if str(key) in vars(self):
+            delattr(self, str(key))
+            return True
+        return False
+
+    @property
+    def get(self) -> Any:
+        """``security.get("name")`` or ``security.get[Type]("name")``."""
+        security = self
+
+        class _Get:
+            def __getitem__(self, _type: Any) -> Any:
+                return security.__getitem__
+
+            def __call__(self, key: str, default: Any = None) -> Any:
+                return getattr(security, str(key), default)
+
+        return _Get()
+
     def set_fee_model(self, model: Any) -> None:
         """LEAN's fee models: constant, Interactive Brokers, or your own FeeModel (see engine/models.py)."""
         if getattr(model, "builtin", None) == "ib":
