@@ -398,7 +398,8 @@ class Universes(QCAlgorithm):
     assert "05 00:00 + -AAPL,SPY" in line  # LEAN reports AAPL removed from this universe (the manual one keeps it)
     spy = [o for o in outcome["orders"] if o["symbol"]["value"] == "SPY"]
     assert [o["quantity"] > 0 for o in spy] == [True, False]  # bought with AAPL, sold after its removal
-    assert spy[-1]["createdTime"].startswith("2014-06-05T04:00")  # the framework turns at the selection's midnight
+    # LEAN's OnFrameworkData returns on a slice without data: the sale waits for the first bar after the removal
+    assert spy[-1]["createdTime"].startswith("2014-06-05T14:00")
     assert "SPY 0.0" in line
 
 
@@ -574,8 +575,9 @@ class Periods(QCAlgorithm):
 def test_custom_universe_and_rebalancing_on_a_date_rule_in_utc_as_lean():
     """CustomUniverseSelectionModel(name, selector) selects tickers at the start and each trading day's
     midnight; a portfolio model rebalancing on date_rules.every(WEDNESDAY) rebalances once the UTC time reaches
-    Wednesday (LEAN's IDateRule.ToFunc on UTC time) — at the universe's Wednesday midnight step, when the
-    settings turn off rebalancing on insight and security changes."""
+    Wednesday (LEAN's IDateRule.ToFunc on UTC time) — the Wednesday 16:00 bar (20:00 or 21:00 UTC; the
+    universe's midnight step has no data, so the framework does not turn there), when the settings turn off
+    rebalancing on insight and security changes."""
     source = '''from AlgorithmImports import *
 
 class Weekly(QCAlgorithm):
@@ -598,7 +600,7 @@ class Weekly(QCAlgorithm):
         self.debug("SUBMITTED " + ",".join(sorted(self.submitted)))
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "SUBMITTED" in l)
-    assert line.endswith("SUBMITTED Wed 05:00")
+    assert line.endswith("SUBMITTED Wed 21:00")
 
 
 def test_security_custom_properties_insights_generated_and_universe_manager_as_lean():

@@ -895,6 +895,8 @@ class Engine:
             if data.delistings.count:
                 self._call("on_delistings", data.delistings)
             self._call("on_data", data)
+            if not self.warming_up:
+                self._framework_step(data)  # LEAN's OnFrameworkData runs on every slice with data
             self._scan_market_orders()
 
     def _delist(self, security: Security) -> None:
@@ -1053,8 +1055,8 @@ class Engine:
 
     def _universe_steps(self, moment: datetime) -> bool:
         """Scheduled universe selections due up to ``moment``, each at its own time: the changes go to
-        on_securities_changed and the framework turns once (LEAN's OnFrameworkData on a slice without data).
-        True when securities were added, whose bars then join the run."""
+        on_securities_changed (LEAN's OnFrameworkData returns on a slice without data, so the framework does
+        not turn). True when securities were added, whose bars then join the run."""
         if not self.universe_schedule.events:
             return False
         before = len(self.pending_subscriptions)
@@ -1063,9 +1065,6 @@ class Engine:
             self.time = when
             if self.changes_added or self.changes_removed:
                 self._security_changes()
-            if not self.warming_up:
-                self._framework_step(Slice(when, {}))
-                self._scan_market_orders()
             if len(self.pending_subscriptions) > before:
                 return True  # their bars join before the next selection
         return False
@@ -1166,6 +1165,7 @@ class Engine:
                 raise QuitRequested(self._quit_message or "")
             if not self.warming_up:
                 self._call("on_warmup_finished")  # LEAN calls it once even without a warm-up
+
             def merge(after: datetime) -> tuple[Any, Any, Any, Any, int]:
                 remaining = order[position:]
                 merged_owner, merged_index, merged_keys = owner[remaining], index[remaining], keys[remaining]

@@ -609,6 +609,113 @@ class ImmediateExecutionModel(ExecutionModel):
                         if engine.portfolio[symbol].quantity != target.quantity}
 
 
+class SpreadExecutionModel(ExecutionModel):
+    """LEAN's: keeps the targets until reached; orders what is not held or ordered yet (by margin impact) only
+    while the exchange is open and the spread is at most ``accepting_spread_percent`` of the price;
+    asynchronous market orders by default."""
+
+    def __init__(self, accepting_spread_percent: float = 0.005, asynchronous: bool = True) -> None:
+        self.accepting_spread_percent = abs(float(accepting_spread_percent))
+        self.asynchronous = bool(asynchronous)
+        self.targets: dict[Any, PortfolioTarget] = {}
+
+    def spread_is_favorable(self, algorithm: Any, security: Any) -> bool:
+        bid, ask, price = security.bid_price, security.ask_price, security.price
+        return bool(algorithm.engine.exchange_open(security, algorithm.time) and price > 0 and ask > 0 and bid > 0
+                    and (ask - bid) / price <= self.accepting_spread_percent)
+
+    def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
+        engine = algorithm.engine
+        for target in targets:
+            self.targets[engine.symbol_for(target.symbol)] = target
+        if not self.targets:
+            return
+        deltas = []
+        for symbol, target in self.targets.items():
+            open_quantity = sum(o.quantity - o.filled_quantity for o in engine.transactions.get_open_orders(symbol))
+            deltas.append((symbol, target.quantity - engine.portfolio[symbol].quantity - open_quantity))
+        for symbol, delta in engine.by_margin_impact(deltas):
+            security = engine.securities[symbol]
+            if delta and self.spread_is_favorable(algorithm, security):
+                algorithm.market_order(symbol, delta, self.asynchronous, getattr(self.targets[symbol], "tag", "") or "")
+        self.targets = {symbol: target for symbol, target in self.targets.items()
+                        if engine.portfolio[symbol].quantity != target.quantity}
+
+
+def _unordered_quantity(engine: Any, target: Any) -> float:
+    """LEAN's OrderSizing.GetUnorderedQuantity: the target less holdings and open orders, to the lot size."""
+    symbol = engine.symbol_for(target.symbol)
+    open_quantity = sum(o.quantity - o.filled_quantity for o in engine.transactions.get_open_orders(symbol))
+    return _to_lot(engine.securities[symbol], target.quantity - engine.portfolio[symbol].quantity - open_quantity)
+
+
+def _to_lot(security: Any, quantity: float) -> float:
+    """LEAN's OrderSizing.AdjustByLotSize: towards zero, to a whole number of lots."""
+    lot = 1e-8 if security.hours.kind == "crypto" else 1.0
+    whole = math.floor(abs(quantity) / lot + 1e-9) * lot
+    return math.copysign(whole, quantity) if whole else 0.0
+
+
+class StandardDeviationExecutionModel(ExecutionModel):
+    """LEAN's: orders (at most ``maximum_order_value`` each, asynchronous by default) only when the bid is more
+    than ``deviations`` standard deviations below the ``period`` SMA (to buy) or the ask as far above it (to
+    sell), the SMA and deviation of ``resolution`` closes, warmed up from history."""
+
+    def __init__(self, period: int = 60, deviations: float = 2, resolution: Any = "minute",
+                 asynchronous: bool = True) -> None:
+        self.period, self.deviations, self.resolution = int(period), float(deviations), resolution
+        self.asynchronous = bool(asynchronous)
+        self.maximum_order_value = 20000.0
+        self.targets: dict[Any, PortfolioTarget] = {}
+        self.symbol_data: dict[Any, dict[str, Any]] = {}
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        from qcmcp.sandbox.engine.indicators import SimpleMovingAverage, StandardDeviation
+
+        for security in changes.added_securities:
+            if security.symbol in self.symbol_data:
+                continue
+            consolidator = algorithm.resolve_consolidator(security.symbol, self.resolution)
+            sma, std = SimpleMovingAverage(self.period), StandardDeviation(self.period)
+            algorithm.register_indicator(security.symbol, sma, consolidator)
+            algorithm.register_indicator(security.symbol, std, consolidator)
+            for bar in algorithm.history[_TradeBar](security.symbol, self.period, self.resolution):
+                sma.update(bar.end_time, bar.close)
+                std.update(bar.end_time, bar.close)
+            self.symbol_data[security.symbol] = {"security": security, "sma": sma, "std": std,
+                                                 "consolidator": consolidator}
+        for security in changes.removed_securities:
+            data = self.symbol_data.pop(security.symbol, None)
+            if data is not None:
+                algorithm.subscription_manager.remove_consolidator(security.symbol, data["consolidator"])
+
+    def _favorable(self, data: dict[str, Any], quantity: float) -> bool:
+        sma, deviations = data["sma"].current.value, self.deviations * data["std"].current.value
+        security = data["security"]
+        return security.bid_price < sma - deviations if quantity > 0 else security.ask_price > sma + deviations
+
+    def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
+        engine = algorithm.engine
+        for target in targets:
+            self.targets[engine.symbol_for(target.symbol)] = target
+        if not self.targets:
+            return
+        deltas = [(symbol, _unordered_quantity(engine, target)) for symbol, target in self.targets.items()]
+        for symbol, quantity in engine.by_margin_impact(deltas):
+            data = self.symbol_data.get(symbol)
+            if data is None or not data["std"].is_ready or not self._favorable(data, quantity):
+                continue
+            price = data["security"].price
+            if not price:
+                continue
+            size = _to_lot(data["security"], math.copysign(min(abs(self.maximum_order_value / price), abs(quantity)),
+                                                           quantity))
+            if size:
+                algorithm.market_order(symbol, size, self.asynchronous, getattr(self.targets[symbol], "tag", "") or "")
+        self.targets = {symbol: target for symbol, target in self.targets.items()
+                        if engine.portfolio[symbol].quantity != target.quantity}
+
+
 class RiskManagementModel(PascalAliases):
     """Base of risk models: ``manage_risk(algorithm, targets)`` returns targets that override the others."""
 
