@@ -424,6 +424,10 @@ class Renamed(QCAlgorithm):
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "SEEN" in l)
     assert line.endswith("SEEN 2008-09-30 00:00 SPWR->SPWRA, 2011-11-17 00:00 SPWRA->SPWR")
+    # BAC traded as NB until 1998-09-30: no event in 2014, long after the change
+    later = source.replace("2008, 9, 1", "2014, 6, 1").replace("2011, 12, 31", "2014, 6, 30").replace("SPWR", "BAC")
+    line = next(l for l in run(later, DATA)["result"]["logs"] if "SEEN" in l)
+    assert line.endswith("SEEN ")
 
 
 def test_add_universe_of_tickers_and_on_end_of_day_as_lean():

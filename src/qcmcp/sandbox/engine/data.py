@@ -404,8 +404,10 @@ def symbol_changes(folder: Path, ticker: str, first: date, last: date) -> dict[d
     sessions = trading_days(first, last + timedelta(days=10))
     changes: dict[date, tuple[str, str]] = {}
     for day, old, new in company.ticker_changes():
+        if not first < day <= last:  # a change before the subscription starts is no event
+            continue
         session = next((d for d in sessions if d >= day), None)
-        if session is not None and first < session <= last and day.year < 2050:
+        if session is not None and session <= last:
             changes[session] = (old.upper(), new.upper())
     return changes
 
