@@ -1352,12 +1352,17 @@ class Engine:
         return False
 
     def cancel_insights(self, symbols: Any = None) -> int:
-        """LEAN's InsightManager.Cancel/Expire: the active insights of these symbols close a second ago."""
-        wanted = None if symbols is None else {self.symbol_for(s) for s in
-                                               (symbols if isinstance(symbols, list | tuple | set) else [symbols])}
+        """LEAN's InsightManager.Cancel/Expire: the active insights of these symbols (or these insights) close a
+        second ago."""
+        from qcmcp.sandbox.engine.framework import Insight
+
+        items = symbols if isinstance(symbols, list | tuple | set) else [] if symbols is None else [symbols]
+        chosen = {id(i) for i in items if isinstance(i, Insight)}
+        wanted = None if symbols is None else {self.symbol_for(s) for s in items if not isinstance(s, Insight)}
         canceled = 0
         for insight in self.framework.active:
-            if insight.is_active(self.time) and (wanted is None or self.symbol_for(insight.symbol) in wanted):
+            if insight.is_active(self.time) and (wanted is None or self.symbol_for(insight.symbol) in wanted
+                                                 or id(insight) in chosen):
                 insight.close_time_utc = self.time - timedelta(seconds=1)
                 if insight.generated_time_utc is not None:
                     insight.period = insight.close_time_utc - insight.generated_time_utc

@@ -334,6 +334,94 @@ class MacdAlphaModel(_IndicatorAlpha):
         return insights
 
 
+class InsightCollection(PascalAliases):
+    """LEAN's InsightCollection: insights by symbol."""
+
+    def __init__(self) -> None:
+        self._by_symbol: dict[Any, list[Insight]] = {}
+
+    def add(self, insight: Insight) -> None:
+        self._by_symbol.setdefault(insight.symbol, []).append(insight)
+
+    def add_range(self, insights: Any) -> None:
+        for insight in insights:
+            self.add(insight)
+
+    def contains_key(self, symbol: Any) -> bool:
+        return bool(self._by_symbol.get(symbol))
+
+    def __getitem__(self, symbol: Any) -> list[Insight]:
+        return list(self._by_symbol.get(symbol, []))
+
+    def clear(self, symbols: Any = None) -> None:
+        for symbol in (list(self._by_symbol) if symbols is None else symbols):
+            self._by_symbol.pop(symbol, None)
+
+    def get_insights(self, predicate: Any = None) -> list[Insight]:
+        return [i for items in self._by_symbol.values() for i in items if predicate is None or predicate(i)]
+
+    def __len__(self) -> int:
+        return sum(len(items) for items in self._by_symbol.values())
+
+    count = property(__len__)
+
+
+class HistoricalReturnsAlphaModel(AlphaModel):
+    """LEAN's: the ``lookback``-bar rate of change of each security (``resolution`` bars, warmed up from
+    history): up when positive, down when negative — insights of resolution x lookback with the return as
+    magnitude —, the symbol's insights canceled when flat; a new one each time the indicator updates."""
+
+    def __init__(self, lookback: int = 1, resolution: Any = "daily") -> None:
+        self.lookback, self.resolution = int(lookback), resolution
+        self.prediction_interval = _span(resolution) * self.lookback
+        self.by_symbol: dict[Any, dict[str, Any]] = {}
+        self.insight_collection = InsightCollection()
+
+    def update(self, algorithm: Any, data: Any) -> list[Insight]:
+        insights = []
+        for symbol, state in self.by_symbol.items():
+            roc = state["roc"]
+            if state["previous"] == roc.samples:
+                continue
+            state["previous"] = roc.samples
+            if not roc.is_ready:
+                continue
+            magnitude = roc.current.value
+            if magnitude == 0:
+                self._cancel(algorithm, symbol)
+                continue
+            direction = InsightDirection.UP if magnitude > 0 else InsightDirection.DOWN
+            insights.append(Insight.price(symbol, self.prediction_interval, direction, magnitude, None))
+        self.insight_collection.add_range(insights)
+        return insights
+
+    def _cancel(self, algorithm: Any, symbol: Any) -> None:
+        if self.insight_collection.contains_key(symbol):
+            algorithm.insights.cancel(self.insight_collection[symbol])
+            self.insight_collection.clear([symbol])
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        from qcmcp.sandbox.engine.indicators import RateOfChange
+
+        for security in changes.removed_securities:
+            state = self.by_symbol.pop(security.symbol, None)
+            if state is not None:
+                algorithm.subscription_manager.remove_consolidator(security.symbol, state["consolidator"])
+            self._cancel(algorithm, security.symbol)
+        for security in changes.added_securities:
+            if security.symbol in self.by_symbol:
+                continue
+            history = algorithm.history[_TradeBar](security.symbol, self.lookback, self.resolution)
+            if not history:
+                continue
+            roc = RateOfChange(self.lookback)
+            consolidator = algorithm.resolve_consolidator(security.symbol, self.resolution)
+            algorithm.register_indicator(security.symbol, roc, consolidator)
+            for bar in history:
+                roc.update(bar.end_time, bar.close)
+            self.by_symbol[security.symbol] = {"roc": roc, "consolidator": consolidator, "previous": 0}
+
+
 class CompositeAlphaModel(AlphaModel):
     """Several alpha models as one: every model's insights."""
 
