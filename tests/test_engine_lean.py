@@ -635,3 +635,23 @@ class Dynamic(QCAlgorithm):
 '''
     logs = " ".join(run(source, DATA)["result"]["logs"])
     assert "PROPS 6" in logs and "SEEN ['IBM', 'SPY'] 2 2" in logs
+
+
+def test_history_in_initialize_ends_at_the_start_date_and_the_object_store_keeps_values():
+    """In initialize the algorithm's time is its start date (LEAN's SetStartDate), so history there ends at the
+    start: SPY's last 10 daily bars before 2013-10-07; the object store keeps what the run saves."""
+    source = '''from AlgorithmImports import *
+
+class Start(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        bars = self.history(spy, 10, Resolution.DAILY)
+        last = bars.index.get_level_values("time")[-1]
+        self.object_store.save("k", "v")
+        self.debug(f"HISTORY {len(bars)} {last:%Y-%m-%d} {self.time:%Y-%m-%d} {self.object_store.read('k')}"
+                   f" {self.object_store.contains_key('x')}")
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "HISTORY" in l)
+    assert line.endswith("HISTORY 10 2013-10-04 2013-10-07 v False")

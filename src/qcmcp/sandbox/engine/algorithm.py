@@ -115,6 +115,8 @@ class QCAlgorithm(PascalAliases):
     # ---- set-up -------------------------------------------------------------------------------
     def set_start_date(self, year: int | date | datetime, month: int | None = None, day: int | None = None) -> None:
         self.engine.start = _as_date(year, month, day)
+        if not self.engine.running:  # LEAN: in initialize the algorithm's time is its start (history ends there)
+            self.engine.time = datetime.combine(self.engine.start, dtime())
 
     def set_end_date(self, year: int | date | datetime, month: int | None = None, day: int | None = None) -> None:
         self.engine.end = _as_date(year, month, day)
@@ -349,6 +351,13 @@ class QCAlgorithm(PascalAliases):
     @insights_generated.setter
     def insights_generated(self, value: Any) -> None:
         vars(self)["_insights_generated"] = value
+
+    @property
+    def object_store(self) -> Any:
+        """The run's object store (in memory, empty at the start)."""
+        from qcmcp.sandbox.engine.util import ObjectStore
+
+        return vars(self).setdefault("_object_store", ObjectStore())
 
     @property
     def universe_manager(self) -> Any:

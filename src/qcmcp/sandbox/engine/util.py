@@ -59,3 +59,45 @@ class TimeSpan:
 
     FromDays, FromHours, FromMinutes, FromSeconds, FromMilliseconds = (
         from_days, from_hours, from_minutes, from_seconds, from_milliseconds)
+
+
+class ObjectStore(PascalAliases):
+    """The algorithm's object store in a sandbox backtest: in memory, empty at the start (a local LEAN run's
+    fresh store); ``save``/``read`` strings, ``save_bytes``/``read_bytes``, ``contains_key``, ``delete``."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, bytes] = {}
+
+    def contains_key(self, key: str) -> bool:
+        return str(key) in self._items
+
+    def save(self, key: str, value: Any = None) -> bool:
+        data = value if isinstance(value, bytes | bytearray) else str("" if value is None else value).encode()
+        self._items[str(key)] = bytes(data)
+        return True
+
+    save_string = save
+
+    def save_bytes(self, key: str, value: Any) -> bool:
+        self._items[str(key)] = bytes(value)
+        return True
+
+    def read(self, key: str) -> str:
+        if str(key) not in self._items:
+            raise KeyError(f"The object store has no key '{key}'.")
+        return self._items[str(key)].decode()
+
+    read_string = read
+
+    def read_bytes(self, key: str) -> bytes:
+        if str(key) not in self._items:
+            raise KeyError(f"The object store has no key '{key}'.")
+        return self._items[str(key)]
+
+    def delete(self, key: str) -> bool:
+        return self._items.pop(str(key), None) is not None
+
+    keys = property(lambda self: list(self._items))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._items.items())
