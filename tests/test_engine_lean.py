@@ -655,3 +655,38 @@ class Start(QCAlgorithm):
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "HISTORY" in l)
     assert line.endswith("HISTORY 10 2013-10-04 2013-10-07 v False")
+
+
+def test_stochastic_as_lean_computes_it():
+    """LEAN's Stochastic(5, 3, 3) on SPY's daily bars, by hand: fast %K = (close - 5-bar low) / (5-bar high -
+    5-bar low), %K its 3-bar mean, %D the 3-bar mean of %K; ready after 5 + 3 + 3 - 2 bars."""
+    source = '''from AlgorithmImports import *
+
+class Sto(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 9, 2)
+        self.set_end_date(2013, 10, 11)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        self.stoch = self.sto(self.spy, 5, 3, 3)
+        self.bars, self.fast, self.k = [], [], []
+
+    def on_data(self, data):
+        bar = data.bars.get(self.spy)
+        if bar is None:  # the midnight dividend slice of 2013-09-20 has no bar
+            return
+        self.bars.append(bar)
+        window = self.bars[-5:]
+        if len(window) == 5:
+            high, low = max(b.high for b in window), min(b.low for b in window)
+            self.fast.append((bar.close - low) / (high - low))
+        if len(self.fast) >= 3:
+            self.k.append(sum(self.fast[-3:]) / 3)
+        if len(self.k) >= 3:
+            d = sum(self.k[-3:]) / 3 * 100
+            self.debug(f"STO {abs(self.stoch.stoch_d.current.value - d) < 1e-9} "
+                       f"{abs(self.stoch.stoch_k.current.value - self.k[-1] * 100) < 1e-9} {self.stoch.is_ready}")
+        if len(self.bars) == 8:
+            self.debug(f"NOT READY {self.stoch.is_ready}")
+'''
+    logs = [l for l in run(source, DATA)["result"]["logs"] if "STO" in l or "READY" in l]
+    assert "NOT READY False" in logs[0] and len(logs) > 10 and all(l.endswith("STO True True True") for l in logs[1:])

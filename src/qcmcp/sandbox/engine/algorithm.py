@@ -591,6 +591,14 @@ class QCAlgorithm(PascalAliases):
     def roc(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.RateOfChange(period), resolution, selector)
 
+    def sto(self, symbol: Any, period: int, k_period: Any = None, d_period: int | None = None,
+            resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        """LEAN's STO(symbol, period, k_period, d_period[, resolution]) or STO(symbol, period[, resolution])."""
+        if isinstance(k_period, str) or k_period is None:  # sto(symbol, period, resolution): k = d = period
+            resolution, k_period, d_period = k_period if isinstance(k_period, str) else resolution, period, period
+        return self._register(symbol, ind.Stochastic(period, int(k_period), int(d_period or period)), resolution,
+                              selector)
+
     def max(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.Maximum(period), resolution, selector)
 

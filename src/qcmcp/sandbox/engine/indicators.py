@@ -611,3 +611,69 @@ class Field:
     MEDIAN = Median = staticmethod(lambda bar: (bar.high + bar.low) / 2)
     TYPICAL = Typical = staticmethod(lambda bar: (bar.high + bar.low + bar.close) / 3)
     WEIGHTED = Weighted = staticmethod(lambda bar: (bar.high + bar.low + 2 * bar.close) / 4)
+
+
+class _Part:
+    """A sub-indicator's face (Stochastic's fast_stoch, stoch_k, stoch_d): current value and readiness."""
+
+    def __init__(self, name: str, ready: Any) -> None:
+        self.name, self._ready = name, ready
+        self.current = IndicatorDataPoint()
+        self.samples = 0
+
+    is_ready = property(lambda self: bool(self._ready()))
+    IsReady = is_ready
+    Current = property(lambda self: self.current)
+
+    def _set(self, time: datetime, value: float) -> None:
+        self.samples += 1
+        self.current = IndicatorDataPoint(time, value)
+
+    def __float__(self) -> float:
+        return float(self.current.value)
+
+
+class Stochastic(Indicator):
+    """LEAN's Stochastic(period, k_period, d_period) of bars: fast %K from the period's high and low, %K its
+    k-period mean, %D the d-period mean of %K (each 0 until ready); the value is the fast %K."""
+
+    uses_bars = True
+
+    def __init__(self, period: int, k_period: int, d_period: int, name: str | None = None) -> None:
+        name = name or f"STO({period},{k_period},{d_period})"
+        super().__init__(name, period + k_period + d_period - 2)
+        self._args = (period, k_period, d_period, name)
+        self.period, self.k_period, self.d_period = period, k_period, d_period
+        self._max, self._min = Maximum(period), Minimum(period)
+        self._fast_k: deque[float] = deque(maxlen=k_period)
+        self._slow_k: deque[float] = deque(maxlen=d_period)
+        self.fast_stoch = _Part(name + "_FastStoch", lambda: self._max.is_ready)
+        self.stoch_k = _Part(name + "_StochK", lambda: len(self._fast_k) == self.k_period)
+        self.stoch_d = _Part(name + "_StochD", lambda: len(self._slow_k) == self.d_period)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.fast_stoch.is_ready and self.stoch_k.is_ready and self.stoch_d.is_ready
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        self._max.update(time, float(value.high))
+        self._min.update(time, float(value.low))
+        fast = 0.0
+        if self._max.is_ready:
+            denominator = self._max.current.value - self._min.current.value
+            if denominator != 0:
+                fast = (float(value.close) - self._min.current.value) / denominator
+                self._fast_k.append(fast)
+        self.fast_stoch._set(time, fast * 100)
+        k = 0.0
+        if len(self._fast_k) == self.k_period:
+            k = sum(self._fast_k) / self.k_period
+            self._slow_k.append(k)
+        self.stoch_k._set(time, k * 100)
+        d = sum(self._slow_k) / self.d_period if len(self._slow_k) == self.d_period else 0.0
+        self.stoch_d._set(time, d * 100)
+        return fast * 100
+
+    FastStoch = property(lambda self: self.fast_stoch)
+    StochK = property(lambda self: self.stoch_k)
+    StochD = property(lambda self: self.stoch_d)
