@@ -177,25 +177,25 @@ async def load(port: int, sessions: int, seconds: float) -> dict:
             "client_cpu": time.process_time() - cpu}
 
 
-def load_client(port: int, sessions: int, seconds: float) -> None:
-    """The load generator's own process (``--load-client``): the results as one JSON line on stdout."""
+def load_client(port: int, sessions: int, seconds: float, results: str) -> None:
+    """The load generator's own process (``--load-client``): the results as JSON in the file ``results``."""
     try:
         import uvloop
 
         result = uvloop.run(load(port, sessions, seconds))
     except ImportError:
         result = asyncio.run(load(port, sessions, seconds))
-    print(json.dumps(result), flush=True)
+    Path(results).write_text(json.dumps(result))
 
 
-def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int) -> dict[str, float]:
-    port = free_port()
+def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, tmp: Path) -> dict[str, float]:
+    port, results = free_port(), tmp / "load.json"
     server = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--port", str(port), "--insecure-no-auth"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(server, port)
-        client = subprocess.Popen([sys.executable, __file__, "--load-client", str(port), str(sessions), str(seconds)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        client = subprocess.Popen([sys.executable, __file__, "--load-client", str(port), str(sessions), str(seconds),
+                                   str(results)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert client.stdin and client.stdout
         assert client.stdout.readline().strip() == "warm"
         rss_before, cpu_before, api_before = rss_mib(server.pid), cpu_seconds(server.pid), cpu_seconds(api_pid)
@@ -206,7 +206,8 @@ def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int) 
             peak = max(peak, rss_mib(server.pid))
             time.sleep(0.25)
         cpu, api_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(api_pid) - api_before
-        result = json.loads(client.stdout.read())
+        assert client.returncode == 0, "the load generator failed"
+        result = json.loads(results.read_text())
         time.sleep(3.0)  # sessions closed: does the memory come back?
         rss_after = rss_mib(server.pid)
     finally:
@@ -251,7 +252,7 @@ def stdio_cpu_per_call(env: dict[str, str], calls: int) -> float:
 
 def main() -> None:
     if sys.argv[1:2] == ["--load-client"]:
-        load_client(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        load_client(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=100)
@@ -270,7 +271,7 @@ def main() -> None:
                 env["QCMCP_HTTP_JSON_RESPONSE"] = "true"
             if args.stateless:
                 env["QCMCP_HTTP_STATELESS"] = "on"
-            http = http_load(env, args.sessions, args.seconds, api.pid)
+            http = http_load(env, args.sessions, args.seconds, api.pid, Path(tmp))
             stdio = stdio_cpu_per_call(env, args.stdio_calls)
     finally:
         api.terminate()

@@ -83,3 +83,38 @@ async def test_a_stored_event_keeps_its_stream():
 async def test_get_streams_stay_event_streams():
     headers, body = await answer([RESPONSE], method="GET")
     assert headers["content-type"].startswith("text/event-stream")
+
+
+async def test_a_served_quick_answer_is_json_and_an_elicitation_streams(tmp_path):
+    """`qcmcp serve --transport http` as deployed: a quick tools/call comes back as application/json; a live-money
+    call whose confirmation is asked of the user (handshake-era elicitation, pushed on the request's answer) streams,
+    and the user's answer reaches the server."""
+    import httpx
+    from fastmcp import Client
+
+    from tests.test_replicas import begin
+    from tests.test_security import start
+
+    process, url, _ = start(tmp_path, {"QCMCP_LIVE_TRADING": "on"}, "--insecure-no-auth")
+    try:
+        headers = begin(url)
+        answer = httpx.post(f"{url}/mcp", headers=headers, timeout=20, json={
+            "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "read_account", "arguments": {}}})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json", answer.text
+        assert answer.json()["id"] == 2 and answer.json()["result"]["isError"] is False, answer.text
+
+        prompts: list[str] = []
+
+        async def user(message, response_type, params, context):
+            prompts.append(message)
+            return True
+
+        async with Client(f"{url}/mcp", elicitation_handler=user, mode="legacy") as client:
+            result = await client.call_tool("liquidate_live_algorithm", {"projectId": 42, "confirm": "42"},
+                                            raise_on_error=False)
+        assert prompts and "liquidate_live_algorithm" in prompts[0]
+        text = result.content[0].text
+        assert "did not confirm" not in text and "could not be shown" not in text, text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
