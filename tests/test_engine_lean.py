@@ -690,3 +690,34 @@ class Sto(QCAlgorithm):
 '''
     logs = [l for l in run(source, DATA)["result"]["logs"] if "STO" in l or "READY" in l]
     assert "NOT READY False" in logs[0] and len(logs) > 10 and all(l.endswith("STO True True True") for l in logs[1:])
+
+
+def test_market_on_close_buffer_is_settable_and_liquidate_keeps_order_properties_as_lean():
+    """MarketOnCloseOrder.submission_time_buffer (LEAN's 15.5 minutes by default) decides which market-on-close
+    orders are too late; liquidate(order_properties=…) puts them on its orders' submit requests."""
+    source = '''from AlgorithmImports import *
+
+class Buffer(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.add_equity("SPY", Resolution.MINUTE)
+        MarketOnCloseOrder.submission_time_buffer = timedelta(minutes=10)
+        self.statuses = []
+
+    def on_data(self, data):
+        if self.time.hour == 15 and self.time.minute in (49, 51):
+            self.statuses.append(self.market_on_close_order("SPY", 2))
+        if self.time.hour == 10 and self.time.minute == 0:
+            self.market_order("SPY", 1)
+            properties = OrderProperties()
+            properties.time_in_force = TimeInForce.DAY
+            [ticket] = self.liquidate(order_properties=properties)
+            self.debug(f"TIF {ticket.submit_request.order_properties.time_in_force == TimeInForce.DAY} {ticket}")
+
+    def on_end_of_algorithm(self):
+        MarketOnCloseOrder.submission_time_buffer = MarketOnCloseOrder.DEFAULT_SUBMISSION_TIME_BUFFER
+        self.debug(f"MOC {[int(t.status) for t in self.statuses]} {Extensions.round_to_significant_digits(123.456, 4)}")
+'''
+    logs = " ".join(run(source, DATA)["result"]["logs"])
+    assert "MOC [3, 7] 123.5" in logs and "TIF True" in logs  # 15:49 filled at the close, 15:51 invalid

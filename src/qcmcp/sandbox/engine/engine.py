@@ -83,6 +83,8 @@ class _SubmitRecord(PascalAliases):
         self.limit_price, self.stop_price, self.tag, self.time = order.limit_price, order.stop_price, order.tag, order.time
         self.asynchronous = bool(asynchronous)
         self.status = "Processed"
+        self.order_properties = OrderProperties(order.time_in_force) if getattr(order, "time_in_force", None) \
+            else OrderProperties()
         from qcmcp.sandbox.engine.types import OrderResponse
 
         self.response = OrderResponse(order.id)
@@ -577,9 +579,13 @@ class Engine:
         if not getattr(security, "is_tradable", True):
             return f"{order.symbol} is not tradable (delisted or removed)."
         if security.hours.kind == "equity" and order.type == OrderType.MARKET_ON_CLOSE:
-            buffer = timedelta(minutes=15.5)  # MarketOnCloseOrder.SubmissionTimeBuffer
+            from qcmcp.sandbox.engine.types import MarketOnCloseOrder
+
+            buffer = MarketOnCloseOrder.submission_time_buffer
             if self.time > self.next_market_close(security, self.time) - buffer:
-                return "MarketOnClose orders must be placed within 00:15:30 before market close."
+                minutes, seconds = divmod(int(buffer.total_seconds()), 60)
+                return (f"MarketOnClose orders must be placed within {minutes // 60:02d}:{minutes % 60:02d}:{seconds:02d}"
+                        " before market close.")
         if security.hours.kind == "equity" and order.type == OrderType.MARKET_ON_OPEN and \
                 self.exchange_open(security, self.time) and security.resolution != "daily":
             return "Cannot submit a MarketOnOpen order while the market is open."

@@ -787,6 +787,15 @@ class SubmitOrderRequest(OrderRequest):
         self.order_properties = properties
 
 
+class MarketOnCloseOrder(PascalAliases):
+    """``MarketOnCloseOrder.submission_time_buffer``: how long before the close a market-on-close order may
+    still be placed (LEAN's default 15.5 minutes); settable."""
+
+    DEFAULT_SUBMISSION_TIME_BUFFER = timedelta(minutes=15.5)
+    submission_time_buffer = DEFAULT_SUBMISSION_TIME_BUFFER
+    SubmissionTimeBuffer = DEFAULT_SUBMISSION_TIME_BUFFER
+
+
 class OrderTicket(PascalAliases):
     """LEAN's OrderTicket: the order's live state, its update and cancel requests."""
 
@@ -807,6 +816,14 @@ class OrderTicket(PascalAliases):
     quantity_filled = property(lambda self: self._order.filled_quantity)
     quantity_remaining = property(lambda self: self._order.quantity - self._order.filled_quantity)
     order_closed = property(lambda self: self._order.status.is_closed())
+
+    def __str__(self) -> str:
+        order = self._order
+        return (f"{order.id}: {order.type.name} {order.status.name} {order.quantity:g} {order.symbol} "
+                f"filled {order.filled_quantity:g} at {order.fill_price:g}")
+
+    def to_string(self) -> str:
+        return str(self)
 
     def get(self, field: Any) -> Any:
         """ticket.get(OrderField.LIMIT_PRICE) and friends."""

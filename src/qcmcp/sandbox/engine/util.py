@@ -101,3 +101,27 @@ class ObjectStore(PascalAliases):
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._items.items())
+
+
+class _RefuseOthers(type):
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse(f"{cls.__name__}.{name}")
+
+
+class Extensions(metaclass=_RefuseOthers):
+    """The few of LEAN's Extensions algorithms call directly; any other refuses clearly."""
+
+    @staticmethod
+    def round_to_significant_digits(value: float, digits: int) -> float:
+        import math
+
+        if value == 0:
+            return 0.0
+        scale = 10 ** (digits - 1 - math.floor(math.log10(abs(value))))
+        return round(value * scale) / scale
+
+    RoundToSignificantDigits = round_to_significant_digits
