@@ -210,6 +210,19 @@ class SubscriptionManager(PascalAliases):
     Subscriptions = subscriptions
     count = property(lambda self: len(self.subscriptions))
 
+    @property
+    def subscription_data_config_service(self) -> Any:
+        """LEAN's SubscriptionDataConfigService, for reading: ``get_subscription_data_configs(symbol)``."""
+        manager = self
+
+        class _Service(PascalAliases):
+            def get_subscription_data_configs(self, symbol: Any = None, *_: Any) -> list[SubscriptionDataConfig]:
+                engine = manager._algorithm.engine
+                wanted = None if symbol is None else engine.symbol_for(symbol)
+                return [c for c in manager.subscriptions if wanted is None or c.symbol == wanted]
+
+        return _Service()
+
     def remove_consolidator(self, symbol: Any, consolidator: Any) -> None:
         engine = self._algorithm.engine
         sym = engine.symbol_for(symbol)
