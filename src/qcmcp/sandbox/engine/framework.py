@@ -804,6 +804,72 @@ class StandardDeviationExecutionModel(ExecutionModel):
                         if engine.portfolio[symbol].quantity != target.quantity}
 
 
+class _IntradayVwap:
+    """LEAN's Python IntradayVwap: the day's sum of typical price x volume over volume, reset each day."""
+
+    def __init__(self) -> None:
+        self.value, self.last_date = 0.0, None
+        self.sum_of_volume = self.sum_of_price_times_volume = 0.0
+
+    def feed_bar(self, bar: Any) -> None:
+        if self.last_date != bar.end_time.date():
+            self.sum_of_volume = self.sum_of_price_times_volume = 0.0
+            self.last_date = bar.end_time.date()
+        self.sum_of_volume += float(bar.volume)
+        self.sum_of_price_times_volume += (bar.high + bar.low + bar.close) / 3 * float(bar.volume)
+        self.value = bar.close if self.sum_of_volume == 0 else self.sum_of_price_times_volume / self.sum_of_volume
+
+    def update(self, time: Any, bar: Any = None) -> None:
+        self.feed_bar(bar if bar is not None else time)
+
+
+class VolumeWeightedAveragePriceExecutionModel(ExecutionModel):
+    """LEAN's: orders at most 1 % of the bar's volume at a time (asynchronous by default), buying while the
+    bid is below the intraday VWAP and selling while the ask is above it."""
+
+    def __init__(self, asynchronous: bool = True) -> None:
+        self.asynchronous = bool(asynchronous)
+        self.maximum_order_quantity_percent_volume = 0.01
+        self.targets: dict[Any, PortfolioTarget] = {}
+        self.symbol_data: dict[Any, dict[str, Any]] = {}
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        for security in changes.removed_securities:
+            data = self.symbol_data.pop(security.symbol, None)
+            if data is not None:
+                algorithm.subscription_manager.remove_consolidator(security.symbol, data["consolidator"])
+        for security in changes.added_securities:
+            if security.symbol in self.symbol_data:
+                continue
+            consolidator = algorithm.resolve_consolidator(security.symbol, security.resolution)
+            vwap = _IntradayVwap()
+            consolidator.data_consolidated += lambda _, bar, vwap=vwap: vwap.feed_bar(bar)
+            algorithm.subscription_manager.add_consolidator(security.symbol, consolidator)
+            self.symbol_data[security.symbol] = {"security": security, "vwap": vwap, "consolidator": consolidator}
+
+    def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
+        engine = algorithm.engine
+        for target in targets:
+            self.targets[engine.symbol_for(target.symbol)] = target
+        if not self.targets:
+            return
+        deltas = [(symbol, _unordered_quantity(engine, target)) for symbol, target in self.targets.items()]
+        for symbol, quantity in engine.by_margin_impact(deltas):
+            data = self.symbol_data.get(symbol)
+            if data is None:
+                return  # as LEAN's: the targets stay
+            security, vwap = data["security"], data["vwap"].value
+            favorable = security.bid_price < vwap if quantity > 0 else security.ask_price > vwap
+            if not favorable:
+                continue
+            size = min(self.maximum_order_quantity_percent_volume * security.volume, abs(quantity))
+            size = math.copysign(_to_lot(security, size), quantity) if size else 0.0
+            if size:
+                algorithm.market_order(symbol, size, self.asynchronous, getattr(self.targets[symbol], "tag", "") or "")
+        self.targets = {symbol: target for symbol, target in self.targets.items()
+                        if engine.portfolio[symbol].quantity != target.quantity}
+
+
 class RiskManagementModel(PascalAliases):
     """Base of risk models: ``manage_risk(algorithm, targets)`` returns targets that override the others."""
 
