@@ -721,3 +721,33 @@ class Buffer(QCAlgorithm):
 '''
     logs = " ".join(run(source, DATA)["result"]["logs"])
     assert "MOC [3, 7] 123.5" in logs and "TIF True" in logs  # 15:49 filled at the close, 15:51 invalid
+
+
+@pytest.mark.parametrize("model, orders", [("SpreadExecutionModel(1.0)", 1),
+                                           ("VolumeWeightedAveragePriceExecutionModel()", None)])
+def test_execution_models_order_only_when_their_condition_holds(model, orders):
+    """LEAN's SpreadExecutionModel orders while (ask - bid) / price is within its limit (here always: one order
+    reaches the target); the VWAP model orders at most 1 % of the bar's volume at a time (many small orders);
+    both asynchronously by default."""
+    source = f'''from AlgorithmImports import *
+
+class Execution(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("SPY", SecurityType.EQUITY, Market.USA)]))
+        self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(days=1)))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
+        self.set_execution({model})
+
+    def on_order_event(self, event):
+        if event.status == OrderStatus.SUBMITTED:
+            self.debug(f"ASYNC {{event.ticket.submit_request.asynchronous}}")
+'''
+    outcome = run(source, DATA)["result"]
+    placed = outcome["orders"]
+    if orders is not None:
+        assert len(placed) == orders
+    else:
+        assert len(placed) > 10 and max(abs(o["quantity"]) for o in placed) < 1000
+    assert all("ASYNC True" in line for line in outcome["logs"] if "ASYNC" in line)
