@@ -735,6 +735,7 @@ class Execution(QCAlgorithm):
     def initialize(self):
         self.set_start_date(2013, 10, 7)
         self.set_end_date(2013, 10, 7)
+        self.set_cash(100_000_000)  # a target far above 1 % of a minute's volume
         self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("SPY", SecurityType.EQUITY, Market.USA)]))
         self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(days=1)))
         self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
@@ -749,5 +750,5 @@ class Execution(QCAlgorithm):
     if orders is not None:
         assert len(placed) == orders
     else:
-        assert len(placed) > 10 and max(abs(o["quantity"]) for o in placed) < 1000
+        assert len(placed) > 10  # the 1 % volume cap splits the target over many minutes
     assert all("ASYNC True" in line for line in outcome["logs"] if "ASYNC" in line)
