@@ -6,7 +6,8 @@ generator: 100 real MCP sessions (initialize, notifications/initialized, ``read_
 then DELETE to close the session), each on its own keep-alive connection, written on raw asyncio streams so the
 client's own CPU stays small (it shares the machine's cores with the server; its CPU a call is printed too). Printed:
 calls/s, p50/p99 latency, errors, the server's CPU per call and its resident memory before, under load and after the
-sessions closed; then the same tool over one stdio session of ``qcmcp serve`` in the same run, for the ratio.
+sessions closed; and the same tool over one stdio session of ``qcmcp serve`` in the same run, for the ratio (half its
+calls before the HTTP run and half after, as the machine's speed drifts while other work runs on it).
 
 Usage: uv run --locked python benchmarks/http_load.py [--sessions 100] [--seconds 20] [--stdio-calls 2000] [--json]
        [--stateless]
@@ -216,7 +217,8 @@ def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, 
     latencies, errors = result["latencies"], result["errors"]
     calls = max(len(latencies), 1)
     ordered = sorted(latencies) or [0.0]
-    return {"calls": len(latencies), "rate": len(latencies) / result["elapsed"], "p50": statistics.median(ordered) * 1000,
+    return {"calls": len(latencies), "rate": len(latencies) / result["elapsed"],
+            "p50": statistics.median(ordered) * 1000,
             "p99": ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000, "errors": len(errors),
             "cpu_ms": cpu / calls * 1000, "client_ms": result["client_cpu"] / calls * 1000,
             "api_ms": api_cpu / calls * 1000, "rss_before": rss_before, "rss_peak": peak, "rss_after": rss_after,
@@ -271,8 +273,11 @@ def main() -> None:
                 env["QCMCP_HTTP_JSON_RESPONSE"] = "true"
             if args.stateless:
                 env["QCMCP_HTTP_STATELESS"] = "on"
+            # stdio before and after HTTP, half the calls each: the machine's speed drifts when other work runs
+            stdio_runs = [stdio_cpu_per_call(env, args.stdio_calls // 2)]
             http = http_load(env, args.sessions, args.seconds, api.pid, Path(tmp))
-            stdio = stdio_cpu_per_call(env, args.stdio_calls)
+            stdio_runs.append(stdio_cpu_per_call(env, args.stdio_calls // 2))
+            stdio = statistics.mean(stdio_runs)
     finally:
         api.terminate()
         api.wait(timeout=10)
@@ -281,6 +286,7 @@ def main() -> None:
           f"(goal 600), p50 {http['p50']:.0f} ms, p99 {http['p99']:.0f} ms (goal under 500), {http['errors']} errors"
           + (f" ({'; '.join(http['error_kinds'])})" if http["errors"] else ""))
     print(f"server CPU per call: HTTP {http['cpu_ms']:.2f} ms, stdio {stdio:.2f} ms "
+          f"({stdio_runs[0]:.2f} before HTTP, {stdio_runs[1]:.2f} after) "
           f"(ratio {http['cpu_ms'] / stdio:.2f}; goal at most 1.2); load generator {http['client_ms']:.2f} ms, "
           f"mock API {http['api_ms']:.2f} ms a call")
     print(f"server RSS: {http['rss_before']:.0f} MiB before, {http['rss_peak']:.0f} MiB under load, "
