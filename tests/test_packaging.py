@@ -591,7 +591,7 @@ def test_the_kubernetes_manifests_fit_the_server():
     assert main["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
     secret = yaml.safe_load((DEPLOY / "k8s" / "secret.example.yaml").read_text())
     refs = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in main["env"]}
-    assert set(refs) == {"QCMCP_AUTH_JWT_SECRET", "QCMCP_AUDIT_DB", "QCMCP_VAULT_URL"}
+    assert set(refs) == {"QCMCP_AUTH_JWT_SECRET", "QCMCP_AUDIT_DB", "QCMCP_VAULT_URL", "FASTMCP_TASKS_ENCRYPTION_KEY"}
     for ref in refs.values():
         assert ref["name"] == secret["metadata"]["name"] and ref["key"] in secret["stringData"]
     volumes = {volume["name"]: volume for volume in template["spec"]["volumes"]}

@@ -14,11 +14,13 @@ import json
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastmcp import Client
 from fastmcp_tasks import ToolTask, call_tool_task
 
 from qcmcp.config import ConfigurationError, load_settings
+from qcmcp.security.scopes import ROLES
 from qcmcp.server import _assemble, build_server
 from tests.test_redis_limits import redis_url  # noqa: F401  # the redis-server fixture
 from tests.test_sandbox import SMA
@@ -97,10 +99,30 @@ async def test_a_client_that_does_not_ask_blocks_with_progress_notifications(tmp
     assert result.structured_content["status"] == "Completed." and seen and seen[-1] == 100
 
 
-async def test_bad_arguments_are_refused_before_any_task_exists(sandbox):
+@pytest.mark.parametrize("arguments", [{"projectId": "seven"}, {}, {"projectId": -1}, {"projectId": 10**30},
+                                       {"projectId": 1, "bogus": 1}, {"projectId": 1, "parameters": "x"}])
+async def test_bad_arguments_are_refused_before_any_task_exists(sandbox, arguments):
     client, audit = sandbox
-    refused = await client.call_tool("run_backtest", {"projectId": "seven"}, raise_on_error=False)
-    assert refused.is_error and "projectId" in refused.content[0].text
+    with pytest.raises(Exception) as refused:
+        await call_tool_task(client, "run_backtest", arguments)
+    assert "Task" not in type(refused.value).__name__ and str(refused.value)
+    assert [row["outcome"] for row in audit.rows() if row["tool"] == "run_backtest"] == ["error"]  # no task row
+
+
+async def test_a_task_without_its_submitters_token_does_not_run_in_a_shared_server(tmp_path):
+    from fastmcp.exceptions import ToolError
+
+    from qcmcp.security.audit import open_audit_log
+    from qcmcp.security.task_scope import TaskScope
+
+    audit = open_audit_log(tmp_path / "a.sqlite3")
+    ran = False
+    with pytest.raises(ToolError, match="no longer knows who submitted it"):
+        async with TaskScope(audit, "tenant", authenticated=True)("run_backtest", {"projectId": 1}):
+            ran = True  # would act for the server's own account
+    assert not ran
+    [row] = audit.rows()
+    assert row["outcome"] == "task_error" and row["subject"] == "local"
 
 
 class NeverFinishes:
@@ -139,8 +161,33 @@ async def test_cancelling_the_task_deletes_the_backtest_upstream(settings, tmp_p
                 break
             await asyncio.sleep(0.05)
     assert "/backtests/delete" in api.calls  # nothing keeps running (and costing) upstream
-    outcomes = [row["outcome"] for row in audit.rows() if row["tool"] == "run_backtest"]
-    assert outcomes == ["task", "task_cancelled"]
+    rows = [row for row in audit.rows() if row["tool"] in ("run_backtest", "tasks/cancel")]
+    assert sorted((row["tool"], row["outcome"]) for row in rows) == [
+        ("run_backtest", "task"), ("run_backtest", "task_cancelled"), ("tasks/cancel", "ok")]
+    assert len({row["request_id"] for row in rows}) == 1  # who cancelled is on record, under the task's id
+
+
+async def test_a_task_body_holds_one_of_its_tenants_expensive_slots(settings, tmp_path):
+    api = NeverFinishes()
+    settings = settings.model_copy(update={"audit_db": str(tmp_path / "a.sqlite3"), "max_concurrent_expensive": 1})
+    server, audit = _assemble(settings, transport=httpx.MockTransport(api))
+    async with Client(server) as client:
+        first = await call_tool_task(client, "run_backtest", {"projectId": 7})
+        for _ in range(300):
+            if "/backtests/read" in api.calls:
+                break
+            await asyncio.sleep(0.05)
+        refused = await client.call_tool("create_backtest", {"projectId": 7, "compileId": "c1", "backtestName": "x"},
+                                         raise_on_error=False)
+        assert refused.is_error and "Too busy (429)" in refused.content[0].text  # the running task holds the slot
+        await first.cancel()
+        await wait_terminal(first, 10)
+        for _ in range(100):
+            if "/backtests/delete" in api.calls:
+                break
+            await asyncio.sleep(0.05)
+        again = await client.call_tool("read_backtest", {"projectId": 7, "backtestId": "b1"}, raise_on_error=False)
+        assert not again.is_error  # reads are not expensive
 
 
 def test_tasks_on_redis_need_the_encryption_key_or_stay_off(tmp_path):
@@ -161,21 +208,26 @@ def test_tasks_on_redis_need_the_encryption_key_or_stay_off(tmp_path):
 async def test_a_task_acts_for_its_tenant_and_no_other_tenant_can_read_it(tmp_path):
     """Over HTTP with tokens: the body runs after its request, yet uses the submitter's tenant account; another
     tenant can neither see the backtest nor poll or cancel the task by its id."""
-    from tests.test_security import SECRET, start
+    from tests.test_security import SECRET, claims, start
     from tests.test_tenancy import token_for
+
+    def same_sub(tenant: str) -> str:  # IdPs may number users within a tenant: subs alone do not tell them apart
+        return jwt.encode(claims(sub="alice", tenant=tenant, scope=" ".join(sorted(ROLES["researcher"]))), SECRET,
+                          "HS256")
 
     process, url, _ = start(tmp_path, {"QCMCP_AUTH_JWT_SECRET": SECRET})
     try:
-        async with Client(f"{url}/mcp", auth=token_for("acme")) as acme:
+        async with Client(f"{url}/mcp", auth=same_sub("acme")) as acme:
             project = await project_with(acme, SMA, "Acme tasked")
             task = await call_tool_task(acme, "run_backtest", {"projectId": project})
-            async with Client(f"{url}/mcp", auth=token_for("globex")) as globex:
+            async with Client(f"{url}/mcp", auth=same_sub("globex")) as globex:  # one sub, another tenant
                 stranger = ToolTask(globex, "run_backtest", task.create_result)
                 with pytest.raises(Exception) as refused:
                     await stranger.status()
                 assert "not found" in str(refused.value)  # as if it did not exist
-                with pytest.raises(Exception):
+                with pytest.raises(Exception) as refused:
                     await stranger.cancel()
+                assert "not found" in str(refused.value)
             result = await task.result()
             body = result.structured_content
             assert body["status"] == "Completed.", body

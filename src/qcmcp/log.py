@@ -91,7 +91,7 @@ UVICORN_LOGGING: dict[str, object] = {"log_config": None}
 
 _configured = False
 
-_LIBRARIES = ("fastmcp", "mcp", "uvicorn", "uvicorn.access", "uvicorn.error", "httpx", "httpcore")
+_LIBRARIES = ("fastmcp", "mcp", "uvicorn", "uvicorn.access", "uvicorn.error", "httpx", "httpcore", "docket")
 
 
 def configure(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str] = ()) -> None:
@@ -117,6 +117,8 @@ def configure(level: str = "INFO", fmt: str = "auto", secrets: Iterable[str] = (
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("httpcore").setLevel(max(logging.WARNING, root.level))
+    # Docket's INFO lines name each task's key, and a task id is a handle to its result (the audit hashes it).
+    logging.getLogger("docket").setLevel(max(logging.WARNING, root.level))
     # Python warnings and uncaught exceptions would otherwise print free text to stderr.
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught

@@ -34,7 +34,7 @@ from qcmcp.security.live_guard import LiveGuard, live_trading_enabled
 from qcmcp.security.task_scope import TaskScope
 from qcmcp.tools.catalog import CATALOG
 from qcmcp.tools.resources import register_resources
-from qcmcp.tools.runtime import CatalogTool
+from qcmcp.tools.runtime import BackgroundArgumentCheck, CatalogTool
 from qcmcp.tools.spec import TOOLSETS, ToolSpec
 
 if TYPE_CHECKING:
@@ -181,7 +181,11 @@ def _assemble(
     policy_guard = _policy_guard(policy, settings, gateway, audit)
     if auth is not None:
         _announce_tenancy(gateway)
-    background = TaskScope(audit, settings.auth_tenant_claim) if tasks_enabled(settings) else None
+    background = TaskScope(audit, settings.auth_tenant_claim, authenticated=auth is not None,
+                           slots=ops.limits) if tasks_enabled(settings) else None
+
+    catalog_tools = [CatalogTool.build(spec, gateway, check_scopes=auth is not None, background=background)
+                     for spec in tools]
 
     @asynccontextmanager
     async def lifespan(_: FastMCP) -> AsyncIterator[None]:
@@ -208,12 +212,12 @@ def _assemble(
                     AuditMiddleware(audit, settings.auth_tenant_claim), ops.limits,
                     *([ScopeGuard(settings.auth_tenant_claim)] if auth is not None else []),
                     *([policy_guard] if policy_guard else []),
-                    LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared))],
-        tools=[CatalogTool.build(spec, gateway, check_scopes=auth is not None, background=background)
-               for spec in tools],
+                    LiveGuard(live_trading_enabled(settings, auth is not None if shared is None else shared)),
+                    BackgroundArgumentCheck(catalog_tools)],  # last: a long call's arguments, before it is tasked
+        tools=catalog_tools,
     )
     if background is not None:
-        server.add_extension(tasks_extension(settings, concurrency=max(1, settings.max_concurrent_expensive)))
+        server.add_extension(tasks_extension(settings, on_cancel=background.cancelled))
     register_resources(server, {spec.name for spec in tools})
     _add_health(server, gateway, audit, len(tools))
     server.qcmcp_metrics = ops.metrics  # type: ignore[attr-defined]  # read by serve_http and serve --metrics-port

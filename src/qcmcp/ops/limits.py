@@ -14,7 +14,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from fastmcp.exceptions import ToolError
@@ -126,17 +127,7 @@ class LimitsMiddleware(Middleware):
         if self.tenant_rate is not None:
             limits.append((f"tenant:{tenant}", self.tenant_rate))
             kinds.append("tenant")
-        expensive = name in self.expensive
-        capped = expensive and self.max_expensive > 0
-        slot = f"expensive:{tenant}"
-        if capped and not self.concurrency.acquire(slot, self.max_expensive):
-            self._count("concurrency", caller.subject, name)
-            report_outcome("too_busy")
-            raise _refused(f"Too busy (429): {self.max_expensive} expensive calls (compiles, backtests, optimizations, "
-                           f"live deployments, reports) are already running for your tenant "
-                           f"(QCMCP_MAX_CONCURRENT_EXPENSIVE). Nothing was done; retry after one finishes — try "
-                           f"again in 10 s.")
-        try:
+        with self.expensive_slot(tenant, caller.subject, name):
             refusal = await self.limiter.hit(limits) if limits else None
             if refusal is not None:
                 index, retry_after = refusal
@@ -148,14 +139,30 @@ class LimitsMiddleware(Middleware):
                 raise _refused(f"Rate limit (429): {who} made {rate.calls} calls in the last {rate.seconds:g} s "
                                f"({setting}={rate}). Nothing was done; retry after "
                                f"{max(1, math.ceil(retry_after))} s.")
-            if self.metrics is not None and expensive:
-                self.metrics.expensive_in_flight.inc()
-            try:
-                return await call_next(context)
-            finally:
-                if self.metrics is not None and expensive:
-                    self.metrics.expensive_in_flight.dec()
+            return await call_next(context)
+
+    @contextmanager
+    def expensive_slot(self, tenant: str, subject: str, name: str) -> Iterator[None]:
+        """Hold one of the tenant's slots for an expensive call while it runs (refused when none is free); also
+        taken by a background task's body, which runs after the call that submitted it has returned."""
+        if name not in self.expensive:
+            yield
+            return
+        capped, slot = self.max_expensive > 0, f"expensive:{tenant}"
+        if capped and not self.concurrency.acquire(slot, self.max_expensive):
+            self._count("concurrency", subject, name)
+            report_outcome("too_busy")
+            raise _refused(f"Too busy (429): {self.max_expensive} expensive calls (compiles, backtests, optimizations, "
+                           f"live deployments, reports) are already running for your tenant "
+                           f"(QCMCP_MAX_CONCURRENT_EXPENSIVE). Nothing was done; retry after one finishes — try "
+                           f"again in 10 s.")
+        if self.metrics is not None:
+            self.metrics.expensive_in_flight.inc()
+        try:
+            yield
         finally:
+            if self.metrics is not None:
+                self.metrics.expensive_in_flight.dec()
             if capped:
                 self.concurrency.release(slot)
 

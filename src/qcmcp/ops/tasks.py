@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from fastmcp.utilities.tasks import TaskConfig
 
@@ -24,6 +27,10 @@ log = logging.getLogger("qcmcp.ops")
 # cheap read of the task record (not of QuantConnect).
 POLL_INTERVAL = timedelta(seconds=1)
 BACKGROUND = TaskConfig(mode="optional", poll_interval=POLL_INTERVAL)
+# Task bodies a process runs at once, for all tenants together. A body mostly waits on QuantConnect; each tenant's
+# share is its QCMCP_MAX_CONCURRENT_EXPENSIVE slots, taken by the body (security.task_scope), so one tenant's queue
+# cannot hold the others' back for long.
+WORKERS = 32
 
 
 def tasks_enabled(settings: Settings) -> bool:
@@ -42,12 +49,36 @@ def tasks_enabled(settings: Settings) -> bool:
     return False
 
 
-def tasks_extension(settings: Settings, concurrency: int) -> object:
+# Told of each tasks/cancel (the task id, and whether it was accepted), so it is audited: extension methods do not
+# pass through the server's middleware.
+CancelHook = Callable[[str, bool], None]
+
+
+def tasks_extension(settings: Settings, on_cancel: CancelHook | None = None) -> object:
     """The extension to register on the server: Docket on Redis for replicas, in memory otherwise."""
     from fastmcp_tasks import TasksExtension
 
+    class AuditedTasks(TasksExtension):  # type: ignore[misc]
+        def methods(self) -> Sequence[Any]:
+            return [replace(binding, handler=_told(binding.handler, on_cancel))
+                    if binding.method == "tasks/cancel" and on_cancel is not None else binding
+                    for binding in super().methods()]
+
     if settings.redis_url is not None:
         # One queue for every replica of this deployment.
-        return TasksExtension(url=settings.redis_url, name="qcmcp-tasks", concurrency=concurrency)
+        return AuditedTasks(url=settings.redis_url, name="qcmcp-tasks", concurrency=WORKERS)
     # In memory: one queue per server object (tests build many in one process).
-    return TasksExtension(url="memory://", name=f"qcmcp-tasks-{uuid.uuid4().hex[:12]}", concurrency=concurrency)
+    return AuditedTasks(url="memory://", name=f"qcmcp-tasks-{uuid.uuid4().hex[:12]}", concurrency=WORKERS)
+
+
+def _told(handler: Callable[..., Awaitable[Any]], on_cancel: CancelHook) -> Callable[..., Awaitable[Any]]:
+    async def cancel(ctx: Any, params: Any) -> Any:
+        accepted = False
+        try:
+            result = await handler(ctx, params)
+            accepted = True
+            return result
+        finally:
+            on_cancel(str(params.task_id), accepted)
+
+    return cancel

@@ -59,7 +59,12 @@ class StrictJWTVerifier(JWTVerifier):
         if problem is not None:
             log.info("bearer token refused", extra={"reason": problem})
             return None
-        return access.model_copy(update={"scopes": scopes})
+        # fastmcp-tasks keys each background task by the token's client_id and sub; tenants are told apart by the
+        # tenant claim, which an IdP's subs need not respect: the tenant goes into the client id, so one sub in two
+        # tenants never shares a task (nor anything else keyed by client and subject).
+        tenant = claims.get(self.tenant_claim)
+        client_id = f"{tenant}/{access.client_id}" if isinstance(tenant, str) and tenant.strip() else access.client_id
+        return access.model_copy(update={"scopes": scopes, "client_id": client_id})
 
     def _claims_problem(self, claims: dict[str, Any]) -> str | None:
         if "exp" not in claims:

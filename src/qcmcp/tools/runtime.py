@@ -16,6 +16,7 @@ from typing import Any
 from fastmcp.dependencies import CurrentContext
 from fastmcp.exceptions import ToolError
 from fastmcp.server.auth import require_scopes
+from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.tools import Tool, ToolResult
 from fastmcp.utilities.types import Image
 from fastmcp_tasks.context import get_task_context
@@ -72,6 +73,15 @@ class CatalogTool(Tool):
             async with CurrentContext(), self._background(self._spec.name, arguments):  # type: ignore[attr-defined]
                 return await self._run(arguments)
         return await self._run(arguments)
+
+    def check_arguments(self, arguments: dict[str, Any]) -> None:
+        """Raise the tool error a bad call gets, without calling anything (see :class:`BackgroundArgumentCheck`)."""
+        if self._spec.confirm:
+            arguments = {name: value for name, value in arguments.items() if name != "confirm"}
+        try:
+            validate_arguments(self._spec, self.parameters, self._with_defaults(arguments))
+        except ArgumentError as error:
+            raise ToolError(self._gateway.redact(str(error)), log_level=ALREADY_LOGGED) from None
 
     async def _run(self, arguments: dict[str, Any]) -> ToolResult:
         spec, gateway = self._spec, self._gateway
@@ -161,6 +171,20 @@ class CatalogTool(Tool):
             log.warning("response schema mismatch", extra={"tool": self._spec.name, "fields": fields[:10]})
             return "fields: " + ", ".join(fields[:5])
         return None
+
+
+class BackgroundArgumentCheck(Middleware):
+    """Checks a long tool's arguments within the request, before the call may become a background task whose body
+    runs later: a bad call is refused at once, and no task, worker or audit row of a task is spent on it."""
+
+    def __init__(self, tools: list[CatalogTool]) -> None:
+        self.tools = {tool.name: tool for tool in tools if tool.task_config.supports_tasks()}
+
+    async def on_call_tool(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
+        tool = self.tools.get(str(context.message.name))
+        if tool is not None:
+            tool.check_arguments(dict(context.message.arguments or {}))
+        return await call_next(context)
 
 
 def _in_task_worker() -> bool:
