@@ -12,7 +12,7 @@ from qcmcp.qc.pool import LeanConnectionPool, LeanTransport
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":true}"
 
 
-async def serve(close_after: int | None = None) -> tuple[asyncio.Server, list[int]]:
+async def serve(close_after: int | None = None, answer: bytes = ANSWER) -> tuple[asyncio.Server, list[int]]:
     """A keep-alive HTTP/1.1 server on 127.0.0.1; counts connections, closes each after ``close_after`` answers."""
     accepted: list[int] = []
 
@@ -26,7 +26,7 @@ async def serve(close_after: int | None = None) -> tuple[asyncio.Server, list[in
                                if line.lower().startswith(b"content-length:")), 0)
                 await reader.readexactly(length)
                 await asyncio.sleep(0.002)
-                writer.write(ANSWER)
+                writer.write(answer)
                 await writer.drain()
                 answered += 1
                 if close_after is not None and answered >= close_after:
@@ -115,3 +115,48 @@ def test_a_pooled_connection_does_not_keep_its_openers_context_alive():
 
     pooled, session = uvloop.run(scenario())
     assert pooled == 1 and session is None  # the connection stays pooled, the session that opened it is gone
+
+
+async def test_connections_the_server_closes_after_each_answer_never_stall_the_queue():
+    """Connection: close on every answer: a closed connection leaves the pool at once, so queued calls get one."""
+    server, accepted = await serve(close_after=1, answer=ANSWER.replace(b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n"))
+    port = server.sockets[0].getsockname()[1]
+    transport = LeanTransport(limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
+    timeout = httpx.Timeout(5.0, pool=5.0)
+    async with server, httpx.AsyncClient(transport=transport, base_url=f"http://127.0.0.1:{port}",
+                                         timeout=timeout) as http:
+        answers = await asyncio.gather(*(http.post("/x", json={"n": n}) for n in range(40)))
+    assert [a.status_code for a in answers] == [200] * 40
+    assert len(accepted) >= 20  # one connection per answer or so: each closed one was replaced
+
+
+def test_a_proxy_in_the_environment_is_honoured(monkeypatch):
+    """httpx reads HTTPS_PROXY only with its own transports: with one set, the client leaves the transport to it."""
+    from qcmcp.qc.client import Credentials, QuantConnectClient
+
+    def mounts() -> dict:
+        client = QuantConnectClient(Credentials("1", "t" * 64), base_url="https://api.example/api/v2")
+        return {pattern.pattern: type(mounted).__name__ for pattern, mounted in client._http._mounts.items()
+                if mounted is not None}, type(client._http._transport._pool).__name__
+
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert mounts() == ({}, "LeanConnectionPool")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    proxied, pool = mounts()
+    assert "https://" in proxied and pool == "AsyncConnectionPool"
+
+
+def test_the_private_names_overridden_here_still_exist():
+    """qcmcp.qc.pool and qcmcp.mcp_server override or call private names of httpcore and fastmcp (pinned in
+    pyproject.toml): a new version without them fails here, not in production."""
+    import inspect
+
+    import httpcore
+    from fastmcp import FastMCP
+    from fastmcp.server import server
+
+    assert list(inspect.signature(httpcore.AsyncConnectionPool._assign_requests_to_connections).parameters) == ["self"]
+    assert list(inspect.signature(httpcore.AsyncConnectionPool._close_connections).parameters) == ["self", "closing"]
+    assert inspect.iscoroutinefunction(server._component_auth_allows)
+    assert callable(FastMCP._get_highest_version_result) and inspect.iscoroutinefunction(FastMCP._get_tool)

@@ -15,6 +15,7 @@ import logging
 import math
 import random
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -142,7 +143,8 @@ class QuantConnectClient:
             base_url=base_url.rstrip("/") + "/",
             auth=QuantConnectAuth(credentials.user_id, credentials.api_token),
             timeout=timeout,
-            transport=transport or LeanTransport(limits=LIMITS),
+            transport=transport or _default_transport(),
+            limits=LIMITS,
             headers={"User-Agent": f"qcmcp/{__version__}"},
         )
 
@@ -365,3 +367,11 @@ class ClientPool:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
+
+
+def _default_transport() -> httpx.AsyncBaseTransport | None:
+    """The lean pool, unless the environment names a proxy (HTTPS_PROXY, …): httpx honours those only with its
+    own transports, so it then builds them (None) and the calls go through the proxy as configured."""
+    if any(urllib.request.getproxies().values()):
+        return None
+    return LeanTransport(limits=LIMITS)

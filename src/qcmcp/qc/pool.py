@@ -37,13 +37,14 @@ class LeanConnectionPool(httpcore.AsyncConnectionPool):
     def _assign_requests_to_connections(self) -> list[Any]:
         closing: list[Any] = []
         connections = self._connections
+        # A closed connection (the server said Connection: close, or a request failed on it) leaves at once: it
+        # still counts against max_connections, and the queue would wait for one that never frees. A state check.
+        connections[:] = [connection for connection in connections if not connection.is_closed()]
         now = time.monotonic()
-        if now - self._last_sweep >= SWEEP_SECONDS:
+        if now - self._last_sweep >= SWEEP_SECONDS:  # has_expired polls the socket (a system call): not every pass
             self._last_sweep = now
             for connection in list(connections):
-                if connection.is_closed():
-                    connections.remove(connection)
-                elif connection.has_expired():  # idle past keep-alive, or closed by the server
+                if connection.has_expired():  # idle past keep-alive, or closed by the server
                     connections.remove(connection)
                     closing.append(connection)
         taken = {id(request.connection) for request in self._requests if request.connection is not None}
