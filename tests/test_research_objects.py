@@ -239,3 +239,17 @@ async def test_against_the_cloud_the_object_comes_through_the_download_job_and_i
     no_org = SimpleNamespace(default_organization=lambda: None, client=lambda: api, is_sandbox=False)
     with pytest.raises(ArgumentError, match="QUANTCONNECT_ORGANIZATION_ID"):
         await handlers.object_source(no_org, "get_history", "prices/pair.csv")
+
+
+@pytest.mark.parametrize(("rows", "fragment"), [
+    ("9999-12-31,1,1,1,1,1", "does not read as dates"),  # past pandas' datetime range
+    ("2020-01-02,1,1,1,-5,1", "not positive finite numbers"),
+    ("2020-01-02,1,1,1,1e400,1", "not positive finite numbers"),
+    ("2020-01-02,1,1,2,1.5,1", "a high below the low"),
+    ("2020-01-02,1,2,1,1.5,-3", "a negative volume"),
+])
+def test_rows_a_statistic_cannot_use_are_clear_errors(rows, fragment):
+    data = f"time,open,high,low,close,volume\n2020-01-01,1,1,1,1,1\n{rows}\n".encode()
+    with pytest.raises(MarketDataError) as raised:
+        history("SPY", "2020-01-01", "2020-01-31", source=ObjectStoreObject("prices/SPY.csv", data))
+    assert fragment in str(raised.value) and "object_key 'prices/SPY.csv'" in str(raised.value)

@@ -73,12 +73,12 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _times(column: pd.Series, time_zone: str, where: str) -> pd.Series:
     try:
         times = column if pd.api.types.is_datetime64_any_dtype(column) else pd.to_datetime(column, format="mixed")
-    except (ValueError, TypeError) as error:
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_convert(time_zone).dt.tz_localize(None)
+        return times.astype("datetime64[ns]")  # a date past 2262 does not fit: OutOfBoundsDatetime, a ValueError
+    except (ValueError, TypeError, OverflowError) as error:
         raise MarketDataError(f"{where}: the time column does not read as dates ({error}); use ISO times like "
                               "'2013-10-07 09:31' (bar end, exchange time) or dates for daily bars") from None
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert(time_zone).dt.tz_localize(None)
-    return times.astype("datetime64[ns]")
 
 
 def lower_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +99,22 @@ def bar_rows(table: pd.DataFrame, time_zone: str, where: str) -> pd.DataFrame:
     bars = pd.DataFrame({"time": _times(table["time"], time_zone, where)})
     for name in COLUMNS:
         bars[name] = pd.to_numeric(table[name], errors="coerce").astype("float64") if name in table else 0.0
-    return bars.dropna(subset=["time", "close"]).sort_values("time", kind="stable").drop_duplicates("time", keep="last")
+    bars = bars.dropna(subset=["time", "close"])
+    _check_prices(bars, where)
+    return bars.sort_values("time", kind="stable").drop_duplicates("time", keep="last")
+
+
+def _check_prices(bars: pd.DataFrame, where: str) -> None:
+    """Prices a statistic can use: finite and positive, high at least low, volume not negative."""
+    prices = bars[["open", "high", "low", "close"]]
+    bad = ~(np.isfinite(prices) & (prices > 0)).all(axis=1) | (bars["high"] < bars["low"])
+    bad |= ~np.isfinite(bars["volume"]) | (bars["volume"] < 0)
+    if bad.any():
+        row = bars[bad].iloc[0]
+        raise MarketDataError(f"{where}: {int(bad.sum())} bar(s) with prices that are not positive finite numbers, "
+                              f"a high below the low, or a negative volume (first at {row['time']}: open "
+                              f"{row['open']:g}, high {row['high']:g}, low {row['low']:g}, close {row['close']:g}, "
+                              f"volume {row['volume']:g}); fix or drop those rows")
 
 
 @cached(maxsize=256)

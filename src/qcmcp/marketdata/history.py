@@ -56,8 +56,9 @@ def history(symbols: str | Sequence[str], start: object, end: object, resolution
 def _result(source: Source, template: BarRequest, loaded: dict[str, SymbolBars]) -> MarketData:
     return MarketData(frame=combine({name: bars.frame for name, bars in loaded.items()}), source=source.kind,
                       location=source.location, chosen_by=source.chosen_by, resolution=template.resolution,
-                      normalization=template.normalization, extended_hours=template.extended_hours,
-                      requested=template.window,
+                      # An Object Store object has no factor files: its prices are what was stored, whatever was asked.
+                      normalization="raw (as stored)" if source.kind == "object-store" else template.normalization,
+                      extended_hours=template.extended_hours, requested=template.window,
                       symbols={name: symbol_info(name, bars) for name, bars in loaded.items()})
 
 

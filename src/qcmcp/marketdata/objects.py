@@ -79,7 +79,21 @@ def _read(blob: _Blob) -> pd.DataFrame:
             from None
 
 
-@cached(maxsize=32)
+class _Rows:
+    """A symbol's rows handed to the prepare cache beside its key, but not part of it (the key says whose)."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rows)
+
+
+# A cached parse keeps its object's bytes (up to MAX_OBJECT_BYTES each) alive as its key: only a few are kept.
+@cached(maxsize=4)
 def _by_symbol(blob: _Blob) -> dict[str, pd.DataFrame]:
     """The object's rows per upper-case ticker (raw columns; cached by content)."""
     table = lower_columns(_read(blob))
@@ -96,9 +110,10 @@ def _by_symbol(blob: _Blob) -> dict[str, pd.DataFrame]:
 
 
 @cached(maxsize=256)
-def _prepared(blob: _Blob, symbol: str, mode: str, hours: ExchangeHours, extended: bool,
-              resolution: str) -> pd.DataFrame:
-    rows = bar_rows(_by_symbol(blob)[symbol], hours.time_zone, f"{_where(blob.key)} ({symbol})")
+def _prepared(ref: _Blob, symbol: str, mode: str, hours: ExchangeHours, extended: bool, resolution: str,
+              held: _Rows) -> pd.DataFrame:
+    """One symbol's bars, ready to select from; keyed by the object's key and digest (``ref`` holds no bytes)."""
+    rows = bar_rows(held.rows, hours.time_zone, f"{_where(ref.key)} ({symbol})")
     return prepare(rows, NO_FACTORS, mode, hours, extended, resolution)
 
 
@@ -139,8 +154,9 @@ class ObjectStoreObject:
                               f"{names or 'no rows'}. Add a symbol column naming each row's ticker, or name the "
                               f"object after its one ticker (prices/{request.symbol}.csv)", (self.location,))
         hours = database_in(None).hours(request.security_type, request.market, request.symbol)
-        prepared = _prepared(self._blob, request.symbol, request.normalization, hours, request.extended_hours,
-                             request.resolution)
+        ref = _Blob(self.key, b"", self._blob.digest)
+        prepared = _prepared(ref, request.symbol, request.normalization, hours, request.extended_hours,
+                             request.resolution, _Rows(held[request.symbol]))
         frame = select(prepared, request.window)
         if frame.empty:
             span = f"from {prepared.index[0]} to {prepared.index[-1]}" if len(prepared) else "no usable rows"
