@@ -157,6 +157,13 @@ class Settings(BaseSettings):
         """Replicas behind a load balancer share no session table: each request then stands alone."""
         return self.http_stateless == "on" or (self.http_stateless == "auto" and self.redis_url is not None)
 
+    @field_validator("tasks_key")
+    @classmethod
+    def _tasks_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("FASTMCP_TASKS_ENCRYPTION_KEY must be at least 32 characters (random)")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:

@@ -65,10 +65,22 @@ def tasks_extension(settings: Settings, on_cancel: CancelHook | None = None) -> 
                     for binding in super().methods()]
 
     if settings.redis_url is not None:
+        _encrypt_snapshots_with(settings)
         # One queue for every replica of this deployment.
         return AuditedTasks(url=settings.redis_url, name="qcmcp-tasks", concurrency=WORKERS)
     # In memory: one queue per server object (tests build many in one process).
     return AuditedTasks(url="memory://", name=f"qcmcp-tasks-{uuid.uuid4().hex[:12]}", concurrency=WORKERS)
+
+
+def _encrypt_snapshots_with(settings: Settings) -> None:
+    """fastmcp-tasks encrypts with the key it read itself (its environment and .env): make it the one checked here."""
+    from fastmcp_tasks import encryption, settings as library
+
+    if settings.tasks_key is not None:
+        library.tasks_settings.encryption_key = settings.tasks_key
+        encryption.clear_codec_cache()
+    if not encryption.snapshot_codec().protected:  # tasks_enabled lets no keyless Redis deployment get here
+        raise ConfigurationError("background tasks on Redis need FASTMCP_TASKS_ENCRYPTION_KEY")
 
 
 def _told(handler: Callable[..., Awaitable[Any]], on_cancel: CancelHook) -> Callable[..., Awaitable[Any]]:
