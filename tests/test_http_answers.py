@@ -118,3 +118,21 @@ async def test_a_served_quick_answer_is_json_and_an_elicitation_streams(tmp_path
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_install_replaces_the_sdks_event_stream_class_or_says_it_cannot():
+    import mcp.server.streamable_http as transport
+    import pytest
+
+    from qcmcp import http_answers
+
+    http_answers.install()
+    http_answers.install()  # twice in one process is fine
+    assert transport.EventSourceResponse is http_answers.PromptAnswer
+    saved = transport.EventSourceResponse
+    try:
+        transport.EventSourceResponse = object  # an SDK that answers some other way
+        with pytest.raises(RuntimeError, match="needs updating"):
+            http_answers.install()
+    finally:
+        transport.EventSourceResponse = saved

@@ -93,4 +93,8 @@ def install() -> None:
     """Answer the MCP endpoint's POSTs with :class:`PromptAnswer` (this process's HTTP transport)."""
     import mcp.server.streamable_http as transport
 
+    if getattr(transport, "EventSourceResponse", None) not in (EventSourceResponse, PromptAnswer):
+        # The SDK no longer answers through sse-starlette's class by this name: replacing it would do nothing.
+        raise RuntimeError("mcp.server.streamable_http.EventSourceResponse is not sse-starlette's: qcmcp.http_answers "
+                           "needs updating for this mcp version")
     transport.EventSourceResponse = PromptAnswer  # type: ignore[misc,assignment]
