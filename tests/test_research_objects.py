@@ -226,7 +226,7 @@ async def test_against_the_cloud_the_object_comes_through_the_download_job_and_i
     gateway = SimpleNamespace(default_organization=lambda: "org-1", client=lambda: api, is_sandbox=False)
     handlers._FETCHED.clear()
     source = await handlers.object_source(gateway, "get_history", "prices/pair.csv")
-    assert api.calls == ["/object/properties", "/object/properties", "/object/get", "/object/get", "download"]
+    assert api.calls == ["/object/properties", "/object/get", "/object/get", "download"]  # properties read once
     assert source.location == "Object Store key 'prices/pair.csv'" and source.symbols() == ["GOOG", "GOOGL"]
     result = cointegration("GOOG", "GOOGL", "2019-01-01", "2019-12-31", source=source)
     assert result.eg_pvalue == pytest.approx(cointegration("GOOG", "GOOGL", "2019-01-01", "2019-12-31").eg_pvalue)

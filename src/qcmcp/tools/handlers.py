@@ -352,7 +352,7 @@ async def object_source(gateway: Gateway, tool: str, key: str) -> Any:
         cache_key = (organization, key, json.dumps(meta, sort_keys=True, default=str))
         data = _FETCHED.get(cache_key)
         if data is None:
-            data, _ = await object_bytes(client, organization, key, max_bytes=limit, too_large=advice)
+            data, _ = await object_bytes(client, organization, key, max_bytes=limit, too_large=advice, metadata=meta)
             _FETCHED[cache_key] = data
             while len(_FETCHED) > FETCHED_KEPT:
                 del _FETCHED[next(iter(_FETCHED))]

@@ -42,11 +42,13 @@ async def read_object(api: ObjectApi, organization_id: str, key: str, *, max_byt
 
 
 async def object_bytes(api: ObjectApi, organization_id: str, key: str, *, max_bytes: int,
-                       wait_seconds: float = LINK_WAIT_SECONDS, too_large: str = "") -> tuple[bytes, dict[str, Any]]:
-    """The object's bytes and properties; an APIError (``too_large`` appended) before downloading more than
-    ``max_bytes``."""
+                       wait_seconds: float = LINK_WAIT_SECONDS, too_large: str = "",
+                       metadata: dict[str, Any] | None = None) -> tuple[bytes, dict[str, Any]]:
+    """The object's bytes and properties (``metadata``: the properties, when the caller has just read them); an
+    APIError (``too_large`` appended) before downloading more than ``max_bytes``."""
     where = {"organizationId": organization_id}
-    meta = (await api.post("/object/properties", {**where, "key": key}, idempotent=True)).get("metadata") or {}
+    meta = metadata if metadata is not None else (
+        await api.post("/object/properties", {**where, "key": key}, idempotent=True)).get("metadata") or {}
     try:
         size = int(meta.get("size") or 0)
     except (TypeError, ValueError):
