@@ -217,7 +217,8 @@ def _assemble(
         tools=catalog_tools,
     )
     if background is not None:
-        server.add_extension(tasks_extension(settings, on_cancel=background.cancelled))
+        server.add_extension(tasks_extension(settings, frozenset(spec.name for spec in tools if spec.background),
+                                             on_cancel=background.cancelled))
     register_resources(server, {spec.name for spec in tools})
     _add_health(server, gateway, audit, len(tools))
     server.qcmcp_metrics = ops.metrics  # type: ignore[attr-defined]  # read by serve_http and serve --metrics-port

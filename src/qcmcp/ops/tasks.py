@@ -54,11 +54,17 @@ def tasks_enabled(settings: Settings) -> bool:
 CancelHook = Callable[[str, bool], None]
 
 
-def tasks_extension(settings: Settings, on_cancel: CancelHook | None = None) -> object:
-    """The extension to register on the server: Docket on Redis for replicas, in memory otherwise."""
+def tasks_extension(settings: Settings, background: frozenset[str], on_cancel: CancelHook | None = None) -> object:
+    """The extension to register on the server: Docket on Redis for replicas, in memory otherwise.
+    ``background``: the tools that may run as tasks (every other call passes straight on)."""
     from fastmcp_tasks import TasksExtension
 
     class AuditedTasks(TasksExtension):  # type: ignore[misc]
+        async def intercept_tool_call(self, params: Any, context: Any, call_next: Any) -> Any:
+            if params.name not in background:  # no tool lookup for the calls that can never be tasks
+                return await call_next()
+            return await super().intercept_tool_call(params, context, call_next)
+
         def methods(self) -> Sequence[Any]:
             return [replace(binding, handler=_told(binding.handler, on_cancel))
                     if binding.method == "tasks/cancel" and on_cancel is not None else binding
