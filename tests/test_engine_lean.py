@@ -752,3 +752,68 @@ class Execution(QCAlgorithm):
     else:
         assert len(placed) > 10  # the 1 % volume cap splits the target over many minutes
     assert all("ASYNC True" in line for line in outcome["logs"] if "ASYNC" in line)
+
+
+def test_security_session_builds_the_regular_session_bar_and_past_events_see_earlier_prices():
+    """LEAN's Security.Session with size 2 on extended-hours minute data: the working bar is the open of the
+    9:30 bar, the high/low/volume of the 9:30-15:59 bars and the close of the 15:59 bar (pre- and post-market bars
+    left out, LEAN's IsOpen(time, end, false)); on the next day's first bar it is session[1]. The event at 16:01
+    fires after the bar ending 16:01 updates the price (LEAN's RealTime.SetTime after the security updates); events
+    due strictly before a slice fire before its prices update (ScanPastEvents)."""
+    source = '''from AlgorithmImports import *
+
+class Sess(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE, extended_market_hours=True,
+                                   data_normalization_mode=DataNormalizationMode.RAW)
+        s = self.spy.session
+        self.debug(f"START {s.open} {s.high} {s.low} {s.close} {s.volume}")
+        s.size = 2
+        self.schedule.on(self.date_rules.every_day(), self.time_rules.after_market_close("SPY", 1), self.closed)
+        self.seen = False
+
+    def closed(self):
+        s = self.spy.session
+        self.debug(f"CLOSE {self.time:%H:%M} {s.open:.4f} {s.high:.4f} {s.low:.4f} {s.close:.4f} {s.volume:.0f}"
+                   f" {self.spy.price:.4f}")
+
+    def on_data(self, data):
+        if self.time.day == 8 and not self.seen:
+            self.seen = True
+            p = self.spy.session[1]
+            self.debug(f"PREV {p.open:.4f} {p.high:.4f} {p.low:.4f} {p.close:.4f} {p.volume:.0f}")
+'''
+    rows = raw_rows("20131007_trade.zip")
+    regular = [r for r in rows if 9.5 * 3_600_000 <= int(r[0]) < 16 * 3_600_000]
+    after = [r for r in rows if 16 * 3_600_000 <= int(r[0]) < (16 * 60 + 1) * 60_000]
+    price = lambda text: int(text) / 10_000  # noqa: E731
+    want = (f"{price(regular[0][1]):.4f} {max(price(r[2]) for r in regular):.4f} "
+            f"{min(price(r[3]) for r in regular):.4f} {price(regular[-1][4]):.4f} {sum(int(r[5]) for r in regular)}")
+    logs = run(source, DATA)["result"]["logs"]
+    assert any(l.endswith("START 0.0 0.0 0.0 0.0 0.0") for l in logs)
+    close = next(l for l in logs if "CLOSE" in l and "2013-10-07" in l)
+    assert close.split("CLOSE ")[1] == f"16:01 {want} {price(after[-1][4]):.4f}"
+    assert next(l for l in logs if "PREV" in l).endswith(f"PREV {want}")
+
+
+def test_events_due_before_a_slice_fire_before_its_prices_update():
+    """Hour bars: the 16:01 event has no slice of its own; LEAN fires it (ScanPastEvents) at the next slice, the
+    10:00 bar of the next day, before that bar updates the security, so it sees 16:01 and the 16:00 close."""
+    source = '''from AlgorithmImports import *
+
+class Past(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.spy = self.add_equity("SPY", Resolution.HOUR, data_normalization_mode=DataNormalizationMode.RAW)
+        self.schedule.on(self.date_rules.every_day(), self.time_rules.after_market_close("SPY", 1), self.closed)
+
+    def closed(self):
+        self.debug(f"EVENT {self.time:%m-%d %H:%M} {self.spy.price:.4f}")
+'''
+    rows = raw_rows("20131007_trade.zip")
+    last = [r for r in rows if int(r[0]) < 16 * 3_600_000][-1]
+    event = next(l for l in run(source, DATA)["result"]["logs"] if "EVENT" in l)
+    assert event.endswith(f"EVENT 10-07 16:01 {int(last[4]) / 10_000:.4f}")

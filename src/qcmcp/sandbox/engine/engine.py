@@ -243,6 +243,8 @@ class Engine:
         security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
                             market_data.HOURS[kind], extended_market_hours=bool(extended))
         security.market = market
+        if kind == "equity":
+            security.hours_source = lambda: self.exchange_hours(security)
         self.securities[symbol] = security
         self.apply_brokerage(security)
         for initialize in self.security_initializers:
@@ -1221,6 +1223,7 @@ class Engine:
                     self._sample_day(last_day, day_values, bench_by_day)
                     day_values = []
                 self._auxiliary_steps(moment)
+                self.schedule.fire_until(moment, before=True)  # LEAN: past events see the previous prices
                 self.time = moment
                 bars = self._advance(step)
                 self.schedule.fire_until(moment)
@@ -1383,6 +1386,10 @@ class Engine:
             bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
                            float(b.close[i]), float(b.volume[i]))
             sub.security.bar = bar
+            session = sub.security._session
+            if session is not None and session.size:
+                session.scan(bar.end_time)
+                session.update(bar)
             if sub.bid is not None and sub.ask is not None:
                 sub.security.bid_price, sub.security.ask_price = float(sub.bid[i]), float(sub.ask[i])
             bars[sub.security.symbol] = bar

@@ -189,6 +189,20 @@ class TimeRules(PascalAliases):
             return [session[1] - timedelta(minutes=minutes_before_close)] if session else []
         return rule
 
+    def after_market_close(self, symbol: Any = None, minutes_after_close: float = 0,
+                           extended_market_close: bool = False) -> TimeRule:
+        def rule(day: date) -> list[datetime]:
+            session = self._session(symbol, day, extended_market_close)
+            return [session[1] + timedelta(minutes=minutes_after_close)] if session else []
+        return rule
+
+    def before_market_open(self, symbol: Any = None, minutes_before_open: float = 0,
+                           extended_market_open: bool = False) -> TimeRule:
+        def rule(day: date) -> list[datetime]:
+            session = self._session(symbol, day, extended_market_open)
+            return [session[0] - timedelta(minutes=minutes_before_open)] if session else []
+        return rule
+
     def market_open(self, symbol: Any = None, minutes_after_open: float = 0, extended_market_open: bool = False) -> TimeRule:
         return self.after_market_open(symbol, minutes_after_open, extended_market_open)
 
@@ -255,8 +269,9 @@ class Scheduler(PascalAliases):
                 day += timedelta(days=1)
         return sorted(times)
 
-    def fire_until(self, moment: datetime) -> None:
-        """Run every event due at or before ``moment`` (each once), in time order."""
+    def fire_until(self, moment: datetime, before: bool = False) -> None:
+        """Run every event due at or before ``moment`` (each once; ``before``: only those due strictly before it,
+        LEAN's ScanPastEvents ahead of a slice's price updates), in time order."""
         if not self.events:
             return
         engine, now = self._engine, moment
@@ -266,7 +281,8 @@ class Scheduler(PascalAliases):
             while day <= moment.date():
                 if event.date_rule(day):
                     for when in event.time_rule(day):
-                        if when <= moment and (number, when) not in self._fired and when >= datetime.combine(engine.start, time()):
+                        if (when < moment if before else when <= moment) and (number, when) not in self._fired \
+                                and when >= datetime.combine(engine.start, time()):
                             due.append((when, number, event))
                 if day < moment.date():
                     event.next_day = day + timedelta(days=1)

@@ -609,6 +609,29 @@ class Security(PascalAliases):
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
 
+    hours_source: Any = None  # the engine's: () -> the market-hours database entry (equities)
+    _exchange: Any = None
+    _session: Any = None
+
+    @property
+    def exchange(self) -> Any:
+        """LEAN's SecurityExchange (``exchange.hours.get_next_market_open(...)`` and friends)."""
+        if self._exchange is None:
+            from qcmcp.sandbox.engine.session import ExchangeHoursView, SecurityExchange
+
+            source = self.hours_source() if self.hours_source is not None else None
+            self._exchange = SecurityExchange(ExchangeHoursView(source, weekdays=self.hours.kind == "forex"))
+        return self._exchange
+
+    @property
+    def session(self) -> Any:
+        """LEAN's Security.Session: off until ``session.size`` is set (see engine/session.py)."""
+        if self._session is None:
+            from qcmcp.sandbox.engine.session import Session
+
+            self._session = Session(self.symbol, self.exchange.hours)
+        return self._session
+
     # LEAN's Security is a dynamic object: custom properties by attribute, by key, add/get/try_get/remove
     def add(self, key: str, value: Any) -> None:
         setattr(self, str(key), value)
