@@ -817,3 +817,57 @@ class Past(QCAlgorithm):
     last = [r for r in rows if int(r[0]) < 16 * 3_600_000][-1]
     event = next(l for l in run(source, DATA)["result"]["logs"] if "EVENT" in l)
     assert event.endswith(f"EVENT 10-07 16:01 {int(last[4]) / 10_000:.4f}")
+
+
+def test_custom_fill_model_decides_market_fills_and_partial_fills_refuse():
+    """A FillModel subclass: LEAN's ForwardDataOnlyFillModel pattern (no fill on data older than the order, so a
+    9:30 order on hour bars fills on the 10:00 bar, at its close, not on the previous day's 16:00 bar) and a market_fill that moves the price (the
+    bar's open here); a partial fill refuses clearly."""
+    source = '''from AlgorithmImports import *
+
+class Forward(EquityFillModel):
+    def fill(self, parameters):
+        local = Extensions.convert_from_utc(parameters.order.time, parameters.security.exchange.time_zone)
+        data = parameters.security.cache.get_data(TradeBar)
+        if data is not None and local <= data.end_time:
+            return super().fill(parameters)
+        return Fill([])
+
+class AtOpen(FillModel):
+    def market_fill(self, asset, order):
+        fill = super().market_fill(asset, order)
+        fill.fill_price = asset.open
+        {partial}
+        return fill
+
+class Fills(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.spy = self.add_equity("SPY", Resolution.HOUR, data_normalization_mode=DataNormalizationMode.RAW)
+        self.spy.set_fill_model(Forward())
+        self.schedule.on(self.date_rules.every_day(), self.time_rules.after_market_open("SPY"), self.trade)
+
+    def trade(self):
+        if self.time.day == 8:
+            self.market_order("SPY", 10)
+
+    def on_data(self, data):
+        if self.time.day == 8 and self.time.hour == 12:
+            self.spy.set_fill_model(AtOpen())
+            self.market_order("SPY", -10)
+
+    def on_order_event(self, e):
+        if e.status == OrderStatus.FILLED:
+            self.debug(f"FILL {self.time:%H:%M} {e.fill_quantity:g} {e.fill_price:.4f}")
+'''
+    rows = raw_rows("20131008_trade.zip")
+
+    def hour_bar(end: int) -> tuple[float, float]:
+        inside = [r for r in rows if (end - 1) * 3_600_000 <= int(r[0]) < end * 3_600_000 and int(r[0]) >= 34_200_000]
+        return int(inside[0][1]) / 10_000, int(inside[-1][4]) / 10_000
+
+    logs = [l for l in run(source.replace("{partial}", ""), DATA)["result"]["logs"] if "FILL" in l]
+    assert [l.split("FILL ")[1] for l in logs] == [f"10:00 10 {hour_bar(10)[1]:.4f}", f"12:00 -10 {hour_bar(12)[0]:.4f}"]
+    refused = run(source.replace("{partial}", "fill.fill_quantity = -5"), DATA)
+    assert "not supported in the sandbox: partial fills" in refused["error"]["message"]

@@ -455,19 +455,42 @@ class Engine:
             self._event(order, OrderStatus.SUBMITTED)
             # A synchronous market order fills at once; an asynchronous one (asynchronous=True) at the next scan,
             # so it can still be canceled (LEAN's BacktestingBrokerage).
-            if order.type == OrderType.MARKET and security is not None and not asynchronous and \
-                    self._can_fill_market(security):
-                self._fill(order, security, self._market_price(security, order.quantity > 0))
+            if order.type == OrderType.MARKET and security is not None and not asynchronous:
+                self._market_fill(order, security)
         return ticket
+
+    def _market_fill(self, order: Order, security: Security) -> None:
+        """A market order now: through the security's fill model when one is set, else at the market price
+        while the exchange is open."""
+        if security.fill_model_object is not None:
+            self._model_fill(order, security, security.fill_model_object)
+        elif self._can_fill_market(security):
+            self._fill(order, security, self._market_price(security, order.quantity > 0))
+
+    def _model_fill(self, order: Order, security: Security, model: Any) -> None:
+        """The user's fill model decides: each returned event with a fill quantity fills that much (a partial
+        fill leaves the rest working)."""
+        from qcmcp.sandbox.engine.models import FillModel, FillModelParameters
+
+        FillModel.engine = self
+        result = model.fill(FillModelParameters(security, order))
+        for event in list(getattr(result, "events", None) or result or []):
+            quantity = float(event.fill_quantity or 0)
+            if not quantity or not order.is_open:
+                continue
+            if abs(order.filled_quantity + quantity) < abs(order.quantity) - 1e-9 or \
+                    int(event.status) == int(OrderStatus.PARTIALLY_FILLED):
+                from qcmcp.sandbox.engine.unsupported import refuse
+
+                refuse("partial fills from a custom fill model (the sandbox fills an order at once)")
+            self._fill(order, security, float(event.fill_price), quantity, OrderStatus(int(event.status)))
 
     def _scan_market_orders(self) -> None:
         """LEAN scans the brokerage again after ``on_data``: asynchronous market orders placed in this step
         fill now, at this step's prices."""
         for symbol, working in list(self.open_orders.items()):
             for order in [o for o in working if o.type == OrderType.MARKET and o.is_open]:
-                security = self.securities[symbol]
-                if self._can_fill_market(security):
-                    self._fill(order, security, self._market_price(security, order.quantity > 0))
+                self._market_fill(order, self.securities[symbol])
 
     def _can_fill_market(self, security: Security) -> bool:
         """LEAN's FillModel.IsExchangeOpen: open now, or the last bar (an hour or a day) spans open hours today."""
@@ -700,21 +723,33 @@ class Engine:
                              "message": message})
         self._call("on_order_event", event)
 
-    def _fill(self, order: Order, security: Security, price: float) -> None:
+    def _fill(self, order: Order, security: Security, price: float, quantity: float | None = None,
+              status: OrderStatus = OrderStatus.FILLED) -> None:
+        """Fill ``quantity`` (the rest of the order by default); a partial fill (a fill model's) leaves the order
+        working. LEAN's BacktestingBrokerage charges the order's fee once, on its first fill."""
         if security.slippage is not None and order.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN,
                                                              OrderType.MARKET_ON_CLOSE, OrderType.STOP_MARKET):
             slip = float(security.slippage(security, order) or 0.0)  # against the order, as LEAN's fill models
             price = price + slip if order.quantity > 0 else price - slip
-        fee = security_fee(security, order.quantity, price, order.type, order)
-        self.portfolio.apply_fill(security, order.quantity, price, fee)
-        order.status, order.fill_price, order.filled_quantity, order.fee = OrderStatus.FILLED, price, order.quantity, fee
-        working = self.open_orders.get(order.symbol, [])
-        if order in working:
-            working.remove(order)
+        remaining = order.quantity - order.filled_quantity
+        quantity = remaining if quantity is None else quantity
+        fee = security_fee(security, order.quantity, price, order.type, order) if not order.filled_quantity else 0.0
+        self.portfolio.apply_fill(security, quantity, price, fee)
+        before = order.filled_quantity
+        order.filled_quantity = before + quantity
+        order.fill_price = (order.fill_price * before + price * quantity) / order.filled_quantity \
+            if order.filled_quantity else price
+        order.fee += fee
+        done = status == OrderStatus.FILLED or abs(order.filled_quantity) >= abs(order.quantity) - 1e-12
+        order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+        if done:
+            working = self.open_orders.get(order.symbol, [])
+            if order in working:
+                working.remove(order)
         order.last_fill_time = self.time
-        self.fills.append((self.time, order.symbol, order.quantity, price, fee))
-        self.traded_value[self.time.date()] = self.traded_value.get(self.time.date(), 0.0) + abs(order.quantity * price)
-        self._event(order, OrderStatus.FILLED, price, order.quantity, fee)
+        self.fills.append((self.time, order.symbol, quantity, price, fee))
+        self.traded_value[self.time.date()] = self.traded_value.get(self.time.date(), 0.0) + abs(quantity * price)
+        self._event(order, order.status, price, quantity, fee)
 
     def _fill_orders(self, symbol: Symbol, bar: TradeBar) -> None:
         """Working orders against the step's new bar, before ``on_data`` (LEAN's brokerage scan)."""
@@ -730,6 +765,13 @@ class Engine:
                 working.remove(order)
                 self._event(order, OrderStatus.CANCELED, message="Time in force expired.")
                 continue
+            model = security.fill_model_object
+            if model is not None:
+                from qcmcp.sandbox.engine.models import custom_fill_for
+
+                if custom_fill_for(model, order):
+                    self._model_fill(order, security, model)
+                    continue
             price = self._working_fill_price(order, security, bar)
             if price is not None:
                 self._fill(order, security, price)

@@ -182,3 +182,108 @@ def brokerage_verdict(result: Any) -> tuple[bool, Any]:
     if isinstance(result, tuple):
         return bool(result[0]), (result[1] if len(result) > 1 else None)
     return bool(result), None
+
+
+class _UtcOrder:
+    """The order as a fill model sees it: LEAN's Order.time is UTC (the engine keeps exchange time)."""
+
+    def __init__(self, order: Any, time_zone: str) -> None:
+        from qcmcp.sandbox.engine.util import Extensions
+
+        self._order = order
+        self.time = Extensions.convert_to_utc(order.time, time_zone)
+
+    def __getattr__(self, name: str) -> Any:
+        from qcmcp.sandbox.engine.types import snake_case
+
+        return getattr(self._order, snake_case(name) if name[:1].isupper() else name)
+
+
+class FillModelParameters(PascalAliases):
+    def __init__(self, security: Any, order: Any) -> None:
+        self.security = security
+        self.order = _UtcOrder(order, security.exchange.time_zone)
+        self.config_provider = None
+        from datetime import timedelta
+
+        self.stale_price_time_span = timedelta(hours=1)
+
+
+class Fill(PascalAliases):
+    """LEAN's Fill: the order events a fill model returns (``Fill([])``: nothing fills now)."""
+
+    def __init__(self, events: Any = None) -> None:
+        if events is None:
+            self.events = []
+        elif isinstance(events, list | tuple):
+            self.events = list(events)
+        else:
+            self.events = [events]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+class FillModel(PascalAliases):
+    """LEAN's FillModel, to derive from: ``fill(parameters)`` returns a Fill; for a market order it calls
+    ``market_fill(asset, order)``, whose default fills the whole remaining quantity at the engine's market price
+    (the ask or bid close where quotes exist, else the last close) when the exchange is open. Your override can
+    change ``fill_quantity`` / ``fill_price`` / ``status`` (partial fills: ``OrderStatus.PARTIALLY_FILLED``, the
+    rest fills on later bars) or return no fill. Other order types fill as the engine's default fill model; a
+    model that overrides their fills refuses clearly."""
+
+    engine: Any = None  # the running engine (set before each call)
+
+    def fill(self, parameters: FillModelParameters) -> Fill:
+        order = parameters.order
+        from qcmcp.sandbox.engine.types import OrderType
+
+        if order.type != OrderType.MARKET:
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"custom fill models for {OrderType(order.type).name.lower()} orders")
+        return Fill([self.market_fill(parameters.security, order)])
+
+    def market_fill(self, asset: Any, order: Any) -> Any:
+        from qcmcp.sandbox.engine.types import OrderEvent, OrderStatus
+
+        engine = FillModel.engine
+        event = OrderEvent(order, order.status, engine.time)
+        if order.status == OrderStatus.CANCELED or not engine._can_fill_market(asset):
+            return event
+        event.fill_price = engine._market_price(asset, order.quantity > 0)
+        event.fill_quantity = order.quantity - order.filled_quantity
+        event.status = OrderStatus.FILLED
+        return event
+
+
+class ImmediateFillModel(FillModel):
+    pass
+
+
+class EquityFillModel(FillModel):
+    pass
+
+
+_FILL_METHODS = ("limit_fill", "stop_market_fill", "stop_limit_fill", "market_on_open_fill", "market_on_close_fill",
+                 "limit_if_touched_fill", "trailing_stop_fill", "combo_market_fill", "combo_limit_fill",
+                 "combo_leg_limit_fill")
+
+
+def custom_fill_for(model: Any, order: Any) -> bool:
+    """Whether ``order`` goes through the user's fill model: market orders do; another order type fills as the
+    engine's default when the model changes nothing of it, and refuses clearly when it does."""
+    from qcmcp.sandbox.engine.types import OrderType
+
+    if order.type == OrderType.MARKET:
+        return True
+    ours = (FillModel, ImmediateFillModel, EquityFillModel, PascalAliases, object)
+    own = {name for klass in type(model).__mro__ if klass not in ours for name in vars(klass)}
+    if own & {"fill", *_FILL_METHODS}:
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse(f"custom fill models for {OrderType(order.type).name.lower()} orders")
+    return False

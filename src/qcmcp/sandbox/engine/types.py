@@ -624,6 +624,25 @@ class Security(PascalAliases):
         return self._exchange
 
     @property
+    def cache(self) -> Any:
+        """LEAN's SecurityCache, as far as fill models read it: ``get_data(TradeBar)`` (the latest trade bar),
+        ``get_data(QuoteBar)``/``get_data(Tick)`` (None: the engine keeps only quote closes), bid/ask prices."""
+        security = self
+
+        class _Cache(PascalAliases):
+            price = property(lambda self: security.price)
+            bid_price = property(lambda self: security.bid_price if security.bid_price == security.bid_price
+                                 else security.price)
+            ask_price = property(lambda self: security.ask_price if security.ask_price == security.ask_price
+                                 else security.price)
+
+            def get_data(self, kind: Any = None) -> Any:
+                name = getattr(kind, "__name__", "TradeBar") if kind is not None else "TradeBar"
+                return security.bar if name == "TradeBar" else None
+
+        return _Cache()
+
+    @property
     def session(self) -> Any:
         """LEAN's Security.Session: off until ``session.size`` is set (see engine/session.py)."""
         if self._session is None:
@@ -690,8 +709,18 @@ class Security(PascalAliases):
             refuse(f"slippage model {type(model).__name__}")
         self.slippage = approximation
 
+    def set_fill_model(self, model: Any) -> None:
+        """Your own fill model (derived from FillModel / ImmediateFillModel / EquityFillModel, see
+        engine/models.py) for market orders; other order types keep the default fills."""
+        if not callable(getattr(model, "fill", None)):
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"fill model {type(model).__name__}")
+        self.fill_model_object = model
+
     fee_model: Any = None
     slippage: Any = None
+    fill_model_object: Any = None
 
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode

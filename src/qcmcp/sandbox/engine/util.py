@@ -125,3 +125,21 @@ class Extensions(metaclass=_RefuseOthers):
         return round(value * scale) / scale
 
     RoundToSignificantDigits = round_to_significant_digits
+
+    @staticmethod
+    def convert_from_utc(moment: Any, time_zone: Any) -> Any:
+        """A UTC time in ``time_zone`` (naive, as LEAN's local times)."""
+        from datetime import timezone
+        from zoneinfo import ZoneInfo
+
+        return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(str(time_zone))).replace(tzinfo=None)
+
+    @staticmethod
+    def convert_to_utc(moment: Any, time_zone: Any) -> Any:
+        """A local time in ``time_zone`` as UTC (naive)."""
+        from datetime import timezone
+        from zoneinfo import ZoneInfo
+
+        return moment.replace(tzinfo=ZoneInfo(str(time_zone))).astimezone(timezone.utc).replace(tzinfo=None)
+
+    ConvertFromUtc, ConvertToUtc = convert_from_utc, convert_to_utc
