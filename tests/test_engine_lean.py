@@ -821,8 +821,8 @@ class Past(QCAlgorithm):
 
 def test_custom_fill_model_decides_market_fills_and_partial_fills_refuse():
     """A FillModel subclass: LEAN's ForwardDataOnlyFillModel pattern (no fill on data older than the order, so a
-    9:30 order on hour bars fills on the 10:00 bar, at its close, not on the previous day's 16:00 bar) and a market_fill that moves the price (the
-    bar's open here); a partial fill refuses clearly."""
+    9:30 order on hour bars fills on the 10:00 bar, at its close, not on the previous day's 16:00 bar) and a
+    market_fill that moves the price (the bar's open here); a partial fill refuses clearly."""
     source = '''from AlgorithmImports import *
 
 class Forward(EquityFillModel):
@@ -864,10 +864,11 @@ class Fills(QCAlgorithm):
     rows = raw_rows("20131008_trade.zip")
 
     def hour_bar(end: int) -> tuple[float, float]:
-        inside = [r for r in rows if (end - 1) * 3_600_000 <= int(r[0]) < end * 3_600_000 and int(r[0]) >= 34_200_000]
+        inside = [r for r in rows if max((end - 1) * 3_600_000, 34_200_000) <= int(r[0]) < end * 3_600_000]
         return int(inside[0][1]) / 10_000, int(inside[-1][4]) / 10_000
 
     logs = [l for l in run(source.replace("{partial}", ""), DATA)["result"]["logs"] if "FILL" in l]
-    assert [l.split("FILL ")[1] for l in logs] == [f"10:00 10 {hour_bar(10)[1]:.4f}", f"12:00 -10 {hour_bar(12)[0]:.4f}"]
+    want = [f"10:00 10 {hour_bar(10)[1]:.4f}", f"12:00 -10 {hour_bar(12)[0]:.4f}"]
+    assert [l.split("FILL ")[1] for l in logs] == want
     refused = run(source.replace("{partial}", "fill.fill_quantity = -5"), DATA)
     assert "not supported in the sandbox: partial fills" in refused["error"]["message"]
