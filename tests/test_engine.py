@@ -423,3 +423,63 @@ def test_issue_15_behaviour_bugs(data):
     logs = " ".join(result_of(run(source, data))["logs"])
     assert "START datetime 2024-01-02 00:00" in logs
     assert "K 0.5 WARMUP 1" in logs  # 2 / (3 + 1), and on_warmup_finished once without a warm-up
+
+
+def test_classic_renko_bricks_as_lean_builds_them(tmp_path: Path) -> None:
+    """LEAN's ClassicRenkoConsolidator(2.5) on closes 100.2, 101, 103.1, 102, 99, 97.4, 98: the first bar only
+    opens a brick, at ceil(100.2 / 2.5) * 2.5 = 102.5; 99 <= 102.5 - 2.5 closes it at 100; the next brick opens at
+    100 (99 does not move it) and 97.4 <= 97.5 closes it at 97.5; a selector (here high) builds its own bricks."""
+    closes = [100.2, 101, 103.1, 102, 99, 97.4, 98]
+    days = sessions(date(2020, 1, 6), len(closes))
+    write_daily(tmp_path, "ABC", [(d, c, c + 3, c - 0.1, c) for d, c in zip(days, closes, strict=True)])
+    source = '''from AlgorithmImports import *
+
+class Bricks(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 6)
+        self.set_end_date(2020, 1, 14)
+        self.add_equity("ABC", Resolution.DAILY)
+        renko = ClassicRenkoConsolidator(2.5)
+        renko.data_consolidated += lambda _, bar: self.debug(f"BRICK {bar.open:g} {bar.close:g} {bar.is_closed}")
+        self.subscription_manager.add_consolidator("ABC", renko)
+        high = ClassicRenkoConsolidator(2.5, lambda bar: bar.high)
+        high.data_consolidated += lambda _, bar: self.debug(f"HIGH {bar.open:g} {bar.close:g}")
+        self.subscription_manager.add_consolidator("ABC", high)
+'''
+    logs = run(source, tmp_path)["result"]["logs"]
+    assert [l.split(" ", 2)[2] for l in logs if "BRICK" in l] == ["BRICK 102.5 100 True", "BRICK 100 97.5 True"]
+    # highs 103.2, 104, 106.1, 105, 102, 100.4, 101: a brick opens at 105 and closes at 102.5 on 102; the next
+    # (open 102.5) would close at 100 or 105, which 100.4 and 101 do not reach
+    assert [l.split(" ", 2)[2] for l in logs if "HIGH" in l] == ["HIGH 105 102.5"]
+
+
+def test_trin_as_lean_computes_it_and_unregister_stops_it(tmp_path: Path) -> None:
+    """LEAN's TRIN over A, B, C on daily bars: not ready on the first day; on the second A rises on 3M shares, B
+    and C fall on 1M each: (1 advancing / 2 declining) / (3M / 2M) = 1/3. Unregistered, it gets no more bars."""
+    import zipfile
+
+    days = sessions(date(2020, 1, 6), 3)
+    bars = {"A": [(100, 1), (101, 3), (102, 1)], "B": [(50, 1), (49, 1), (48, 1)], "C": [(20, 1), (19, 1), (18, 1)]}
+    for ticker, rows in bars.items():
+        lines = [f"{d:%Y%m%d} 00:00,{c * 10_000},{c * 10_000},{c * 10_000},{c * 10_000},{v * 1_000_000}"
+                 for d, (c, v) in zip(days, rows, strict=True)]
+        target = tmp_path / "equity" / "usa" / "daily"
+        target.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target / f"{ticker.lower()}.zip", "w") as archive:
+            archive.writestr(f"{ticker.lower()}.csv", "\n".join(lines) + "\n")
+    source = '''from AlgorithmImports import *
+
+class Arms(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 6)
+        self.set_end_date(2020, 1, 8)
+        symbols = [self.add_equity(t, Resolution.DAILY).symbol for t in ("A", "B", "C")]
+        self.arms = self.trin(symbols)
+
+    def on_data(self, data):
+        self.debug(f"TRIN {self.arms.is_ready} {self.arms.current.value:.6f} {self.arms.samples}")
+        if self.arms.is_ready:
+            self.unregister_indicator(self.arms)
+'''
+    logs = [l.split(" ", 2)[2] for l in run(source, tmp_path)["result"]["logs"] if "TRIN" in l]
+    assert logs == ["TRIN False 0.000000 3", f"TRIN True {1 / 3:.6f} 6", f"TRIN True {1 / 3:.6f} 6"]

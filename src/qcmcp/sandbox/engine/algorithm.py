@@ -560,6 +560,31 @@ class QCAlgorithm(PascalAliases):
             indicator.selector = selector
         return self.engine.register_indicator(self.engine.symbol_for(symbol), indicator, resolution)
 
+    def trin(self, symbols: Any, resolution: str | None = None) -> ind.Indicator:
+        """LEAN's TRIN (ArmsIndex) over these symbols, fed by each one's bars."""
+        symbols = list(symbols) if isinstance(symbols, list | tuple | set) else [symbols]
+        indicator = ind.ArmsIndex(f"TRIN({','.join(str(s) for s in symbols)})")
+        for symbol in symbols:
+            sym = self.engine.symbol_for(symbol)
+            indicator.add(sym)
+            self.engine.register_indicator(sym, indicator, resolution)
+        return indicator
+
+    arms_index = trin
+
+    def unregister_indicator(self, indicator: Any) -> bool:
+        """LEAN's UnregisterIndicator: the indicator (or consolidator) gets no more data from any symbol."""
+        engine, found = self.engine, False
+        for symbol, items in list(engine.indicator_registry.items()):
+            kept = [(feed, item) for feed, item in items if item is not indicator]
+            found = found or len(kept) != len(items)
+            engine.indicator_registry[symbol] = kept
+        for sub in engine.subscriptions.values():
+            for fed in sub.indicators.values():
+                while indicator in fed:
+                    fed.remove(indicator)
+        return found
+
     def sma(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.SimpleMovingAverage(period), resolution, selector)
 

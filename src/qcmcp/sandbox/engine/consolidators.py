@@ -11,6 +11,7 @@ bar)``; ``window`` keeps the latest consolidated bars (``[0]`` the newest), as L
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -232,3 +233,85 @@ class SubscriptionManager(PascalAliases):
             for fed in sub.indicators.values():
                 if consolidator in fed:
                     fed.remove(consolidator)
+
+
+class RenkoBar(PascalAliases):
+    """LEAN's classic RenkoBar: opens at the previous brick's close; closes once the value moves a brick size
+    from the open (the close clamped to open ± brick size)."""
+
+    def __init__(self, symbol: Any = None, time: datetime | None = None, brick_size: float = 0.0,
+                 open: float = 0.0, volume: float = 0.0) -> None:  # noqa: A002 - LEAN's parameter name
+        self.symbol, self.time, self.end_time = symbol, time, time
+        self.brick_size, self.open, self.close, self.high, self.low = brick_size, open, open, open, open
+        self.volume, self.is_closed = volume, False
+        self.type = 0  # RenkoType.CLASSIC
+
+    start = property(lambda self: self.time)
+    value = property(lambda self: self.close)
+    price = value
+
+    def update(self, time: datetime, value: float, volume: float) -> bool:
+        if self.is_closed:
+            return True
+        self.end_time = time
+        low_close, high_close = self.open - self.brick_size, self.open + self.brick_size
+        self.close = min(high_close, max(low_close, value))
+        self.volume += volume
+        if value <= low_close or value >= high_close:
+            self.is_closed = True
+        self.high, self.low = max(self.high, self.close), min(self.low, self.close)
+        return self.is_closed
+
+    def __repr__(self) -> str:
+        return f"RenkoBar({self.symbol} {self.time} O:{self.open} C:{self.close})"
+
+
+class ClassicRenkoConsolidator(PascalAliases):
+    """LEAN's ClassicRenkoConsolidator(bar_size, [selector, volume_selector,] even_bars=True): a brick per
+    ``bar_size`` move of the selected value (the close by default); the first brick opens at the value rounded up
+    to a multiple of the size (``even_bars``), each next one at the previous close; a bar that closes a brick only
+    opens the next one (it does not move it)."""
+
+    uses_bars = True
+
+    def __init__(self, bar_size: float, selector: Any = None, volume_selector: Any = None,
+                 even_bars: bool = True) -> None:
+        if isinstance(selector, bool):
+            selector, even_bars = None, selector
+        if not isinstance(bar_size, int | float) or isinstance(bar_size, bool) or bar_size <= 1e-28:
+            refuse(f"ClassicRenkoConsolidator({bar_size!r}) (a positive brick size)")
+        self.bar_size, self.even_bars = float(bar_size), bool(even_bars)
+        self._selector = selector or (lambda bar: bar.close)
+        self._volume = volume_selector or (lambda bar: getattr(bar, "volume", 0.0))
+        self._last_close: float | None = None
+        self.working_data: RenkoBar | None = None
+        self.consolidated: RenkoBar | None = None
+        self.data_consolidated = EventHandlers()
+        self.input_type, self.output_type = TradeBar, RenkoBar
+
+    def update(self, time: Any, bar: Any = None) -> None:
+        bar = bar if bar is not None else time
+        value, volume = float(self._selector(bar)), float(self._volume(bar))
+        if self.working_data is not None:
+            self.working_data.update(bar.time, value, volume)
+            if self.working_data.is_closed:
+                done, self.working_data = self.working_data, None
+                self._last_close = done.close
+                self.consolidated = done
+                self.data_consolidated(self, done)
+        if self.working_data is None:
+            opening = self._last_close if self._last_close is not None else value
+            if self.even_bars and self._last_close is None:
+                opening = math.ceil(opening / self.bar_size) * self.bar_size
+            self.working_data = RenkoBar(bar.symbol, bar.time, self.bar_size, opening, volume)
+
+    def feed_bar(self, bar: Any) -> None:
+        self.update(bar.end_time, bar)
+
+    def scan(self, moment: datetime) -> None:
+        pass
+
+    def reset(self) -> None:
+        self.working_data, self.consolidated, self._last_close = None, None, None
+
+    is_ready = property(lambda self: self.consolidated is not None)

@@ -677,3 +677,69 @@ class Stochastic(Indicator):
     FastStoch = property(lambda self: self.fast_stoch)
     StochK = property(lambda self: self.stoch_k)
     StochD = property(lambda self: self.stoch_d)
+
+
+class ArmsIndex(Indicator):
+    """LEAN's ArmsIndex (TRIN) over several symbols: (advancing / declining issues) / (advancing / declining
+    volume), each symbol's bar against its bar of the previous period (LEAN's AdvanceDeclineIndicator: ready once
+    a second period has begun; 0 until every symbol has a bar in the current period)."""
+
+    uses_bars = True
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name or "TRIN", 2)
+        self._args = (name,)
+        self._current: dict[Any, Any] = {}
+        self._previous: dict[Any, Any] = {}
+        self._period_time: datetime | None = None
+
+    def add(self, symbol: Any) -> None:
+        self._current.setdefault(symbol, None)
+
+    def remove(self, symbol: Any) -> None:
+        self._current.pop(symbol, None)
+
+    add_stock, remove_stock = add, remove
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self._previous)
+
+    def reset(self) -> None:
+        symbols = list(self._current)
+        super().reset()
+        self._current = dict.fromkeys(symbols)
+
+    def _enqueue(self, bar: Any) -> None:
+        if bar.end_time == self._period_time:
+            self._previous[bar.symbol] = bar
+            return
+        if self._period_time is not None and bar.time > self._period_time:
+            self._previous = dict(self._current)
+            self._current = dict.fromkeys(self._current)
+            self._period_time = bar.time
+        if bar.symbol in self._current and (self._period_time is None or bar.time == self._period_time):
+            self._current[bar.symbol] = bar
+            if self._period_time is None:
+                self._period_time = bar.time
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        self._enqueue(value)
+        if not self._previous or any(bar is None for bar in self._current.values()):
+            return 0.0
+        advancing, declining = [], []
+        for symbol, bar in self._current.items():
+            before = self._previous.get(symbol)
+            if before is None:
+                continue
+            if bar.close < before.close:
+                declining.append(bar)
+            elif bar.close > before.close:
+                advancing.append(bar)
+
+        def ratio(up: float, down: float) -> float:
+            return up if down == 0 else up / down
+
+        issues = ratio(len(advancing), len(declining))
+        volume = ratio(sum(b.volume for b in advancing), sum(b.volume for b in declining))
+        return 0.0 if volume == 0 else issues / volume
