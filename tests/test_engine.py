@@ -483,3 +483,30 @@ class Arms(QCAlgorithm):
 '''
     logs = [l.split(" ", 2)[2] for l in run(source, tmp_path)["result"]["logs"] if "TRIN" in l]
     assert logs == ["TRIN False 0.000000 3", f"TRIN True {1 / 3:.6f} 6", f"TRIN True {1 / 3:.6f} 6"]
+
+
+def test_indicator_history_feeds_the_warm_up_and_keeps_ready_points(tmp_path: Path) -> None:
+    """LEAN's IndicatorHistory: SMA(3) over 4 points takes 4 + 3 - 1 = 6 bars (closes 30..80 of 10..80) and
+    keeps the 4 ready values 40, 50, 60, 70; a BollingerBands point names its parts (middle 70, upper 70 + 2 x the
+    population deviation of 60, 70, 80)."""
+    days = sessions(date(2020, 1, 6), 8)
+    write_daily(tmp_path, "ABC", [(d, *(10.0 * (i + 1),) * 4) for i, d in enumerate(days)])
+    source = '''from AlgorithmImports import *
+
+class Hist(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 6)
+        self.set_end_date(2020, 1, 15)
+        self.add_equity("ABC", Resolution.DAILY)
+
+    def on_end_of_algorithm(self):
+        sma = self.indicator_history(SimpleMovingAverage(3), "ABC", 4)
+        self.debug(f"SMA {sma.count} {[round(p.value, 6) for p in sma.current]}")
+        bands = self.indicator_history(BollingerBands(3, 2), "ABC", 1)
+        last = list(bands)[-1]
+        self.debug(f"BB {bands.count} {last['middle_band'].value:.6f} {last.upper_band.value:.6f} "
+                   f"{len(bands.data_frame)}")
+'''
+    logs = run(source, tmp_path)["result"]["logs"]
+    assert next(l for l in logs if "SMA" in l).endswith("SMA 4 [40.0, 50.0, 60.0, 70.0]")
+    assert next(l for l in logs if "BB" in l).endswith(f"BB 1 {70:.6f} {70 + 2 * (200 / 3) ** 0.5:.6f} 1")

@@ -560,6 +560,34 @@ class QCAlgorithm(PascalAliases):
             indicator.selector = selector
         return self.engine.register_indicator(self.engine.symbol_for(symbol), indicator, resolution)
 
+    def indicator_history(self, indicator: Any, symbol: Any, period: Any, resolution: str | None = None,
+                          selector: Any = None) -> Any:
+        """LEAN's IndicatorHistory: the indicator fed ``period`` bars plus its warm-up (less one) of history,
+        keeping the points where it is ready."""
+        if isinstance(symbol, list | tuple) or not isinstance(period, int) or isinstance(period, bool):
+            refuse("indicator_history over several symbols or a time span (the sandbox takes one symbol and a "
+                   "bar count)")
+        engine = self.engine
+        sym = engine.symbol_for(symbol)
+        if sym not in engine.securities:
+            raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') first.")
+        if selector is not None:
+            indicator.selector = selector
+        warm_up = int(getattr(indicator, "warm_up_period", 0) or 0)
+        count = period + (warm_up - 1 if warm_up > 0 and period > 0 else 0)
+        from qcmcp.sandbox.engine.engine import RESOLUTION_ALIASES
+
+        feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
+        points = []
+        for bar in engine._history_bars(sym, count, feed or engine.securities[sym].resolution,
+                                        engine._now_for_history()):
+            indicator.feed_bar(bar)
+            if indicator.is_ready:
+                time = bar.end_time
+                points.append(ind.IndicatorDataPoints(time, ind.IndicatorDataPoint(time, indicator.current.value),
+                                                      ind.sub_values(indicator, time)))
+        return ind.IndicatorHistory(points)
+
     def trin(self, symbols: Any, resolution: str | None = None) -> ind.Indicator:
         """LEAN's TRIN (ArmsIndex) over these symbols, fed by each one's bars."""
         symbols = list(symbols) if isinstance(symbols, list | tuple | set) else [symbols]

@@ -743,3 +743,74 @@ class ArmsIndex(Indicator):
         issues = ratio(len(advancing), len(declining))
         volume = ratio(sum(b.volume for b in advancing), sum(b.volume for b in declining))
         return 0.0 if volume == 0 else issues / volume
+
+
+class IndicatorDataPoints:
+    """One point of LEAN's IndicatorHistory: ``current`` and each sub-value (``point.upper_band``,
+    ``point["middle_band"]``), all IndicatorDataPoints."""
+
+    def __init__(self, time: datetime, current: IndicatorDataPoint, values: dict[str, IndicatorDataPoint]) -> None:
+        self.time, self.end_time, self.current, self._values = time, time, current, values
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("_values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> IndicatorDataPoint:
+        return self.current if name == "current" else self._values[name]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int | float):
+            return self.current.value == other
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"{self.time} {self.current.value}"
+
+
+class IndicatorHistory:
+    """LEAN's IndicatorHistory: the indicator's ready points over the history, oldest first (``count``,
+    iteration, ``current``, ``history["upper_band"]``, ``data_frame``)."""
+
+    def __init__(self, points: list[IndicatorDataPoints]) -> None:
+        self.points = points
+
+    count = property(lambda self: len(self.points))
+    Count = count
+    current = property(lambda self: [p.current for p in self.points])
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.points)
+
+    def __getitem__(self, name: str) -> list[IndicatorDataPoint]:
+        return [p[name] for p in self.points]
+
+    @property
+    def data_frame(self) -> Any:
+        import pandas as pd
+
+        rows = [{"current": p.current.value, **{k: v.value for k, v in p._values.items()}} for p in self.points]
+        return pd.DataFrame(rows, index=pd.Index([p.time for p in self.points], name="time"))
+
+    def __repr__(self) -> str:
+        return f"IndicatorHistory({len(self.points)} points)"
+
+
+def sub_values(indicator: Any, time: datetime) -> dict[str, IndicatorDataPoint]:
+    """The indicator's named parts (sub-indicators' current values, band points) at ``time``."""
+    values = {}
+    for name, part in vars(indicator).items():
+        if name.startswith("_") or name in ("current", "window"):
+            continue
+        if isinstance(part, Indicator):
+            values[name] = IndicatorDataPoint(time, part.current.value)
+        elif isinstance(part, IndicatorDataPoint):
+            values[name] = IndicatorDataPoint(time, part.value)
+    return values
