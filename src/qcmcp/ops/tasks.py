@@ -4,8 +4,8 @@ A client that asks for a task gets a task id at once and polls ``tasks/get`` (wh
 tool's progress) or cancels with ``tasks/cancel``; any other client gets the ordinary blocking call with progress
 notifications. Tasks run in this process (Docket's in-memory backend) unless ``QCMCP_REDIS_URL`` is set: then the
 queue and the task records live in Redis, so a task started through one replica is read or cancelled through any.
-A task record carries the caller's bearer token, so on Redis it is stored encrypted
-(``FASTMCP_TASKS_ENCRYPTION_KEY``, the same on every replica) or tasks stay off.
+A task's context snapshot carries the caller's bearer token, so on Redis it is stored encrypted
+(``FASTMCP_TASKS_ENCRYPTION_KEY``, the same on every replica) or tasks stay off; arguments and results are not.
 """
 
 from __future__ import annotations
