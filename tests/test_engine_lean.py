@@ -872,3 +872,33 @@ class Fills(QCAlgorithm):
     assert [l.split("FILL ")[1] for l in logs] == want
     refused = run(source.replace("{partial}", "fill.fill_quantity = -5"), DATA)
     assert "not supported in the sandbox: partial fills" in refused["error"]["message"]
+
+
+def test_raw_mode_split_updates_open_orders_to_the_same_notional_as_lean():
+    """LEAN's AlgorithmManager in RAW mode applies DefaultBrokerageModel.ApplySplit to the open orders: AAPL's
+    7-for-1 split of 2014-06-09 (factor 0.142857) turns a market-on-open sell of 76 placed at Friday's close into
+    (int)(-76 / 0.142857) = -532 shares, and a buy limit of 10 at $500 into 70 at $500 x 0.142857, both before
+    Monday's open (the fill of the first is that many shares)."""
+    source = '''from AlgorithmImports import *
+
+class SplitOrders(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 6, 5)
+        self.set_end_date(2014, 6, 10)
+        self.aapl = self.add_equity("AAPL", Resolution.HOUR, data_normalization_mode=DataNormalizationMode.RAW).symbol
+        self.tickets = []
+
+    def on_data(self, data):
+        if self.time.day == 6 and self.time.hour == 16:
+            self.tickets = [self.market_order(self.aapl, -76), self.limit_order(self.aapl, 10, 500)]
+        if data.splits.contains_key(self.aapl) and data.splits[self.aapl].type == SplitType.SPLIT_OCCURRED:
+            market, limit = self.tickets
+            self.debug(f"AFTER {market.quantity} {limit.quantity} {limit.get(OrderField.LIMIT_PRICE)}")
+'''
+    outcome = run(source, DATA)["result"]
+    line = next(l for l in outcome["logs"] if "AFTER" in l)
+    factor = 0.142857
+    assert f"AFTER {float(int(-76 / factor))} {float(int(10 / factor))} " in line
+    assert float(line.split()[-1]) == pytest.approx(500 * factor, abs=1e-4)
+    first = outcome["orders"][0] if isinstance(outcome["orders"], list) else next(iter(outcome["orders"].values()))
+    assert first["quantity"] == int(-76 / factor) and first["status"] in ("Filled", 3)

@@ -500,6 +500,22 @@ class Engine:
         return bar is not None and bar.end_time.date() == self.time.date() and \
             bar.end_time - bar.time >= timedelta(hours=1) and self.exchange_open(security, bar.time)
 
+    def _split_open_orders(self, symbol: Symbol, factor: float) -> None:
+        """LEAN's AlgorithmManager in RAW mode: DefaultBrokerageModel.ApplySplit updates the open orders to the same
+        notional — the quantity divided by the split factor (truncated to whole shares), prices times it."""
+        from qcmcp.sandbox.engine.types import UpdateOrderFields
+
+        for order in list(self.open_orders.get(symbol, [])):
+            limit = order.limit_price * factor if order.limit_price is not None and \
+                order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED) else None
+            stop = order.stop_price * factor if order.stop_price is not None else None
+            trigger = order.trigger_price * factor if order.trigger_price is not None and \
+                order.type == OrderType.LIMIT_IF_TOUCHED else None
+            trailing = order.trailing_amount * factor if order.type == OrderType.TRAILING_STOP and \
+                not order.trailing_as_percentage else None
+            self.update_order(order, UpdateOrderFields(float(int(order.quantity / factor)), limit, stop, trigger,
+                                                       trailing))
+
     def update_order(self, order: Order, request: Any) -> Any:
         """LEAN's HandleUpdateOrderRequest: a closed order cannot change; otherwise the fields given change."""
         from qcmcp.sandbox.engine.types import OrderResponse
@@ -1000,6 +1016,7 @@ class Engine:
                     whole = float(math.trunc(shares))
                     self.portfolio.cash += (shares - whole) * security.price
                     holding.quantity, holding.average_price = whole, holding.average_price / ratio
+                self._split_open_orders(security.symbol, 1 / ratio)
 
     def remove_security(self, symbol: Any) -> bool:
         """LEAN's RemoveSecurity: cancel its orders, liquidate it, stop its data; it stays in securities."""
