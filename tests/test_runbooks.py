@@ -21,8 +21,8 @@ import typer.main
 import yaml
 
 from qcmcp.cli import app
-from qcmcp.config import Settings
 from qcmcp.ops.metrics import Metrics
+from tests.test_packaging import SETTINGS  # every environment variable the server reads
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOKS = ROOT / "docs" / "runbooks"
@@ -52,15 +52,6 @@ def metric_names() -> set[str]:
 def alert_names() -> set[str]:
     rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "qcmcp-alerts.yml").read_text())
     return {rule["alert"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule}
-
-
-@cache
-def setting_names() -> set[str]:
-    names: set[str] = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        names.update([alias] if isinstance(alias, str) else [str(choice) for choice in alias.choices])
-    return names
 
 
 @cache
@@ -131,7 +122,7 @@ def test_every_metric_alert_and_setting_a_runbook_names_exists(page):
     alerts = set(re.findall(r"\bQCMCP[A-Z][A-Za-z]+\b", text))
     assert alerts - alert_names() == set(), f"{page.name}: not in deploy/prometheus/qcmcp-alerts.yml"
     settings = set(re.findall(r"\b(?:QCMCP|QUANTCONNECT)_[A-Z0-9_]*[A-Z0-9]\b", text))
-    assert settings - setting_names() == set(), f"{page.name}: not a setting the server reads"
+    assert settings - SETTINGS == set(), f"{page.name}: not a setting the server reads"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
