@@ -83,6 +83,13 @@ async def run_optimization(api: Api, body: dict[str, Any], *, timeout_seconds: f
         return answer
     order = ranked(optimization)
     answer.update(trials=len(order), ranked=order[:SHOWN])
+    backtests = optimization.get("backtests") or {}
+    unranked = [key for key, backtest in backtests.items()
+                if isinstance(backtest, dict) and not backtest.get("statistics")]
+    if unranked:  # failed, or finished without statistics in this answer: said, not silently left out
+        answer["unranked"] = unranked
+        answer["unrankedNote"] = (f"{len(unranked)} of {len(backtests)} backtests carry no statistics and are not "
+                                  "ranked; read_backtest shows each one's status and error.")
     if len(order) > SHOWN:
         answer["note"] = f"The best {SHOWN} of {len(order)} finished backtests; read_optimization has them all."
     try:  # an extra on a finished, paid-for run: its failure must not cost the ranking
