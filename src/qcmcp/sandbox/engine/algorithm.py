@@ -720,13 +720,18 @@ class QCAlgorithm(PascalAliases):
 
     def consolidate(self, symbol: Any, period: Any, *args: Any) -> TradeBarConsolidator:
         """consolidate(symbol, timedelta | Resolution | bar count, [tick type,] handler)."""
-        if isinstance(symbol, type):  # consolidate(RenkoBar, symbol, size, ...): the typed overloads
-            refuse(f"consolidate({symbol.__name__}, ...)")
+        if isinstance(symbol, type):  # consolidate(RenkoBar, symbol, size, tick_type, handler): the typed overloads
+            from qcmcp.sandbox.engine.renko import typed_consolidator
+
+            bar_type, symbol, size, args = symbol, period, args[0], args[1:]
+            consolidator, typed = typed_consolidator(bar_type, size), True
+        else:
+            consolidator, typed = TradeBarConsolidator(period), False
         handler = next((a for a in args if callable(a)), None)
-        consolidator = TradeBarConsolidator(period)
         if handler is not None:
             consolidator.data_consolidated += lambda _, bar: handler(bar)
-        self.subscription_manager.add_consolidator(symbol, consolidator)
+        if handler is not None or not typed:  # LEAN registers a typed consolidator only with a handler
+            self.subscription_manager.add_consolidator(symbol, consolidator)
         return consolidator
 
     def warm_up_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None) -> None:

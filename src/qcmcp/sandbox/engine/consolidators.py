@@ -235,12 +235,20 @@ class SubscriptionManager(PascalAliases):
                     fed.remove(consolidator)
 
 
-class RenkoBar(PascalAliases):
-    """LEAN's classic RenkoBar: opens at the previous brick's close; closes once the value moves a brick size
-    from the open (the close clamped to open ± brick size)."""
+class RenkoBar(TradeBar):
+    """LEAN's RenkoBar. Classic (``RenkoBar(symbol, time, brick_size, open, volume)``): opens at the previous
+    brick's close; closes once the value moves a brick size from the open (the close clamped to open ± brick
+    size). Wicked (``RenkoBar(symbol, start, end_time, brick_size, open, high, low, close)``, what
+    RenkoConsolidator emits): complete as made, its high and low the wicks."""
 
-    def __init__(self, symbol: Any = None, time: datetime | None = None, brick_size: float = 0.0,
-                 open: float = 0.0, volume: float = 0.0) -> None:  # noqa: A002 - LEAN's parameter name
+    def __init__(self, symbol: Any = None, time: datetime | None = None, brick_size: Any = 0.0,
+                 open: float = 0.0, volume: float = 0.0, *wicked: float) -> None:
+        if isinstance(brick_size, datetime):  # the wicked constructor
+            end_time, brick_size, open, high = brick_size, open, volume, wicked[0]
+            self.symbol, self.time, self.end_time = symbol, time, end_time
+            self.brick_size, self.open, self.high, self.low, self.close = brick_size, open, high, wicked[1], wicked[2]
+            self.volume, self.is_closed, self.type = 0.0, False, 1  # RenkoType.WICKED
+            return
         self.symbol, self.time, self.end_time = symbol, time, time
         self.brick_size, self.open, self.close, self.high, self.low = brick_size, open, open, open, open
         self.volume, self.is_closed = volume, False
@@ -250,7 +258,16 @@ class RenkoBar(PascalAliases):
     value = property(lambda self: self.close)
     price = value
 
+    @property
+    def direction(self) -> int:
+        """LEAN's BarDirection: RISING (0), NO_DELTA (1) or FALLING (2)."""
+        return 0 if self.open < self.close else 2 if self.open > self.close else 1
+
+    spread = property(lambda self: abs(self.close - self.open))
+
     def update(self, time: datetime, value: float, volume: float) -> bool:
+        if self.type == 1:
+            raise RuntimeError('A "Wicked" RenkoBar cannot be updated!')
         if self.is_closed:
             return True
         self.end_time = time

@@ -254,10 +254,21 @@ class FillModel(PascalAliases):
         event = OrderEvent(order, order.status, engine.time)
         if order.status == OrderStatus.CANCELED or not engine._can_fill_market(asset):
             return event
-        event.fill_price = engine._market_price(asset, order.quantity > 0)
+        event.fill_price = _market_fill_price(engine, asset, order)
         event.fill_quantity = order.quantity - order.filled_quantity
         event.status = OrderStatus.FILLED
         return event
+
+
+def _market_fill_price(engine: Any, asset: Any, order: Any) -> float:
+    """LEAN's FillModel.GetMarketFillPrice: on hour or daily data a market order resting since before the current
+    bar opened (placed after the previous close, or partly filled on earlier bars) fills at the bar's open, the
+    price when trading resumed; an order placed during the bar at the current price."""
+    bar = asset.bar
+    order_time = getattr(order, "_order", order).time  # the engine's exchange-time order time
+    if bar is not None and bar.open and asset.resolution in ("hour", "daily") and order_time <= bar.time:
+        return float(bar.open)
+    return engine._market_price(asset, order.quantity > 0)
 
 
 class ImmediateFillModel(FillModel):
