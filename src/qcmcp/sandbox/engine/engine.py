@@ -1265,7 +1265,7 @@ class Engine:
                     sub = self.subscriptions[symbols[owner[k]]]
                     if sub.bars.end[index[k]] != moment:
                         break
-                    if sub.security.symbol not in self.removed:
+                    if sub.security.symbol not in self.removed and _passes_filter(sub, int(index[k])):
                         step.append((sub, int(index[k])))
                     position += 1
                 if not step:
@@ -1500,3 +1500,15 @@ class Engine:
         self.positions.append({s: h.holdings_value for s, h in self.portfolio.items() if h.quantity})
         previous = self.benchmark_closes[-1] if self.benchmark_closes else None
         self.benchmark_closes.append(bench.get(day, previous if previous is not None else float("nan")))
+
+
+def _passes_filter(sub: Subscription, i: int) -> bool:
+    """LEAN's SecurityDataFilter (``security.set_data_filter(model)``): a bar its ``filter(security, data)``
+    rejects never reaches the security, the consolidators or ``on_data``."""
+    model = sub.security.data_filter
+    if model is None:
+        return True
+    b = sub.bars
+    bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
+                   float(b.close[i]), float(b.volume[i]))
+    return bool(model.filter(sub.security, bar))

@@ -298,3 +298,11 @@ def custom_fill_for(model: Any, order: Any) -> bool:
 
         refuse(f"custom fill models for {OrderType(order.type).name.lower()} orders")
     return False
+
+
+class SecurityDataFilter(PascalAliases):
+    """LEAN's SecurityDataFilter, to derive from: ``filter(vehicle, data)`` says whether a data point reaches
+    the security (the base passes everything)."""
+
+    def filter(self, vehicle: Any, data: Any) -> bool:
+        return True

@@ -721,6 +721,15 @@ class Security(PascalAliases):
     fee_model: Any = None
     slippage: Any = None
     fill_model_object: Any = None
+    data_filter: Any = None
+
+    def set_data_filter(self, data_filter: Any) -> None:
+        """LEAN's SecurityDataFilter: bars for which ``data_filter.filter(security, data)`` is False are dropped."""
+        if not callable(getattr(data_filter, "filter", None)):
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"data filter {type(data_filter).__name__}")
+        self.data_filter = data_filter
 
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode
