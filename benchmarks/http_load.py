@@ -9,8 +9,12 @@ calls/s, p50/p99 latency, errors, the server's CPU per call and its resident mem
 sessions closed; and the same tool over one stdio session of ``qcmcp serve`` in the same run, for the ratio (half its
 calls before the HTTP run and half after, as the machine's speed drifts while other work runs on it).
 
+The server runs two HTTP workers by default (``--workers 2``, QCMCP_HTTP_WORKERS: one core each; they share a
+redis-server the benchmark starts, and serve stateless HTTP, as QCMCP_HTTP_WORKERS requires); ``--workers 1`` is one
+process keeping sessions. Server CPU and memory are the parent's and its workers' together.
+
 Usage: uv run --locked python benchmarks/http_load.py [--sessions 100] [--seconds 20] [--stdio-calls 2000] [--json]
-       [--stateless]
+       [--stateless] [--workers 2]
 (--json serves with QCMCP_HTTP_JSON_RESPONSE=true: one JSON body per request, no event stream ever;
 --stateless with QCMCP_HTTP_STATELESS=on: no session kept between requests)
 """
@@ -21,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,38 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.processes import free_port, wait_for_port  # noqa: E402
+from tests.processes import MOCK_API, free_port, wait_for_port  # noqa: E402
 
 QCMCP = str(Path(sys.executable).with_name("qcmcp"))
-MOCK_API = """
-import asyncio, sys
-BODY = b'{"organizationId":"mock-org","creditBalance":10.0,"success":true}'
-ANSWER = (b"HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: %d\\r\\n\\r\\n" % len(BODY)) + BODY
-
-async def handle(reader, writer):
-    try:
-        while True:
-            head = await reader.readuntil(b"\\r\\n\\r\\n")
-            length = 0
-            for line in head.split(b"\\r\\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            writer.write(ANSWER)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    writer.close()
-
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), backlog=512)
-    await server.serve_forever()
-
-try:
-    import uvloop
-    uvloop.run(main())
-except ImportError:
-    asyncio.run(main())
-"""
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "load", "version": "1"}}}
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
@@ -92,10 +68,15 @@ def _children(pid: int) -> list[Path]:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of a process and of its live children (the HTTP workers, with --workers)."""
+    total = 0.0
+    for stat in [Path(f"/proc/{pid}/stat"), *_children(pid)]:
+        try:
+            status = (stat.parent / "status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+    return total
 
 
 def environment(tmp: Path, api_port: int) -> dict[str, str]:
@@ -189,12 +170,15 @@ def load_client(port: int, sessions: int, seconds: float, results: str) -> None:
     Path(results).write_text(json.dumps(result))
 
 
-def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, tmp: Path) -> dict[str, float]:
+def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, tmp: Path,
+              workers: int) -> dict[str, float]:
     port, results = free_port(), tmp / "load.json"
-    server = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--port", str(port), "--insecure-no-auth"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--port", str(port), "--insecure-no-auth",
+                               "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(server, port)
+        if workers > 1:
+            time.sleep(5.0)  # the first worker listens at once; let the others finish starting too
         client = subprocess.Popen([sys.executable, __file__, "--load-client", str(port), str(sessions), str(seconds),
                                    str(results)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert client.stdin and client.stdout
@@ -223,6 +207,18 @@ def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, 
             "cpu_ms": cpu / calls * 1000, "client_ms": result["client_cpu"] / calls * 1000,
             "api_ms": api_cpu / calls * 1000, "rss_before": rss_before, "rss_peak": peak, "rss_after": rss_after,
             "error_kinds": sorted(set(errors))[:3]}
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
+    """A private redis-server on 127.0.0.1 for the workers' shared state (QCMCP_HTTP_WORKERS needs one)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        sys.exit("--workers above 1 needs redis-server (apt-get install redis-server), or pass --workers 1")
+    port = free_port()
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no", "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(process, port)
+    return process, f"redis://127.0.0.1:{port}/0"
 
 
 def stdio_cpu_per_call(env: dict[str, str], calls: int) -> float:
@@ -262,27 +258,36 @@ def main() -> None:
     parser.add_argument("--stdio-calls", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--stateless", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes (more than one starts a "
+                        "redis-server for them to share, as QCMCP_HTTP_WORKERS requires)")
     args = parser.parse_args()
     api_port = free_port()
     api = subprocess.Popen([sys.executable, "-c", MOCK_API, str(api_port)])
+    redis = None
     try:
         wait_for_port(api, api_port)
         with tempfile.TemporaryDirectory() as tmp:
             env = environment(Path(tmp), api_port)
+            if args.workers > 1:
+                redis, env["QCMCP_REDIS_URL"] = start_redis(Path(tmp))
             if args.json:
                 env["QCMCP_HTTP_JSON_RESPONSE"] = "true"
             if args.stateless:
                 env["QCMCP_HTTP_STATELESS"] = "on"
             # stdio before and after HTTP, half the calls each: the machine's speed drifts when other work runs
             stdio_runs = [stdio_cpu_per_call(env, args.stdio_calls // 2)]
-            http = http_load(env, args.sessions, args.seconds, api.pid, Path(tmp))
+            http = http_load(env, args.sessions, args.seconds, api.pid, Path(tmp), args.workers)
             stdio_runs.append(stdio_cpu_per_call(env, args.stdio_calls // 2))
             stdio = statistics.mean(stdio_runs)
     finally:
         api.terminate()
         api.wait(timeout=10)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
     load = os.getloadavg()[0]
-    print(f"HTTP, {args.sessions} sessions for {args.seconds:g} s: {http['calls']} calls, {http['rate']:.0f} calls/s "
+    workers = f"{args.workers} workers" if args.workers > 1 else "one process"
+    print(f"HTTP ({workers}), {args.sessions} sessions for {args.seconds:g} s: {http['calls']} calls, {http['rate']:.0f} calls/s "
           f"(goal 600), p50 {http['p50']:.0f} ms, p99 {http['p99']:.0f} ms (goal under 500), {http['errors']} errors"
           + (f" ({'; '.join(http['error_kinds'])})" if http["errors"] else ""))
     print(f"server CPU per call: HTTP {http['cpu_ms']:.2f} ms, stdio {stdio:.2f} ms "

@@ -41,9 +41,10 @@ def serve(
                                  "Default: QCMCP_TOOLSETS or all.", show_default=False),
     metrics_port: int = typer.Option(None, help="Serve Prometheus /metrics on this port too (on QCMCP_METRICS_HOST, "
                                      "default 127.0.0.1). Default: QCMCP_METRICS_PORT.", show_default=False),
+    workers: int = typer.Option(None, help="HTTP worker processes on the one port, one core each (more than one "
+                                "needs QCMCP_REDIS_URL). Default: QCMCP_HTTP_WORKERS or 1.", show_default=False),
 ) -> None:
     """Run the MCP server: stdio (local, one user) or streamable HTTP (shared: bearer tokens required)."""
-    from qcmcp import log
     from qcmcp.config import ConfigurationError
 
     settings = _settings(structured_errors=True)
@@ -55,22 +56,22 @@ def serve(
         if not 1 <= metrics_port <= 65535:
             fail(f"--metrics-port must be between 1 and 65535, not {metrics_port}.")
         settings = settings.model_copy(update={"metrics_port": metrics_port})
+    if workers is not None:
+        if not 1 <= workers <= 64:
+            fail(f"--workers must be between 1 and 64, not {workers}.")
+        if transport is Transport.stdio and workers > 1:
+            fail("--workers is for --transport http: a stdio server has one client on one pipe.")
+        settings = settings.model_copy(update={"http_workers": workers})
     if transport is Transport.stdio:
         from qcmcp.keyring_credentials import with_keyring_credentials
 
         settings = with_keyring_credentials(settings)  # local mode: the environment, else the OS keyring
-    log.configure(settings.log_level, settings.log_format, settings.secrets())
-    if settings.tracing:
-        from qcmcp.server import start_tracing
+    from qcmcp.server import prepare_process
 
-        try:
-            start_tracing()
-        except ConfigurationError as error:
-            fail(str(error))
-    else:  # nobody collects spans: fastmcp's own span helpers become a pass-through (about 50 µs a call)
-        import fastmcp
-
-        fastmcp.settings.telemetry_mode = "off"
+    try:
+        prepare_process(settings)
+    except ConfigurationError as error:
+        fail(str(error))
     if transport is Transport.stdio:
         server = _build_or_exit(settings)
         if settings.metrics_port:

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias="QCMCP_REDIS_URL")
     # Streamable HTTP without sessions, so any replica serves any request (auto: on with QCMCP_REDIS_URL).
     http_stateless: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="QCMCP_HTTP_STATELESS")
+    # HTTP worker processes on the one port (qcmcp.ops.workers): one core each; more than one needs Redis.
+    http_workers: int = Field(default=1, ge=1, le=64, validation_alias="QCMCP_HTTP_WORKERS")
     # Answer each HTTP request with one JSON body instead of an event stream: less CPU a call, but no progress
     # notifications while a long tool runs.
     http_json_response: bool = Field(default=False, validation_alias="QCMCP_HTTP_JSON_RESPONSE")

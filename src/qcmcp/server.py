@@ -60,13 +60,34 @@ def build_server(
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_no_auth: bool = False) -> None:
+def prepare_process(settings: Settings) -> None:
+    """What every serving process sets up before anything else: logging (with the secrets it must never write) and
+    traces — exported with QCMCP_OTEL, otherwise fastmcp's span helpers become a pass-through (about 50 µs a call).
+    Raises ConfigurationError when traces are asked for and cannot be exported."""
+    from qcmcp import log
+
+    log.configure(settings.log_level, settings.log_format, settings.secrets())
+    if settings.tracing:
+        start_tracing()
+    else:
+        import fastmcp
+
+        fastmcp.settings.telemetry_mode = "off"
+
+
+def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_no_auth: bool = False,
+               sockets: list[Any] | None = None) -> None:
     """Run the shared deployment over streamable HTTP: every HTTP-level check is put in place here.
 
     In order: fastmcp's Host/Origin guard (strict: loopback names, QCMCP_PUBLIC_URL and the configured allow
     lists), bearer-token verification (refused to start without it, except ``insecure_no_auth`` on loopback),
     the body-size cap, and the 403 ``insufficient_scope`` challenge for tool calls a token's scopes do not cover.
+    With QCMCP_HTTP_WORKERS above one, this process binds the port and supervises that many worker processes
+    (qcmcp.ops.workers), each of which runs this function on the shared ``sockets``.
     Raises ConfigurationError for a deployment that must not start."""
+    if sockets is None and settings.http_workers > 1:
+        _serve_workers(settings, host=host, port=port, path=path, insecure_no_auth=insecure_no_auth)
+        return
     from starlette.middleware import Middleware as HttpMiddleware
 
     from qcmcp.log import UVICORN_LOGGING
@@ -76,10 +97,7 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
 
     auth = None
     if insecure_no_auth:
-        if host not in LOOPBACK:
-            raise ConfigurationError("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it "
-                                     "could act on your QuantConnect account. Bind to 127.0.0.1 or configure "
-                                     "QCMCP_AUTH_*.")
+        _refuse_open_insecure(host)
         logging.getLogger("qcmcp.security").warning(
             "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
     else:
@@ -87,7 +105,7 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
     server, audit = _assemble(settings, auth=auth, shared=True)
     metrics = server.qcmcp_metrics  # type: ignore[attr-defined]
     _add_metrics_route(server, metrics, settings, authenticated=auth is not None)
-    if settings.metrics_port:
+    if settings.metrics_port and sockets is None:  # with workers, their parent serves the merged metrics
         serve_metrics(metrics, settings)
     middleware = [HttpMiddleware(RequestBodyLimit, max_bytes=settings.max_request_bytes),
                   HttpMiddleware(SessionTracker, metrics=metrics)]
@@ -104,8 +122,42 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
     settle_garbage_collector()
     run = partial(server.run_async, transport="http", host=host, port=port, path=path, middleware=middleware,
                   show_banner=False, stateless_http=settings.stateless_http, json_response=settings.http_json_response,
-                  uvicorn_config=dict(UVICORN_LOGGING), **host_origin_options(settings))
+                  uvicorn_config=dict(UVICORN_LOGGING), sockets=sockets, **host_origin_options(settings))
     anyio.run(run, backend_options=event_loop_options())
+
+
+def _serve_workers(settings: Settings, *, host: str, port: int, path: str, insecure_no_auth: bool) -> None:
+    from qcmcp.backend import backend_kind
+    from qcmcp.ops.workers import check_workers, serve_workers
+
+    if insecure_no_auth:
+        _refuse_open_insecure(host)  # before anything is bound or started
+    check_workers(settings, settings.http_workers, sandbox=backend_kind(settings) == "sandbox")
+    metrics = (settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
+    code = serve_workers(http_worker, (settings, host, port, path, insecure_no_auth), count=settings.http_workers,
+                         host=host, port=port, metrics=metrics)
+    if code:
+        raise SystemExit(code)
+
+
+def _refuse_open_insecure(host: str) -> None:
+    if host not in LOOPBACK:
+        raise ConfigurationError("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it "
+                                 "could act on your QuantConnect account. Bind to 127.0.0.1 or configure "
+                                 "QCMCP_AUTH_*.")
+
+
+def http_worker(settings: Settings, host: str, port: int, path: str, insecure_no_auth: bool, *,
+                sockets: list[Any]) -> None:
+    """One HTTP worker process (spawned by qcmcp.ops.workers): set up as ``qcmcp serve`` does, then serve."""
+    try:
+        prepare_process(settings)
+        serve_http(settings, host=host, port=port, path=path, insecure_no_auth=insecure_no_auth, sockets=sockets)
+    except ConfigurationError as error:
+        from qcmcp.ops.workers import CONFIGURATION_EXIT
+
+        logging.getLogger("qcmcp").error(str(error))
+        raise SystemExit(CONFIGURATION_EXIT) from None
 
 
 # Young-generation collections every this many net allocations (Python's default is 700).
@@ -234,8 +286,11 @@ class Operations:
     limits: LimitsMiddleware
     redis: Any = None  # the Redis client of QCMCP_REDIS_URL, shared by the rate limiter and the replica channel
     channel: Any = None  # what replicas tell each other (cache invalidations, Retry-After)
+    slots: Any = None  # expensive-call slots on Redis (their lease renewals stop here)
 
     async def aclose(self) -> None:
+        if self.slots is not None:
+            await self.slots.aclose()
         if self.channel is not None:
             await self.channel.aclose()
         if self.redis is not None:
@@ -267,12 +322,17 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
                         cache=cache, tracer=_upstream_tracer() if settings.tracing else None, channel=channel)
     subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
         Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
-    limits = LimitsMiddleware(limiter=_rate_limiter(redis), subject_rate=subject_rate,
+    slots = None
+    if redis is not None:
+        from qcmcp.ops.redis_limits import RedisConcurrencyLimiter
+
+        slots = RedisConcurrencyLimiter(redis)  # a tenant's cap holds across replicas and workers
+    limits = LimitsMiddleware(limiter=_rate_limiter(redis), subject_rate=subject_rate, concurrency=slots,
                               tenant_rate=Rate.parse(settings.tenant_rate_limit, "QCMCP_TENANT_RATE_LIMIT"),
                               expensive=frozenset(spec.name for spec in tools if spec.latency_class == "slow"
                                                   or spec.cost_class != "free"),
                               max_expensive=settings.max_concurrent_expensive, metrics=metrics)
-    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits, redis, channel)
+    return Operations(metrics, upstream, MetricsMiddleware(metrics, QCC_ARGUMENT), limits, redis, channel, slots)
 
 
 def _upstream_tracer() -> object:

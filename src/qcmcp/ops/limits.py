@@ -3,8 +3,8 @@
 
 A refusal is a tool error that says which limit, and when to retry; it runs after the audit middleware, so every
 refusal is audited, and it is counted in ``qcmcp_rate_limit_refusals_total{limit}``. The counters live behind
-small interfaces (:class:`RateLimiter`, :class:`ConcurrencyLimiter`) with in-process implementations here; a
-Redis-backed rate limiter (``QCMCP_REDIS_URL``) counts across replicas with the same semantics.
+small interfaces (:class:`RateLimiter`, :class:`ConcurrencyLimiter`) with in-process implementations here; on
+Redis (``QCMCP_REDIS_URL``, qcmcp.ops.redis_limits) both count across replicas and workers with the same semantics.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastmcp.exceptions import ToolError
@@ -70,24 +70,33 @@ class MemoryRateLimiter:
 
 
 class ConcurrencyLimiter(Protocol):
-    def acquire(self, key: str, limit: int) -> bool: ...
+    async def acquire(self, key: str, limit: int) -> object | None:
+        """A slot under ``key`` if fewer than ``limit`` are held (what :meth:`release` takes back), else None."""
 
-    def release(self, key: str) -> None: ...
+    async def release(self, key: str, slot: object) -> None: ...
 
 
 class MemoryConcurrencyLimiter:
+    """Slots counted in this process."""
+
     def __init__(self) -> None:
         self._running: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: str, limit: int) -> bool:
+    async def acquire(self, key: str, limit: int) -> object | None:
+        return self.take(key, limit)
+
+    async def release(self, key: str, slot: object) -> None:
+        self.give_back(key)
+
+    def take(self, key: str, limit: int) -> object | None:
         with self._lock:
             if self._running.get(key, 0) >= limit:
-                return False
+                return None
             self._running[key] = self._running.get(key, 0) + 1
-            return True
+            return key
 
-    def release(self, key: str) -> None:
+    def give_back(self, key: str) -> None:
         with self._lock:
             left = self._running.get(key, 0) - 1
             if left > 0:
@@ -127,7 +136,7 @@ class LimitsMiddleware(Middleware):
         if self.tenant_rate is not None:
             limits.append((f"tenant:{tenant}", self.tenant_rate))
             kinds.append("tenant")
-        with self.expensive_slot(tenant, caller.subject, name):
+        async with self.expensive_slot(tenant, caller.subject, name):
             refusal = await self.limiter.hit(limits) if limits else None
             if refusal is not None:
                 index, retry_after = refusal
@@ -141,15 +150,16 @@ class LimitsMiddleware(Middleware):
                                f"{max(1, math.ceil(retry_after))} s.")
             return await call_next(context)
 
-    @contextmanager
-    def expensive_slot(self, tenant: str, subject: str, name: str) -> Iterator[None]:
+    @asynccontextmanager
+    async def expensive_slot(self, tenant: str, subject: str, name: str) -> AsyncIterator[None]:
         """Hold one of the tenant's slots for an expensive call while it runs (refused when none is free); also
         taken by a background task's body, which runs after the call that submitted it has returned."""
         if name not in self.expensive:
             yield
             return
-        capped, slot = self.max_expensive > 0, f"expensive:{tenant}"
-        if capped and not self.concurrency.acquire(slot, self.max_expensive):
+        capped, key = self.max_expensive > 0, f"expensive:{tenant}"
+        slot = await self.concurrency.acquire(key, self.max_expensive) if capped else None
+        if capped and slot is None:
             self._count("concurrency", subject, name)
             report_outcome("too_busy")
             raise _refused(f"Too busy (429): {self.max_expensive} expensive calls (compiles, backtests, optimizations, "
@@ -164,7 +174,7 @@ class LimitsMiddleware(Middleware):
             if self.metrics is not None:
                 self.metrics.expensive_in_flight.dec()
             if capped:
-                self.concurrency.release(slot)
+                await self.concurrency.release(key, slot)
 
     def _count(self, kind: str, subject: str, tool: str) -> None:
         log.info("limit refused a call", extra={"limit": kind, "subject": subject, "tool": tool})

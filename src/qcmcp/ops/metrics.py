@@ -8,6 +8,7 @@ called what. Each server gets its own registry (several servers can live in one 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 OTHER = "other"
+MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # set by qcmcp.ops.workers for its workers
 # Seconds: from a cached read (well under a millisecond) to a long backtest run (minutes).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -64,17 +66,18 @@ class Metrics:
         self.upstream_refusals = Counter("qcmcp_upstream_refusals", "API requests not sent: the circuit breaker was "
                                          "open or QuantConnect's Retry-After had not passed.", ["reason"], registry=r)
         self.breaker_state = Gauge("qcmcp_circuit_breaker_open", "1 while the circuit breaker to the QuantConnect "
-                                   "API is open (failing fast), else 0.", registry=r)
+                                   "API is open (failing fast), else 0.", registry=r, multiprocess_mode="livemax")
         self.cache_hits = Counter("qcmcp_cache_hits", "Reads answered from the read cache.", ["endpoint"], registry=r)
         self.cache_misses = Counter("qcmcp_cache_misses", "Cacheable reads that went to the API.", ["endpoint"],
                                     registry=r)
         self.qcc_committed = Counter("qcmcp_qcc_committed", "QuantConnect credit (QCC) committed by successful calls "
                                      "(create_optimization's estimatedCost).", registry=r)
         self.workers_busy = Gauge("qcmcp_sandbox_workers_busy", "Sandbox algorithm workers running (backtests and "
-                                  "paper deployments).", registry=r)
-        self.sessions = Gauge("qcmcp_active_sessions", "MCP sessions open on this process.", registry=r)
+                                  "paper deployments).", registry=r, multiprocess_mode="livesum")
+        self.sessions = Gauge("qcmcp_active_sessions", "MCP sessions open on this process.", registry=r,
+                              multiprocess_mode="livesum")
         self.expensive_in_flight = Gauge("qcmcp_expensive_calls_in_flight", "Expensive (slow or QCC) tool calls "
-                                         "running.", registry=r)
+                                         "running.", registry=r, multiprocess_mode="livesum")
 
     def tool_label(self, name: str) -> str:
         return name if name in self.tools else OTHER
@@ -105,8 +108,27 @@ class Metrics:
         children[1].observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition (Prometheus text format) and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The exposition (Prometheus text format) and its content type: the sum over all HTTP workers when
+        this process is one of several (qcmcp.ops.workers)."""
+        folder = os.environ.get(MULTIPROCESS_FOLDER)
+        return generate_latest(merged_registry(folder) if folder else self.registry), CONTENT_TYPE_LATEST
+
+
+def merged_registry(folder: str) -> CollectorRegistry:
+    """A registry reading every worker's metric files in ``folder`` (prometheus-client's multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=folder)
+    return registry
+
+
+def serve_merged_metrics(folder: str, host: str, port: int) -> Any:
+    """``/metrics`` for all the HTTP workers, from their parent (``--metrics-port`` with several workers)."""
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(port, addr=host, registry=merged_registry(folder))
+    return server
 
 
 def _path(endpoint: str) -> str:

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from fastmcp.exceptions import ToolError
@@ -33,7 +33,7 @@ def audit_id(task_id: str) -> str:
 
 
 class ExpensiveSlots(Protocol):
-    def expensive_slot(self, tenant: str, subject: str, name: str) -> AbstractContextManager[None]: ...
+    def expensive_slot(self, tenant: str, subject: str, name: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class TaskScope:
@@ -62,7 +62,7 @@ class TaskScope:
             if self.slots is None:
                 yield
             else:
-                with self.slots.expensive_slot(caller.tenant_label, caller.subject, tool):
+                async with self.slots.expensive_slot(caller.tenant_label, caller.subject, tool):
                     yield
         except asyncio.CancelledError:
             outcome, error = "cancelled", "the task was cancelled"

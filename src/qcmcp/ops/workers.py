@@ -1,0 +1,157 @@
+"""Several HTTP worker processes on one port (``QCMCP_HTTP_WORKERS``, ``serve --workers``).
+
+One Python process keeps one core busy at most, so a server on N cores answers up to N times the calls with N
+workers (benchmarks/http_load.py). The workers are replicas that happen to share a machine: each builds the whole
+server, and they share what replicas share — stateless streamable HTTP, so any worker answers any request, and rate
+limits, the read cache, expensive-call slots and background tasks through ``QCMCP_REDIS_URL`` — which is why more
+than one worker needs Redis. The parent binds the socket (the kernel hands each new connection to one worker),
+starts the workers, replaces one that dies (backing off when one dies again and again), and stops them all on SIGTERM or SIGINT. Their metrics are merged
+by prometheus-client's multiprocess mode (memory-mapped files in a private directory, one set per worker): any
+worker's ``/metrics``, and the parent's ``--metrics-port`` listener, report the sum over the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing.connection import wait
+from typing import Any
+
+from qcmcp.config import ConfigurationError, Settings
+from qcmcp.ops.metrics import MULTIPROCESS_FOLDER, serve_merged_metrics
+
+log = logging.getLogger("qcmcp.ops")
+CONFIGURATION_EXIT = 2  # a worker exits with this when the deployment is misconfigured: starting again cannot help
+QUICK_DEATH = 10.0  # seconds: a worker dying sooner than this after it started backs off before the next start
+MAX_BACKOFF = 30.0
+STOP_TIMEOUT = 10.0
+
+
+def check_workers(settings: Settings, workers: int, *, sandbox: bool) -> None:
+    """Refuse a multi-worker deployment whose workers would not agree with one another."""
+    if workers <= 1:
+        return
+    if sandbox:
+        raise ConfigurationError(f"QCMCP_HTTP_WORKERS={workers}: the sandbox runs its backtests and paper deployments "
+                                 "inside one process, so it is served by one worker. Set QCMCP_HTTP_WORKERS=1, or "
+                                 "serve the QuantConnect cloud (QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN).")
+    if settings.redis_url is None:
+        raise ConfigurationError(f"QCMCP_HTTP_WORKERS={workers} needs QCMCP_REDIS_URL: workers share rate limits, "
+                                 "the read cache, expensive-call slots and background tasks through Redis, as "
+                                 "replicas do. Set it, or serve with one worker.")
+    if not settings.stateless_http:
+        raise ConfigurationError(f"QCMCP_HTTP_WORKERS={workers} needs stateless streamable HTTP (a session kept in "
+                                 "one worker is unknown to the others): unset QCMCP_HTTP_STATELESS or set it to on.")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket every worker accepts on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ConfigurationError(f"Cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Supervisor:
+    """Starts ``count`` processes running ``target(*args, sockets=[sock])`` and keeps them running until told to
+    stop. ``target`` must be importable by name (workers are spawned, not forked: no threads or loops inherited)."""
+
+    def __init__(self, target: Callable[..., None], args: tuple[Any, ...], count: int, sock: socket.socket) -> None:
+        self.target, self.args, self.count, self.sock = target, args, count, sock
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[Any, float]] = []
+        self._stopping = False
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT (0) or until a worker finds the deployment misconfigured (2)."""
+        previous = {number: signal.signal(number, self._stop) for number in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._workers = [self._start() for _ in range(self.count)]
+            log.info("serving with %d HTTP workers", self.count)
+            return self._watch()
+        finally:
+            self._stop_all()
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _start(self) -> tuple[Any, float]:
+        process = self._context.Process(target=self.target, args=self.args, kwargs={"sockets": [self.sock]},
+                                        name="qcmcp-http-worker")
+        process.start()
+        return process, time.monotonic()
+
+    def _watch(self) -> int:
+        from prometheus_client import multiprocess
+
+        backoff = [0.0] * self.count
+        restart_at: dict[int, float] = {}
+        while not self._stopping:
+            wait([process.sentinel for process, _ in self._workers if process.is_alive()] or [], timeout=0.5)
+            now = time.monotonic()
+            for index, (process, started) in enumerate(self._workers):
+                if self._stopping or process.is_alive() or index in restart_at:
+                    continue
+                multiprocess.mark_process_dead(process.pid)  # its live gauges leave the sum
+                code = process.exitcode
+                if code == CONFIGURATION_EXIT:
+                    log.error("an HTTP worker could not start (the line before says why): stopping")
+                    return code
+                # A worker dying again soon after it started waits longer each time before the next (a crash loop
+                # must not eat the machine); one that ran a while is replaced at once.
+                backoff[index] = min(max(backoff[index] * 2, 1.0), MAX_BACKOFF) if now - started < QUICK_DEATH else 0.0
+                log.warning("an HTTP worker exited (exit code %s): starting another in %g s", code, backoff[index])
+                restart_at[index] = now + backoff[index]
+            for index, when in list(restart_at.items()):
+                if when <= now and not self._stopping:
+                    del restart_at[index]
+                    self._workers[index] = self._start()
+        return 0
+
+    def _stop(self, *_: object) -> None:
+        self._stopping = True
+
+    def _stop_all(self) -> None:
+        for process, _ in self._workers:
+            if process.is_alive():
+                process.terminate()  # uvicorn's graceful shutdown: requests in flight finish
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process, _ in self._workers:
+            process.join(max(deadline - time.monotonic(), 0.1))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+
+
+def serve_workers(target: Callable[..., None], args: tuple[Any, ...], *, count: int, host: str, port: int,
+                  metrics: tuple[str, int] | None = None) -> int:
+    """Bind, start the workers with a fresh metrics directory, serve the merged ``/metrics`` on ``metrics``
+    (host, port) from this process if asked, and return the exit code when they have stopped."""
+    sock = bind(host, port)
+    folder = tempfile.mkdtemp(prefix="qcmcp-metrics-")
+    os.environ[MULTIPROCESS_FOLDER] = folder  # the workers inherit it: their metrics go to files there
+    try:
+        if metrics is not None:
+            try:
+                serve_merged_metrics(folder, *metrics)
+            except OSError as error:
+                raise ConfigurationError(f"Cannot serve metrics on {metrics[0]}:{metrics[1]}: "
+                                         f"{error.strerror or error}") from None
+        return Supervisor(target, args, count, sock).run()
+    finally:
+        sock.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(MULTIPROCESS_FOLDER, None)
