@@ -186,3 +186,41 @@ async def test_a_429_on_one_replica_holds_back_the_others(redis_url, settings):
     assert "slow down (HTTP 429 with Retry-After)" in answer.content[0].text
     assert len(healthy.requests) == answered  # the refused call never reached B's API
     assert sample(replica_b, "qcmcp_upstream_refusals_total", reason="retry-after") == 1
+
+
+async def test_a_breaker_opening_on_one_replica_opens_the_others(redis_url, settings):
+    """A's breaker opens after QuantConnect failed it; B, whose own calls went well, hears it over Redis and fails
+    fast too, without calling, naming A's last failure."""
+    import asyncio
+
+    import httpx
+    from fastmcp import Client
+
+    from qcmcp.server import build_server
+    from tests.conftest import Recorder
+    from tests.test_ops import ok, sample
+
+    failing = Recorder(lambda request: httpx.Response(503, text="down"))
+    healthy = Recorder(ok)
+    shared = settings.model_copy(update={"redis_url": redis_url, "breaker": "2/120"})
+    replica_a = build_server(shared, transport=failing.transport)
+    replica_b = build_server(shared, transport=healthy.transport)
+    async with Client(replica_a) as a, Client(replica_b) as b:
+        await b.call_tool("read_account", {})
+        answered = 1
+        for _ in range(500):  # until B listens (bounded)
+            if replica_b.qcmcp_operations.channel.live:
+                break
+            await asyncio.sleep(0.02)
+        for _ in range(3):  # enough failed attempts for A's breaker (2 in a row) to open
+            await a.call_tool("read_account", {}, raise_on_error=False)
+        assert replica_a.qcmcp_operations.upstream.breaker.state == "open"
+        for _ in range(500):  # until the news has reached B (bounded)
+            answer = await b.call_tool("read_account", {}, raise_on_error=False)
+            if answer.is_error:
+                break
+            answered += 1
+            await asyncio.sleep(0.02)
+    assert "the QuantConnect API is failing" in answer.content[0].text and "HTTP 503" in answer.content[0].text
+    assert len(healthy.requests) == answered  # the refused call never reached B's API
+    assert sample(replica_b, "qcmcp_upstream_refusals_total", reason="breaker-open") == 1

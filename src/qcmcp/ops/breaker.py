@@ -6,8 +6,9 @@ clear message for ``reset_seconds``; then one trial call is let through (half-op
 re-opens the breaker. A 429 is not a failure of the API but a request to slow down: its ``Retry-After`` holds
 back every caller of that upstream (all tenants), not just the one that got it.
 
-Both keep their state in this process behind small interfaces (:class:`Breaker`, :class:`Cooldown`), so a
-shared implementation (Redis) can replace them when replicas should agree.
+Both keep their state in this process behind small interfaces (:class:`Breaker`, :class:`Cooldown`); with
+``QCMCP_REDIS_URL`` each tells the other replicas and workers (``announce``) when it opens or holds back, and they
+follow (``trip``, ``hold(local=True)``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class CircuitBreaker:
         self._trial_at = 0.0
         self.last_reason = ""
         self._lock = threading.Lock()
+        self.announce: Callable[[str], None] | None = None  # told when this breaker opens (other replicas follow)
 
     @property
     def state(self) -> str:
@@ -70,6 +72,7 @@ class CircuitBreaker:
     def record(self, ok: bool, reason: str = "") -> None:
         if ok and self._state == CLOSED and self._count == 0:
             return  # nothing to change
+        opening = False
         with self._lock:
             if ok:
                 self._state, self._count, self._trial = CLOSED, 0, False
@@ -77,7 +80,17 @@ class CircuitBreaker:
             self._count += 1
             self.last_reason = reason or self.last_reason
             if self._state == HALF_OPEN or self._count >= self.failures:
+                opening = self._state != OPEN
                 self._state, self._opened_at, self._trial = OPEN, self._clock(), False
+        if opening and self.announce is not None:
+            self.announce(self.last_reason)
+
+    def trip(self, reason: str) -> None:
+        """Open now, for a full reset period: another replica's breaker to the same upstream has just opened (its
+        failures are this one's too). Each replica then lets its own trial call through."""
+        with self._lock:
+            self.last_reason = reason or self.last_reason
+            self._state, self._opened_at, self._trial, self._count = OPEN, self._clock(), False, self.failures
 
 
 class Cooldown:
