@@ -75,8 +75,8 @@ def judge(spec: dict, result: dict) -> tuple[str, str]:
     def percent(text: str) -> float:
         return float(text.strip().rstrip("%"))
 
-    def money(text: str) -> float:
-        return float(text.replace("$", "").replace(",", ""))
+    def money(text: str) -> float:  # "$3.44", "€298.35", "BUSD99.75": the account currency's symbol first
+        return float(re.sub(r"^[^\d-]+", "", text.strip()).replace(",", ""))
 
     got, want = result["result"]["statistics"], spec["statistics"]
     checks = [int(got["Total Orders"]) == int(want["Total Orders"]),

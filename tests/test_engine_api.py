@@ -258,7 +258,8 @@ class Crypto(QCAlgorithm):
 '''
     outcome = run(source)["result"]
     order = outcome["orders"][0]
-    assert order["events"][-1]["orderFeeAmount"] == pytest.approx(0.5 * order["price"] * 0.006)  # taker fee
+    # LEAN's CoinbaseFeeModel: 0.8 % taker since October 2019 (Advanced 1), in the quote currency
+    assert order["events"][-1]["orderFeeAmount"] == pytest.approx(0.5 * order["price"] * 0.008)
     assert any("LEVERAGE 1.0" in line for line in outcome["logs"])
     refused = run(source.replace("BrokerageName.COINBASE", "BrokerageName.KRAKEN"))["error"]["message"]
     assert "not supported in the sandbox: brokerage model BrokerageName.KRAKEN" in refused

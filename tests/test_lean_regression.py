@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,8 @@ def _percent(text: str) -> float:
     return float(text.strip().rstrip("%"))
 
 
-def _money(text: str) -> float:
-    return float(text.replace("$", "").replace(",", ""))
+def _money(text: str) -> float:  # the account currency's symbol first: "$3.44", "€298.35"
+    return float(re.sub(r"^[^\d-]+", "", text.strip()).replace(",", ""))
 
 
 def compare(expected: dict[str, str], expected_status: str, outcome: dict[str, Any]) -> tuple[bool, str]:

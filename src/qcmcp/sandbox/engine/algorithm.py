@@ -122,12 +122,14 @@ class QCAlgorithm(PascalAliases):
         self.engine.end = _as_date(year, month, day)
 
     def set_cash(self, cash: float | str | None = None, *args: Any, starting_cash: float | None = None,
-                 **_: Any) -> None:
+                 **named: Any) -> None:
+        """LEAN's SetCash(amount) (the account currency) and SetCash(currency, amount, conversion_rate=0)."""
         amount = starting_cash if starting_cash is not None else cash
-        if isinstance(amount, str):  # set_cash("USD", 1000): a currency and an amount
-            if amount.upper() != "USD":
-                refuse(f"cash in {amount} (the sandbox account is in USD)")
-            amount = args[0] if args else 0.0
+        if isinstance(amount, str):  # set_cash("EUR", 1000[, rate])
+            quantity = args[0] if args else named.get("starting_cash", 0.0)
+            rate = args[1] if len(args) > 1 else named.get("conversion_rate", 0.0)
+            self.engine.portfolio.set_currency_cash(amount, float(quantity or 0.0), float(rate or 0.0))
+            return
         self.engine.portfolio.set_cash(float(amount or 0.0))
 
     def set_benchmark(self, benchmark: Any) -> None:
@@ -146,25 +148,29 @@ class QCAlgorithm(PascalAliases):
     set_warmup = set_warm_up
 
     def set_brokerage_model(self, brokerage: Any = None, account_type: Any = AccountType.MARGIN) -> None:
-        """LEAN's brokerage models the sandbox has: DEFAULT/QUANT_CONNECT_BROKERAGE and
-        INTERACTIVE_BROKERS_BROKERAGE (IB equity fees, nothing on crypto and forex), GDAX/COINBASE (Coinbase
-        crypto fees); a CASH account trades without leverage. Any other refuses clearly."""
+        """LEAN's brokerage models the sandbox has (engine/brokerages.py): DEFAULT/QUANT_CONNECT_BROKERAGE,
+        INTERACTIVE_BROKERS_BROKERAGE, GDAX/COINBASE, BINANCE, BYBIT, AXOS and ALPHA_STREAMS, or your own model
+        derived from DefaultBrokerageModel; any other refuses clearly."""
+        from qcmcp.sandbox.engine.brokerages import named
         from qcmcp.sandbox.engine.models import DefaultBrokerageModel
 
         if isinstance(brokerage, DefaultBrokerageModel):  # the user's model: the default brokerage, its checks
             self.engine.brokerage = ("default", int(getattr(brokerage, "account_type", 0) or 0))
             self.engine.brokerage_model_object = brokerage
+            self.engine.brokerage_spec = None
             for security in self.engine.securities.values():
                 self.engine.apply_brokerage(security)
             return
         if not isinstance(brokerage, int):
             refuse(f"brokerage model {type(brokerage).__name__}")
         name = BrokerageName(int(brokerage))
-        models = {BrokerageName.DEFAULT: "default", BrokerageName.INTERACTIVE_BROKERS_BROKERAGE: "default",
-                  BrokerageName.GDAX: "coinbase", BrokerageName.COINBASE: "coinbase"}
-        if name not in models:
+        model = named(name, int(account_type))
+        if model is None:
             refuse(f"brokerage model BrokerageName.{name.name}")
-        self.engine.brokerage = (models[name], int(account_type))
+        if model.key == "coinbase" and int(account_type) == AccountType.MARGIN:
+            raise ValueError("The Coinbase brokerage does not currently support Margin trading.")
+        self.engine.brokerage = (model.key, int(account_type))
+        self.engine.brokerage_spec = model
         for security in self.engine.securities.values():
             self.engine.apply_brokerage(security)
 
@@ -193,6 +199,8 @@ class QCAlgorithm(PascalAliases):
     def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,
                    data_normalization_mode: str = DataNormalizationMode.ADJUSTED) -> Security:
+        if market is not None and str(market).lower() != "usa":
+            refuse(f"equities on the {market} market (the sandbox has US equities)")
         return self.engine.add_security(ticker, resolution, leverage, data_normalization_mode,
                                         extended=extended_market_hours)
 
@@ -702,11 +710,17 @@ class QCAlgorithm(PascalAliases):
 
     add_security_initializer = set_security_initializer
 
-    def set_account_currency(self, currency: str, *args: Any) -> None:
-        if str(currency).upper() != "USD":
-            refuse(f"account currency {currency} (the sandbox account is in USD)")
-        if args:
-            self.set_cash(args[0])
+    def set_account_currency(self, account_currency: str, starting_cash: float | None = None) -> None:
+        """LEAN's SetAccountCurrency(currency[, starting_cash]): before any security is added; the cash already
+        set moves to the new currency."""
+        currency = str(account_currency).upper()
+        self.debug(f"Changing account currency from {self.engine.portfolio.account_currency} to {currency}"
+                   + (f", with a starting cash of {starting_cash}..." if starting_cash is not None else "..."))
+        self.engine.portfolio.set_account_currency(currency, None if starting_cash is None else float(starting_cash))
+
+    @property
+    def account_currency(self) -> str:
+        return self.engine.portfolio.account_currency
 
     def set_time_zone(self, time_zone: Any) -> None:
         name = str(getattr(time_zone, "id", time_zone))

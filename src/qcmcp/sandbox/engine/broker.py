@@ -31,19 +31,59 @@ from qcmcp.sandbox.engine.types import (
 
 FEE_PER_SHARE, MIN_FEE, MAX_FEE_FRACTION = 0.005, 1.0, 0.005
 CRYPTO_FEE_FRACTION = 0.006
-
-
-MAKER_FEE_FRACTION = 0.004  # Coinbase's maker fee (a resting limit order); market orders pay the taker fee
+AXOS_FEE_PER_SHARE = 0.0035
+# LEAN's crypto fee models: (maker, taker) fractions; Binance, Bybit and Bitfinex take a buy's fee in the coin bought
+PERCENT_FEES = {"binance": (0.001, 0.001), "bybit": (0.001, 0.001), "bitfinex": (0.001, 0.002),
+                "alpha_streams": (0.001, 0.002)}
+FEE_IN_BASE_ON_BUY = frozenset({"binance", "bybit", "bitfinex"})
 
 
 def security_fee(security: Any, quantity: float, price: float, order_type: Any = None, order: Any = None) -> float:
-    """The fee of an order on ``security`` under its brokerage's fee model (LEAN's BrokerageModel.GetFeeModel):
-    ``ib`` (InteractiveBrokersFeeModel: equities under the default and IB brokerages), ``zero`` (the default
-    brokerage's ConstantFeeModel(0) for crypto and forex), ``coinbase`` (taker 0.6 %, maker 0.4 % for limit
-    orders)."""
+    """The fee of an order on ``security`` in the account currency (see ``fee_cash``)."""
+    amount, currency = fee_cash(security, quantity, price, order_type, order)
+    book = getattr(security, "cash_book", None)
+    if not amount or book is None or currency == book.account_currency:
+        return amount
+    rate = book[currency].conversion_rate if currency in book else 0.0
+    account = book[book.account_currency].conversion_rate or 1.0
+    return amount * rate / account
+
+
+def coinbase_fee_fraction(utc: datetime | None, maker: bool, stable: bool) -> float:
+    """LEAN's CoinbaseFeeModel.GetFeePercentage: the fee schedule in force when the order was placed."""
+    if stable:
+        return (0.0 if maker else 0.001) if utc is not None and utc < datetime(2022, 6, 1) else \
+            (0.0 if maker else 0.00001)
+    if utc is not None and utc < datetime(2019, 3, 23, 1, 30):
+        return 0.0 if maker else 0.003
+    if utc is not None and utc < datetime(2019, 10, 8, 0, 30):
+        return 0.0015 if maker else 0.0025
+    return 0.006 if maker else 0.008
+
+
+def _is_maker(order_type: Any, order: Any, security: Any, quantity: float) -> bool:
+    """A limit order that rests on the book: not marketable against the quotes when it was placed."""
+    if order_type is None or int(order_type) != 1:
+        return False
+    limit = getattr(order, "limit_price", None)
+    if limit is None:
+        return True
+    bid, ask = getattr(order, "submission_bid", None), getattr(order, "submission_ask", None)
+    if bid is None or ask is None:
+        return True
+    return not (limit >= ask if quantity > 0 else limit <= bid)
+
+
+def fee_cash(security: Any, quantity: float, price: float, order_type: Any = None, order: Any = None) -> tuple[float, str]:
+    """An order's fee and its currency under the security's fee model (LEAN's BrokerageModel.GetFeeModel):
+    ``ib`` (InteractiveBrokersFeeModel), ``zero`` (ConstantFeeModel(0)), ``axos`` ($0.0035 a share),
+    ``coinbase`` (by date: 0.3 % taker before 23 March 2019 ... 0.8 % taker / 0.6 % maker now, in the quote
+    currency), ``binance``/``bybit``/``bitfinex`` (a buy pays in the coin bought, a sell in the quote currency),
+    or a fee model the algorithm set."""
     model = getattr(security, "fee_model", None) or ("ib" if security.hours.kind == "equity" else "zero")
+    quote = getattr(getattr(security, "quote_currency", None), "symbol", "USD")
     if model == "zero" or not quantity:
-        return 0.0
+        return 0.0, quote
     if not isinstance(model, str):  # a fee model the algorithm set
         from qcmcp.sandbox.engine.models import fee_of
 
@@ -51,10 +91,44 @@ def security_fee(security: Any, quantity: float, price: float, order_type: Any =
             "id": 0, "quantity": quantity, "absolute_quantity": abs(quantity), "type": order_type,  # LEAN: id 0
             "direction": 0 if quantity > 0 else 1, "price": price, "symbol": security.symbol})()
         return fee_of(model, security, probe)
+    if model == "axos":
+        return AXOS_FEE_PER_SHARE * abs(quantity), "USD"
+    maker = _is_maker(order_type, order, security, quantity)
+    bid, ask = _quotes(security)
     if model == "coinbase":
-        maker = order_type is not None and int(order_type) in (1, 3, 7)  # limit, stop limit, limit if touched
-        return abs(quantity) * price * (MAKER_FEE_FRACTION if maker else CRYPTO_FEE_FRACTION)
-    return order_fee(quantity, price, "equity")
+        utc = _utc(getattr(order, "time", None) or (security.bar.end_time if security.bar is not None else None))
+        from qcmcp.sandbox.engine.currencies import STABLE_PAIRS_COINBASE
+
+        unit = ask if quantity > 0 else bid
+        return abs(quantity) * unit * coinbase_fee_fraction(utc, maker, security.symbol.value in
+                                                            STABLE_PAIRS_COINBASE), quote
+    if model in PERCENT_FEES and security.hours.kind in ("crypto", "forex"):
+        fraction = PERCENT_FEES[model][0 if maker else 1]
+        if model in FEE_IN_BASE_ON_BUY and quantity > 0:
+            return abs(quantity) * fraction, security.base_currency.symbol
+        unit = ask if quantity > 0 else bid
+        limit = getattr(order, "limit_price", None)
+        if order_type is not None and int(order_type) == 1 and limit is not None:
+            unit = limit
+        return abs(quantity) * unit * fraction, quote
+    if model == "alpha_streams" and security.hours.kind == "forex":
+        return 0.000002 * abs(quantity) * price, "USD"
+    return order_fee(quantity, price, "equity"), "USD"
+
+
+def _quotes(security: Any) -> tuple[float, float]:
+    bid, ask = getattr(security, "bid_price", float("nan")), getattr(security, "ask_price", float("nan"))
+    price = security.price
+    return (bid if bid > 0 else price), (ask if ask > 0 else price)  # NaN (no quotes) is not > 0
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """The algorithm's New York time in UTC (the fee schedules are dated in UTC)."""
+    if moment is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return moment.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def order_fee(quantity: float, price: float, kind: str = "equity") -> float:
@@ -90,6 +164,8 @@ class Order:
     last_fill_time: datetime | None = None
     canceled_time: datetime | None = None
     submission_price: float = 0.0
+    submission_bid: float | None = None  # the quotes when it was placed (LEAN's OrderSubmissionData)
+    submission_ask: float | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     trigger_price: float | None = None
     trigger_touched: bool = False
@@ -184,13 +260,60 @@ class Portfolio(PascalAliases):
     """Cash and holdings, keyed by Symbol (or ticker)."""
 
     def __init__(self, securities: dict[Symbol, Security]) -> None:
+        from qcmcp.sandbox.engine.cashbook import CashBook
+
         self._securities = securities
-        self.cash = 100_000.0
+        self.cash_book = CashBook()
+        self.cash_book["USD"].set_amount(100_000.0)
         self.total_fees = 0.0
-        self.starting_cash = self.cash
+        self.starting_cash = 100_000.0
+        self._account_currency_set = False
+
+    @property
+    def cash(self) -> float:
+        """LEAN's Portfolio.Cash: every currency held, valued in the account currency."""
+        return self.cash_book.total_value_in_account_currency
+
+    @cash.setter
+    def cash(self, value: float) -> None:
+        self.cash_book[self.cash_book.account_currency].add_amount(float(value) - self.cash)
 
     def set_cash(self, cash: float) -> None:
-        self.cash = self.starting_cash = cash
+        """LEAN's SetCash(amount): the account currency's amount."""
+        self.cash_book[self.cash_book.account_currency].set_amount(cash)
+        self.starting_cash = self.cash
+
+    def set_currency_cash(self, symbol: str, amount: float, conversion_rate: float) -> None:
+        """LEAN's SetCash(symbol, amount, rate): that currency's amount, and its rate until prices value it."""
+        symbol = str(symbol).upper()
+        if symbol in self.cash_book:
+            cash = self.cash_book[symbol]
+            cash.set_amount(amount)
+            cash.conversion_rate = conversion_rate
+        else:
+            self.cash_book.add(symbol, amount, conversion_rate)
+        self.starting_cash = self.cash
+
+    def set_account_currency(self, currency: str, amount: float | None = None) -> None:
+        """LEAN's SetAccountCurrency: once, before any security; the account entry keeps the amount it had."""
+        currency = str(currency).upper()
+        if self._account_currency_set:
+            return
+        if self._securities:
+            raise RuntimeError("SecurityPortfolioManager.SetAccountCurrency(): Cannot change AccountCurrency after "
+                               "adding a Security. Please move SetAccountCurrency() before AddSecurity().")
+        self._account_currency_set = True
+        self.cash_book.account_currency = currency
+        if amount is not None:
+            self.cash_book[currency].set_amount(amount)
+        self.starting_cash = self.cash
+
+    @property
+    def account_currency(self) -> str:
+        return self.cash_book.account_currency
+
+    def add_cash(self, amount: float, currency: str | None = None) -> None:
+        self.cash_book[currency or self.cash_book.account_currency].add_amount(amount)
 
     def __getitem__(self, symbol: Any) -> SecurityHolding:
         return self._securities[symbol].holdings
@@ -232,13 +355,20 @@ class Portfolio(PascalAliases):
     def total_holdings_value(self) -> float:
         return sum(h.holdings_value for h in self.values())
 
+    @staticmethod
+    def _swaps_currencies(security: Security) -> bool:
+        """Crypto and forex holdings live in the cash book as their base currency (LEAN's currency swaps)."""
+        return security.hours.kind in ("crypto", "forex")
+
     @property
     def total_absolute_holdings_cost(self) -> float:
         return sum(abs(h.holdings_value) for h in self.values())
 
     @property
     def total_portfolio_value(self) -> float:
-        return self.cash + self.total_holdings_value
+        """LEAN: the cash book in the account currency plus the holdings that are not currency swaps."""
+        return self.cash + sum(sec.holdings.holdings_value for sec in self._securities.values()
+                               if sec.holdings.quantity and not self._swaps_currencies(sec))
 
     @property
     def total_unrealized_profit(self) -> float:
@@ -253,16 +383,37 @@ class Portfolio(PascalAliases):
         return any(h.invested for h in self.values())
 
     @property
+    def total_margin_used(self) -> float:
+        """Holdings over leverage; a cash account's currency pairs reserve nothing (CashBuyingPowerModel)."""
+        return sum(abs(h.holdings_value) / h.security.leverage for h in self.values()
+                   if not getattr(h.security, "cash_buying_power", False))
+
+    @property
     def margin_remaining(self) -> float:
-        used = sum(abs(h.holdings_value) / h.security.leverage for h in self.values())
-        return self.total_portfolio_value - used
+        return self.total_portfolio_value - self.total_margin_used
 
     total_unrealised_profit = total_unrealized_profit
 
-    def apply_fill(self, security: Security, quantity: float, price: float, fee: float) -> float:
-        """Update cash and holdings for a fill; returns the realised profit (before fees)."""
+    def apply_fill(self, security: Security, quantity: float, price: float, fee: float,
+                   fee_currency: str | None = None) -> float:
+        """Update cash and holdings for a fill (LEAN's SecurityPortfolioModel.ProcessFill): the quote currency
+        pays for it, a crypto or forex pair's base currency receives it, the fee leaves its own currency; returns
+        the realised profit in the account currency (before fees)."""
         holding = security.holdings
-        self.cash -= quantity * price + fee
+        book = self.cash_book
+        account = book.account_currency
+        quote = getattr(security, "quote_currency", None) or book[account]
+        fee_currency = (fee_currency or account).upper()
+        quote.add_amount(-quantity * price)
+        if self._swaps_currencies(security) and getattr(security, "base_currency", None) is not None:
+            security.base_currency.add_amount(quantity)
+        fee_value = fee
+        if fee:
+            book.ensure(fee_currency).add_amount(-fee)
+            if fee_currency != account:
+                rate, account_rate = book[fee_currency].conversion_rate, book[account].conversion_rate or 1.0
+                fee_value = fee * rate / account_rate
+        fee = fee_value
         self.total_fees += fee
         holding.total_fees += fee
         realised = 0.0
@@ -272,7 +423,7 @@ class Portfolio(PascalAliases):
             holding.average_price = (old * holding.average_price + quantity * price) / new if new else 0.0
         else:
             closed = min(abs(quantity), abs(old)) * (1 if old > 0 else -1)
-            realised = closed * (price - holding.average_price)
+            realised = closed * (price - holding.average_price) * quote.conversion_rate
             if new == 0:
                 holding.average_price = 0.0
             elif (new > 0) != (old > 0):  # flipped through zero: the rest opens at this price

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from qcmcp.sandbox.engine import data as market_data
-from qcmcp.sandbox.engine.broker import Order, Portfolio, order_fee, security_fee
+from qcmcp.sandbox.engine.broker import Order, Portfolio, fee_cash, order_fee, security_fee
 from qcmcp.sandbox.engine.charts import ChartStore
 from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
 from qcmcp.sandbox.engine.indicators import Indicator
@@ -44,6 +44,19 @@ CRYPTO_LOTS = 100_000_000
 
 class QuitRequested(Exception):
     pass
+
+
+def _quote_rate(security: Security) -> float:
+    quote = security.quote_currency
+    return float(quote.conversion_rate) if quote is not None else 1.0
+
+
+def _lot_size(security: Security) -> float:
+    """The symbol properties' lot size for a currency pair (an equity trades whole shares)."""
+    if security.hours.kind in ("crypto", "forex"):
+        properties = security.symbol_properties
+        return float(properties.lot_size) if properties is not None else 1 / CRYPTO_LOTS
+    return 1.0
 
 
 @dataclass
@@ -239,10 +252,14 @@ class Engine:
         if requested == "second":
             self.log(f"{symbol}: second resolution runs on minute bars in the sandbox (LEAN would use second bars).")
         market_data.normalization_mode(normalization)  # refuses modes the sandbox lacks, where they are asked for
-        market = str(market or ("coinbase" if kind == "crypto" else "usa")).lower()
+        spec = getattr(self, "brokerage_spec", None)
+        default_market = {"crypto": spec.crypto_market if spec is not None else "coinbase", "forex": "oanda"}
+        market = str(market or default_market.get(kind, "usa")).lower()
+        market = {"gdax": "coinbase"}.get(market, market)
         security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, normalization,
                             market_data.HOURS[kind], extended_market_hours=bool(extended))
         security.market = market
+        self._attach_currencies(security, kind, market)
         if kind == "equity":
             security.hours_source = lambda: self.exchange_hours(security)
         self.securities[symbol] = security
@@ -257,13 +274,39 @@ class Engine:
             self.changes_added.append(security)
         return security
 
+    def _attach_currencies(self, security: Security, kind: str, market: str) -> None:
+        """LEAN's SecurityService.CreateSecurity: the symbol properties, and the quote (and a pair's base) currency
+        in the cash book, added empty when the book lacks them."""
+        from qcmcp.sandbox.engine.currencies import decompose, symbol_properties
+
+        properties = symbol_properties(self.data_folder, market, security.symbol.value, kind)
+        security.symbol_properties = properties
+        book = self.portfolio.cash_book
+        security.cash_book = book
+        security.quote_currency = book.ensure(properties.quote_currency)
+        if kind in ("crypto", "forex"):
+            parts = decompose(security.symbol.value, properties.quote_currency)
+            security.base_currency = book.ensure(parts[0] if parts else security.symbol.value[:3])
+
     def apply_brokerage(self, security: Security) -> None:
-        """The brokerage model's fee model and, for a cash account, leverage 1 (LEAN's BrokerageModel)."""
-        model, account = getattr(self, "brokerage", ("default", 0))
-        if security.hours.kind == "equity":
-            security.fee_model = "ib"
-        else:
-            security.fee_model = "coinbase" if model == "coinbase" and security.hours.kind == "crypto" else "zero"
+        """The brokerage model's fee model, leverage and buying-power model (LEAN's BrokerageModel: a cash
+        account has leverage 1 and buys currency pairs with the cash it holds)."""
+        _, account = getattr(self, "brokerage", ("default", 0))
+        spec = getattr(self, "brokerage_spec", None)
+        kind = security.hours.kind
+        if spec is not None:
+            security.fee_model = spec.fee_model(kind)
+            leverage = spec.leverage(kind, account)
+            if leverage is not None:
+                security.leverage = leverage
+            security.cash_buying_power = spec.cash_buying_power(kind, account)
+            if spec.key == "alpha_streams" and security.slippage is None:
+                from qcmcp.sandbox.engine.brokerages import alpha_streams_slippage
+
+                security.slippage = alpha_streams_slippage
+            return
+        security.fee_model = "ib" if kind == "equity" else "zero"
+        security.cash_buying_power = kind in ("crypto", "forex") and account == 1
         if account == 1:
             security.leverage = 1.0
 
@@ -380,6 +423,8 @@ class Engine:
             if found is not None and len(found):
                 return found
             return self._missing(symbol, resolution)
+        if self.data_folder is not None and security is not None and security.is_internal:
+            return self._missing(symbol, resolution)  # a conversion pair the folder lacks: no made-up prices
         if self.data_folder is None and hours.kind == "equity" and resolution == "daily":
             sampled = self._from_sample(symbol, security, first, last)
             if sampled is not None:
@@ -436,7 +481,18 @@ class Engine:
         ticket = self.tickets[order.id] = OrderTicket(order, self)
         ticket.submit_request = _SubmitRecord(order, asynchronous)
         order.submission_price = security.price if security else 0.0
+        if security is not None:  # the quotes when it was placed: a limit order crossing them takes liquidity
+            order.submission_bid = security.bid_price if security.bid_price == security.bid_price else security.price
+            order.submission_ask = security.ask_price if security.ask_price == security.ask_price else security.price
         reason = self._reject_reason(order, security)
+        spec = getattr(self, "brokerage_spec", None)
+        if not reason and spec is not None and security is not None:
+            message = spec.refusal(security, order)
+            if message:  # LEAN's BrokerageModelRefusedToSubmitOrder
+                from qcmcp.sandbox.engine.types import OrderResponse
+
+                reason = f"BrokerageModel declared unable to submit order: [{order.id}] {message}"
+                ticket.submit_request.response = OrderResponse(order.id, reason)
         model = getattr(self, "brokerage_model_object", None)
         if not reason and model is not None and security is not None:
             from qcmcp.sandbox.engine.models import brokerage_verdict
@@ -634,9 +690,14 @@ class Engine:
 
     def _reject_reason(self, order: Order, security: Security | None) -> str | None:
         assert security is not None
+        if security.cash_buying_power and security.base_currency is not None:
+            from qcmcp.sandbox.engine import cash_buying_power
+
+            return cash_buying_power.refusal(self, order, security)
         holding = security.holdings
-        exposure_after = abs(holding.quantity + order.quantity) * security.price
-        exposure_now = abs(holding.quantity) * security.price
+        unit = security.price * _quote_rate(security)
+        exposure_after = abs(holding.quantity + order.quantity) * unit
+        exposure_now = abs(holding.quantity) * unit
         if exposure_after > exposure_now:
             fee = security_fee(security, order.quantity, security.price, order.type)
             needed = (exposure_after - exposure_now) / security.leverage + fee
@@ -672,15 +733,20 @@ class Engine:
         total = self.portfolio.total_portfolio_value
         if total <= 0:
             return 0.0
+        if security.cash_buying_power and security.base_currency is not None:
+            from qcmcp.sandbox.engine import cash_buying_power
+
+            return cash_buying_power.target_quantity(self, security,
+                                                     target * (1 - settings.free_portfolio_value_percentage))
         holdings = security.holdings.quantity
         margin_share = target * (total - total * settings.free_portfolio_value_percentage) / total / security.leverage
         target_margin = margin_share * total
         if target_margin == 0:
             return -holdings
-        unit = price / security.leverage
+        unit = price * _quote_rate(security) / security.leverage
         if abs(target_margin - holdings * unit) < total * settings.minimum_order_margin_portfolio_percentage:
             return 0.0
-        lot = 1 / CRYPTO_LOTS if security.hours.kind == "crypto" else 1.0
+        lot = _lot_size(security)
         last = None
         while True:
             lots = (-holdings + target_margin / unit) / lot
@@ -723,7 +789,7 @@ class Engine:
         keyed = []
         for symbol, delta in deltas:
             security = self.securities[symbol]
-            if not security.has_data or abs(delta) < (1 / CRYPTO_LOTS if security.hours.kind == "crypto" else 1):
+            if not security.has_data or abs(delta) < _lot_size(security):
                 continue
             existing = security.holdings.quantity + sum(o.quantity - o.filled_quantity
                                                          for o in self.open_orders.get(symbol, []))
@@ -733,9 +799,10 @@ class Engine:
 
     def _event(self, order: Order, status: OrderStatus, price: float = 0.0, quantity: float = 0.0, fee: float = 0.0,
                message: str = "") -> None:
-        event = OrderEvent(order, status, self.time, price, quantity, fee, message)
+        event = OrderEvent(order, status, self.time, price, quantity, fee, message)  # a fee: amount or CashAmount
         event.ticket = self.tickets.get(order.id)
-        order.events.append({"status": status, "time": self.time, "price": price, "quantity": quantity, "fee": fee,
+        order.events.append({"status": status, "time": self.time, "price": price, "quantity": quantity,
+                             "fee": float(getattr(fee, "amount", fee)), "fee_currency": getattr(fee, "currency", "USD"),
                              "message": message})
         self._call("on_order_event", event)
 
@@ -749,8 +816,11 @@ class Engine:
             price = price + slip if order.quantity > 0 else price - slip
         remaining = order.quantity - order.filled_quantity
         quantity = remaining if quantity is None else quantity
-        fee = security_fee(security, order.quantity, price, order.type, order) if not order.filled_quantity else 0.0
-        self.portfolio.apply_fill(security, quantity, price, fee)
+        fee, fee_currency = fee_cash(security, order.quantity, price, order.type, order) \
+            if not order.filled_quantity else (0.0, None)
+        fees_before = self.portfolio.total_fees
+        self.portfolio.apply_fill(security, quantity, price, fee, fee_currency)
+        fee_amount, fee = fee, self.portfolio.total_fees - fees_before  # the fee, and its value in the account
         before = order.filled_quantity
         order.filled_quantity = before + quantity
         order.fill_price = (order.fill_price * before + price * quantity) / order.filled_quantity \
@@ -765,7 +835,10 @@ class Engine:
         order.last_fill_time = self.time
         self.fills.append((self.time, order.symbol, quantity, price, fee))
         self.traded_value[self.time.date()] = self.traded_value.get(self.time.date(), 0.0) + abs(quantity * price)
-        self._event(order, order.status, price, quantity, fee)
+        from qcmcp.sandbox.engine.models import CashAmount
+
+        self._event(order, order.status, price, quantity,
+                    CashAmount(fee_amount, fee_currency) if fee_currency else fee)  # type: ignore[arg-type]
 
     def _fill_orders(self, symbol: Symbol, bar: TradeBar) -> None:
         """Working orders against the step's new bar, before ``on_data`` (LEAN's brokerage scan)."""
@@ -854,6 +927,11 @@ class Engine:
             if custom is not None:
                 self.benchmark_function = getattr(custom, "evaluate", custom)
                 self.benchmark = "custom benchmark"
+        spec = getattr(self, "brokerage_spec", None)
+        if spec is not None and spec.benchmark == "zero" and self.benchmark_function is None and \
+                not getattr(self, "benchmark_set", False):
+            self.benchmark_function = lambda _: 0.0  # LEAN's AxosClearingBrokerageModel: "no benchmark"
+            self.benchmark = "custom benchmark"
         live = self.step_hook is not None  # a deployment runs on its clock, with or without data, and has no end
         if not self.securities and not self.universe_models and not live and not self.quit_in_initialize:
             raise RuntimeError("initialize() added no data: call add_equity(...) for at least one security.")
@@ -1198,12 +1276,60 @@ class Engine:
             if handler is not None:
                 handler(self.algorithm, changes)
 
+    def ensure_currency_feeds(self) -> None:
+        """LEAN's CashBook.EnsureCurrencyDataFeeds: a conversion for every currency in the cash book, subscribing
+        the pairs it needs as internal feeds (at the finest resolution subscribed, never passed to on_data)."""
+        from qcmcp.sandbox.engine.currencies import pairs
+
+        spec = getattr(self, "brokerage_spec", None)
+        crypto_market = spec.crypto_market if spec is not None else "coinbase"
+        securities = [s for s in self.securities.values() if s.hours.kind in ("crypto", "forex")]
+        markets: dict[str, list[str]] = {"forex": ["oanda"], "crypto": [crypto_market]}
+        for security in securities:
+            if security.market not in markets[security.hours.kind]:
+                markets[security.hours.kind].append(security.market)
+        candidates = [(ticker, kind, market, quote) for kind in ("forex", "crypto") for market in markets[kind]
+                      for ticker, quote in pairs(self.data_folder, market, kind)]
+        resolutions = [s.resolution for s in self.securities.values()] or ["minute"]
+        finest = min(resolutions, key=["minute", "hour", "daily"].index)
+
+        def subscribe(ticker: str, kind: str, market: str) -> Security:
+            known = next((s for s in self.securities.values() if s.symbol.value == ticker and s.hours.kind == kind),
+                         None)
+            if known is not None:
+                return known
+            added = self.add_security(ticker, finest, 1.0, "Raw", kind=kind, market=market)
+            added.is_internal = True
+            if added in self.changes_added:
+                self.changes_added.remove(added)
+            self.log(f"Cash.EnsureCurrencyDataFeed(): Adding {ticker} for cash currency feed")
+            return added
+
+        self.portfolio.cash_book.ensure_currency_data_feeds(securities, candidates, subscribe, crypto_market)
+
+    def _check_conversion_data(self) -> None:
+        """Cash held in a currency whose conversion pair has no data cannot be valued: refuse rather than report a
+        portfolio worth a wrong amount (LEAN would have the pair's data)."""
+        for cash in self.portfolio.cash_book.values:
+            conversion = cash.currency_conversion
+            for security in getattr(conversion, "conversion_rate_securities", []):
+                sub = self.subscriptions.get(security.symbol)
+                if cash.amount and security.is_internal and sub is not None and not len(sub.bars):
+                    from qcmcp.sandbox.engine.unsupported import refuse
+
+                    refuse(f"valuing {cash.symbol} cash (the data folder has no {security.symbol.value} "
+                           f"{security.hours.kind} data, the pair LEAN converts {cash.symbol} to "
+                           f"{self.portfolio.account_currency} with)")
+
     def run(self) -> None:
         first = self._warm_up_start()
+        self.ensure_currency_feeds()
         for symbol, security in self.securities.items():
             self._subscribe(symbol, security, first)
+        self._check_conversion_data()
         self.running = True
-        self.changes_added[:] = list(self.securities.values())
+        self.changes_added[:] = [s for s in self.securities.values() if not s.is_internal]
+        start_valued = False
         if self.benchmark_function is not None:
             bench_by_day = {}
         else:
@@ -1236,6 +1362,7 @@ class Engine:
             def merge(after: datetime) -> tuple[Any, Any, Any, Any, int]:
                 remaining = order[position:]
                 merged_owner, merged_index, merged_keys = owner[remaining], index[remaining], keys[remaining]
+                self.ensure_currency_feeds()  # LEAN: on security changes, for the currencies they bring
                 for symbol in self.pending_subscriptions:
                     added = self._subscribe(symbol, self.securities[symbol], after.date(), after=after)
                     symbols.append(symbol)
@@ -1285,10 +1412,15 @@ class Engine:
                 self.schedule.fire_until(moment, before=True)  # LEAN: past events see the previous prices
                 self.time = moment
                 bars = self._advance(step)
+                if not start_valued and not self.warming_up:
+                    # LEAN's result handler re-captures the starting value once the first prices value the cash
+                    start_valued = True
+                    self.portfolio.starting_cash = self.portfolio.total_portfolio_value
                 self.schedule.fire_until(moment)
-                data = Slice(moment, bars)
+                data = Slice(moment, {s: b for s, b in bars.items() if not self.securities[s].is_internal})
                 self._security_changes()
-                self._call("on_data", data)
+                if len(data.bars) or len(bars) == len(data.bars):
+                    self._call("on_data", data)
                 self._framework_step(data)
                 self._scan_market_orders()
                 if self.pending_subscriptions:  # securities added while running: merge their bars into the rest

@@ -292,9 +292,11 @@ def _double(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def headline(stats: dict[str, float], total_orders: int, total_fees: float, traded: bool = True) -> dict[str, str]:
+def headline(stats: dict[str, float], total_orders: int, total_fees: float, traded: bool = True,
+             currency_symbol: str = "$") -> dict[str, str]:
     """The statistics block as LEAN's StatisticsBuilder.GetSummary formats it (C# decimals keep the scale their
-    arithmetic gave them: equity computed from prices prints two decimals, the untouched starting cash none)."""
+    arithmetic gave them: equity computed from prices prints two decimals, the untouched starting cash none; fees
+    carry the account currency's symbol)."""
     def percent(value: float, decimals: int = 3) -> str:
         return _decimal(value * 100, decimals) + "%"
 
@@ -322,7 +324,7 @@ def headline(stats: dict[str, float], total_orders: int, total_fees: float, trad
         "Information Ratio": _double(stats["informationRatio"]),
         "Tracking Error": _double(stats["trackingError"]),
         "Treynor Ratio": _double(stats["treynorRatio"]),
-        "Total Fees": "$" + _money(total_fees),
+        "Total Fees": currency_symbol + _money(total_fees),
         "Portfolio Turnover": percent(stats["portfolioTurnover"], 2),
         "Drawdown Recovery": str(int(stats["drawdownRecovery"])),
     }
@@ -332,8 +334,11 @@ def apply(result: dict[str, Any], sampler: LeanSampler, folder: Path | None) -> 
     """Replace a built result's portfolio statistics and headline figures with LEAN's."""
     engine = sampler.engine
     stats = portfolio_statistics(sampler, engine.samples, engine.portfolio.starting_cash, folder)
+    from qcmcp.sandbox.engine.currencies import Currencies
+
+    symbol = Currencies.get_currency_symbol(engine.portfolio.account_currency)
     result["statistics"].update(headline(stats, int(result["statistics"]["Total Orders"]), engine.portfolio.total_fees,
-                                         traded=bool(engine.fills)))
+                                         traded=bool(engine.fills), currency_symbol=symbol))
     result["totalPerformance"]["portfolioStatistics"].update(stats)
     result["runtimeStatistics"]["Probabilistic Sharpe Ratio"] = result["statistics"]["Probabilistic Sharpe Ratio"]
     return result

@@ -56,6 +56,58 @@ class InteractiveBrokersFeeModel(FeeModel):
     builtin = "ib"
 
 
+class _BuiltinFeeModel(FeeModel):
+    """A LEAN fee model the engine computes itself (broker.fee_cash), at LEAN's default rates."""
+
+    builtin = ""
+
+    def __init__(self, *rates: Any, **named: Any) -> None:
+        if rates or named:
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"{type(self).__name__} with your own rates")
+
+    def get_order_fee(self, parameters: OrderFeeParameters) -> Any:
+        from qcmcp.sandbox.engine.broker import fee_cash
+        from qcmcp.sandbox.engine.types import OrderFee
+
+        security, order = parameters.security, parameters.order
+        saved, security.fee_model = getattr(security, "fee_model", None), self.builtin
+        try:
+            amount, currency = fee_cash(security, order.quantity, security.price, order.type, order)
+        finally:
+            security.fee_model = saved
+        return OrderFee(CashAmount(amount, currency))
+
+
+class CoinbaseFeeModel(_BuiltinFeeModel):
+    builtin = "coinbase"
+
+
+class GDAXFeeModel(CoinbaseFeeModel):
+    pass
+
+
+class BinanceFeeModel(_BuiltinFeeModel):
+    builtin = "binance"
+
+
+class BybitFeeModel(_BuiltinFeeModel):
+    builtin = "bybit"
+
+
+class BitfinexFeeModel(_BuiltinFeeModel):
+    builtin = "bitfinex"
+
+
+class AxosFeeModel(_BuiltinFeeModel):
+    builtin = "axos"
+
+
+class AlphaStreamsFeeModel(_BuiltinFeeModel):
+    builtin = "alpha_streams"
+
+
 class SlippageModel(PascalAliases):
     def get_slippage_approximation(self, asset: Any, order: Any) -> float:
         return 0.0
@@ -73,17 +125,13 @@ class ConstantSlippageModel(SlippageModel):
         return asset.price * self.slippage_percent
 
 
-def fee_of(model: Any, security: Any, order: Any) -> float:
-    """The fee a user-set fee model charges for ``order``."""
+def fee_of(model: Any, security: Any, order: Any) -> tuple[float, str]:
+    """The fee a user-set fee model charges for ``order``, and its currency."""
     fee = model.get_order_fee(OrderFeeParameters(security, order))
     value = getattr(fee, "value", fee)
     amount = getattr(value, "amount", value)
-    currency = getattr(value, "currency", "USD")
-    if str(currency).upper() != "USD":
-        from qcmcp.sandbox.engine.unsupported import refuse
-
-        refuse(f"fees in {currency} (the sandbox account is in USD)")
-    return abs(float(amount))
+    currency = str(getattr(value, "currency", "USD") or "USD").upper()
+    return abs(float(amount)), currency
 
 
 class SymbolCache(PascalAliases):

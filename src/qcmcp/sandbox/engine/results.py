@@ -27,7 +27,7 @@ def order_json(order: Order, algorithm_id: str) -> dict[str, Any]:
         {"algorithmId": algorithm_id, "symbol": order.symbol.id, "symbolValue": order.symbol.value,
          "symbolPermtick": order.symbol.value, "orderId": order.id, "orderEventId": number,
          "id": f"{algorithm_id}-{order.id}-{number}", "status": event["status"].name.lower().replace("_", ""),
-         "orderFeeAmount": event["fee"], "orderFeeCurrency": "USD", "fillPrice": event["price"],
+         "orderFeeAmount": event["fee"], "orderFeeCurrency": event.get("fee_currency", "USD"), "fillPrice": event["price"],
          "fillPriceCurrency": "USD", "fillQuantity": event["quantity"],
          "direction": order.direction.name.lower(), "message": event["message"], "isAssignment": False,
          "quantity": order.quantity, "time": unix(event["time"])}

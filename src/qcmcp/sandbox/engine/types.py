@@ -536,6 +536,12 @@ class SecurityManager(PascalAliases):
         return list(self._securities.items())
 
 
+def _quote_rate(security: Any) -> float:
+    """The security's quote currency in the account currency (1 for a security quoted in it)."""
+    quote = getattr(security, "quote_currency", None)
+    return float(quote.conversion_rate) if quote is not None else 1.0
+
+
 class SecurityHolding(PascalAliases):
     def __init__(self, security: Security) -> None:
         self.security = security
@@ -550,8 +556,8 @@ class SecurityHolding(PascalAliases):
     is_long = property(lambda self: self.quantity > 0)
     is_short = property(lambda self: self.quantity < 0)
     absolute_quantity = property(lambda self: abs(self.quantity))
-    holdings_value = property(lambda self: self.quantity * self.security.price)
-    absolute_holdings_value = property(lambda self: abs(self.quantity * self.security.price))
+    holdings_value = property(lambda self: self.quantity * self.security.price * _quote_rate(self.security))
+    absolute_holdings_value = property(lambda self: abs(self.holdings_value))
     holdings_cost = property(lambda self: self.quantity * self.average_price)
     @property
     def unrealized_profit(self) -> float:
@@ -564,7 +570,7 @@ class SecurityHolding(PascalAliases):
         quote = self.security.bid_price if self.quantity > 0 else self.security.ask_price
         price = quote if quote == quote and quote > 0 else self.security.price
         fee = security_fee(self.security, -self.quantity, self.security.price)
-        return self.quantity * (price - self.average_price) - fee
+        return self.quantity * (price - self.average_price) * _quote_rate(self.security) - fee
 
     @property
     def unrealized_profit_percent(self) -> float:
@@ -608,6 +614,10 @@ class Security(PascalAliases):
 
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
+
+    def get_last_data(self) -> Any:
+        """LEAN's GetLastData: the latest data the security received (None before any)."""
+        return self.bar
 
     hours_source: Any = None  # the engine's: () -> the market-hours database entry (equities)
     _exchange: Any = None
@@ -689,8 +699,8 @@ class Security(PascalAliases):
 
     def set_fee_model(self, model: Any) -> None:
         """LEAN's fee models: constant, Interactive Brokers, or your own FeeModel (see engine/models.py)."""
-        if getattr(model, "builtin", None) == "ib":
-            self.fee_model = "ib"
+        if getattr(model, "builtin", None):  # LEAN's own fee models the engine computes (broker.fee_cash)
+            self.fee_model = model.builtin
         elif callable(getattr(model, "get_order_fee", None)) or callable(getattr(model, "GetOrderFee", None)):
             if not hasattr(model, "get_order_fee"):
                 model.get_order_fee = model.GetOrderFee
@@ -730,6 +740,15 @@ class Security(PascalAliases):
 
             refuse(f"data filter {type(data_filter).__name__}")
         self.data_filter = data_filter
+
+    # the cash book entries it is priced in and, for a currency pair, the base currency (LEAN's QuoteCurrency and
+    # BaseCurrency), its symbol properties, and whether its buying power is a cash account's (CashBuyingPowerModel)
+    quote_currency: Any = None
+    base_currency: Any = None
+    symbol_properties: Any = None
+    cash_book: Any = None
+    cash_buying_power = False
+    is_internal = False  # a currency-conversion feed the engine added (LEAN's internal subscription)
 
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode
@@ -773,7 +792,7 @@ class OrderEvent(PascalAliases):
         if self.stop_price is not None:
             text += f" StopPrice: {self.stop_price}"
         if self.order_fee.value.amount:
-            text += f" OrderFee: {self.order_fee.value.amount} USD"
+            text += f" OrderFee: {self.order_fee.value.amount} {self.order_fee.value.currency}"
         return text + (f" Message: {self.message}" if self.message else "")
 
     def __str__(self) -> str:

@@ -143,3 +143,25 @@ class Extensions(metaclass=_RefuseOthers):
         return moment.replace(tzinfo=ZoneInfo(str(time_zone))).astimezone(timezone.utc).replace(tzinfo=None)
 
     ConvertFromUtc, ConvertToUtc = convert_from_utc, convert_to_utc
+
+
+_ZONES = ("Utc UTC;NewYork America/New_York;EasternStandard UTC-05;London Europe/London;HongKong Asia/Hong_Kong;"
+          "Tokyo Asia/Tokyo;Rome Europe/Rome;Sydney Australia/Sydney;Vancouver America/Vancouver;"
+          "Toronto America/Toronto;Chicago America/Chicago;LosAngeles America/Los_Angeles;Phoenix America/Phoenix;"
+          "Auckland Pacific/Auckland;Moscow Europe/Moscow;Madrid Europe/Madrid;"
+          "BuenosAires America/Argentina/Buenos_Aires;Brisbane Australia/Brisbane;SaoPaulo America/Sao_Paulo;"
+          "Cairo Africa/Cairo;Johannesburg Africa/Johannesburg;Anchorage America/Anchorage;Denver America/Denver;"
+          "Detroit America/Detroit;MexicoCity America/Mexico_City;Jerusalem Asia/Jerusalem;Shanghai Asia/Shanghai;"
+          "Melbourne Australia/Melbourne;Amsterdam Europe/Amsterdam;Athens Europe/Athens;Berlin Europe/Berlin;"
+          "Bucharest Europe/Bucharest;Dublin Europe/Dublin;Helsinki Europe/Helsinki;Istanbul Europe/Istanbul;"
+          "Minsk Europe/Minsk;Paris Europe/Paris;Zurich Europe/Zurich;Honolulu Pacific/Honolulu;Kolkata Asia/Kolkata")
+
+
+class TimeZones:
+    """LEAN's TimeZones: the time-zone names (``TimeZones.NEW_YORK`` is "America/New_York", ``UTC`` "UTC")."""
+
+
+for _entry in _ZONES.split(";"):
+    _name, _zone = _entry.split(" ")
+    setattr(TimeZones, _name, _zone)
+    setattr(TimeZones, "_".join(part for part in __import__("re").findall(r"[A-Z][a-z]*", _name)).upper(), _zone)

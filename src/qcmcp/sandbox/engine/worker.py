@@ -42,6 +42,10 @@ def algorithm_imports() -> types.ModuleType:
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
+    from qcmcp.sandbox.engine.cashbook import Cash, CashBook
+    from qcmcp.sandbox.engine.currencies import Currencies
+
+    exported.update(Cash=Cash, CashBook=CashBook, Currencies=Currencies)
     from typing import Any as _Any, Dict, List, Optional, Tuple, Union
 
     exported.update(Any=_Any, Dict=Dict, List=List, Optional=Optional, Tuple=Tuple, Union=Union)
@@ -101,6 +105,8 @@ def apply_brokerage(engine: Engine, brokerage: dict[str, Any]) -> None:
             security = engine.securities[add(ticker, "daily").symbol]
         security.holdings.quantity = float(holding["quantity"])
         security.holdings.average_price = float(holding["averagePrice"])
+        if security.base_currency is not None:  # a currency pair's holding is its base currency in the cash book
+            security.base_currency.add_amount(security.holdings.quantity)
         engine.log(f"Starting holding from the brokerage: {security.holdings.quantity:g} {ticker} at "
                    f"{security.holdings.average_price:g}")
 
