@@ -104,6 +104,7 @@ def test_two_workers_share_the_calls_one_scrape_sums_them_and_a_limit_counts_acr
     try:
         wait_for_port(server, port)
         pids = workers_of(server, 2)
+        wait_for_port(server, port)
         url = f"http://127.0.0.1:{port}"
         with ThreadPoolExecutor(8) as pool:  # each call on its own connection: the kernel picks a worker for each
             texts = list(pool.map(lambda _: raw_tool_call(url, "unused", "read_account", {}).text, range(40)))
@@ -114,6 +115,9 @@ def test_two_workers_share_the_calls_one_scrape_sums_them_and_a_limit_counts_acr
         per_worker = calls_per_worker(pids[0])
         assert set(per_worker) == set(pids) and all(per_worker[pid] > 0 for pid in pids), per_worker
         assert sum(per_worker.values()) == 40
+        # The parent only binds and supervises: the server and its event loop (uvloop) live in the workers.
+        assert "uvloop" not in Path(f"/proc/{server.pid}/maps").read_text()
+        assert all("uvloop" in Path(f"/proc/{pid}/maps").read_text() for pid in pids)
         merged = scrape(metrics_port)  # the parent's listener: the sum over both workers
         assert sample(merged, 'qcmcp_tool_calls_total{outcome="ok",tool="read_account"}') == 30
         assert sample(merged, 'qcmcp_rate_limit_refusals_total{limit="subject"}') == 10
@@ -150,6 +154,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path, redis_url, mock_api):
      "needs stateless streamable HTTP"),
     ({"QCMCP_REDIS_URL": "redis://127.0.0.1:1/0", "QCMCP_BACKEND": "sandbox"}, (), "the sandbox runs"),
     ({}, ("--transport", "stdio"), "--workers is for --transport http"),
+    ({"QCMCP_REDIS_URL": "redis://127.0.0.1:1/0"}, ("--host", "0.0.0.0"), "Refusing --insecure-no-auth"),
 ])
 def test_workers_that_would_disagree_do_not_start(tmp_path, mock_api, extra, args, message):
     env = environment(tmp_path, mock_api, **extra)
@@ -163,18 +168,18 @@ def test_workers_that_would_disagree_do_not_start(tmp_path, mock_api, extra, arg
 async def test_expensive_slots_are_counted_across_processes_and_come_back_when_a_holder_dies(redis_url):
     key = f"expensive:test-{uuid.uuid4().hex}"
     first, second = connect(redis_url), connect(redis_url)
-    one, other = RedisConcurrencyLimiter(first, lease_seconds=0.6), RedisConcurrencyLimiter(second, lease_seconds=0.6)
+    one, other = RedisConcurrencyLimiter(first, lease_seconds=3), RedisConcurrencyLimiter(second, lease_seconds=3)
     try:
         held = [await one.acquire(key, 2), await other.acquire(key, 2)]
         assert all(held)
         assert await one.acquire(key, 2) is None and await other.acquire(key, 2) is None  # two of two, both sides
-        await asyncio.sleep(1.0)  # longer than a lease: renewals keep both held
+        await asyncio.sleep(4.0)  # longer than a lease: renewals keep both held
         assert await other.acquire(key, 2) is None
         await one.release(key, held[0])
         again = await other.acquire(key, 2)
         assert again is not None
         await other.aclose()  # ``other`` "dies": its two leases are no longer renewed
-        await asyncio.sleep(0.9)
+        await asyncio.sleep(3.5)
         taken = [await one.acquire(key, 2), await one.acquire(key, 2)]
         assert all(taken)  # both came back by themselves
         for slot in taken:

@@ -87,17 +87,9 @@ def sandbox_jail(settings: Settings, data_folder: Path | None) -> Jail:
     return Jail.detect(required=settings.jail == "required", data_folders=(data_folder,) if data_folder else ())
 
 
-def backend_kind(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> str:
-    """Resolve QCMCP_BACKEND: ``auto`` is the cloud with credentials (or a transport standing in for it), the
-    sandbox without."""
-    if settings.backend != "auto":
-        return settings.backend
-    return "cloud" if settings.has_credentials or transport is not None else "sandbox"
-
-
 def open_backend(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Backend:
-    """The backend QCMCP_BACKEND names (:func:`backend_kind`)."""
-    if backend_kind(settings, transport) == "cloud":
+    """The backend QCMCP_BACKEND names (``Settings.resolved_backend``; a transport stands in for the cloud)."""
+    if settings.resolved_backend == "cloud" or (settings.backend == "auto" and transport is not None):
         credentials = None
         if settings.has_credentials:
             assert settings.user_id and settings.api_token

@@ -66,6 +66,19 @@ def serve(
         from qcmcp.keyring_credentials import with_keyring_credentials
 
         settings = with_keyring_credentials(settings)  # local mode: the environment, else the OS keyring
+    if transport is Transport.http and settings.http_workers > 1:
+        from qcmcp import log
+        from qcmcp.ops.workers import serve_http_workers
+        from qcmcp.security.http_guards import refuse_open_insecure
+
+        log.configure(settings.log_level, settings.log_format, settings.secrets())
+        try:
+            if insecure_no_auth:
+                refuse_open_insecure(host)  # before anything is bound or started
+            code = serve_http_workers(settings, host=host, port=port, path=path, insecure_no_auth=insecure_no_auth)
+        except ConfigurationError as error:
+            fail(str(error))
+        raise typer.Exit(code)
     from qcmcp.server import prepare_process
 
     try:

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
     def has_credentials(self) -> bool:
         return bool(self.user_id and self.api_token and self.api_token.get_secret_value())
 
+    @property
+    def resolved_backend(self) -> str:
+        """QCMCP_BACKEND resolved: ``auto`` is the cloud with credentials, the sandbox without."""
+        if self.backend != "auto":
+            return self.backend
+        return "cloud" if self.has_credentials else "sandbox"
+
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, errors or tool results."""
         keys = (self.api_token, self.auth_jwt_secret, self.vault_key, self.metrics_token, self.tasks_key)

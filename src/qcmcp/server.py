@@ -57,9 +57,6 @@ def build_server(
     return _assemble(settings, transport=transport, pypi_transport=pypi_transport, auth=auth, shared=shared)[0]
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 def prepare_process(settings: Settings) -> None:
     """What every serving process sets up before anything else: logging (with the secrets it must never write) and
     traces — exported with QCMCP_OTEL, otherwise fastmcp's span helpers become a pass-through (about 50 µs a call).
@@ -82,22 +79,18 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
     In order: fastmcp's Host/Origin guard (strict: loopback names, QCMCP_PUBLIC_URL and the configured allow
     lists), bearer-token verification (refused to start without it, except ``insecure_no_auth`` on loopback),
     the body-size cap, and the 403 ``insufficient_scope`` challenge for tool calls a token's scopes do not cover.
-    With QCMCP_HTTP_WORKERS above one, this process binds the port and supervises that many worker processes
-    (qcmcp.ops.workers), each of which runs this function on the shared ``sockets``.
+    ``sockets``: already listening (an HTTP worker's, qcmcp.ops.workers); its parent serves the metrics port.
     Raises ConfigurationError for a deployment that must not start."""
-    if sockets is None and settings.http_workers > 1:
-        _serve_workers(settings, host=host, port=port, path=path, insecure_no_auth=insecure_no_auth)
-        return
     from starlette.middleware import Middleware as HttpMiddleware
 
     from qcmcp.log import UVICORN_LOGGING
     from qcmcp.security.auth import build_auth
     from qcmcp.ops.metrics import SessionTracker
-    from qcmcp.security.http_guards import RequestBodyLimit, host_origin_options
+    from qcmcp.security.http_guards import RequestBodyLimit, host_origin_options, refuse_open_insecure
 
     auth = None
     if insecure_no_auth:
-        _refuse_open_insecure(host)
+        refuse_open_insecure(host)
         logging.getLogger("qcmcp.security").warning(
             "INSECURE: serving HTTP WITHOUT AUTHENTICATION on %s:%d (--insecure-no-auth). Local testing only.", host, port)
     else:
@@ -126,30 +119,10 @@ def serve_http(settings: Settings, *, host: str, port: int, path: str, insecure_
     anyio.run(run, backend_options=event_loop_options())
 
 
-def _serve_workers(settings: Settings, *, host: str, port: int, path: str, insecure_no_auth: bool) -> None:
-    from qcmcp.backend import backend_kind
-    from qcmcp.ops.workers import check_workers, serve_workers
-
-    if insecure_no_auth:
-        _refuse_open_insecure(host)  # before anything is bound or started
-    check_workers(settings, settings.http_workers, sandbox=backend_kind(settings) == "sandbox")
-    metrics = (settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
-    code = serve_workers(http_worker, (settings, host, port, path, insecure_no_auth), count=settings.http_workers,
-                         host=host, port=port, metrics=metrics)
-    if code:
-        raise SystemExit(code)
-
-
-def _refuse_open_insecure(host: str) -> None:
-    if host not in LOOPBACK:
-        raise ConfigurationError("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it "
-                                 "could act on your QuantConnect account. Bind to 127.0.0.1 or configure "
-                                 "QCMCP_AUTH_*.")
-
-
 def http_worker(settings: Settings, host: str, port: int, path: str, insecure_no_auth: bool, *,
                 sockets: list[Any]) -> None:
-    """One HTTP worker process (spawned by qcmcp.ops.workers): set up as ``qcmcp serve`` does, then serve."""
+    """One HTTP worker process (spawned by :func:`qcmcp.ops.workers.serve_http_workers`): set up as ``qcmcp serve``
+    does, then serve the shared socket."""
     try:
         prepare_process(settings)
         serve_http(settings, host=host, port=port, path=path, insecure_no_auth=insecure_no_auth, sockets=sockets)

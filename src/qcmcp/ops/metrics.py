@@ -19,8 +19,9 @@ from fastmcp.tools.base import InputRequiredToolResult
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from qcmcp.ops.workers import MULTIPROCESS_FOLDER, merged_registry
+
 OTHER = "other"
-MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # set by qcmcp.ops.workers for its workers
 # Seconds: from a cached read (well under a millisecond) to a long backtest run (minutes).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -112,23 +113,6 @@ class Metrics:
         this process is one of several (qcmcp.ops.workers)."""
         folder = os.environ.get(MULTIPROCESS_FOLDER)
         return generate_latest(merged_registry(folder) if folder else self.registry), CONTENT_TYPE_LATEST
-
-
-def merged_registry(folder: str) -> CollectorRegistry:
-    """A registry reading every worker's metric files in ``folder`` (prometheus-client's multiprocess mode)."""
-    from prometheus_client import multiprocess
-
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=folder)
-    return registry
-
-
-def serve_merged_metrics(folder: str, host: str, port: int) -> Any:
-    """``/metrics`` for all the HTTP workers, from their parent (``--metrics-port`` with several workers)."""
-    from prometheus_client import start_http_server
-
-    server, _ = start_http_server(port, addr=host, registry=merged_registry(folder))
-    return server
 
 
 def _path(endpoint: str) -> str:

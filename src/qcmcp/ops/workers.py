@@ -12,6 +12,7 @@ worker's ``/metrics``, and the parent's ``--metrics-port`` listener, report the 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -25,9 +26,10 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from qcmcp.config import ConfigurationError, Settings
-from qcmcp.ops.metrics import MULTIPROCESS_FOLDER, serve_merged_metrics
 
 log = logging.getLogger("qcmcp.ops")
+MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own setting, read when it is imported
+WORKER = "qcmcp.server:http_worker"  # imported in each worker only: this parent stays small
 CONFIGURATION_EXIT = 2  # a worker exits with this when the deployment is misconfigured: starting again cannot help
 QUICK_DEATH = 10.0  # seconds: a worker dying sooner than this after it started backs off before the next start
 MAX_BACKOFF = 30.0
@@ -136,22 +138,48 @@ class Supervisor:
                 process.join(1.0)
 
 
-def serve_workers(target: Callable[..., None], args: tuple[Any, ...], *, count: int, host: str, port: int,
-                  metrics: tuple[str, int] | None = None) -> int:
-    """Bind, start the workers with a fresh metrics directory, serve the merged ``/metrics`` on ``metrics``
-    (host, port) from this process if asked, and return the exit code when they have stopped."""
+def serve_http_workers(settings: Settings, *, host: str, port: int, path: str, insecure_no_auth: bool) -> int:
+    """``qcmcp serve --transport http`` with QCMCP_HTTP_WORKERS above one (``--insecure-no-auth`` already refused off
+    loopback): check, bind, start the workers with a
+    fresh metrics directory, serve the merged ``/metrics`` on QCMCP_METRICS_PORT from this process if set, and
+    return the exit code once they have stopped. Raises ConfigurationError for a deployment that must not start."""
+    check_workers(settings, settings.http_workers, sandbox=settings.resolved_backend == "sandbox")
     sock = bind(host, port)
     folder = tempfile.mkdtemp(prefix="qcmcp-metrics-")
     os.environ[MULTIPROCESS_FOLDER] = folder  # the workers inherit it: their metrics go to files there
     try:
-        if metrics is not None:
+        if settings.metrics_port:
             try:
-                serve_merged_metrics(folder, *metrics)
+                serve_merged_metrics(folder, settings.metrics_host, settings.metrics_port)
             except OSError as error:
-                raise ConfigurationError(f"Cannot serve metrics on {metrics[0]}:{metrics[1]}: "
+                raise ConfigurationError(f"Cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
                                          f"{error.strerror or error}") from None
-        return Supervisor(target, args, count, sock).run()
+        arguments = (WORKER, settings, host, port, path, insecure_no_auth)
+        return Supervisor(run_worker, arguments, settings.http_workers, sock).run()
     finally:
         sock.close()
         shutil.rmtree(folder, ignore_errors=True)
         os.environ.pop(MULTIPROCESS_FOLDER, None)
+
+
+def run_worker(target: str, *args: Any, sockets: list[socket.socket]) -> None:
+    """A worker's entry point: import ``target`` (``module:function``) here, not in the parent, and run it."""
+    module, _, name = target.partition(":")
+    getattr(importlib.import_module(module), name)(*args, sockets=sockets)
+
+
+def merged_registry(folder: str) -> Any:
+    """A registry reading every worker's metric files in ``folder`` (prometheus-client's multiprocess mode)."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=folder)
+    return registry
+
+
+def serve_merged_metrics(folder: str, host: str, port: int) -> Any:
+    """``/metrics`` for all the workers, from their parent, in a daemon thread."""
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(port, addr=host, registry=merged_registry(folder))
+    return server

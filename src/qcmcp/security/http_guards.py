@@ -19,7 +19,18 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qcmcp.config import Settings
+from qcmcp.config import ConfigurationError, Settings
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def refuse_open_insecure(host: str) -> None:
+    """``--insecure-no-auth`` is for a server only this machine can reach."""
+    if host not in LOOPBACK:
+        raise ConfigurationError("Refusing --insecure-no-auth on a non-loopback address: anyone who can reach it "
+                                 "could act on your QuantConnect account. Bind to 127.0.0.1 or configure "
+                                 "QCMCP_AUTH_*.")
 
 
 def host_origin_options(settings: Settings) -> dict[str, Any]:
