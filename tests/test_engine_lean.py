@@ -196,11 +196,12 @@ class Crypto(QCAlgorithm):
     outcome = run(source, DATA)["result"]
     first = next(line for line in outcome["logs"] if "FIRST" in line).split()
     assert outcome["synthetic"] == []
-    # Coinbase files are in UTC: the bar ending 00:01 UTC ends at 19:01 or 20:01 the evening before in New York,
-    # so the first bar of the algorithm's New York day is the one ending 00:01 New York, 04:01/05:01 UTC.
+    # Coinbase files are in UTC: the bar ending 00:01 UTC ends at 19:01 or 20:01 the evening before in New York.
+    # LEAN's SubscriptionDataReader skips only bars ending before the start, so the first bar is the one ending at
+    # the New York midnight (04:00/05:00 UTC, starting a minute earlier).
     utc_offset_hours = 5 if int(day[4:6]) in (1, 2, 3, 11, 12) else 4
-    expected = next(r for r in rows if int(r[0]) == utc_offset_hours * 3_600_000)
-    assert first[3] == "00:01" and float(first[4]) == float(expected[4])
+    expected = next(r for r in rows if int(r[0]) == utc_offset_hours * 3_600_000 - 60_000)
+    assert first[3] == "00:00" and float(first[4]) == float(expected[4])
     assert any("No minute data for NOSUCHTICKER in the data folder" in line for line in outcome["logs"])
 
 

@@ -298,7 +298,7 @@ def lean_folder_bars(folder: Path, ticker: str, resolution: str, first: date, la
 def lean_folder_crypto_bars(folder: Path, ticker: str, market: str, resolution: str, first: date,
                             last: date) -> Bars | None:
     """Crypto trade bars from a LEAN folder (``crypto/<market>/...``), their UTC times in New York time, the
-    algorithm's clock; None if the folder has none."""
+    algorithm's clock, from the bar ending at the first day's midnight; None if the folder has none."""
     import pandas as pd
 
     from qcmcp.marketdata.errors import MarketDataError
@@ -306,7 +306,7 @@ def lean_folder_crypto_bars(folder: Path, ticker: str, market: str, resolution: 
     from qcmcp.marketdata.lean_folder import LeanFolder
     from qcmcp.marketdata.request import BarRequest
 
-    window = TimeRange(pd.Timestamp(first) + pd.Timedelta(hours=4), pd.Timestamp(last) + pd.Timedelta(days=1, hours=5))
+    window = TimeRange(pd.Timestamp(first) + pd.Timedelta(hours=3), pd.Timestamp(last) + pd.Timedelta(days=1, hours=5))
     request = BarRequest(ticker.upper(), "crypto", market.lower(), resolution, "raw", False, window)
     try:
         frame = LeanFolder(folder).load(request).frame
@@ -315,10 +315,55 @@ def lean_folder_crypto_bars(folder: Path, ticker: str, market: str, resolution: 
     ends = frame.index.tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)
     period = {"daily": timedelta(days=1), "hour": timedelta(hours=1)}.get(resolution, timedelta(minutes=1))
     end_times = [moment.to_pydatetime() for moment in ends]
-    keep = [i for i, moment in enumerate(end_times) if first <= (moment - period).date() <= last]
+    # LEAN's SubscriptionDataReader skips only bars ending before the start: one ending at its midnight is the first
+    opening = datetime.combine(first, time())
+    keep = [i for i, moment in enumerate(end_times) if opening <= moment and (moment - period).date() <= last]
     pick = lambda column: frame[column].to_numpy(dtype=float)[keep]  # noqa: E731
     return Bars([end_times[i] - period for i in keep], [end_times[i] for i in keep], pick("open"), pick("high"),
                 pick("low"), pick("close"), pick("volume"), synthetic=False)
+
+
+def lean_folder_crypto_quotes(folder: Path, ticker: str, market: str, resolution: str, first: date, last: date,
+                              ends: list[datetime]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bid and ask closes of a crypto pair's LEAN quote files (``<day>_quote.zip`` in UTC days for minute bars,
+    ``<ticker>_quote.zip`` for hour and daily), their UTC times in New York time, aligned to the trade bars'
+    ``ends`` (the last quote at or before each, within an hour); None without quote files."""
+    import pandas as pd
+
+    base = folder / "crypto" / market.lower() / resolution
+    if resolution == "minute":
+        archives = []
+        day = first - timedelta(days=1)
+        while day <= last + timedelta(days=1):
+            archive = base / ticker.lower() / f"{day:%Y%m%d}_quote.zip"
+            if archive.is_file():
+                archives.append((day, archive))
+            day += timedelta(days=1)
+    else:
+        archive = base / f"{ticker.lower()}_quote.zip"
+        archives = [(None, archive)] if archive.is_file() else []
+    if not archives or not ends:
+        return None
+    period = {"daily": pd.Timedelta(days=1), "hour": pd.Timedelta(hours=1)}.get(resolution, pd.Timedelta(minutes=1))
+    frames = []
+    for day, archive in archives:
+        with zipfile.ZipFile(archive) as zipped:
+            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 4, 9],
+                              names=["time", "bid", "ask"], dtype={"time": str})
+        if day is not None:
+            start = pd.Timestamp(day) + pd.to_timedelta(raw["time"].astype("float64"), unit="ms")
+        else:
+            start = pd.to_datetime(raw["time"], format="%Y%m%d %H:%M")
+        end = (start + period).dt.tz_localize("UTC").dt.tz_convert("America/New_York").dt.tz_localize(None)
+        frames.append(pd.DataFrame({"bid": raw["bid"].to_numpy(dtype=float), "ask": raw["ask"].to_numpy(dtype=float)},
+                                   index=pd.DatetimeIndex(end)))
+    quotes = pd.concat(frames).sort_index()
+    quotes = quotes[~quotes.index.duplicated(keep="last")]
+    quotes = quotes.where(quotes > 0)
+    target = pd.DatetimeIndex(ends)
+    limit = 60 if resolution == "minute" else 1
+    aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=limit).reindex(target)
+    return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float)
 
 
 def no_bars() -> Bars:

@@ -965,6 +965,11 @@ class Engine:
                                                     bars.end)
             if quotes is not None:
                 sub.bid, sub.ask = quotes
+        if self.data_folder is not None and security.hours.kind == "crypto" and len(bars) and not bars.synthetic:
+            quotes = market_data.lean_folder_crypto_quotes(self.data_folder, symbol.value, security.market,
+                                                           security.resolution, first, self.end, bars.end)
+            if quotes is not None:
+                sub.bid, sub.ask = quotes
         for feed, indicator in self.indicator_registry.get(symbol, []):
             sub.indicators.setdefault(feed, []).append(indicator)
         if self.data_folder is not None and security.hours.kind == "equity" and not bars.synthetic:
@@ -1583,6 +1588,11 @@ class Engine:
                 session.update(bar)
             if sub.bid is not None and sub.ask is not None:
                 sub.security.bid_price, sub.security.ask_price = float(sub.bid[i]), float(sub.ask[i])
+                if sub.security.hours.kind == "crypto" and sub.bid[i] > 0 and sub.ask[i] > 0:
+                    # LEAN's SecurityCache: a crypto quote bar is default data, so the price is its mid close
+                    mid = (float(sub.bid[i]) + float(sub.ask[i])) / 2
+                    sub.security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open, bar.high, bar.low, mid,
+                                                bar.volume)
             bars[sub.security.symbol] = bar
         for sub, _ in step:
             symbol = sub.security.symbol
