@@ -357,8 +357,8 @@ def test_lean_names_the_engine_lacks_fail_clearly_where_used(data):
     assert "not supported in the sandbox: QCAlgorithm.add_future_contract" in \
         error_of("        self.AddFutureContract('ES')\n")
     # Deriving from a LEAN class is fine until it is used.
-    assert "not supported in the sandbox: PythonData" in \
-        error_of("        class Mine(PythonData):\n            pass\n        Mine()\n")
+    assert "not supported in the sandbox: BaseData" in \
+        error_of("        class Mine(BaseData):\n            pass\n        Mine()\n")
     assert "not supported in the sandbox: tick resolution" in error_of("        self.add_equity('XYZ', Resolution.TICK)\n")
     assert "not supported in the sandbox: history[Dividend]" in error_of("        self.history(Dividend, 'ABC', 10)\n")
     assert "not supported in the sandbox: custom data (QuantConnect.Data.Custom.Tiingo)" in \

@@ -215,6 +215,19 @@ class QCAlgorithm(PascalAliases):
         """A currency pair trading around the clock on weekdays (LEAN's default leverage: 50)."""
         return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="forex")
 
+    def add_data(self, data_type: Any, ticker: Any, resolution: str | None = None, time_zone: Any = None,
+                 fill_forward: bool = False, leverage: float = 1.0) -> Security:
+        """Custom data: ``add_data(MyData, "TICKER", resolution)`` with a PythonData subclass (read by its own
+        get_source and reader); LEAN's built-in custom types refuse clearly."""
+        from qcmcp.sandbox.engine.custom_data import is_custom_type
+
+        if not is_custom_type(data_type):
+            refuse(f"add_data({getattr(data_type, '__name__', data_type)}, ...) (custom data types other than "
+                   "PythonData subclasses)")
+        if time_zone is not None and str(getattr(time_zone, "id", time_zone)) not in ("America/New_York", "None"):
+            refuse("add_data with a time zone other than New York")
+        return self.engine.add_data(data_type, ticker, resolution, leverage)
+
     def add_security(self, security_type: Any, ticker: Any = None, resolution: str = Resolution.MINUTE,
                      market: str | None = None, fill_forward: bool = True, leverage: float = 2.0,
                      extended_market_hours: bool = False, *args: Any, **named: Any) -> Security:
@@ -757,8 +770,10 @@ class _History:
         self._engine, self._typed = engine, typed
 
     def __getitem__(self, data_type: Any) -> _History:
+        from qcmcp.sandbox.engine.custom_data import is_custom_type
+
         name = getattr(data_type, "__name__", str(data_type))
-        if name not in ("TradeBar", "QuoteBar"):
+        if name not in ("TradeBar", "QuoteBar") and not is_custom_type(data_type):
             refuse(f"history[{name}]")
         return _History(self._engine, data_type)
 

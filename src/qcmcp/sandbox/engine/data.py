@@ -55,7 +55,8 @@ class MarketHours:
 EQUITY = MarketHours("equity", MARKET_OPEN, MINUTES_PER_SESSION, weekends=False)
 CRYPTO = MarketHours("crypto", time(), 24 * 60, weekends=True)
 FOREX = MarketHours("forex", time(), 24 * 60, weekends=False)  # simplified: Monday 00:00 to Friday 24:00
-HOURS = {"equity": EQUITY, "crypto": CRYPTO, "forex": FOREX}
+BASE = MarketHours("base", time(), 24 * 60, weekends=True)  # custom data: LEAN's Base securities, always open
+HOURS = {"equity": EQUITY, "crypto": CRYPTO, "forex": FOREX, "base": BASE}
 # Per asset class: start price range, annual volatility range, annual drift range (None: no drift in
 # log price, which keeps high-volatility paths in a plausible band), and the first synthetic day.
 TRAITS = {"equity": ((10, 100), (0.15, 0.35), (0.03, 0.09)), "crypto": ((100, 50_000), (0.5, 0.9), None),

@@ -23,6 +23,7 @@ from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
 from qcmcp.sandbox.engine.indicators import Indicator
 from qcmcp.sandbox.engine.schedule import Scheduler
 from qcmcp.sandbox.engine.types import (
+    DataNormalizationMode,
     OrderEvent,
     OrderProperties,
     OrderStatus,
@@ -38,7 +39,8 @@ from qcmcp.sandbox.engine.types import (
 )
 
 RESOLUTION_ALIASES = {"tick": "minute", "second": "minute", "minute": "minute", "hour": "hour", "daily": "daily"}
-SECURITY_TYPES = {"equity": SecurityType.EQUITY, "crypto": SecurityType.CRYPTO, "forex": SecurityType.FOREX}
+SECURITY_TYPES = {"equity": SecurityType.EQUITY, "crypto": SecurityType.CRYPTO, "forex": SecurityType.FOREX,
+                  "base": SecurityType.BASE}
 CRYPTO_LOTS = 100_000_000
 
 
@@ -73,6 +75,7 @@ class Subscription:
     splits: dict[date, float] = field(default_factory=dict)  # ex-date: shares after per share before
     split_warnings: dict[date, float] = field(default_factory=dict)  # the session before a split: its ratio
     symbol_changes: dict[date, tuple[str, str]] = field(default_factory=dict)  # first session: (old, new) ticker
+    custom: list[Any] | None = None  # custom data (qcmcp.sandbox.engine.custom_data): the points behind the bars
 
 
 @dataclass
@@ -274,6 +277,27 @@ class Engine:
             self.changes_added.append(security)
         return security
 
+    def add_data(self, data_type: type, ticker: Any, resolution: str | None, leverage: float) -> Security:
+        """A custom data security (LEAN's AddData for a PythonData type): Base type, always open, no fees,
+        immediate fills at the point's value, leverage 1 unless given."""
+        name = ticker.value if isinstance(ticker, Symbol) else str(ticker)
+        symbol = Symbol(name, SecurityType.BASE)
+        if symbol in self.securities and self.securities[symbol].custom_type is data_type:
+            return self.securities[symbol]
+        requested = str(resolution or data_type().default_resolution()).lower()
+        security = Security(symbol, RESOLUTION_ALIASES.get(requested, "minute"), leverage, DataNormalizationMode.RAW,
+                            market_data.HOURS["base"])
+        security.market, security.custom_type = "usa", data_type
+        security.fee_model = "zero"
+        self._attach_currencies(security, "base", "usa")
+        self.securities[symbol] = security
+        for initialize in self.security_initializers:
+            initialize(security)
+        if self.running:
+            self.pending_subscriptions.append(symbol)
+            self.changes_added.append(security)
+        return security
+
     def _attach_currencies(self, security: Security, kind: str, market: str) -> None:
         """LEAN's SecurityService.CreateSecurity: the symbol properties, and the quote (and a pair's base) currency
         in the cash book, added empty when the book lacks them."""
@@ -364,6 +388,10 @@ class Engine:
         many = isinstance(symbols, list | tuple | set) or hasattr(symbols, "_securities")
         items = list(symbols.keys) if hasattr(symbols, "_securities") else list(symbols) if many else [symbols]
         wanted = [self.symbol_for(s) for s in items]
+        custom = [symbol for symbol in wanted if symbol in self.securities
+                  and self.securities[symbol].custom_type is not None]
+        if custom:
+            return self._custom_history(custom, periods, resolution)
         rows, index, bars_out = [], [], []
         for symbol in wanted:
             feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
@@ -391,6 +419,39 @@ class Engine:
         frame = pd.DataFrame(rows, columns=["open", "high", "low", "close", "volume"],
                              index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
         return frame
+
+    def _custom_history(self, symbols: list[Symbol], periods: Any, resolution: str | None) -> Any:
+        """Custom data's history: its points as a DataFrame indexed by (symbol, time), a column per property set
+        in the reader and ``value``, as LEAN's converter makes it."""
+        import pandas as pd
+
+        now = self._now_for_history()
+        rows, index, columns = [], [], {}
+        for symbol in symbols:
+            security = self.securities[symbol]
+            if isinstance(periods, tuple) and periods and periods[0] == "range":
+                _, start, end = periods
+                points = self._custom_points(security, start.date(), min(end, now).date(), start, min(end, now))
+            elif isinstance(periods, timedelta):
+                points = self._custom_points(security, (now - periods).date(), now.date(), now - periods, now)
+            else:
+                feed = RESOLUTION_ALIASES.get(str(resolution).lower(), security.resolution) if resolution \
+                    else security.resolution
+                step = {"daily": 1.0, "hour": 1 / 6.5, "minute": 1 / 390}.get(feed, 1.0)
+                first = now - timedelta(days=int(int(periods) * step * 7 / 5) + 10)
+                points = self._custom_points(security, first.date(), now.date(), first, now)
+                points = [point for point in points if point.end_time <= now][-int(periods):]
+            for point in points:
+                if point.end_time > now:
+                    continue
+                stored = point.get_storage_dictionary()
+                for name in stored:
+                    columns.setdefault(name, None)
+                index.append((symbol, point.end_time))
+                rows.append({**stored, "value": float(point.value)})
+        names = [name for name in columns if name != "value"] + ["value"]
+        return pd.DataFrame(rows, columns=names,
+                            index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
 
     def _missing(self, symbol: Symbol, resolution: str) -> market_data.Bars:
         """No bars, as LEAN has none for a symbol its data folder lacks (synthetic bars only without a folder)."""
@@ -610,7 +671,7 @@ class Engine:
     def _market_order_kind(self, security: Security) -> OrderType:
         """LEAN's QCAlgorithm.MarketOrder: while the exchange is closed a market order becomes market-on-open;
         on daily-only data during the session it becomes market-on-close (backtests only)."""
-        if security.hours.kind == "crypto":
+        if security.hours.kind in ("crypto", "base"):  # always open
             return OrderType.MARKET
         if not self.exchange_open(security, self.time):
             self._warn_once("moo", "Warning: market orders submitted while the market is closed are automatically "
@@ -642,7 +703,7 @@ class Engine:
     def exchange_open(self, security: Security, moment: datetime, extended: bool = False) -> bool:
         """Whether the security's exchange is open at ``moment`` (regular hours unless ``extended``)."""
         kind = security.hours.kind
-        if kind == "crypto":
+        if kind in ("crypto", "base"):  # custom data: LEAN's Base securities are always open
             return True
         if kind == "forex":
             return moment.weekday() < 5
@@ -951,6 +1012,8 @@ class Engine:
         return sessions[-days] if days and len(sessions) >= days else self.start
 
     def _subscribe(self, symbol: Symbol, security: Security, first: date, after: datetime | None = None) -> Subscription:
+        if security.custom_type is not None:
+            return self._subscribe_custom(symbol, security, first, after)
         bars = self._load(symbol, security.resolution, first, self.end)
         if after is not None:  # added while running: only bars that end later
             keep = [i for i, end in enumerate(bars.end) if end > after]
@@ -977,6 +1040,28 @@ class Engine:
                 self.data_folder, symbol.value, first, self.end)
             sub.delisting = market_data.delisting_day(self.data_folder, symbol.value, first, self.end)
             sub.symbol_changes = market_data.symbol_changes(self.data_folder, symbol.value, first, self.end)
+        self.subscriptions[symbol] = sub
+        self.next_auxiliary = datetime.min
+        return sub
+
+    def _custom_points(self, security: Security, first: date, last: date, start: datetime,
+                       end: datetime) -> list[Any]:
+        from qcmcp.sandbox.engine.custom_data import CustomConfig, read_points
+
+        config = CustomConfig(security.symbol, security.resolution, security.custom_type)
+        return read_points(security.custom_type, config, first, last, start, end, self.algorithm.object_store,
+                           self.data_folder)
+
+    def _subscribe_custom(self, symbol: Symbol, security: Security, first: date,
+                          after: datetime | None) -> Subscription:
+        """Custom data: the points the type reads, as bars of their value (what prices, fills and indicators use)."""
+        start = datetime.combine(first, time())
+        points = self._custom_points(security, first, self.end, start, datetime.combine(self.end, time.max))
+        if after is not None:
+            points = [point for point in points if point.end_time > after]
+        sub = Subscription(security, custom_bars(points), {}, {"hour": None, "daily": None}, custom=points)
+        for feed, indicator in self.indicator_registry.get(symbol, []):
+            sub.indicators.setdefault(feed, []).append(indicator)
         self.subscriptions[symbol] = sub
         self.next_auxiliary = datetime.min
         return sub
@@ -1422,9 +1507,12 @@ class Engine:
                     start_valued = True
                     self.portfolio.starting_cash = self.portfolio.total_portfolio_value
                 self.schedule.fire_until(moment)
-                data = Slice(moment, {s: b for s, b in bars.items() if not self.securities[s].is_internal})
+                data = Slice(moment, {s: b for s, b in bars.items() if not self.securities[s].is_internal
+                                      and self.securities[s].custom_type is None},
+                             custom={s: self.securities[s].custom_data for s in bars
+                                     if self.securities[s].custom_type is not None})
                 self._security_changes()
-                if len(data.bars) or len(bars) == len(data.bars):
+                if len(data.bars) or len(data.custom) or len(bars) == len(data.bars):
                     self._call("on_data", data)
                 self._framework_step(data)
                 self._scan_market_orders()
@@ -1582,6 +1670,8 @@ class Engine:
             bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
                            float(b.close[i]), float(b.volume[i]))
             sub.security.bar = bar
+            if sub.custom is not None:
+                sub.security.custom_data = sub.custom[i]
             session = sub.security._session
             if session is not None and session.size:
                 session.scan(bar.end_time)
@@ -1642,6 +1732,14 @@ class Engine:
         self.positions.append({s: h.holdings_value for s, h in self.portfolio.items() if h.quantity})
         previous = self.benchmark_closes[-1] if self.benchmark_closes else None
         self.benchmark_closes.append(bench.get(day, previous if previous is not None else float("nan")))
+
+
+def custom_bars(points: list[Any]) -> market_data.Bars:
+    """Custom points as bars of their value, ending at each point's end time (a point is its own bar)."""
+    values = np.array([float(point.value) for point in points], dtype=float)
+    ends = [point.end_time for point in points]
+    return market_data.Bars([point.time for point in points], ends, values, values.copy(), values.copy(),
+                            values.copy(), np.zeros(len(points)), False)
 
 
 def _passes_filter(sub: Subscription, i: int) -> bool:

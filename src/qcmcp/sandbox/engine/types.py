@@ -427,10 +427,12 @@ class Slice(PascalAliases):
     quotes); ``slice.bars``, ``slice.quote_bars``, ``splits``, ``dividends``, ``delistings``,
     ``symbol_changed_events``, and the empty ``ticks`` the sandbox does not emit."""
 
-    def __init__(self, time: datetime, bars: dict[Symbol, TradeBar], quote_bars: dict[Symbol, Any] | None = None) -> None:
+    def __init__(self, time: datetime, bars: dict[Symbol, TradeBar], quote_bars: dict[Symbol, Any] | None = None,
+                 custom: dict[Symbol, Any] | None = None) -> None:
         self.time = time
         self.bars = DataDictionary(bars)
         self.quote_bars = DataDictionary(quote_bars or {})
+        self.custom = DataDictionary(custom or {})  # custom data points (add_data), by symbol
         self.ticks = DataDictionary()
         self.splits = DataDictionary()
         self.dividends = DataDictionary()
@@ -441,6 +443,7 @@ class Slice(PascalAliases):
     def _all(self) -> dict[Symbol, Any]:
         merged = dict(self.quote_bars)
         merged.update(self.bars)
+        merged.update(self.custom)
         return merged
 
     def _auxiliary(self, key: Any) -> bool:
@@ -448,6 +451,8 @@ class Slice(PascalAliases):
                                                 self.symbol_changed_events))
 
     def __getitem__(self, key: Any) -> Any:
+        if key in self.custom:
+            return dict.__getitem__(self.custom, key)
         found = self.bars.get(key) if key in self.bars else self.quote_bars.get(key)
         if found is None and key not in self.quote_bars:
             if self._auxiliary(key):
@@ -456,12 +461,19 @@ class Slice(PascalAliases):
         return found
 
     def __contains__(self, key: Any) -> bool:
-        return key in self.bars or key in self.quote_bars or self._auxiliary(key)
+        return key in self.bars or key in self.quote_bars or key in self.custom or self._auxiliary(key)
 
     def contains_key(self, key: Any) -> bool:
         return key in self
 
     def get(self, key: Any, default: Any = None) -> Any:
+        """``get(symbol[, default])``; ``get(Type)`` the points of that type by symbol; ``get(Type, symbol)`` one
+        (None when absent), as LEAN's Slice.Get."""
+        if isinstance(key, type):
+            found = {symbol: item for symbol, item in self._all().items() if isinstance(item, key)}
+            if default is None:
+                return DataDictionary(found)
+            return found.get(default)
         return self[key] if key in self else default
 
     @property
@@ -749,6 +761,8 @@ class Security(PascalAliases):
     cash_book: Any = None
     cash_buying_power = False
     is_internal = False  # a currency-conversion feed the engine added (LEAN's internal subscription)
+    custom_type: Any = None  # a custom data security's PythonData type (add_data)
+    custom_data: Any = None  # and its latest point
 
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode

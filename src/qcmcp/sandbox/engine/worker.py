@@ -42,6 +42,10 @@ def algorithm_imports() -> types.ModuleType:
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
+    from qcmcp.sandbox.engine import custom_data
+
+    exported.update({name: getattr(custom_data, name) for name in (
+        "PythonData", "DynamicData", "SubscriptionDataSource", "SubscriptionTransportMedium", "FileFormat")})
     from qcmcp.sandbox.engine.cashbook import Cash, CashBook
     from qcmcp.sandbox.engine.currencies import Currencies
 

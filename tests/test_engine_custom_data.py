@@ -1,0 +1,102 @@
+"""Custom data from Python (add_data with a PythonData subclass), read as LEAN's SubscriptionDataReader reads it:
+the object store or a local file, day by day, a point going back in time skipped, ``sort`` honoured, history as a
+frame of the reader's properties; a custom security trades at its value without fees; a remote source refuses."""
+
+from __future__ import annotations
+
+from tests.engine_helpers import run
+
+POINTS = ["2020-01-02 00:00:00,10", "2020-01-03 00:00:00,11", "2020-01-02 12:00:00,99",  # goes back: skipped
+          "2020-01-06 00:00:00,12", "2020-01-07 00:00:00,15"]
+
+SOURCE = '''from AlgorithmImports import *
+
+class Points(PythonData):
+    def get_source(self, config, date, is_live):
+        return SubscriptionDataSource("points", SubscriptionTransportMedium.OBJECT_STORE, FileFormat.CSV)
+
+    def reader(self, config, line, date, is_live):
+        fields = line.split(",")
+        point = Points()
+        point.symbol = config.symbol
+        point.time = datetime.strptime(fields[0], "%Y-%m-%d %H:%M:%S")
+        point.value = float(fields[1])
+        point["Close"] = float(fields[1])
+        point["Double"] = 2 * float(fields[1])
+        return point
+
+class Custom(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 1)
+        self.set_end_date(2020, 1, 7)
+        self.set_cash(100000)
+        self.set_benchmark(lambda time: 0)
+        self.object_store.save("points", "\\n".join(LINES))
+        self.custom = self.add_data(Points, "PTS", Resolution.DAILY).symbol
+
+    def on_data(self, data):
+        point = data.get(Points, self.custom)
+        self.debug(f"POINT {self.time:%Y-%m-%d %H:%M} {point.value:g} {point.close:g} {point.Double:g} "
+                   f"{data[self.custom].price:g} {len(data.get(Points))}")
+        if not self.portfolio.invested:
+            self.market_order(self.custom, 1000)
+
+    def on_end_of_algorithm(self):
+        frame = self.history(Points, self.custom, datetime(2020, 1, 1), datetime(2020, 1, 8), Resolution.DAILY)
+        self.debug(f"HISTORY {frame.shape[0]} {list(frame.columns)} {frame['double'].iloc[-1]:g}")
+        self.debug(f"LAST {self.history(Points, self.custom, 2).shape[0]}")
+'''
+
+
+def logs(outcome: dict) -> list[str]:
+    assert "result" in outcome, outcome
+    return outcome["result"]["logs"]
+
+
+def test_custom_points_from_the_object_store_arrive_in_leans_order_and_trade_at_their_value():
+    outcome = run(SOURCE.replace("LINES", repr(POINTS)))
+    lines = [line.split("POINT ")[1] for line in logs(outcome) if "POINT " in line]
+    # The 12:00 point on 2 January comes after the 3rd's in the file: time went back, LEAN skips it.
+    assert lines == ["2020-01-02 00:00 10 10 20 10 1", "2020-01-03 00:00 11 11 22 11 1",
+                     "2020-01-06 00:00 12 12 24 12 1", "2020-01-07 00:00 15 15 30 15 1"]
+    history = next(line for line in logs(outcome) if "HISTORY" in line)
+    assert history.endswith("HISTORY 4 ['close', 'double', 'value'] 30")
+    assert any(line.endswith("LAST 2") for line in logs(outcome))
+    statistics = outcome["result"]["statistics"]
+    # 1,000 units bought at 10 (a Base security: immediate fill at the value, no fee), worth 15 at the end.
+    assert statistics["Total Orders"] == "1" and statistics["Total Fees"] == "$0.00"
+    assert float(statistics["End Equity"]) == 105000 and statistics["Net Profit"] == "5.000%"
+
+
+def test_sort_orders_a_descending_source_and_a_local_file_is_read(tmp_path):
+    (tmp_path / "points.csv").write_text("\n".join(reversed(POINTS)) + "\n")
+    local = f"found = SubscriptionDataSource({str(tmp_path / 'points.csv')!r})\n        found.sort = True\n" \
+            "        return found"
+    source = SOURCE.replace(
+        'return SubscriptionDataSource("points", SubscriptionTransportMedium.OBJECT_STORE, FileFormat.CSV)', local)
+    outcome = run(source.replace("LINES", "[]"))
+    times = [line.split("POINT ")[1][:16] for line in logs(outcome) if "POINT " in line]
+    # Sorted, the 2 January 12:00 point has its place: nothing goes back in time any more.
+    assert times == ["2020-01-02 00:00", "2020-01-02 12:00", "2020-01-03 00:00", "2020-01-06 00:00",
+                     "2020-01-07 00:00"]
+
+
+def test_a_remote_source_refuses_clearly():
+    source = SOURCE.replace('SubscriptionDataSource("points", SubscriptionTransportMedium.OBJECT_STORE, FileFormat.CSV)',
+                            'SubscriptionDataSource("https://example.test/points.csv?key=1", '
+                            'SubscriptionTransportMedium.REMOTE_FILE)')
+    outcome = run(source.replace("LINES", "[]"))
+    message = outcome["error"]["message"]
+    assert "not supported in the sandbox: custom data from a remote file (https://example.test/points.csv:" in message
+    assert "key=1" not in message
+
+
+def test_lean_types_that_are_not_python_data_refuse():
+    source = '''from AlgorithmImports import *
+
+class Custom(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 1)
+        self.add_data(TradeBar, "SPY")
+'''
+    assert "not supported in the sandbox: add_data(TradeBar" in run(source)["error"]["message"]
