@@ -156,7 +156,7 @@ def _key(name: str) -> str:
 
 
 @dataclass
-class CustomConfig(PascalAliases):
+class SubscriptionDataConfig(PascalAliases):
     """What get_source and reader are handed (LEAN's SubscriptionDataConfig, the parts custom types read)."""
 
     symbol: Any
@@ -176,7 +176,7 @@ def is_custom_type(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, DynamicData)
 
 
-def read_points(data_type: type, config: CustomConfig, first: date, last: date, start: datetime, end: datetime,
+def read_points(data_type: type, config: SubscriptionDataConfig, first: date, last: date, start: datetime, end: datetime,
                 object_store: Any, data_folder: Path | None) -> list[Any]:
     """The points the type gives for the run (``first`` to ``last`` for warm-up; emitted from ``start`` to ``end``),
     in LEAN's order and with its filters."""

@@ -1046,9 +1046,9 @@ class Engine:
 
     def _custom_points(self, security: Security, first: date, last: date, start: datetime,
                        end: datetime) -> list[Any]:
-        from qcmcp.sandbox.engine.custom_data import CustomConfig, read_points
+        from qcmcp.sandbox.engine.custom_data import SubscriptionDataConfig, read_points
 
-        config = CustomConfig(security.symbol, security.resolution, security.custom_type)
+        config = SubscriptionDataConfig(security.symbol, security.resolution, security.custom_type)
         return read_points(security.custom_type, config, first, last, start, end, self.algorithm.object_store,
                            self.data_folder)
 

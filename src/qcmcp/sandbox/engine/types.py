@@ -283,10 +283,18 @@ for _name in ("create_future", "create_option", "create_canonical_option", "crea
 class TradeBar(PascalAliases):
     __slots__ = ("symbol", "time", "end_time", "open", "high", "low", "close", "volume")
 
-    def __init__(self, symbol: Symbol, time: datetime, end_time: datetime, open: float, high: float, low: float,
-                 close: float, volume: float) -> None:
-        self.symbol, self.time, self.end_time = symbol, time, end_time
+    def __init__(self, symbol: Symbol | None = None, time: datetime = datetime.min, end_time: datetime | None = None,
+                 open: float = 0.0, high: float = 0.0, low: float = 0.0, close: float = 0.0,
+                 volume: float = 0.0) -> None:
+        self.symbol, self.time, self.end_time = symbol, time, end_time if end_time is not None else time
         self.open, self.high, self.low, self.close, self.volume = open, high, low, close, volume
+
+    def get_source(self, *_: Any) -> Any:
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse("TradeBar.get_source (LEAN's own data readers inside custom data)")
+
+    reader = get_source
 
     @property
     def price(self) -> float:
