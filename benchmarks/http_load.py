@@ -178,7 +178,7 @@ def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, 
     try:
         wait_for_port(server, port)
         if workers > 1:
-            time.sleep(5.0)  # the first worker listens at once; let the others finish starting too
+            time.sleep(5.0)  # the parent listens at once; let the workers finish starting
         client = subprocess.Popen([sys.executable, __file__, "--load-client", str(port), str(sessions), str(seconds),
                                    str(results)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert client.stdin and client.stdout

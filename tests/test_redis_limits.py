@@ -224,3 +224,4 @@ async def test_a_breaker_opening_on_one_replica_opens_the_others(redis_url, sett
     assert "the QuantConnect API is failing" in answer.content[0].text and "HTTP 503" in answer.content[0].text
     assert len(healthy.requests) == answered  # the refused call never reached B's API
     assert sample(replica_b, "qcmcp_upstream_refusals_total", reason="breaker-open") == 1
+    assert sample(replica_b, "qcmcp_circuit_breaker_open") == 1  # B's gauge says so too

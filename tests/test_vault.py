@@ -135,3 +135,29 @@ def test_env_key_rotation_needs_the_new_key_first(tmp_path, monkeypatch) -> None
     assert CredentialVault(sqlite_url(tmp_path), parse_keys(fresh)).get("acme") is not None
     db = sqlite3.connect(tmp_path / "vault.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM qcmcp_tenants").fetchone()[0] == 1
+
+
+def _open_when_told(url: str, key: bytes, go, results) -> None:  # noqa: ANN001 - a spawned process's entry
+    go.wait(30)  # a barrier: all four are past their imports, then they open the vault together
+    try:
+        CredentialVault(url, [key]).close()
+        results.put("ok")
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_processes_opening_a_new_vault_at_once_all_open_it(tmp_path) -> None:
+    """HTTP workers and replicas start together: each creates the vault's table if it is missing, and the one that
+    loses that race opens the table the other made instead of failing start-up."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    go, results = context.Barrier(4), context.Queue()
+    url, key = f"sqlite:///{tmp_path / 'vault.sqlite3'}", new_key().encode()
+    processes = [context.Process(target=_open_when_told, args=(url, key, go, results)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(10)
+    assert outcomes == ["ok"] * 4, outcomes

@@ -292,11 +292,11 @@ def _operations(settings: Settings, tools: list[ToolSpec], shared: bool) -> Oper
         cooldown.announce = lambda seconds: channel.publish("retry-after", seconds)  # and hold back on a 429 too
         channel.handlers["retry-after"] = lambda seconds: cooldown.hold(float(seconds), local=True)
     breaker = CircuitBreaker(*rule) if rule else None
-    if channel is not None and breaker is not None:  # one replica's breaker opening opens the others'
-        breaker.announce = lambda reason: channel.publish("breaker-open", reason)
-        channel.handlers["breaker-open"] = lambda reason: breaker.trip(str(reason))
     upstream = Upstream(metrics=metrics, breaker=breaker, cooldown=cooldown,
                         cache=cache, tracer=_upstream_tracer() if settings.tracing else None, channel=channel)
+    if channel is not None and breaker is not None:  # one replica's breaker opening opens the others'
+        breaker.announce = lambda reason: channel.publish("breaker-open", reason)
+        channel.handlers["breaker-open"] = lambda reason: upstream.breaker_tripped(str(reason))
     subject_rate = (Rate(120, 60.0) if shared else None) if settings.rate_limit == "auto" else \
         Rate.parse(settings.rate_limit, "QCMCP_RATE_LIMIT")
     slots = None

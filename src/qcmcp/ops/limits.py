@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+import anyio
 from fastmcp.exceptions import ToolError
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 
@@ -158,7 +159,10 @@ class LimitsMiddleware(Middleware):
             yield
             return
         capped, key = self.max_expensive > 0, f"expensive:{tenant}"
-        slot = await self.concurrency.acquire(key, self.max_expensive) if capped else None
+        slot = None
+        if capped:
+            with anyio.CancelScope(shield=True):  # a cancelled call must not leave a slot taken but unknown
+                slot = await self.concurrency.acquire(key, self.max_expensive)
         if capped and slot is None:
             self._count("concurrency", subject, name)
             report_outcome("too_busy")
@@ -174,7 +178,8 @@ class LimitsMiddleware(Middleware):
             if self.metrics is not None:
                 self.metrics.expensive_in_flight.dec()
             if capped:
-                await self.concurrency.release(key, slot)
+                with anyio.CancelScope(shield=True):  # given back even when the call was cancelled
+                    await self.concurrency.release(key, slot)
 
     def _count(self, kind: str, subject: str, tool: str) -> None:
         log.info("limit refused a call", extra={"limit": kind, "subject": subject, "tool": tool})

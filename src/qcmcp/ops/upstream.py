@@ -74,6 +74,15 @@ class Upstream:
                 self._breaker_was_open = self.breaker.state == "open"
                 self.metrics.breaker_state.set(1 if self._breaker_was_open else 0)
 
+    def breaker_tripped(self, reason: str) -> None:
+        """Another replica's breaker to this upstream opened: open ours, and say so in the gauge."""
+        if self.breaker is None:
+            return
+        self.breaker.trip(reason)
+        self._breaker_was_open = True
+        if self.metrics is not None:
+            self.metrics.breaker_state.set(1)
+
     def retrying(self, endpoint: str, reason: str) -> None:
         if self.metrics is not None:
             self.metrics.retries.labels(self.metrics.endpoint_label(endpoint), _reason_label(reason)).inc()

@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait
@@ -33,6 +34,7 @@ WORKER = "qcmcp.server:http_worker"  # imported in each worker only: this parent
 CONFIGURATION_EXIT = 2  # a worker exits with this when the deployment is misconfigured: starting again cannot help
 QUICK_DEATH = 10.0  # seconds: a worker dying sooner than this after it started backs off before the next start
 MAX_BACKOFF = 30.0
+MAX_QUICK_DEATHS = 5
 STOP_TIMEOUT = 10.0
 
 
@@ -43,7 +45,8 @@ def check_workers(settings: Settings, workers: int, *, sandbox: bool) -> None:
     if sandbox:
         raise ConfigurationError(f"QCMCP_HTTP_WORKERS={workers}: the sandbox runs its backtests and paper deployments "
                                  "inside one process, so it is served by one worker. Set QCMCP_HTTP_WORKERS=1, or "
-                                 "serve the QuantConnect cloud (QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN).")
+                                 "serve the QuantConnect cloud (QCMCP_BACKEND=cloud, with QUANTCONNECT_USER_ID and "
+                                 "QUANTCONNECT_API_TOKEN or tenants in the credential vault).")
     if settings.redis_url is None:
         raise ConfigurationError(f"QCMCP_HTTP_WORKERS={workers} needs QCMCP_REDIS_URL: workers share rate limits, "
                                  "the read cache, expensive-call slots and background tasks through Redis, as "
@@ -64,7 +67,6 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigurationError(f"Cannot listen on {host}:{port}: {error.strerror or error}") from None
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -77,12 +79,16 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[Any, float]] = []
         self._stopping = False
+        self._began = time.monotonic()
 
     def run(self) -> int:
-        """Serve until SIGTERM/SIGINT (0) or until a worker finds the deployment misconfigured (2)."""
+        """Serve until SIGTERM/SIGINT (0), until a worker finds the deployment misconfigured at start-up (2), or
+        until workers keep dying as soon as they start (1)."""
         previous = {number: signal.signal(number, self._stop) for number in (signal.SIGTERM, signal.SIGINT)}
+        self._began = time.monotonic()
         try:
-            self._workers = [self._start() for _ in range(self.count)]
+            for _ in range(self.count):
+                self._workers.append(self._start())  # one by one: a failed start still stops those already up
             log.info("serving with %d HTTP workers", self.count)
             return self._watch()
         finally:
@@ -99,7 +105,7 @@ class Supervisor:
     def _watch(self) -> int:
         from prometheus_client import multiprocess
 
-        backoff = [0.0] * self.count
+        backoff, quick_deaths = [0.0] * self.count, [0] * self.count
         restart_at: dict[int, float] = {}
         while not self._stopping:
             wait([process.sentinel for process, _ in self._workers if process.is_alive()] or [], timeout=0.5)
@@ -109,12 +115,18 @@ class Supervisor:
                     continue
                 multiprocess.mark_process_dead(process.pid)  # its live gauges leave the sum
                 code = process.exitcode
-                if code == CONFIGURATION_EXIT:
+                if code == CONFIGURATION_EXIT and now - self._began < QUICK_DEATH:
                     log.error("an HTTP worker could not start (the line before says why): stopping")
                     return code
-                # A worker dying again soon after it started waits longer each time before the next (a crash loop
-                # must not eat the machine); one that ran a while is replaced at once.
-                backoff[index] = min(max(backoff[index] * 2, 1.0), MAX_BACKOFF) if now - started < QUICK_DEATH else 0.0
+                # A worker dying soon after it started waits longer each time before the next (a crash loop must not
+                # eat the machine), and after MAX_QUICK_DEATHS in a row the server gives up, so that an orchestrator
+                # sees it fail; one that ran a while is replaced at once.
+                quick = now - started < QUICK_DEATH
+                quick_deaths[index] = quick_deaths[index] + 1 if quick else 0
+                if quick_deaths[index] >= MAX_QUICK_DEATHS:
+                    log.error("HTTP workers keep exiting as soon as they start (exit code %s): stopping", code)
+                    return 1
+                backoff[index] = min(max(backoff[index] * 2, 1.0), MAX_BACKOFF) if quick else 0.0
                 log.warning("an HTTP worker exited (exit code %s): starting another in %g s", code, backoff[index])
                 restart_at[index] = now + backoff[index]
             for index, when in list(restart_at.items()):
@@ -127,6 +139,7 @@ class Supervisor:
         self._stopping = True
 
     def _stop_all(self) -> None:
+        self.sock.close()  # new connections are refused at once, not queued for workers that are leaving
         for process, _ in self._workers:
             if process.is_alive():
                 process.terminate()  # uvicorn's graceful shutdown: requests in flight finish
@@ -163,9 +176,23 @@ def serve_http_workers(settings: Settings, *, host: str, port: int, path: str, i
 
 
 def run_worker(target: str, *args: Any, sockets: list[socket.socket]) -> None:
-    """A worker's entry point: import ``target`` (``module:function``) here, not in the parent, and run it."""
+    """A worker's entry point: import ``target`` (``module:function``) here, not in the parent, and run it. A
+    Ctrl-C in a terminal reaches every process: the parent turns it into an orderly stop (uvicorn takes SIGINT
+    over once it serves). A worker whose parent is gone (killed outright) stops too, freeing the port."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sock in sockets:
+        sock.set_inheritable(False)  # nothing this worker starts (sandbox runs, tools) gets the listening socket
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_stop_with_parent, args=(parent.sentinel,), daemon=True,
+                         name="qcmcp-parent-watch").start()
     module, _, name = target.partition(":")
     getattr(importlib.import_module(module), name)(*args, sockets=sockets)
+
+
+def _stop_with_parent(sentinel: int) -> None:
+    wait([sentinel])
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def merged_registry(folder: str) -> Any:

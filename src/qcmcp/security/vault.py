@@ -102,7 +102,10 @@ class CredentialVault:
             raise VaultError(str(error)) from None
         self._fernet = MultiFernet([Fernet(key) for key in keys])
         try:
-            metadata.create_all(self.engine)
+            try:
+                metadata.create_all(self.engine)
+            except SQLAlchemyError:  # another process (an HTTP worker, a replica) created the table meanwhile
+                metadata.create_all(self.engine)
         except SQLAlchemyError as error:
             raise VaultError(f"Cannot open the credential vault database ({type(error).__name__}). "
                              "Check QCMCP_VAULT_URL and that the database is reachable.") from None
