@@ -260,3 +260,24 @@ class Axos(QCAlgorithm):
     assert order["quantity"] * order["price"] <= 0.25 * 100_000
     cash = run(source.replace("BrokerageName.AXOS", "BrokerageName.ALPHA_STREAMS, AccountType.CASH"), DATA)
     assert "does not currently support Cash trading" in cash["error"]["message"]
+
+
+def test_crypto_limit_and_stop_orders_fill_as_leans_fill_model_on_the_quote_side():
+    """Crypto uses LEAN's ImmediateFillModel (not EquityFillModel): a buy limit fills at min(ask high, limit) even
+    when the bar opened below it; a sell stop at min(stop, bid close); the trade bar without quotes."""
+    from qcmcp.sandbox.engine.broker import Order
+    from qcmcp.sandbox.engine.engine import Engine
+    from qcmcp.sandbox.engine.types import OrderType, TradeBar
+
+    symbol = Symbol("BTCUSD", 7)
+    bar = TradeBar(symbol, datetime(2024, 1, 2, 10), datetime(2024, 1, 2, 10, 1), 95.0, 101.0, 94.0, 99.0, 1.0)
+    quoted = SimpleNamespace(quote_range=(100.5, 93.0, 100.8, 93.5), bid_price=98.9, ask_price=99.1)
+    unquoted = SimpleNamespace(quote_range=None, bid_price=float("nan"), ask_price=float("nan"))
+    buy = Order(1, symbol, 1.0, OrderType.LIMIT, datetime(2024, 1, 2, 9), limit_price=97.0)
+    assert Engine._pair_fill_price(buy, quoted, bar) == 97.0  # ask low 93.5 < 97: min(ask high 100.8, 97)
+    assert buy.fill_on(bar) == 95.0  # EquityFillModel would take the open below the limit
+    sell_stop = Order(2, symbol, -1.0, OrderType.STOP_MARKET, datetime(2024, 1, 2, 9), stop_price=96.0)
+    assert Engine._pair_fill_price(sell_stop, quoted, bar) == 96.0  # bid low 93 < 96: min(96, bid close 98.9)
+    high_limit = Order(3, symbol, -1.0, OrderType.LIMIT, datetime(2024, 1, 2, 9), limit_price=100.7)
+    assert Engine._pair_fill_price(high_limit, quoted, bar) is None  # the bid high 100.5 never reached it
+    assert Engine._pair_fill_price(high_limit, unquoted, bar) == 100.7  # the trade bar's high 101 did

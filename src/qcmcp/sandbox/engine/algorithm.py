@@ -149,8 +149,8 @@ class QCAlgorithm(PascalAliases):
 
     def set_brokerage_model(self, brokerage: Any = None, account_type: Any = AccountType.MARGIN) -> None:
         """LEAN's brokerage models the sandbox has (engine/brokerages.py): DEFAULT/QUANT_CONNECT_BROKERAGE,
-        INTERACTIVE_BROKERS_BROKERAGE, GDAX/COINBASE, BINANCE, BYBIT, AXOS and ALPHA_STREAMS, or your own model
-        derived from DefaultBrokerageModel; any other refuses clearly."""
+        INTERACTIVE_BROKERS_BROKERAGE, GDAX/COINBASE, BINANCE, BYBIT, BITFINEX, AXOS and ALPHA_STREAMS, or your own
+        model derived from DefaultBrokerageModel; any other refuses clearly."""
         from qcmcp.sandbox.engine.brokerages import named
         from qcmcp.sandbox.engine.models import DefaultBrokerageModel
 

@@ -74,7 +74,8 @@ def _is_maker(order_type: Any, order: Any, security: Any, quantity: float) -> bo
     return not (limit >= ask if quantity > 0 else limit <= bid)
 
 
-def fee_cash(security: Any, quantity: float, price: float, order_type: Any = None, order: Any = None) -> tuple[float, str]:
+def fee_cash(security: Any, quantity: float, price: float, order_type: Any = None,
+             order: Any = None) -> tuple[float, str]:
     """An order's fee and its currency under the security's fee model (LEAN's BrokerageModel.GetFeeModel):
     ``ib`` (InteractiveBrokersFeeModel), ``zero`` (ConstantFeeModel(0)), ``axos`` ($0.0035 a share),
     ``coinbase`` (by date: 0.3 % taker before 23 March 2019 ... 0.8 % taker / 0.6 % maker now, in the quote

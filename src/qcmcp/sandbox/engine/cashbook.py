@@ -225,8 +225,8 @@ class CashBook(PascalAliases):
         symbol = Currencies.get_currency_symbol(self.account_currency)
         lines = [f"{'Symbol':<5} {'Quantity':>15}    {'Conversion':>10} = Value in {self.account_currency}"]
         for cash in self._currencies.values():
-            lines.append(f"{cash.symbol:<5}: {cash.currency_symbol}{cash.amount:>15,.2f} @ {cash.conversion_rate:>10.2f} "
-                         f"= {symbol}{round(cash.value_in_account_currency, 2):,.2f}")
+            lines.append(f"{cash.symbol:<5}: {cash.currency_symbol}{cash.amount:>15,.2f} @ "
+                         f"{cash.conversion_rate:>10.2f} = {symbol}{round(cash.value_in_account_currency, 2):,.2f}")
         lines.append(f"Total:                 {symbol}{round(self.total_value_in_account_currency, 2):,.2f}")
         return "\n".join(lines)
 

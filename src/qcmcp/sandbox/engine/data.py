@@ -325,10 +325,11 @@ def lean_folder_crypto_bars(folder: Path, ticker: str, market: str, resolution: 
 
 
 def lean_folder_crypto_quotes(folder: Path, ticker: str, market: str, resolution: str, first: date, last: date,
-                              ends: list[datetime]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Bid and ask closes of a crypto pair's LEAN quote files (``<day>_quote.zip`` in UTC days for minute bars,
-    ``<ticker>_quote.zip`` for hour and daily), their UTC times in New York time, aligned to the trade bars'
-    ``ends`` (the last quote at or before each, within an hour); None without quote files."""
+                              ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Bid and ask closes (and the bid high, bid low, ask high, ask low) of a crypto pair's LEAN quote files
+    (``<day>_quote.zip`` in UTC days for minute bars, ``<ticker>_quote.zip`` for hour and daily), their UTC times
+    in New York time, aligned to the trade bars' ``ends`` (the last quote at or before each, within an hour); None
+    without quote files."""
     import pandas as pd
 
     base = folder / "crypto" / market.lower() / resolution
@@ -349,22 +350,24 @@ def lean_folder_crypto_quotes(folder: Path, ticker: str, market: str, resolution
     frames = []
     for day, archive in archives:
         with zipfile.ZipFile(archive) as zipped:
-            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 4, 9],
-                              names=["time", "bid", "ask"], dtype={"time": str})
+            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 2, 3, 4, 7, 8, 9],
+                              names=["time", "bid_high", "bid_low", "bid", "ask_high", "ask_low", "ask"],
+                              dtype={"time": str})
         if day is not None:
             start = pd.Timestamp(day) + pd.to_timedelta(raw["time"].astype("float64"), unit="ms")
         else:
             start = pd.to_datetime(raw["time"], format="%Y%m%d %H:%M")
         end = (start + period).dt.tz_localize("UTC").dt.tz_convert("America/New_York").dt.tz_localize(None)
-        frames.append(pd.DataFrame({"bid": raw["bid"].to_numpy(dtype=float), "ask": raw["ask"].to_numpy(dtype=float)},
-                                   index=pd.DatetimeIndex(end)))
+        columns = ["bid", "ask", "bid_high", "bid_low", "ask_high", "ask_low"]
+        frames.append(pd.DataFrame({c: raw[c].to_numpy(dtype=float) for c in columns}, index=pd.DatetimeIndex(end)))
     quotes = pd.concat(frames).sort_index()
     quotes = quotes[~quotes.index.duplicated(keep="last")]
     quotes = quotes.where(quotes > 0)
     target = pd.DatetimeIndex(ends)
     limit = 60 if resolution == "minute" else 1
     aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=limit).reindex(target)
-    return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float)
+    return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float), \
+        aligned[["bid_high", "bid_low", "ask_high", "ask_low"]].to_numpy(dtype=float)
 
 
 def no_bars() -> Bars:

@@ -76,6 +76,7 @@ class Subscription:
     split_warnings: dict[date, float] = field(default_factory=dict)  # the session before a split: its ratio
     symbol_changes: dict[date, tuple[str, str]] = field(default_factory=dict)  # first session: (old, new) ticker
     custom: list[Any] | None = None  # custom data (qcmcp.sandbox.engine.custom_data): the points behind the bars
+    quote_ranges: np.ndarray | None = None  # crypto: bid high, bid low, ask high, ask low aligned to the bars
 
 
 @dataclass
@@ -947,7 +948,35 @@ class Engine:
         if security.hours.kind == "equity" and bar.end_time - bar.time < timedelta(hours=1) and not \
                 self.exchange_open(security, bar.time, security.extended_market_hours):
             return None
+        if security.hours.kind in ("crypto", "forex") and order.type in (OrderType.LIMIT, OrderType.STOP_MARKET):
+            return self._pair_fill_price(order, security, bar)
         return order.fill_on(bar)
+
+    @staticmethod
+    def _pair_fill_price(order: Order, security: Security, bar: TradeBar) -> float | None:
+        """LEAN's FillModel (crypto and forex use ImmediateFillModel, not EquityFillModel), on the ask bar for a buy
+        and the bid bar for a sell when quotes exist, else the trade bar: a buy limit fills when the low is below
+        the limit, at min(high, limit); a sell stop when the low is below the stop, at min(stop, close)."""
+        buy = order.quantity > 0
+        high, low, close = bar.high, bar.low, bar.close
+        ranges = getattr(security, "quote_range", None)
+        quote = security.ask_price if buy else security.bid_price
+        if ranges is not None and quote > 0 and all(x > 0 for x in (ranges[2:] if buy else ranges[:2])):
+            high, low = ranges[2:] if buy else ranges[:2]
+            close = quote
+        if order.type == OrderType.LIMIT:
+            assert order.limit_price is not None
+            if buy and low < order.limit_price:
+                return min(high, order.limit_price)
+            if not buy and high > order.limit_price:
+                return max(low, order.limit_price)
+            return None
+        assert order.stop_price is not None
+        if not buy and low < order.stop_price:
+            return min(order.stop_price, close)
+        if buy and high > order.stop_price:
+            return max(order.stop_price, close)
+        return None
 
     # ---- the run ----------------------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> Any:
@@ -1032,7 +1061,7 @@ class Engine:
             quotes = market_data.lean_folder_crypto_quotes(self.data_folder, symbol.value, security.market,
                                                            security.resolution, first, self.end, bars.end)
             if quotes is not None:
-                sub.bid, sub.ask = quotes
+                sub.bid, sub.ask, sub.quote_ranges = quotes
         for feed, indicator in self.indicator_registry.get(symbol, []):
             sub.indicators.setdefault(feed, []).append(indicator)
         if self.data_folder is not None and security.hours.kind == "equity" and not bars.synthetic:
@@ -1678,6 +1707,8 @@ class Engine:
                 session.update(bar)
             if sub.bid is not None and sub.ask is not None:
                 sub.security.bid_price, sub.security.ask_price = float(sub.bid[i]), float(sub.ask[i])
+                if sub.quote_ranges is not None:
+                    sub.security.quote_range = tuple(float(x) for x in sub.quote_ranges[i])
                 if sub.security.hours.kind == "crypto" and sub.bid[i] > 0 and sub.ask[i] > 0:
                     # LEAN's SecurityCache: a crypto quote bar is default data, so the price is its mid close
                     mid = (float(sub.bid[i]) + float(sub.ask[i])) / 2

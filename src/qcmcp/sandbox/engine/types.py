@@ -771,6 +771,7 @@ class Security(PascalAliases):
     is_internal = False  # a currency-conversion feed the engine added (LEAN's internal subscription)
     custom_type: Any = None  # a custom data security's PythonData type (add_data)
     custom_data: Any = None  # and its latest point
+    quote_range: Any = None  # crypto: the latest quote bar's (bid high, bid low, ask high, ask low)
 
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode
