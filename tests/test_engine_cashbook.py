@@ -281,3 +281,19 @@ def test_crypto_limit_and_stop_orders_fill_as_leans_fill_model_on_the_quote_side
     high_limit = Order(3, symbol, -1.0, OrderType.LIMIT, datetime(2024, 1, 2, 9), limit_price=100.7)
     assert Engine._pair_fill_price(high_limit, quoted, bar) is None  # the bid high 100.5 never reached it
     assert Engine._pair_fill_price(high_limit, unquoted, bar) == 100.7  # the trade bar's high 101 did
+
+
+@needs_data
+def test_a_currency_whose_conversion_pair_has_no_data_refuses_clearly():
+    """A EUR account trading SPY needs USD in EUR: LEAN would subscribe EURUSD, which the sample lacks."""
+    source = '''from AlgorithmImports import *
+
+class Eur(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.set_account_currency("EUR")
+        self.add_equity("SPY", Resolution.DAILY)
+'''
+    message = run(source, DATA)["error"]["message"]
+    assert "not supported in the sandbox: valuing USD cash (the data folder has no EURUSD forex data" in message

@@ -1429,11 +1429,13 @@ class Engine:
     def _check_conversion_data(self) -> None:
         """Cash held in a currency whose conversion pair has no data cannot be valued: refuse rather than report a
         portfolio worth a wrong amount (LEAN would have the pair's data)."""
+        traded = {s.quote_currency.symbol for s in self.securities.values() if not s.is_internal and s.quote_currency}
         for cash in self.portfolio.cash_book.values:
             conversion = cash.currency_conversion
             for security in getattr(conversion, "conversion_rate_securities", []):
                 sub = self.subscriptions.get(security.symbol)
-                if cash.amount and security.is_internal and sub is not None and not len(sub.bars):
+                needed = cash.amount or cash.symbol in traded  # held, or what a subscribed security is priced in
+                if needed and security.is_internal and sub is not None and not len(sub.bars):
                     from qcmcp.sandbox.engine.unsupported import refuse
 
                     refuse(f"valuing {cash.symbol} cash (the data folder has no {security.symbol.value} "

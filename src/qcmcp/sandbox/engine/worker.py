@@ -21,6 +21,7 @@ from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers
 from qcmcp.sandbox.engine import models, renko, results, swing_indicators, util
 from qcmcp.sandbox.engine import types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
+from qcmcp.sandbox.engine.currencies import Currencies
 from qcmcp.sandbox.engine.engine import Engine
 from qcmcp.sandbox.engine.live import LiveClock, launch_line
 from qcmcp.sandbox.engine.schedule import DayOfWeek
@@ -47,7 +48,6 @@ def algorithm_imports() -> types.ModuleType:
     exported.update({name: getattr(custom_data, name) for name in (
         "PythonData", "DynamicData", "SubscriptionDataSource", "SubscriptionTransportMedium", "FileFormat")})
     from qcmcp.sandbox.engine.cashbook import Cash, CashBook
-    from qcmcp.sandbox.engine.currencies import Currencies
 
     exported.update(Cash=Cash, CashBook=CashBook, Currencies=Currencies)
     from typing import Any as _Any, Dict, List, Optional, Tuple, Union
@@ -85,7 +85,9 @@ def load_algorithm(root: Path) -> type[QCAlgorithm]:
 def startup_lines(engine: Engine, speed: float) -> list[str]:
     """What a deployment reports as it starts, as the cloud's first log lines do: account, universe, clock."""
     securities = ", ".join(str(symbol) for symbol in engine.securities) or "none yet"
-    return [f"Paper brokerage account base currency: USD; cash ${engine.portfolio.cash:,.2f}.",
+    currency = engine.portfolio.account_currency
+    symbol = Currencies.get_currency_symbol(currency)
+    return [f"Paper brokerage account base currency: {currency}; cash {symbol}{engine.portfolio.cash:,.2f}.",
             f"Algorithm initialized with {len(engine.securities)} securities: {securities}.",
             f"Replaying the market from {engine.start:%Y-%m-%d} at {speed:g} simulated seconds per real second "
             "(a warm-up is fast-forwarded)."]
