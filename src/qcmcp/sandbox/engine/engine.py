@@ -1718,9 +1718,10 @@ class Engine:
                                                 bar.volume)
             bars[sub.security.symbol] = bar
         for sub, _ in step:
-            symbol = sub.security.symbol
-            bar = bars[symbol]
-            self._fill_orders(symbol, bar)
+            self._fill_orders(sub.security.symbol, bars[sub.security.symbol])
+        self._security_changes()  # LEAN: OnSecuritiesChanged after the fills, before the consolidators
+        for sub, _ in step:
+            bar = bars[sub.security.symbol]
             self._feed(sub, sub.security.resolution, bar)
             for target in ("hour", "daily"):
                 if target != sub.security.resolution and sub.indicators.get(target):

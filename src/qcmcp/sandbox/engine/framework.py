@@ -501,7 +501,8 @@ def _date_rule_function(rule: Any) -> Any:
 class PortfolioConstructionModel(PascalAliases):
     """LEAN's PortfolioConstructionModel: rebalances when the rebalancing time comes, when insights arrive or
     expire (``rebalance_on_insight_changes``); targets from ``determine_target_percent`` over the latest active
-    insight per symbol and source model; flat targets for symbols whose insights all expired."""
+    insight per symbol, whichever model made it (GetTargetInsights); flat targets for symbols whose insights all
+    expired."""
 
     def __init__(self, rebalance: Any = None, *_: Any, **__: Any) -> None:
         self._rebalancing_func = _rebalancing(rebalance)
@@ -543,9 +544,13 @@ class PortfolioConstructionModel(PascalAliases):
         self._security_changes = False
 
     def get_target_insights(self, algorithm: Any) -> list[Insight]:
-        latest: dict[tuple[Any, str], Insight] = {}
+        """LEAN's: the active insights worth a target, grouped by symbol, the last generated of each (on a tie the
+        last emitted)."""
+        latest: dict[Any, Insight] = {}
         for insight in algorithm.insights.get_active_insights(algorithm.time):
-            key = (insight.symbol, insight.source_model)
+            if not self.should_create_target_for_insight(insight):
+                continue
+            key = insight.symbol
             if key not in latest or insight.generated_time_utc >= latest[key].generated_time_utc:
                 latest[key] = insight
         return list(latest.values())

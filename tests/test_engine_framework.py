@@ -1,0 +1,85 @@
+"""The Algorithm Framework as LEAN runs it: which insights make the targets, and when the models hear of changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.engine_helpers import run, sessions, write_daily, write_minute
+
+DAYS = sessions(date(2024, 1, 2), 6)
+
+
+def result_of(outcome):
+    assert "result" in outcome, outcome.get("error")
+    return outcome["result"]
+
+
+def test_targets_come_from_the_latest_insight_per_symbol_whatever_model_made_it(tmp_path):
+    """LEAN's PortfolioConstructionModel.GetTargetInsights groups the active insights by symbol only and keeps the
+    last generated (ties: the last emitted, so the second model's). Two models disagreeing on ABC count once."""
+    write_daily(tmp_path, "ABC", [(d, 100, 101, 99, 100) for d in DAYS])
+    write_daily(tmp_path, "XYZ", [(d, 50, 51, 49, 50) for d in DAYS])
+    source = """from AlgorithmImports import *
+
+class Once(AlphaModel):
+    def __init__(self, tickers, direction):
+        self.tickers, self.direction, self.done = tickers, direction, False
+
+    def update(self, algorithm, data):
+        if self.done:
+            return []
+        self.done = True
+        return [Insight.price(t, timedelta(days=5), self.direction) for t in self.tickers]
+
+class Bulls(Once):
+    pass
+
+class Bears(Once):
+    pass
+
+class Framework(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.set_cash(100000)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("ABC", SecurityType.EQUITY, Market.USA),
+                                                                  Symbol.create("XYZ", SecurityType.EQUITY, Market.USA)]))
+        self.add_alpha(Bulls(["ABC", "XYZ"], InsightDirection.UP))
+        self.add_alpha(Bears(["ABC"], InsightDirection.DOWN))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
+        self.set_execution(ImmediateExecutionModel())
+"""
+    orders = result_of(run(source, tmp_path))["orders"]
+    first = {o["symbol"]["value"]: o["quantity"] for o in orders[:2]}
+    # Two symbols, one share each: half the portfolio (less LEAN's 0.25 % free value), ABC short as the later DOWN says.
+    assert first == {"ABC": -int(0.5 * 100000 * 0.9975 / 100), "XYZ": int(0.5 * 100000 * 0.9975 / 50)}
+
+
+def test_models_hear_of_added_securities_before_the_first_bar_reaches_the_consolidators(tmp_path):
+    """LEAN's AlgorithmManager calls OnSecuritiesChanged (and the framework models') before it updates the
+    consolidators, so an indicator registered there gets the very bar the security arrives with."""
+    write_minute(tmp_path, "ABC", date(2024, 1, 2), [100 + i for i in range(5)])
+    source = """from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 2)
+        self.add_equity("ABC", Resolution.MINUTE)
+        self.sma = None
+        self.seen = []
+
+    def on_securities_changed(self, changes):
+        for security in changes.added_securities:
+            self.sma = SimpleMovingAverage(2)
+            self.register_indicator(security.symbol, self.sma)
+
+    def on_data(self, data):
+        self.seen.append((self.sma.samples, self.sma.current.value))
+
+    def on_end_of_algorithm(self):
+        self.log(str(self.seen[:3]))
+"""
+    logs = result_of(run(source, tmp_path))["logs"]
+    assert any("[(1, 100.0), (2, 100.5), (3, 101.5)]" in line for line in logs)
