@@ -83,3 +83,35 @@ class Test(QCAlgorithm):
 """
     logs = result_of(run(source, tmp_path))["logs"]
     assert any("[(1, 100.0), (2, 100.5), (3, 101.5)]" in line for line in logs)
+
+
+def test_an_insight_score_function_scores_each_step_and_finalizes_expired_insights(tmp_path):
+    """LEAN's InsightManager.Step runs the algorithm's score function at each framework step; InsightScore keeps
+    each score within [0, 1] and ignores changes once finalized. The results carry the function's scores."""
+    write_daily(tmp_path, "ABC", [(d, 100 + i, 101 + i, 99 + i, 100 + i) for i, d in enumerate(DAYS)])
+    source = """from AlgorithmImports import *
+
+class Scores:
+    def score(self, insight_manager, utc_time):
+        for insight in insight_manager.get_active_insights(utc_time):
+            insight.score.set_score(InsightScoreType.DIRECTION, 5.0, utc_time)
+            insight.score.set_score(InsightScoreType.MAGNITUDE, 0.25, utc_time)
+            insight.estimated_value = 42.0
+        for insight in insight_manager.get_insights(lambda i: i.is_expired(utc_time)):
+            insight.score.finalize(utc_time)
+            insight.score.set_score(InsightScoreType.MAGNITUDE, 0.75, utc_time)
+
+class Framework(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("ABC", SecurityType.EQUITY, Market.USA)]))
+        self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(days=2)))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
+        self.insights.set_insight_score_function(Scores())
+"""
+    insights = result_of(run(source, tmp_path))["insights"]
+    assert insights and all(i["scoreDirection"] == 1.0 and i["scoreMagnitude"] == 0.25 for i in insights)
+    assert all(i["estimatedValue"] == 42.0 for i in insights)
+    assert [i["scoreFinal"] for i in insights] == [True, True, False]  # the last one is still open at the end

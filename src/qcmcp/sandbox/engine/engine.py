@@ -90,6 +90,7 @@ class Framework:
     active: list[Insight] = field(default_factory=list)
     risk: list[Any] = field(default_factory=list)
     recorded: list[Insight] = field(default_factory=list)
+    score_function: Any = None  # InsightManager.set_insight_score_function's
 
 
 class _SubmitRecord(PascalAliases):
@@ -1579,6 +1580,7 @@ class Engine:
     def _framework_step(self, data: Any) -> None:
         """Collect new insights, retire expired ones, and rebalance when the set changed."""
         framework = self.framework
+        self.algorithm.insights.step(self.time)  # LEAN's OnFrameworkData: Insights.Step(UtcTime) first
         if not (framework.alphas or framework.emitted or framework.active):
             return  # no framework in use: nothing to do on this step
         new = list(framework.emitted)

@@ -33,6 +33,42 @@ class InsightType(IntEnum):
     Volatility = 1
 
 
+class InsightScoreType(IntEnum):
+    DIRECTION = 0
+    MAGNITUDE = 1
+    Direction = 0
+    Magnitude = 1
+
+
+class InsightScore(PascalAliases):
+    """LEAN's InsightScore: direction and magnitude scores kept within [0, 1], fixed once finalized."""
+
+    def __init__(self, direction: float = 0.0, magnitude: float = 0.0, updated_time_utc: datetime | None = None) -> None:
+        self.direction, self.magnitude, self.updated_time_utc = float(direction), float(magnitude), updated_time_utc
+        self.is_final_score = False
+
+    def set_score(self, type: Any, value: float, algorithm_utc_time: datetime) -> None:
+        if self.is_final_score:
+            return
+        self.updated_time_utc = algorithm_utc_time
+        clamped = max(0.0, min(1.0, float(value)))
+        if int(type) == InsightScoreType.DIRECTION:
+            self.direction = clamped
+        elif int(type) == InsightScoreType.MAGNITUDE:
+            self.magnitude = clamped
+        else:
+            raise ValueError(f"InsightScoreType out of range: {type}")
+
+    def finalize(self, algorithm_utc_time: datetime) -> None:
+        self.is_final_score, self.updated_time_utc = True, algorithm_utc_time
+
+    def get_score(self, type: Any) -> float:
+        return self.direction if int(type) == InsightScoreType.DIRECTION else self.magnitude
+
+    def __repr__(self) -> str:
+        return f"Direction: {round(self.direction, 4)} Magnitude: {round(self.magnitude, 4)}"
+
+
 class Insight(PascalAliases):
     def __init__(self, symbol: Any, period: timedelta, type: InsightType, direction: InsightDirection,
                  magnitude: float | None = None, confidence: float | None = None, source_model: str | None = None,
@@ -46,6 +82,8 @@ class Insight(PascalAliases):
         self.reference_value = 0.0
         self.reference_value_final: float | None = None
         self.requested_close_time: datetime | None = None
+        self.score = InsightScore()
+        self.estimated_value = 0.0
 
     @staticmethod
     def price(symbol: Any, period: Any, *rest: Any, **named: Any) -> Insight:
@@ -989,6 +1027,16 @@ class InsightManager(PascalAliases):
 
     def __init__(self, engine: Any) -> None:
         self._engine = engine
+
+    def set_insight_score_function(self, function: Any) -> None:
+        """LEAN's: an object whose ``score(insight_manager, utc_time)`` the framework calls at each step."""
+        self._engine.framework.score_function = function
+
+    def step(self, now: Any) -> None:
+        """LEAN's InsightManager.Step: run the score function, if one is set (LEAN scores nothing otherwise)."""
+        function = self._engine.framework.score_function
+        if function is not None:
+            (function.score if hasattr(function, "score") else function.Score)(self, now)
 
     def cancel(self, symbols: Any = None) -> int:
         return self._engine.cancel_insights(symbols)

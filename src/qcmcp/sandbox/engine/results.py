@@ -56,6 +56,13 @@ def insight_json(insight: Any, last_prices: dict[Any, float]) -> dict[str, Any]:
     closed = final is not None
     final = final if closed else last_prices.get(insight.symbol, insight.reference_value)
     move = (final - insight.reference_value) * int(insight.direction)
+    score = getattr(insight, "score", None)
+    if score is not None and score.updated_time_utc is not None:  # scored by the algorithm's score function
+        closed, direction, magnitude = score.is_final_score, score.direction, score.magnitude
+        estimated = float(getattr(insight, "estimated_value", 0.0) or 0.0)
+    else:
+        direction = 1.0 if move > 0 or (insight.direction == 0 and final == insight.reference_value) else 0.0
+        magnitude, estimated = 0.0, move
     return {
         "id": insight.id, "groupId": None, "sourceModel": insight.source_model,
         "generatedTime": unix(insight.generated_time_utc), "closeTime": unix(insight.close_time_utc),
@@ -63,8 +70,8 @@ def insight_json(insight: Any, last_prices: dict[Any, float]) -> dict[str, Any]:
         "reference": insight.reference_value, "referenceFinal": final,
         "direction": insight.direction.name.lower(), "period": int(insight.period.total_seconds()),
         "magnitude": insight.magnitude, "confidence": insight.confidence, "weight": insight.weight,
-        "scoreFinal": closed, "scoreDirection": 1.0 if move > 0 or (insight.direction == 0 and final == insight.reference_value) else 0.0,
-        "scoreMagnitude": 0.0, "estimatedValue": move, "tag": insight.tag,
+        "scoreFinal": closed, "scoreDirection": direction, "scoreMagnitude": magnitude,
+        "estimatedValue": estimated, "tag": insight.tag,
     }
 
 
