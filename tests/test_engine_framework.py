@@ -115,3 +115,98 @@ class Framework(QCAlgorithm):
     assert insights and all(i["scoreDirection"] == 1.0 and i["scoreMagnitude"] == 0.25 for i in insights)
     assert all(i["estimatedValue"] == 42.0 for i in insights)
     assert [i["scoreFinal"] for i in insights] == [True, True, False]  # the last one is still open at the end
+
+
+def test_buying_power_model_reads_margins_over_the_leverage_as_leans_security_margin_model(tmp_path):
+    """SecurityMarginModel: initial margin price x quantity / leverage, a position reserves its value over the
+    leverage; the minimum order margin check refuses an order below 0.1 % of the portfolio while margin remains."""
+    write_daily(tmp_path, "ABC", [(d, 100, 101, 99, 100) for d in DAYS])
+    source = """from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.set_cash(100000)
+        self.abc = self.add_equity("ABC", Resolution.DAILY).symbol
+
+    def on_data(self, data):
+        if not self.portfolio.invested:
+            self.market_order(self.abc, 100)
+            return
+        security = self.securities[self.abc]
+        model = security.buying_power_model
+        reserved = model.get_reserved_buying_power_for_position(ReservedBuyingPowerForPositionParameters(security))
+        initial = model.get_initial_margin_requirement(InitialMarginParameters(security, 10)).value
+        small = BuyingPowerModelExtensions.above_minimum_order_margin_portfolio_percentage(
+            model, security, 1, self.portfolio, 0.001)
+        big = BuyingPowerModelExtensions.above_minimum_order_margin_portfolio_percentage(
+            model, security, 3, self.portfolio, 0.001)
+        self.log(f"{model.get_leverage(security)} {reserved.absolute_used_buying_power} {initial} {small} {big}")
+        self.quit()
+"""
+    logs = result_of(run(source, tmp_path))["logs"]
+    # 100 shares at $100 on 2x leverage: $5,000 reserved; 10 shares need $500; one share's $50 margin is below the
+    # $100 minimum (0.1 % of ~$100,000), three shares' $150 is not.
+    assert any(line.endswith("2.0 5000.0 500.0 False True") for line in logs), logs
+
+
+def test_an_execution_model_keeps_targets_in_a_portfolio_target_collection_and_hears_order_events_first(tmp_path):
+    """LEAN's PortfolioTargetCollection (one target per symbol, margin-impact order, cleared once held) and
+    OrderSizing; BrokerageTransactionHandler gives each order event to the execution model before the algorithm."""
+    write_daily(tmp_path, "ABC", [(d, 100, 101, 99, 100) for d in DAYS])
+    write_daily(tmp_path, "XYZ", [(d, 50, 51, 49, 50) for d in DAYS])
+    source = """from AlgorithmImports import *
+
+class Chunked(ExecutionModel):
+    def __init__(self):
+        self.targets = PortfolioTargetCollection()
+        self.heard = []
+
+    def execute(self, algorithm, targets):
+        self.targets.add_range(targets)
+        order = [t.symbol.value for t in self.targets.order_by_margin_impact(algorithm)]
+        if order:
+            algorithm.log("order " + ",".join(order))
+        for target in self.targets.order_by_margin_impact(algorithm):
+            security = algorithm.securities[target.symbol]
+            wanted = OrderSizing.get_unordered_quantity(algorithm, target, security, True)
+            size = OrderSizing.get_order_size_for_maximum_value(security, 2000, wanted)
+            if size:
+                algorithm.market_order(target.symbol, size, True)
+        self.targets.clear_fulfilled(algorithm)
+
+    def on_order_event(self, algorithm, order_event):
+        self.heard.append((order_event.order_id, order_event.id, int(order_event.status), order_event.status.is_fill()))
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.set_cash(100000)
+        self.abc = self.add_equity("ABC", Resolution.DAILY).symbol
+        self.xyz = self.add_equity("XYZ", Resolution.DAILY).symbol
+        self.model = Chunked()
+        self.set_execution(self.model)
+        self.seen = []
+        self.sent = False
+
+    def on_data(self, data):
+        if not self.sent:
+            self.sent = True
+            self.model.execute(self, [PortfolioTarget(self.abc, 30), PortfolioTarget(self.xyz, 30),
+                                      PortfolioTarget(self.abc, 25)])
+
+    def on_order_event(self, order_event):
+        self.seen.append((order_event.order_id, order_event.id, int(order_event.status), order_event.status.is_fill()))
+
+    def on_end_of_algorithm(self):
+        self.log(f"same {self.model.heard == self.seen} {len(self.seen)} left {self.model.targets.count}")
+"""
+    result = result_of(run(source, tmp_path))
+    quantities = [(o["symbol"]["value"], o["quantity"]) for o in result["orders"]]
+    # The later ABC target replaces the first; ABC's $2,500 order comes first (larger than XYZ's $1,500) and is cut
+    # to $2,000 (20 shares), the 5 left ordered on the next step; XYZ's 30 shares fit at once.
+    assert quantities == [("ABC", 20), ("XYZ", 30), ("ABC", 5)]
+    assert any(line.endswith("order ABC,XYZ") for line in result["logs"])
+    assert any(line.endswith("same True 6 left 0") for line in result["logs"]), result["logs"]

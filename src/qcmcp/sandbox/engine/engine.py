@@ -867,6 +867,9 @@ class Engine:
         order.events.append({"status": status, "time": self.time, "price": price, "quantity": quantity,
                              "fee": float(getattr(fee, "amount", fee)), "fee_currency": getattr(fee, "currency", "USD"),
                              "message": message})
+        handler = getattr(self.framework.execution, "on_order_event", None)
+        if handler is not None:  # LEAN's BrokerageTransactionHandler: the execution model hears of it first
+            handler(self.algorithm, event)
         self._call("on_order_event", event)
 
     def _fill(self, order: Order, security: Security, price: float, quantity: float | None = None,
@@ -1581,7 +1584,8 @@ class Engine:
         """Collect new insights, retire expired ones, and rebalance when the set changed."""
         framework = self.framework
         self.algorithm.insights.step(self.time)  # LEAN's OnFrameworkData: Insights.Step(UtcTime) first
-        if not (framework.alphas or framework.emitted or framework.active):
+        custom_execution = type(framework.execution) is not ImmediateExecutionModel or framework.execution.targets
+        if not (framework.alphas or framework.emitted or framework.active or custom_execution):
             return  # no framework in use: nothing to do on this step
         new = list(framework.emitted)
         framework.emitted.clear()
@@ -1627,7 +1631,7 @@ class Engine:
                 overrides[self.symbol_for(target.symbol)] = target
         if overrides:
             targets = [t for t in targets if self.symbol_for(t.symbol) not in overrides] + list(overrides.values())
-        if framework.execution is not None and (targets or framework.construction is not None):
+        if framework.execution is not None:  # LEAN's ProcessInsights: the execution model runs on every step
             framework.execution.execute(self.algorithm, targets)
 
     def insight_close_time(self, security: Security, generated: datetime, period: timedelta) -> datetime:

@@ -701,11 +701,19 @@ class AccumulativeInsightPortfolioConstructionModel(PortfolioConstructionModel):
 
 
 class ExecutionModel(PascalAliases):
+    asynchronous = True  # LEAN's default: market orders submitted without waiting for their fill
+
+    def __init__(self, asynchronous: bool = True) -> None:
+        self.asynchronous = bool(asynchronous)
+
     def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
         pass
 
     def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
         pass
+
+    def on_order_event(self, algorithm: Any, order_event: Any) -> None:
+        """LEAN's: each order event reaches the execution model first, then the algorithm."""
 
 
 class NullExecutionModel(ExecutionModel):

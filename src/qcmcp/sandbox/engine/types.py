@@ -90,6 +90,12 @@ class OrderStatus(IntEnum):
     def is_closed(self) -> bool:
         return self in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID)
 
+    def is_open(self) -> bool:
+        return not self.is_closed()
+
+    def is_fill(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
+
 
 class OrderType(IntEnum):
     MARKET = 0
@@ -639,6 +645,15 @@ class Security(PascalAliases):
         """LEAN's GetLastData: the latest data the security received (None before any)."""
         return self.bar
 
+    @property
+    def buying_power_model(self) -> Any:
+        """LEAN's SecurityMarginModel over this security's leverage (engine/buying_power.py)."""
+        from qcmcp.sandbox.engine.buying_power import SecurityMarginModel
+
+        return SecurityMarginModel()
+
+    margin_model = buying_power_model
+
     hours_source: Any = None  # the engine's: () -> the market-hours database entry (equities)
     _exchange: Any = None
     _session: Any = None
@@ -800,6 +815,7 @@ class OrderEvent(PascalAliases):
         self.limit_price, self.stop_price = order.limit_price, order.stop_price
         self.trigger_price = getattr(order, "trigger_price", None)
         self.ticket: Any = None
+        self.id = len(getattr(order, "events", [])) + 1  # LEAN's OrderEvent.Id: the order's events, counted
 
     absolute_fill_quantity = property(lambda self: abs(self.fill_quantity))
     fill_price_currency = "USD"

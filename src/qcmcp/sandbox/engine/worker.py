@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, lean_statistics, namespaces
-from qcmcp.sandbox.engine import models, renko, results, swing_indicators, util
+from qcmcp.sandbox.engine import buying_power, models, renko, results, swing_indicators, targets, util
 from qcmcp.sandbox.engine import types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.currencies import Currencies
@@ -39,7 +39,8 @@ def algorithm_imports() -> types.ModuleType:
         "np": np, "pd": pd, "math": math, "json": json,
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
-    for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, util, models):
+    for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, util, models, buying_power,
+                   targets):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
