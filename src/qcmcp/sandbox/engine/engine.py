@@ -148,7 +148,7 @@ class Transactions(PascalAliases):
             else None
         ticket = self._engine.submit(request.symbol, request.quantity, kind, limit=limit, stop=stop, tag=request.tag,
                                      properties=request.order_properties, trigger=trigger, trailing=trailing,
-                                     convert=False)
+                                     convert=False, asynchronous=bool(getattr(request, "asynchronous", False)))
         ticket.submit_request = request
         request.order_id = ticket.order_id
         return ticket
@@ -646,6 +646,8 @@ class Engine:
                 order.tag = request.tag
                 return OrderResponse(order.id)
             return OrderResponse(order.id, f"Order {order.id} is {order.status.name.lower()}: it cannot be updated.")
+        if request.quantity is not None and float(request.quantity) == 0:  # LEAN's OrderResponse.ZeroQuantity
+            return OrderResponse(order.id, f"Unable to update order with id {order.id} that has zero quantity.")
         model = getattr(self, "brokerage_model_object", None)
         if model is not None:
             from qcmcp.sandbox.engine.models import brokerage_verdict
@@ -954,6 +956,8 @@ class Engine:
             return None
         if security.hours.kind in ("crypto", "forex") and order.type in (OrderType.LIMIT, OrderType.STOP_MARKET):
             return self._pair_fill_price(order, security, bar)
+        if order.type == OrderType.LIMIT_IF_TOUCHED and security.hours.kind == "equity":
+            return self._limit_if_touched_price(order, security, bar)
         return order.fill_on(bar)
 
     @staticmethod
@@ -981,6 +985,21 @@ class Engine:
         if buy and high > order.stop_price:
             return max(order.stop_price, close)
         return None
+
+    @staticmethod
+    def _limit_if_touched_price(order: Order, security: Security, bar: TradeBar) -> float | None:
+        """LEAN's EquityFillModel.LimitIfTouchedFill: once a bar's range touched the trigger, a buy fills when the
+        ask is at or below the limit (at the better of the two), a sell when the bid is at or above it."""
+        buy = order.quantity > 0
+        assert order.trigger_price is not None and order.limit_price is not None
+        if not (order.trigger_touched or (bar.low <= order.trigger_price if buy else bar.high >= order.trigger_price)):
+            return None
+        order.trigger_touched = True
+        quote = security.ask_price if buy else security.bid_price
+        current = quote if quote == quote and quote > 0 else bar.close  # no quote data: the trade price
+        if buy:
+            return min(current, order.limit_price) if current <= order.limit_price else None
+        return max(current, order.limit_price) if current >= order.limit_price else None
 
     # ---- the run ----------------------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> Any:

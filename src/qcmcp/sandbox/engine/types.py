@@ -6,6 +6,7 @@ Every type answers to LEAN's snake_case names and to the older PascalCase ones
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -792,6 +793,36 @@ class Security(PascalAliases):
         self.data_normalization_mode = mode
 
 
+_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u20a4", "JPY": "\u00a5", "AUD": "$", "CAD": "$", "NZD": "$",
+                     "HKD": "$", "SGD": "$", "CNY": "\u00a5", "CNH": "\u00a5", "INR": "\u20b9", "CHF": "Fr",
+                     "BTC": "\u0e3f", "ETH": "\u039e", "LTC": "\u0141", "USDT": "\u20ae"}
+
+
+def currency_symbol(currency: str) -> str:
+    """LEAN's Currencies.GetCurrencySymbol: the symbol, or the code and a space for one it does not know."""
+    return _CURRENCY_SYMBOLS.get(currency, f"{currency} ") if currency else ""
+
+
+def decimal_text(value: float) -> str:
+    """A number as C# prints a decimal: no exponent, no trailing zeros."""
+    from decimal import Decimal
+
+    text = format(Decimal(repr(round(float(value), 10))).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def smart_rounding(value: float) -> float:
+    """LEAN's SmartRounding: above 1000 to 4 decimals, else to 7 significant digits (half to even)."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    if value > 1000:
+        return round(value, 4)
+    if value == 0:
+        return 0.0
+    exponent = math.floor(math.log10(abs(value))) + 1 - 7
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN))
+
+
 class OrderFee(PascalAliases):
     """An order's fee: ``OrderFee(CashAmount(amount, "USD"))`` as LEAN's, or a plain amount."""
 
@@ -814,6 +845,9 @@ class OrderEvent(PascalAliases):
         self.quantity = order.quantity
         self.limit_price, self.stop_price = order.limit_price, order.stop_price
         self.trigger_price = getattr(order, "trigger_price", None)
+        trailing = getattr(order, "type", None) == OrderType.TRAILING_STOP
+        self.trailing_amount = getattr(order, "trailing_amount", None) if trailing else None
+        self.trailing_as_percentage = bool(getattr(order, "trailing_as_percentage", False)) if trailing else None
         self.ticket: Any = None
         self.id = len(getattr(order, "events", [])) + 1  # LEAN's OrderEvent.Id: the order's events, counted
 
@@ -821,17 +855,28 @@ class OrderEvent(PascalAliases):
     fill_price_currency = "USD"
 
     def to_string(self) -> str:
-        """As LEAN prints an order event."""
-        text = f"Time: {self.utc_time} OrderID: {self.order_id} EventID: 0 Symbol: {self.symbol} Status: " \
-               f"{self.status.name.title().replace('_', '')} Quantity: {self.quantity:g}"
+        """As LEAN prints an order event (Messages.OrderEvent.ToString): the UTC time, prices smart-rounded after
+        the currency symbol."""
+        from zoneinfo import ZoneInfo
+
+        utc = self.utc_time.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("UTC"))
+        money = currency_symbol(self.fill_price_currency)
+        status = "".join(part.capitalize() for part in self.status.name.split("_"))
+        text = (f"Time: {utc:%m/%d/%Y %H:%M:%S} OrderID: {self.order_id} EventID: {self.id} Symbol: "
+                f"{getattr(self.symbol, 'value', self.symbol)} Status: {status} Quantity: {decimal_text(self.quantity)}")
         if self.fill_quantity:
-            text += f" FillQuantity: {self.fill_quantity:g} FillPrice: {self.fill_price} USD"
-        if self.limit_price is not None:
-            text += f" LimitPrice: {self.limit_price}"
-        if self.stop_price is not None:
-            text += f" StopPrice: {self.stop_price}"
+            text += (f" FillQuantity: {decimal_text(self.fill_quantity)} FillPrice: "
+                     f"{money}{decimal_text(smart_rounding(self.fill_price))}")
+        for name, value in (("LimitPrice", self.limit_price), ("StopPrice", self.stop_price)):
+            if value is not None:
+                text += f" {name}: {money}{decimal_text(smart_rounding(value))}"
+        if self.trailing_amount is not None:
+            text += " TrailingAmount: " + (f"{decimal_text(self.trailing_amount * 100)}%" if self.trailing_as_percentage
+                                           else f"{money}{decimal_text(self.trailing_amount)}")
+        if self.trigger_price is not None:
+            text += f" TriggerPrice: {money}{decimal_text(smart_rounding(self.trigger_price))}"
         if self.order_fee.value.amount:
-            text += f" OrderFee: {self.order_fee.value.amount} {self.order_fee.value.currency}"
+            text += f" OrderFee: {decimal_text(self.order_fee.value.amount)} {self.order_fee.value.currency}"
         return text + (f" Message: {self.message}" if self.message else "")
 
     def __str__(self) -> str:
@@ -898,8 +943,10 @@ class SubmitOrderRequest(OrderRequest):
             trigger, *values = values
         time = values[0] if values else named.get("time")
         tag = values[1] if len(values) > 1 else named.get("tag", "")
-        properties = values[2] if len(values) > 2 else named.get("properties")
+        properties = values[2] if len(values) > 2 else named.get("properties", named.get("order_properties"))
+        asynchronous = values[3] if len(values) > 3 else named.get("asynchronous", False)
         super().__init__(0, tag or "", time)
+        self.asynchronous = bool(asynchronous)
         self.order_type, self.security_type, self.symbol, self.quantity = order_type, security_type, symbol, quantity
         self.stop_price, self.limit_price, self.trigger_price = stop_price, limit_price, trigger
         self.trailing_amount, self.trailing_as_percentage = trailing, bool(as_percentage)
