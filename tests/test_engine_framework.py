@@ -210,3 +210,27 @@ class Test(QCAlgorithm):
     assert quantities == [("ABC", 20), ("XYZ", 30), ("ABC", 5)]
     assert any(line.endswith("order ABC,XYZ") for line in result["logs"])
     assert any(line.endswith("same True 6 left 0") for line in result["logs"]), result["logs"]
+
+
+def test_an_insight_of_minutes_closes_that_many_open_minutes_later_across_the_night(tmp_path):
+    """Insight.ComputeCloseTime steps minute by minute through open market time (Time.GetEndTimeForTradeBars):
+    20 minutes from a daily bar's 16:00 end are the next session's first 20, closing at 9:50 — and 20 minutes
+    from Friday's close end on Monday."""
+    write_daily(tmp_path, "ABC", [(d, 100, 101, 99, 100) for d in DAYS])
+    source = """from AlgorithmImports import *
+
+class Framework(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 2)
+        self.set_end_date(2024, 1, 9)
+        self.universe_settings.resolution = Resolution.DAILY
+        self.set_universe_selection(ManualUniverseSelectionModel([Symbol.create("ABC", SecurityType.EQUITY, Market.USA)]))
+        self.set_alpha(ConstantAlphaModel(InsightType.PRICE, InsightDirection.UP, timedelta(minutes=20)))
+        self.set_portfolio_construction(EqualWeightingPortfolioConstructionModel())
+"""
+    from datetime import datetime, timezone
+
+    insights = result_of(run(source, tmp_path))["insights"]
+    closes = [datetime.fromtimestamp(i["closeTime"], timezone.utc).strftime("%a %m-%d %H:%M") for i in insights]
+    # New York is UTC-5 in January: 9:50 is 14:50 UTC. Friday Jan 5's insight closes on Monday Jan 8.
+    assert closes[:4] == ["Wed 01-03 14:50", "Thu 01-04 14:50", "Fri 01-05 14:50", "Mon 01-08 14:50"]

@@ -1680,6 +1680,8 @@ class Engine:
         count = count * 60 if str(resolution).lower() == "hour" else count
         current, counted = start, 0
         hours = self.exchange_hours(security) if security.hours.kind == "equity" else None
+        if hours is not None and size < timedelta(days=1):
+            return self._open_steps_end(security, hours, start, size, count)
         while counted < count:
             previous, current = current, current + size
             if hours is None:
@@ -1688,6 +1690,31 @@ class Engine:
                 counted += bool(hours.trading_days(current.date(), current.date()))
             elif self._open_between(security, previous, current):
                 counted += 1
+        return current
+
+    @staticmethod
+    def _open_steps_end(security: Security, hours: Any, start: datetime, size: timedelta, count: int) -> datetime:
+        """``count`` steps of ``size`` from ``start`` that overlap the market's open hours, as stepping one at a time
+        would count them (a step [t, t + size) counts when it overlaps an open interval), jumping the closed time."""
+        current, left = start, count
+        day = start.date() - timedelta(days=1)
+        while left > 0:
+            midnight = datetime.combine(day, time())
+            for open_, close in hours.open_intervals(day, security.extended_market_hours):
+                opens, closes = midnight + open_, midnight + close
+                if closes <= current:
+                    continue
+                first = max(0, (opens - current) // size) if opens > current else 0  # first step past the open
+                last = -((current - closes) // size) - 1  # the last step starting before the close
+                if last < first:
+                    continue
+                if last - first + 1 >= left:
+                    return current + (first + left) * size
+                left -= last - first + 1
+                current += (last + 1) * size
+            day += timedelta(days=1)
+            if day > start.date() + timedelta(days=3700):
+                return datetime.max
         return current
 
     def _open_between(self, security: Security, start: datetime, end: datetime) -> bool:
