@@ -234,3 +234,21 @@ class Framework(QCAlgorithm):
     closes = [datetime.fromtimestamp(i["closeTime"], timezone.utc).strftime("%a %m-%d %H:%M") for i in insights]
     # New York is UTC-5 in January: 9:50 is 14:50 UTC. Friday Jan 5's insight closes on Monday Jan 8.
     assert closes[:4] == ["Wed 01-03 14:50", "Thu 01-04 14:50", "Fri 01-05 14:50", "Mon 01-08 14:50"]
+
+
+def test_a_security_initializer_seeds_the_price_with_the_last_known_one(tmp_path):
+    """LEAN's GetLastKnownPrice (the latest bar history has) and Security.SetMarketPrice: a security has the
+    previous session's close before its first bar of the run."""
+    write_daily(tmp_path, "ABC", [(d, 100 + i, 101 + i, 99 + i, 100 + i) for i, d in enumerate(DAYS)])
+    source = """from AlgorithmImports import *
+
+class Test(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2024, 1, 4)
+        self.set_end_date(2024, 1, 9)
+        self.set_security_initializer(lambda security: security.set_market_price(self.get_last_known_price(security)))
+        self.abc = self.add_equity("ABC", Resolution.DAILY).symbol
+        self.log(f"seeded {self.securities[self.abc].price} {self.securities[self.abc].has_data}")
+"""
+    logs = result_of(run(source, tmp_path))["logs"]
+    assert any(line.endswith("seeded 101.0 True") for line in logs), logs  # Jan 3's close, the last before Jan 4

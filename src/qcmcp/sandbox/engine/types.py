@@ -642,6 +642,16 @@ class Security(PascalAliases):
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
 
+    def set_market_price(self, data: Any) -> None:
+        """LEAN's SetMarketPrice: the security's price from this data point (nothing for None), as a bar."""
+        if data is None:
+            return
+        if not hasattr(data, "close"):
+            value = float(getattr(data, "value", getattr(data, "price", 0.0)))
+            end = getattr(data, "end_time", getattr(data, "time", datetime.min))
+            data = TradeBar(self.symbol, getattr(data, "time", end), end, value, value, value, value, 0.0)
+        self.bar = data
+
     def get_last_data(self) -> Any:
         """LEAN's GetLastData: the latest data the security received (None before any)."""
         return self.bar
