@@ -297,3 +297,13 @@ class Eur(QCAlgorithm):
 '''
     message = run(source, DATA)["error"]["message"]
     assert "not supported in the sandbox: valuing USD cash (the data folder has no EURUSD forex data" in message
+
+
+@needs_data
+def test_order_events_carry_the_quote_and_fee_currencies():
+    outcome = run(ACCOUNT_CURRENCY.format(amount="", cash="self.set_cash(100000)"), DATA)["result"]
+    filled = outcome["orders"][0]["events"][-1]
+    assert (filled["fillPriceCurrency"], filled["orderFeeCurrency"]) == ("EUR", "EUR")  # BTCEUR on Coinbase
+    bybit = run(BYBIT, DATA)["result"]
+    bought = bybit["orders"][0]["events"][-1]
+    assert (bought["fillPriceCurrency"], bought["orderFeeCurrency"]) == ("USDT", "BTC")  # Bybit: a buy pays in BTC

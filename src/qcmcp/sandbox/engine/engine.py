@@ -866,9 +866,12 @@ class Engine:
                message: str = "") -> None:
         event = OrderEvent(order, status, self.time, price, quantity, fee, message)  # a fee: amount or CashAmount
         event.ticket = self.tickets.get(order.id)
+        security = self.securities.get(order.symbol)
+        if security is not None and security.quote_currency is not None:  # LEAN: prices are in the quote currency
+            event.fill_price_currency = security.quote_currency.symbol
         order.events.append({"status": status, "time": self.time, "price": price, "quantity": quantity,
                              "fee": float(getattr(fee, "amount", fee)), "fee_currency": getattr(fee, "currency", "USD"),
-                             "message": message})
+                             "price_currency": event.fill_price_currency, "message": message})
         handler = getattr(self.framework.execution, "on_order_event", None)
         if handler is not None:  # LEAN's BrokerageTransactionHandler: the execution model hears of it first
             handler(self.algorithm, event)

@@ -27,8 +27,9 @@ def order_json(order: Order, algorithm_id: str) -> dict[str, Any]:
         {"algorithmId": algorithm_id, "symbol": order.symbol.id, "symbolValue": order.symbol.value,
          "symbolPermtick": order.symbol.value, "orderId": order.id, "orderEventId": number,
          "id": f"{algorithm_id}-{order.id}-{number}", "status": event["status"].name.lower().replace("_", ""),
-         "orderFeeAmount": event["fee"], "orderFeeCurrency": event.get("fee_currency", "USD"), "fillPrice": event["price"],
-         "fillPriceCurrency": "USD", "fillQuantity": event["quantity"],
+         "orderFeeAmount": event["fee"], "orderFeeCurrency": event.get("fee_currency", "USD"),
+         "fillPrice": event["price"], "fillPriceCurrency": event.get("price_currency", "USD"),
+         "fillQuantity": event["quantity"],
          "direction": order.direction.name.lower(), "message": event["message"], "isAssignment": False,
          "quantity": order.quantity, "time": unix(event["time"])}
         for number, event in enumerate(order.events, start=1)
@@ -208,8 +209,10 @@ def live_snapshot(engine: Engine, status: str, algorithm_id: str) -> dict[str, A
     return {
         "status": status,
         "time": utc(engine.time),
-        "portfolio": {"holdings": holdings, "cash": {"USD": {"symbol": "USD", "amount": portfolio.cash, "conversionRate": 1.0,
-                                                             "currencySymbol": "$", "valueInAccountCurrency": portfolio.cash}}},
+        "portfolio": {"holdings": holdings, "cash": {
+            code: {"symbol": code, "amount": cash.amount, "conversionRate": cash.conversion_rate,
+                   "currencySymbol": cash.currency_symbol, "valueInAccountCurrency": cash.value_in_account_currency}
+            for code, cash in portfolio.cash_book.items()}},
         "runtimeStatistics": stats.runtime(portfolio.total_portfolio_value, portfolio.starting_cash, portfolio.total_fees,
                                            portfolio.total_holdings_value, portfolio.total_unrealized_profit, volume, 0.0),
         "charts": merged_charts(engine),
