@@ -69,8 +69,8 @@ Currencies.GetCurrencySymbol = Currencies.get_currency_symbol  # type: ignore[at
 
 
 @dataclass(frozen=True)
-class SymbolProperties:
-    """One row of LEAN's symbol properties database (the fields the engine uses)."""
+class SymbolProperties(PascalAliases):
+    """One row of LEAN's symbol properties database (the fields the engine uses); ``security.symbol_properties``."""
 
     description: str
     quote_currency: str
