@@ -23,7 +23,7 @@ from qcmcp import log
 from qcmcp.backend import Backend, open_backend
 from qcmcp.caller import current_caller
 from qcmcp.config import Settings
-from qcmcp.qc.client import ClientHooks, ClientPool, Credentials, QuantConnectClient
+from qcmcp.qc.client import ClientHooks, ClientPool, Credentials, QuantConnectClient, tls_context
 from qcmcp.qc.errors import QCError
 
 CACHE_SECONDS = 5.0  # how long a credential lookup is reused: removals and rotations apply within this
@@ -88,6 +88,8 @@ class Gateway:
         self.tool_count = 0
         self._lock = threading.Lock()
         log.protect(*self.secrets())
+        if self.backend.transport is None:
+            tls_context()  # built now, at start-up, rather than inside the first caller's request
         self.pool = ClientPool(
             lambda credentials: QuantConnectClient(
                 credentials,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import hashlib
 import logging
 import math
 import random
+import ssl
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -369,9 +371,17 @@ class ClientPool:
             await client.aclose()
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verified TLS context (httpx's: certifi, or SSL_CERT_FILE/SSL_CERT_DIR) for every client in the process.
+    Building one parses the CA bundle — tens of milliseconds, seconds on a busy machine — and every tenant's
+    client built its own on its first call (benchmarks/http_load.py: a worker's first calls waited 2–5 s)."""
+    return httpx.create_ssl_context()
+
+
 def _default_transport() -> httpx.AsyncBaseTransport | None:
     """The lean pool, unless the environment names a proxy (HTTPS_PROXY, …): httpx honours those only with its
     own transports, so it then builds them (None) and the calls go through the proxy as configured."""
     if any(urllib.request.getproxies().values()):
         return None
-    return LeanTransport(limits=LIMITS)
+    return LeanTransport(limits=LIMITS, verify=tls_context())
