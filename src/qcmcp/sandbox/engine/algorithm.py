@@ -7,6 +7,9 @@ from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine import indicators as ind
+from qcmcp.sandbox.engine import momentum_indicators as mo
+from qcmcp.sandbox.engine import trend_indicators as ti
+from qcmcp.sandbox.engine import volume_indicators as vo
 from qcmcp.sandbox.engine.consolidators import IdentityDataConsolidator, SubscriptionManager, TradeBarConsolidator
 from qcmcp.sandbox.engine.framework import (
     InsightManager,
@@ -54,6 +57,21 @@ from qcmcp.sandbox.engine.unsupported import (  # noqa: E402,F401
     refuse,
     refuse_attribute,
 )
+
+
+def _period_helper(cls: Any) -> Any:
+    def helper(self: Any, symbol: Any, period: int, resolution: Any = None, selector: Any = None) -> Any:
+        return self._register(symbol, cls(period), resolution, selector)
+
+    helper.__doc__ = f"LEAN's {cls.__name__}(period) of the symbol's data."
+    return helper
+
+def _bar_helper(cls: Any) -> Any:
+    def helper(self: Any, symbol: Any, resolution: Any = None, selector: Any = None) -> Any:
+        return self._register(symbol, cls(), resolution, selector)
+
+    helper.__doc__ = f"LEAN's {cls.__name__} of the symbol's bars."
+    return helper
 
 
 class QCAlgorithm(PascalAliases):
@@ -687,6 +705,119 @@ class QCAlgorithm(PascalAliases):
 
     def min(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.Minimum(period), resolution, selector)
+
+    # LEAN's other indicator helpers (QCAlgorithm.Indicators.cs): the indicator, fed the symbol's bars.
+    mom, momp, rocp, rocr, logr, cmo = (_period_helper(c) for c in (
+        mo.Momentum, mo.MomentumPercent, mo.RateOfChangePercent, mo.RateOfChangeRatio, mo.LogReturn,
+        mo.ChandeMomentumOscillator))
+    adx, adxr, wilr, fish, dpo, trix, mad = (_period_helper(c) for c in (
+        mo.AverageDirectionalIndex, mo.AverageDirectionalMovementIndexRating, mo.WilliamsPercentR,
+        mo.FisherTransform, mo.DetrendedPriceOscillator, mo.Trix, mo.MeanAbsoluteDeviation))
+    dema, tema, hma, lwma, trima, zlema, wwma = (_period_helper(c) for c in (
+        ti.DoubleExponentialMovingAverage, ti.TripleExponentialMovingAverage, ti.HullMovingAverage,
+        ti.LinearWeightedMovingAverage, ti.TriangularMovingAverage, ti.ZeroLagExponentialMovingAverage,
+        ti.WilderMovingAverage))
+    natr, chop, midpoint, midprice = (_period_helper(c) for c in (
+        ti.NormalizedAverageTrueRange, ti.ChoppinessIndex, ti.MidPoint, ti.MidPrice))
+    mfi, vwma = _period_helper(vo.MoneyFlowIndex), _period_helper(vo.VolumeWeightedMovingAverage)
+    obv, ad, bop, tr, heikin_ashi = (_bar_helper(c) for c in (
+        vo.OnBalanceVolume, vo.AccumulationDistribution, mo.BalanceOfPower, ti.TrueRange, ti.HeikinAshi))
+
+    def sum(self, symbol: Any, period: int, resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        from qcmcp.sandbox.engine.swing_indicators import Sum
+
+        return self._register(symbol, Sum(period), resolution, selector)
+
+    def ker(self, symbol: Any, period: int = 2, resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ti.KaufmanEfficiencyRatio(period), resolution, selector)
+
+    def var(self, symbol: Any, period: int, resolution: Any = None, selector: Any = None, *rest: Any) -> ind.Indicator:
+        if isinstance(resolution, float):  # VAR(symbol, period, confidence_level, ...): LEAN's ValueAtRisk
+            refuse("ValueAtRisk (QCAlgorithm.var with a confidence level)")
+        return self._register(symbol, ti.Variance(period), resolution, selector)
+
+    def cci(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: Any = None,
+            selector: Any = None) -> ind.Indicator:
+        if isinstance(moving_average_type, str):
+            moving_average_type, resolution = None, moving_average_type
+        return self._register(symbol, mo.CommodityChannelIndex(period, moving_average_type), resolution, selector)
+
+    def aroon(self, symbol: Any, up_period: int, down_period: Any = None, resolution: Any = None,
+              selector: Any = None) -> ind.Indicator:
+        """AROON(symbol, period[, resolution]) or AROON(symbol, up_period, down_period[, resolution])."""
+        if not isinstance(down_period, int):
+            down_period, resolution = up_period, down_period if down_period is not None else resolution
+        return self._register(symbol, mo.AroonOscillator(up_period, down_period), resolution, selector)
+
+    def dch(self, symbol: Any, upper_period: int, lower_period: Any = None, resolution: Any = None,
+            selector: Any = None) -> ind.Indicator:
+        """DCH(symbol, period[, resolution]) or DCH(symbol, upper_period, lower_period[, resolution])."""
+        if not isinstance(lower_period, int):
+            lower_period, resolution = upper_period, lower_period if lower_period is not None else resolution
+        return self._register(symbol, ti.DonchianChannel(upper_period, lower_period), resolution, selector)
+
+    def kama(self, symbol: Any, period: int, fast_ema_period: Any = 2, slow_ema_period: int = 30,
+             resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        """KAMA(symbol, period[, resolution]) or KAMA(symbol, period, fast, slow[, resolution])."""
+        if not isinstance(fast_ema_period, int):
+            fast_ema_period, resolution = 2, fast_ema_period if fast_ema_period is not None else resolution
+        return self._register(symbol, ti.KaufmanAdaptiveMovingAverage(period, fast_ema_period, slow_ema_period),
+                              resolution, selector)
+
+    def t3(self, symbol: Any, period: int, volume_factor: Any = 0.7, resolution: Any = None,
+           selector: Any = None) -> ind.Indicator:
+        if isinstance(volume_factor, str):
+            volume_factor, resolution = 0.7, volume_factor
+        return self._register(symbol, ti.T3MovingAverage(period, volume_factor), resolution, selector)
+
+    def kch(self, symbol: Any, period: int, k: float, moving_average_type: Any = None, resolution: Any = None,
+            selector: Any = None) -> ind.Indicator:
+        if isinstance(moving_average_type, str):
+            moving_average_type, resolution = None, moving_average_type
+        return self._register(symbol, ti.KeltnerChannels(period, k, moving_average_type), resolution, selector)
+
+    def apo(self, symbol: Any, fast_period: int, slow_period: int, moving_average_type: Any = None,
+            resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, mo.AbsolutePriceOscillator(fast_period, slow_period, moving_average_type),
+                              resolution, selector)
+
+    def ppo(self, symbol: Any, fast_period: int, slow_period: int, moving_average_type: Any = None,
+            resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, mo.PercentagePriceOscillator(fast_period, slow_period, moving_average_type),
+                              resolution, selector)
+
+    def ao(self, symbol: Any, fast_period: int, slow_period: int, moving_average_type: Any = None,
+           resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, mo.AwesomeOscillator(fast_period, slow_period, moving_average_type),
+                              resolution, selector)
+
+    def adosc(self, symbol: Any, fast_period: int, slow_period: int, resolution: Any = None,
+              selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, vo.AccumulationDistributionOscillator(fast_period, slow_period), resolution,
+                              selector)
+
+    def ultosc(self, symbol: Any, period1: int, period2: int, period3: int, resolution: Any = None,
+               selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, mo.UltimateOscillator(period1, period2, period3), resolution, selector)
+
+    def psar(self, symbol: Any, af_start: float = 0.02, af_increment: float = 0.02, af_max: float = 0.2,
+             resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ti.ParabolicStopAndReverse(af_start, af_increment, af_max), resolution,
+                              selector)
+
+    def ichimoku(self, symbol: Any, tenkan_period: int, kijun_period: int, senkou_a_period: int,
+                 senkou_b_period: int, senkou_a_delay_period: int, senkou_b_delay_period: int,
+                 resolution: Any = None, selector: Any = None) -> ind.Indicator:
+        return self._register(symbol, ti.IchimokuKinkoHyo(tenkan_period, kijun_period, senkou_a_period,
+                                                          senkou_b_period, senkou_a_delay_period,
+                                                          senkou_b_delay_period), resolution, selector)
+
+    def vwap(self, symbol: Any, period: int | None = None, resolution: Any = None,
+             selector: Any = None) -> ind.Indicator:
+        """VWAP(symbol): LEAN's IntradayVwap (restarts each day); VWAP(symbol, period): over the last bars."""
+        if period is None:
+            return self._register(symbol, vo.IntradayVwap(), None)
+        return self._register(symbol, vo.VolumeWeightedAveragePriceIndicator(period), resolution, selector)
 
     def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: Any = None, selector: Any = None,
                            *_: Any) -> None:

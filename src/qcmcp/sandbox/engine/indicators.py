@@ -183,18 +183,15 @@ class MovingAverageType:
 
 
 def moving_average(kind: Any, period: int, default: int = MovingAverageType.EXPONENTIAL) -> Indicator:
-    """The moving average of a LEAN MovingAverageType the sandbox implements (Simple, Exponential, Wilders)."""
+    """LEAN's MovingAverageType.AsIndicator(period) (every type but Alma and MGD, which refuse)."""
     kind = default if kind is None else int(kind)
     if kind == MovingAverageType.SIMPLE:
         return SimpleMovingAverage(period)
     if kind == MovingAverageType.EXPONENTIAL:
         return ExponentialMovingAverage(period)
-    if kind == MovingAverageType.WILDERS:
-        return ExponentialMovingAverage(period, 1.0 / period)
-    from qcmcp.sandbox.engine.unsupported import refuse
+    from qcmcp.sandbox.engine.trend_indicators import lean_average
 
-    name = MovingAverageType.NAMES[kind] if 0 <= kind < len(MovingAverageType.NAMES) else str(kind)
-    refuse(f"MovingAverageType.{name} (the sandbox has Simple, Exponential and Wilders)")
+    return lean_average(kind, period)
 
 
 def require_average(kind: Any, allowed: int, indicator: str) -> None:
@@ -216,7 +213,7 @@ class Identity(Indicator):
 
 
 class Delay(Indicator):
-    """The value ``period`` samples ago (LEAN's Delay); 0 until it has one."""
+    """The value ``period`` samples ago (LEAN's Delay); the first value until it has one."""
 
     def __init__(self, period: int, name: str | None = None) -> None:
         super().__init__(name or f"DELAY({period})", period + 1)
@@ -225,7 +222,7 @@ class Delay(Indicator):
 
     def _compute(self, time: datetime, value: Any) -> float:
         self._buffer.append(self._price(value))
-        return self._buffer[0] if len(self._buffer) == self._buffer.maxlen else 0.0
+        return self._buffer[0]  # the oldest kept: the first value until ``period`` have passed
 
 
 class ExponentialMovingAverage(Indicator):

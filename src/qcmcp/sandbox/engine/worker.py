@@ -18,7 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, lean_statistics, namespaces
-from qcmcp.sandbox.engine import buying_power, models, renko, results, swing_indicators, targets, util
+from qcmcp.sandbox.engine import (
+    buying_power,
+    models,
+    momentum_indicators,
+    renko,
+    results,
+    swing_indicators,
+    targets,
+    trend_indicators,
+    util,
+    volume_indicators,
+)
 from qcmcp.sandbox.engine import types as engine_types
 from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
 from qcmcp.sandbox.engine.currencies import Currencies
@@ -39,8 +50,8 @@ def algorithm_imports() -> types.ModuleType:
         "np": np, "pd": pd, "math": math, "json": json,
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
-    for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, util, models, buying_power,
-                   targets):
+    for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
+                   momentum_indicators, volume_indicators, util, models, buying_power, targets):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
