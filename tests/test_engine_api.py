@@ -41,8 +41,10 @@ def test_macd_moving_average_types():
     assert not exponential.is_ready  # ready when the signal is: slow + signal - 1 samples
     feed(exponential, prices[5:6])
     assert exponential.is_ready
-    with pytest.raises(UnsupportedFeature, match="not supported in the sandbox: MovingAverageType.Hull"):
-        ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.HULL)
+    assert type(ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.HULL).fast).__name__ == (
+        "HullMovingAverage")
+    with pytest.raises(UnsupportedFeature, match="not supported in the sandbox: MovingAverageType.Alma"):
+        ind.MovingAverageConvergenceDivergence(2, 4, 3, ind.MovingAverageType.ALMA)
 
 
 def minute_bars(count: int, start: datetime = datetime(2024, 1, 2, 9, 30)) -> list:

@@ -12,7 +12,13 @@ import pytest
 from qcmcp.sandbox.engine import momentum_indicators as mo
 from qcmcp.sandbox.engine import trend_indicators as ti
 from qcmcp.sandbox.engine import volume_indicators as vo
-from qcmcp.sandbox.engine.indicators import Delay, MovingAverageType, moving_average
+from qcmcp.sandbox.engine.indicators import (
+    AverageTrueRange,
+    Delay,
+    MovingAverageType,
+    RelativeStrengthIndex,
+    moving_average,
+)
 from qcmcp.sandbox.engine.types import Symbol, TradeBar
 from qcmcp.sandbox.engine.unsupported import UnsupportedFeature
 from tests.engine_helpers import run
@@ -256,6 +262,19 @@ def test_moving_average_types_and_lean_delay():
     assert values(Delay(2), [1, 2, 4, 7]) == [1, 1, 1, 2]  # LEAN's Delay: the first value until it has one
 
 
+def test_rsi_and_atr_average_with_any_moving_average_type_as_lean():
+    # RSI(2) of 1, 2, 4, 3: 100 while the average loss is 0; Wilder gains 1, 1.5, 0.75 and losses 0, 0, 0.5
+    assert feed(RelativeStrengthIndex(2), [1, 2, 4, 3]) == [(100, False), (100, False), (100, True),
+                                                             (pytest.approx(100 - 100 / 2.5), True)]
+    # simple averages of the last two: gains (2 + 0)/2, losses (0 + 1)/2
+    assert values(RelativeStrengthIndex(2, MovingAverageType.SIMPLE), [1, 2, 4, 3])[-1] == pytest.approx(100 - 100 / 3)
+    # ATR(2) of true ranges 2 (the first bar's high - low), 2, 1.3, 2.2: Wilders by default, ready at the 2nd bar
+    assert feed(AverageTrueRange(2), bars()) == [(2, False), (2, True), (pytest.approx(1.65), True),
+                                                 (pytest.approx(1.925), True)]
+    assert values(AverageTrueRange(2, MovingAverageType.SIMPLE), bars())[2:] == [pytest.approx(1.65), pytest.approx(1.75)]
+    assert AverageTrueRange(2).true_range.current.value == 0
+
+
 @pytest.mark.skipif(not DATA.is_dir(), reason="LEAN's sample data is not next to the repository")
 def test_the_helpers_register_leans_indicators_on_the_symbols_data():
     source = '''from AlgorithmImports import *
@@ -265,15 +284,23 @@ class Helpers(QCAlgorithm):
         self.set_start_date(2013, 10, 7)
         self.set_end_date(2013, 10, 31)
         spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        self.add_equity("AAPL", Resolution.DAILY)
+        self.atr = self.atr(spy, 3)
+        self.beta = self.b("AAPL", spy, 5)
         self.items = [self.mom(spy, 3), self.MOMP(spy, 3), self.adx(spy, 3), self.aroon(spy, 3, 4),
                       self.kch(spy, 5, 2, MovingAverageType.EXPONENTIAL), self.vwap(spy), self.vwap(spy, 3),
                       self.ichimoku(spy, 2, 3, 3, 4, 2, 2), self.heikin_ashi(spy), self.kama(spy, 3, Resolution.DAILY),
                       self.dch(spy, 3), self.psar(spy), self.obv(spy), self.cci(spy, 4)]
         self.mine = MomentumPercent(3)
         self.register_indicator(spy, self.mine, Resolution.DAILY)
-        self.closes = []
+        self.closes, self.bars = [], []
 
     def on_data(self, data):
+        self.bars.append(data["SPY"])
+        ranges = [b.high - b.low if i == 0 else max(b.high - b.low, abs(b.high - self.bars[i - 1].close),
+                  abs(b.low - self.bars[i - 1].close)) for i, b in enumerate(self.bars)]
+        if len(ranges) >= 3:  # LEAN's ATR helper: a simple average of the true ranges
+            self.debug(f"ATR {abs(self.atr.current.value - sum(ranges[-3:]) / 3) < 1e-9}")
         self.closes.append(data["SPY"].close)
         if len(self.closes) > 3:
             expected = 100 * (self.closes[-1] - self.closes[-4]) / self.closes[-4]
@@ -282,6 +309,7 @@ class Helpers(QCAlgorithm):
 
     def on_end_of_algorithm(self):
         self.debug("READY " + " ".join(str(i.is_ready) for i in self.items))
+        self.debug(f"BETA {self.beta.is_ready} {self.beta.current.value != 0}")
         self.debug("PARTS %s %s %s" % (self.items[2].positive_directional_index.is_ready,
                                        self.items[3].aroon_up.is_ready, self.items[4].upper_band.current.value > 0))
 '''
@@ -290,3 +318,6 @@ class Helpers(QCAlgorithm):
     assert len(checks) > 10 and all(line.endswith("CHECK True True") for line in checks)
     assert any(line.endswith("READY " + " ".join(["True"] * 14)) for line in logs)
     assert any(line.endswith("PARTS True True True") for line in logs)
+    atr = [line for line in logs if " ATR " in line]
+    assert len(atr) > 10 and all(line.endswith("ATR True") for line in atr)
+    assert any(line.endswith("BETA True True") for line in logs)

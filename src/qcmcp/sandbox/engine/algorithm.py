@@ -672,19 +672,42 @@ class QCAlgorithm(PascalAliases):
 
     def rsi(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.RelativeStrengthIndex(period), resolution, selector)
+        if isinstance(moving_average_type, str):  # rsi(symbol, period, resolution)
+            moving_average_type, resolution = None, moving_average_type
+        return self._register(symbol, ind.RelativeStrengthIndex(period, moving_average_type), resolution, selector)
 
     def macd(self, symbol: Any, fast_period: int, slow_period: int, signal_period: int, moving_average_type: Any = None,
              resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.MovingAverageConvergenceDivergence(fast_period, slow_period, signal_period), resolution, selector)
+        if isinstance(moving_average_type, str):  # macd(symbol, fast, slow, signal, resolution)
+            moving_average_type, resolution = None, moving_average_type
+        return self._register(symbol, ind.MovingAverageConvergenceDivergence(
+            fast_period, slow_period, signal_period, moving_average_type), resolution, selector)
 
     def bb(self, symbol: Any, period: int, k: float, moving_average_type: Any = None, resolution: str | None = None,
            selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.BollingerBands(period, k), resolution, selector)
+        if isinstance(moving_average_type, str):  # bb(symbol, period, k, resolution)
+            moving_average_type, resolution = None, moving_average_type
+        return self._register(symbol, ind.BollingerBands(period, k, moving_average_type), resolution, selector)
 
     def atr(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
-        return self._register(symbol, ind.AverageTrueRange(period), resolution, selector)
+        """LEAN's ATR helper: a simple average of the true ranges unless another type is given."""
+        if isinstance(moving_average_type, str):  # atr(symbol, period, resolution)
+            moving_average_type, resolution = None, moving_average_type
+        kind = ind.MovingAverageType.SIMPLE if moving_average_type is None else moving_average_type
+        return self._register(symbol, ind.AverageTrueRange(period, kind), resolution, selector)
+
+    def b(self, target: Any, reference: Any, period: int, resolution: Any = None, selector: Any = None) -> Any:
+        """LEAN's B (Beta) of the target's returns on the reference's, fed both symbols' bars."""
+        from qcmcp.sandbox.engine.swing_indicators import Beta
+
+        first, second = self.engine.symbol_for(target), self.engine.symbol_for(reference)
+        indicator = Beta(first, second, period)
+        if selector is not None:
+            indicator.selector = selector
+        for sym in (first, second):
+            self.engine.register_indicator(sym, indicator, resolution)
+        return indicator
 
     def std(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.StandardDeviation(period), resolution, selector)

@@ -1,7 +1,7 @@
 """LEAN-style indicators: ``update``, ``current.value``, ``is_ready``, and comparisons.
 
-Definitions follow LEAN's: EMA seeded with the SMA of its first period, RSI and ATR with
-Wilder smoothing, Bollinger bands from the population standard deviation.
+Definitions follow LEAN's: EMA seeded with the SMA of its first period, RSI and ATR averaging with any
+MovingAverageType (Wilders by default), Bollinger bands from the population standard deviation.
 """
 
 from __future__ import annotations
@@ -194,13 +194,6 @@ def moving_average(kind: Any, period: int, default: int = MovingAverageType.EXPO
     return lean_average(kind, period)
 
 
-def require_average(kind: Any, allowed: int, indicator: str) -> None:
-    if kind is not None and int(kind) != allowed:
-        from qcmcp.sandbox.engine.unsupported import refuse
-
-        refuse(f"{indicator} with MovingAverageType.{MovingAverageType.NAMES[int(kind)]}")
-
-
 class Identity(Indicator):
     """The last value itself (LEAN's Identity)."""
 
@@ -245,40 +238,40 @@ class ExponentialMovingAverage(Indicator):
         return self._ema
 
 
-class _Wilder:
-    """Wilder's moving average (RSI, ATR): SMA seed, then (prev*(n-1) + x) / n."""
-
-    def __init__(self, period: int) -> None:
-        self.period, self.count, self.value, self.seed = period, 0, 0.0, 0.0
-
-    def add(self, x: float) -> float:
-        self.count += 1
-        if self.count <= self.period:
-            self.seed += x
-            self.value = self.seed / self.count
-        else:
-            self.value = (self.value * (self.period - 1) + x) / self.period
-        return self.value
-
-
 class RelativeStrengthIndex(Indicator):
+    """LEAN's RSI: 100 - 100 / (1 + average gain / average loss), the averages of any MovingAverageType (Wilders
+    by default) fed from the second value on; 100 while the average loss rounds to 0 (the first value too)."""
+
     def __init__(self, period: int, moving_average_type: Any = None, name: str | None = None) -> None:
-        super().__init__(name or f"RSI({period})", period + 1)
-        require_average(moving_average_type, MovingAverageType.WILDERS, "RSI")
+        name = name or f"RSI({period})"
+        super().__init__(name, period + 1)
         self._args = (period, moving_average_type, name)
-        self.gain, self.loss = _Wilder(period), _Wilder(period)
+        self.moving_average_type = MovingAverageType.WILDERS if moving_average_type is None else moving_average_type
+        from qcmcp.sandbox.engine.trend_indicators import lean_average
+
+        self.average_gain = lean_average(self.moving_average_type, period, name + "Up")
+        self.average_loss = lean_average(self.moving_average_type, period, name + "Down")
         self._previous: float | None = None
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self.average_gain.is_ready and self.average_loss.is_ready)
 
     def _compute(self, time: datetime, value: Any) -> float:
         price = self._price(value)
-        if self._previous is None:
-            self._previous = price
-            return 50.0
-        change, self._previous = price - self._previous, price
-        gain, loss = self.gain.add(max(change, 0.0)), self.loss.add(max(-change, 0.0))
-        if loss == 0:
-            return 100.0 if gain > 0 else 50.0
+        if self._previous is not None:
+            change = price - self._previous
+            self.average_gain.update(time, max(change, 0.0))
+            self.average_loss.update(time, max(-change, 0.0))
+        self._previous = price
+        loss = max(self.average_loss.current.value, 0.0)
+        gain = max(self.average_gain.current.value, 0.0)
+        if round(loss, 10) == 0:
+            return 100.0
         return 100.0 - 100.0 / (1.0 + gain / loss)
+
+    AverageGain = property(lambda self: self.average_gain)
+    AverageLoss = property(lambda self: self.average_loss)
 
 
 class StandardDeviation(Indicator):
@@ -348,27 +341,35 @@ class BollingerBands(Indicator):
 
 
 class AverageTrueRange(Indicator):
+    """LEAN's ATR: a moving average (Wilders by default; QCAlgorithm.atr's default is Simple) of every true range,
+    the first bar's high - low included; ready with the average."""
+
     uses_bars = True
 
     def __init__(self, period: int, moving_average_type: Any = None, name: str | None = None) -> None:
-        super().__init__(name or f"ATR({period})", period + 1)
-        require_average(moving_average_type, MovingAverageType.WILDERS, "ATR")
+        name = name or f"ATR({period})"
+        super().__init__(name, period)
         self._args = (period, moving_average_type, name)
-        self.average = _Wilder(period)
-        self._previous_close: float | None = None
-        self.true_range = IndicatorDataPoint()
+        from qcmcp.sandbox.engine.trend_indicators import TrueRange, lean_average
+
+        kind = MovingAverageType.WILDERS if moving_average_type is None else moving_average_type
+        self.true_range = TrueRange(name)
+        self._smoother = lean_average(kind, period, f"{name}_{MovingAverageType.NAMES[int(kind)]}")
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self._smoother.is_ready)
 
     def _compute(self, time: datetime, value: Any) -> float:
-        high, low, close = (value.high, value.low, value.close) if hasattr(value, "high") else (value, value, value)
-        if self._previous_close is None:
-            true_range = high - low
-        else:
-            true_range = max(high - low, abs(high - self._previous_close), abs(low - self._previous_close))
-        self._previous_close = close
-        self.true_range = IndicatorDataPoint(time, true_range)
-        if self.samples == 1:
-            return 0.0
-        return self.average.add(true_range)
+        if not hasattr(value, "high"):  # a plain price: a bar of that price
+            from qcmcp.sandbox.engine.types import TradeBar
+
+            value = TradeBar(None, time, time, float(value), float(value), float(value), float(value))
+        self.true_range.update(time, value)
+        self._smoother.update(time, self.true_range.current.value)
+        return self._smoother.current.value
+
+    TrueRange = property(lambda self: self.true_range)
 
 
 class RateOfChange(Indicator):
