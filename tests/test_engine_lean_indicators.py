@@ -14,7 +14,9 @@ from qcmcp.sandbox.engine import trend_indicators as ti
 from qcmcp.sandbox.engine import volume_indicators as vo
 from qcmcp.sandbox.engine.indicators import (
     AverageTrueRange,
+    BollingerBands,
     Delay,
+    MovingAverageConvergenceDivergence,
     MovingAverageType,
     RelativeStrengthIndex,
     moving_average,
@@ -273,6 +275,18 @@ def test_rsi_and_atr_average_with_any_moving_average_type_as_lean():
                                                  (pytest.approx(1.925), True)]
     assert values(AverageTrueRange(2, MovingAverageType.SIMPLE), bars())[2:] == [pytest.approx(1.65), pytest.approx(1.75)]
     assert AverageTrueRange(2).true_range.current.value == 0
+
+
+def test_bollinger_parts_and_the_macd_histogram_are_indicators_as_lean():
+    bb = BollingerBands(2, 1)  # 1, 3: middle 2, population deviation 1; the value is the price
+    assert feed(bb, [1, 3]) == [(1, False), (3, True)]
+    assert (bb.upper_band.current.value, bb.lower_band.current.value, bb.middle_band.current.value) == (3, 1, 2)
+    assert bb.band_width.current.value == 100 and bb.PercentB.current.value == 1 and bb.price.current.value == 3
+    assert values(bb, [3, 3])[-1] == 3  # a zero deviation once ready keeps the last value (LEAN's MathError)
+    macd = MovingAverageConvergenceDivergence(2, 3, 2, MovingAverageType.SIMPLE)
+    feed(macd, [1, 2, 4, 7])  # macd 3 - 7/3, 5.5 - 13/3 from the 3rd; signal their mean
+    assert macd.is_ready and macd.histogram.is_ready
+    assert macd.histogram.current.value == pytest.approx((5.5 - 13 / 3) - ((3 - 7 / 3) + (5.5 - 13 / 3)) / 2)
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="LEAN's sample data is not next to the repository")

@@ -294,7 +294,7 @@ class MovingAverageConvergenceDivergence(Indicator):
         self.fast = moving_average(moving_average_type, fast_period)
         self.slow = moving_average(moving_average_type, slow_period)
         self.signal = moving_average(moving_average_type, signal_period)
-        self.histogram = IndicatorDataPoint()
+        self.histogram = _Band(self.name + "_Histogram")
 
     @property
     def is_ready(self) -> bool:
@@ -306,7 +306,7 @@ class MovingAverageConvergenceDivergence(Indicator):
         slow_ready = self.slow.update(time, price)
         macd = self.fast.current.value - self.slow.current.value
         if fast_ready and slow_ready and self.signal.update(time, macd):
-            self.histogram = IndicatorDataPoint(time, macd - self.signal.current.value)
+            self.histogram.update(time, macd - self.signal.current.value)
         return macd
 
     Fast = property(lambda self: self.fast)
@@ -315,29 +315,72 @@ class MovingAverageConvergenceDivergence(Indicator):
     Histogram = property(lambda self: self.histogram)
 
 
+class _Band(Indicator):
+    """A named part its owner sets (LEAN's composite bands, MACD's histogram), ready by the owner's rule."""
+
+    def __init__(self, ready: Any = None, name: str = "BAND") -> None:  # called as _Band(name, ready)
+        super().__init__(name, 1)
+        self._args = (ready, name)
+        self._ready = ready
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self._ready()) if self._ready is not None else self.samples > 0
+
+    def _compute(self, time: datetime, value: Any) -> float:
+        return self._price(value)
+
+
 class BollingerBands(Indicator):
+    """LEAN's BB: middle band (a moving average, simple by default) ± k standard deviations, band width
+    100·(upper - lower)/middle and %B (price - lower)/(upper - lower), each an indicator; the value is the price
+    (kept when the deviation is 0 once ready: LEAN's MathError)."""
+
     def __init__(self, period: int, k: float, moving_average_type: Any = None, name: str | None = None) -> None:
-        super().__init__(name or f"BB({period},{k})", period)
+        name = name or f"BB({period},{k})"
+        super().__init__(name, period)
         self._args = (period, k, moving_average_type, name)
         self.k = k
+        self.standard_deviation = StandardDeviation(period, name + "_StandardDeviation")
         self.middle_band = moving_average(moving_average_type, period, MovingAverageType.SIMPLE)
-        self.standard_deviation = StandardDeviation(period)
-        self.upper_band = IndicatorDataPoint()
-        self.lower_band = IndicatorDataPoint()
+        self.price = Identity(name + "_Close")
+
+        def bands() -> bool:
+            return bool(self.middle_band.is_ready and self.standard_deviation.is_ready)
+
+        self.upper_band = _Band(name + "_UpperBand", bands)
+        self.lower_band = _Band(name + "_LowerBand", bands)
+        self.band_width = _Band(name + "_BandWidth", bands)
+        self.percent_b = _Band(name + "_%B", lambda: bands() and self.price.is_ready)
+
+    @property
+    def is_ready(self) -> bool:
+        return bool(self.middle_band.is_ready and self.upper_band.is_ready and self.lower_band.is_ready
+                    and self.band_width.is_ready and self.percent_b.is_ready)
 
     def _compute(self, time: datetime, value: Any) -> float:
         price = self._price(value)
-        self.middle_band.update(time, price)
         self.standard_deviation.update(time, price)
+        self.middle_band.update(time, price)
+        self.price.update(time, price)
         middle, width = self.middle_band.current.value, self.k * self.standard_deviation.current.value
-        self.upper_band = IndicatorDataPoint(time, middle + width)
-        self.lower_band = IndicatorDataPoint(time, middle - width)
-        return middle
+        self.lower_band.update(time, middle - width)
+        self.upper_band.update(time, middle + width)
+        if middle != 0:  # else LEAN's Over gives a MathError: the part keeps its value
+            self.band_width.update(time, 2 * width / middle * 100)
+        if width != 0:
+            self.percent_b.update(time, (price - (middle - width)) / (2 * width))
+        if self.is_ready and self.standard_deviation.current.value == 0:
+            return self.current.value
+        return price
 
     MiddleBand = property(lambda self: self.middle_band)
     UpperBand = property(lambda self: self.upper_band)
     LowerBand = property(lambda self: self.lower_band)
     StandardDeviation = property(lambda self: self.standard_deviation)
+    BandWidth = property(lambda self: self.band_width)
+    PercentB = property(lambda self: self.percent_b)
+    Price = property(lambda self: self.price)
 
 
 class AverageTrueRange(Indicator):
