@@ -305,6 +305,8 @@ class Helpers(QCAlgorithm):
                       self.kch(spy, 5, 2, MovingAverageType.EXPONENTIAL), self.vwap(spy), self.vwap(spy, 3),
                       self.ichimoku(spy, 2, 3, 3, 4, 2, 2), self.heikin_ashi(spy), self.kama(spy, 3, Resolution.DAILY),
                       self.dch(spy, 3), self.psar(spy), self.obv(spy), self.cci(spy, 4)]
+        self.lows = self.kama(spy, 2, Resolution.DAILY, Field.LOW)  # the shorter overload with a selector
+        self.rsi_low = self.rsi(spy, 2, Resolution.DAILY, Field.LOW)
         self.mine = MomentumPercent(3)
         self.register_indicator(spy, self.mine, Resolution.DAILY)
         self.closes, self.bars = [], []
@@ -324,6 +326,7 @@ class Helpers(QCAlgorithm):
     def on_end_of_algorithm(self):
         self.debug("READY " + " ".join(str(i.is_ready) for i in self.items))
         self.debug(f"BETA {self.beta.is_ready} {self.beta.current.value != 0}")
+        self.debug(f"SELECTED {self.lows.selector is Field.LOW} {self.rsi_low.selector is Field.LOW}")
         self.debug("PARTS %s %s %s" % (self.items[2].positive_directional_index.is_ready,
                                        self.items[3].aroon_up.is_ready, self.items[4].upper_band.current.value > 0))
 '''
@@ -335,3 +338,4 @@ class Helpers(QCAlgorithm):
     atr = [line for line in logs if " ATR " in line]
     assert len(atr) > 10 and all(line.endswith("ATR True") for line in atr)
     assert any(line.endswith("BETA True True") for line in logs)
+    assert any(line.endswith("SELECTED True True") for line in logs)

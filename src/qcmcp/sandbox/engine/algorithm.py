@@ -59,6 +59,11 @@ from qcmcp.sandbox.engine.unsupported import (  # noqa: E402,F401
 )
 
 
+def _selector(shifted: Any, selector: Any) -> Any:
+    """LEAN's shorter overloads: what Python passed in the resolution's place is then the selector."""
+    return shifted if selector is None and callable(shifted) else selector
+
+
 def _period_helper(cls: Any) -> Any:
     def helper(self: Any, symbol: Any, period: int, resolution: Any = None, selector: Any = None) -> Any:
         return self._register(symbol, cls(period), resolution, selector)
@@ -672,28 +677,28 @@ class QCAlgorithm(PascalAliases):
 
     def rsi(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
-        if isinstance(moving_average_type, str):  # rsi(symbol, period, resolution)
-            moving_average_type, resolution = None, moving_average_type
+        if isinstance(moving_average_type, str):  # rsi(symbol, period, resolution[, selector])
+            moving_average_type, resolution, selector = None, moving_average_type, _selector(resolution, selector)
         return self._register(symbol, ind.RelativeStrengthIndex(period, moving_average_type), resolution, selector)
 
     def macd(self, symbol: Any, fast_period: int, slow_period: int, signal_period: int, moving_average_type: Any = None,
              resolution: str | None = None, selector: Any = None) -> ind.Indicator:
-        if isinstance(moving_average_type, str):  # macd(symbol, fast, slow, signal, resolution)
-            moving_average_type, resolution = None, moving_average_type
+        if isinstance(moving_average_type, str):  # macd(symbol, fast, slow, signal, resolution[, selector])
+            moving_average_type, resolution, selector = None, moving_average_type, _selector(resolution, selector)
         return self._register(symbol, ind.MovingAverageConvergenceDivergence(
             fast_period, slow_period, signal_period, moving_average_type), resolution, selector)
 
     def bb(self, symbol: Any, period: int, k: float, moving_average_type: Any = None, resolution: str | None = None,
            selector: Any = None) -> ind.Indicator:
-        if isinstance(moving_average_type, str):  # bb(symbol, period, k, resolution)
-            moving_average_type, resolution = None, moving_average_type
+        if isinstance(moving_average_type, str):  # bb(symbol, period, k, resolution[, selector])
+            moving_average_type, resolution, selector = None, moving_average_type, _selector(resolution, selector)
         return self._register(symbol, ind.BollingerBands(period, k, moving_average_type), resolution, selector)
 
     def atr(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: str | None = None,
             selector: Any = None) -> ind.Indicator:
         """LEAN's ATR helper: a simple average of the true ranges unless another type is given."""
-        if isinstance(moving_average_type, str):  # atr(symbol, period, resolution)
-            moving_average_type, resolution = None, moving_average_type
+        if isinstance(moving_average_type, str):  # atr(symbol, period, resolution[, selector])
+            moving_average_type, resolution, selector = None, moving_average_type, _selector(resolution, selector)
         kind = ind.MovingAverageType.SIMPLE if moving_average_type is None else moving_average_type
         return self._register(symbol, ind.AverageTrueRange(period, kind), resolution, selector)
 
@@ -761,42 +766,48 @@ class QCAlgorithm(PascalAliases):
 
     def cci(self, symbol: Any, period: int, moving_average_type: Any = None, resolution: Any = None,
             selector: Any = None) -> ind.Indicator:
-        if isinstance(moving_average_type, str):
-            moving_average_type, resolution = None, moving_average_type
+        if isinstance(moving_average_type, str):  # cci(symbol, period, resolution[, selector])
+            moving_average_type, resolution, selector = None, moving_average_type, _selector(resolution, selector)
         return self._register(symbol, mo.CommodityChannelIndex(period, moving_average_type), resolution, selector)
 
     def aroon(self, symbol: Any, up_period: int, down_period: Any = None, resolution: Any = None,
               selector: Any = None) -> ind.Indicator:
         """AROON(symbol, period[, resolution]) or AROON(symbol, up_period, down_period[, resolution])."""
         if not isinstance(down_period, int):
-            down_period, resolution = up_period, down_period if down_period is not None else resolution
+            if down_period is not None:
+                resolution, selector = down_period, _selector(resolution, selector)
+            down_period = up_period
         return self._register(symbol, mo.AroonOscillator(up_period, down_period), resolution, selector)
 
     def dch(self, symbol: Any, upper_period: int, lower_period: Any = None, resolution: Any = None,
             selector: Any = None) -> ind.Indicator:
         """DCH(symbol, period[, resolution]) or DCH(symbol, upper_period, lower_period[, resolution])."""
         if not isinstance(lower_period, int):
-            lower_period, resolution = upper_period, lower_period if lower_period is not None else resolution
+            if lower_period is not None:
+                resolution, selector = lower_period, _selector(resolution, selector)
+            lower_period = upper_period
         return self._register(symbol, ti.DonchianChannel(upper_period, lower_period), resolution, selector)
 
-    def kama(self, symbol: Any, period: int, fast_ema_period: Any = 2, slow_ema_period: int = 30,
+    def kama(self, symbol: Any, period: int, fast_ema_period: Any = 2, slow_ema_period: Any = 30,
              resolution: Any = None, selector: Any = None) -> ind.Indicator:
         """KAMA(symbol, period[, resolution]) or KAMA(symbol, period, fast, slow[, resolution])."""
         if not isinstance(fast_ema_period, int):
-            fast_ema_period, resolution = 2, fast_ema_period if fast_ema_period is not None else resolution
+            if fast_ema_period is not None:  # kama(symbol, period, resolution[, selector])
+                resolution, selector = fast_ema_period, _selector(slow_ema_period, selector)
+            fast_ema_period, slow_ema_period = 2, 30
         return self._register(symbol, ti.KaufmanAdaptiveMovingAverage(period, fast_ema_period, slow_ema_period),
                               resolution, selector)
 
     def t3(self, symbol: Any, period: int, volume_factor: Any = 0.7, resolution: Any = None,
            selector: Any = None) -> ind.Indicator:
-        if isinstance(volume_factor, str):
-            volume_factor, resolution = 0.7, volume_factor
+        if isinstance(volume_factor, str):  # t3(symbol, period, resolution[, selector])
+            volume_factor, resolution, selector = 0.7, volume_factor, _selector(resolution, selector)
         return self._register(symbol, ti.T3MovingAverage(period, volume_factor), resolution, selector)
 
     def kch(self, symbol: Any, period: int, k: float, moving_average_type: Any = None, resolution: Any = None,
             selector: Any = None) -> ind.Indicator:
-        if isinstance(moving_average_type, str):
-            moving_average_type, resolution = None, moving_average_type
+        if isinstance(moving_average_type, str):  # kch(symbol, period, k, resolution[, selector])
+            moving_average_type, resolution, selector = None, moving_average_type, _selector(resolution, selector)
         return self._register(symbol, ti.KeltnerChannels(period, k, moving_average_type), resolution, selector)
 
     def apo(self, symbol: Any, fast_period: int, slow_period: int, moving_average_type: Any = None,
