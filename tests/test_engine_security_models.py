@@ -1,4 +1,4 @@
-"""Models set on a security from Python: LEAN's SecurityDataFilter, over a data folder the test writes."""
+"""Models set on a security from Python (LEAN's SecurityDataFilter, BuyingPowerModel), over data the test writes."""
 
 from __future__ import annotations
 
@@ -33,3 +33,45 @@ class Cutoff(SecurityDataFilter):
 '''
     logs = " ".join(run(source, tmp_path)["result"]["logs"])
     assert "SEEN ['09:30', '09:32'] 102.0" in logs
+
+
+def test_a_custom_buying_power_model_sizes_and_accepts_orders(tmp_path: Path) -> None:
+    # $100,000 at $100 a share: LEAN's sizing for 100 % is 997 shares (the 0.25 % free buffer and the fee),
+    # rounded down to 900 by the model; 10 × 900 = 9,000 shares ($900,000) passes only because the model says so.
+    # The default model reserves |quantity × price| / leverage: 9,000 × $101 / 1 once the model is set (LEAN's
+    # BuyingPowerModel() has leverage 1), and the same security without a model would be refused the order.
+    write_minute(tmp_path, "SPY", date(2013, 10, 7), [100.0, 101.0, 101.0])
+    source = '''from AlgorithmImports import *
+
+class Probe(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE)
+        if self.get_parameter("custom") == "yes":
+            self.spy.set_buying_power_model(Hundreds())
+
+    def on_data(self, data):
+        if not self.portfolio.invested and not self.transactions.get_orders():
+            quantity = self.calculate_order_quantity("SPY", 1)
+            ticket = self.market_order("SPY", quantity * 10)
+            self.debug(f"ORDER {quantity} {ticket.status}")
+        elif self.time.minute == 32:
+            model = self.spy.buying_power_model
+            reserved = model.get_reserved_buying_power_for_position(ReservedBuyingPowerForPositionParameters(self.spy))
+            self.debug(f"RESERVED {reserved.absolute_used_buying_power} {model.get_leverage(self.spy)}")
+
+class Hundreds(BuyingPowerModel):
+    def get_maximum_order_quantity_for_target_buying_power(self, parameters):
+        quantity = super().get_maximum_order_quantity_for_target_buying_power(parameters).quantity
+        return GetMaximumOrderQuantityResult(np.floor(quantity / 100) * 100)
+
+    def has_sufficient_buying_power_for_order(self, parameters):
+        return HasSufficientBuyingPowerForOrderResult(True)
+'''
+    custom = run(source, tmp_path, {"custom": "yes"})["result"]
+    logs = " ".join(custom["logs"])
+    assert "ORDER 900.0 3" in logs and "RESERVED 909000.0 1.0" in logs  # 3: OrderStatus.FILLED
+    assert [(o["status"], o["quantity"]) for o in custom["orders"]] == [(3, 9000.0)]
+    plain = run(source, tmp_path, {"custom": "no"})["result"]
+    assert "ORDER 997.0 7" in " ".join(plain["logs"])  # 7: OrderStatus.INVALID, insufficient buying power

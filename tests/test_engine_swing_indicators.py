@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_beta_is_the_covariance_over_the_reference_variance() -> None:
     # The target moves twice the reference's daily return: beta 2, once 3 returns of both are in.
     beta = Beta("B", 3, "AIG", "SPY")
     reference, target = [100.0, 101.0, 99.0, 102.0, 103.0], [50.0]
-    for before, after in zip(reference, reference[1:], strict=False):
+    for before, after in pairwise(reference):
         target.append(target[-1] * (1 + 2 * (after / before - 1)))
     beta.update(bar("SPY", 0, 1, 1, 1, 1))  # LEAN's first sample only sets the resolution
     for i, (r, t) in enumerate(zip(reference, target, strict=True)):

@@ -61,6 +61,10 @@ class ReservedBuyingPowerForPositionParameters(PascalAliases):
     def __init__(self, security: Any) -> None:
         self.security = security
 
+    def result_in_account_currency(self, reserved: float) -> ReservedBuyingPowerForPosition:
+        """LEAN's ResultInAccountCurrency: the reserved buying power, as a custom model returns it."""
+        return ReservedBuyingPowerForPosition(reserved)
+
 
 class ReservedBuyingPowerForPosition(PascalAliases):
     def __init__(self, reserved_buying_power_for_position: float) -> None:

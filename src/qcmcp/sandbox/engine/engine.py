@@ -754,7 +754,16 @@ class Engine:
         return None
 
     def _reject_reason(self, order: Order, security: Security | None) -> str | None:
+        """LEAN's buying power check of a new order: the security's buying power model decides."""
         assert security is not None
+        if security.custom_buying_power_model is not None:
+            from qcmcp.sandbox.engine.security_models import custom_verdict
+
+            sufficient, reason = custom_verdict(self, security, order)
+            return None if sufficient else reason
+        return self._margin_reject_reason(order, security)
+
+    def _margin_reject_reason(self, order: Order, security: Security) -> str | None:
         if security.cash_buying_power and security.base_currency is not None:
             from qcmcp.sandbox.engine import cash_buying_power
 
@@ -786,6 +795,16 @@ class Engine:
         return canceled
 
     def quantity_for_target(self, symbol: Symbol, target: float) -> float:
+        """The order quantity that takes the holding to ``target`` of the portfolio: the security's buying power
+        model's GetMaximumOrderQuantityForTargetBuyingPower."""
+        security = self.securities[symbol]
+        if security.custom_buying_power_model is not None:
+            from qcmcp.sandbox.engine.security_models import custom_quantity
+
+            return custom_quantity(self, security, target) or 0.0
+        return self._default_quantity_for_target(symbol, target)
+
+    def _default_quantity_for_target(self, symbol: Symbol, target: float) -> float:
         """The order quantity that takes the holding to ``target`` of the portfolio, as LEAN's
         PortfolioTarget.Percent and BuyingPowerModel.GetMaximumOrderQuantityForTargetBuyingPower compute it:
         in margin terms, after the free-portfolio buffer, rounded down to the lot size, fees included, and

@@ -641,6 +641,8 @@ class Security(PascalAliases):
 
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
+        if self.custom_buying_power_model is not None:  # LEAN sets it on the security's buying power model
+            self.custom_buying_power_model._leverage = float(leverage)
 
     def set_market_price(self, data: Any) -> None:
         """LEAN's SetMarketPrice: the security's price from this data point (nothing for None), as a bar."""
@@ -655,15 +657,6 @@ class Security(PascalAliases):
     def get_last_data(self) -> Any:
         """LEAN's GetLastData: the latest data the security received (None before any)."""
         return self.bar
-
-    @property
-    def buying_power_model(self) -> Any:
-        """LEAN's SecurityMarginModel over this security's leverage (engine/buying_power.py)."""
-        from qcmcp.sandbox.engine.buying_power import SecurityMarginModel
-
-        return SecurityMarginModel()
-
-    margin_model = buying_power_model
 
     hours_source: Any = None  # the engine's: () -> the market-hours database entry (equities)
     _exchange: Any = None
@@ -778,6 +771,27 @@ class Security(PascalAliases):
     slippage: Any = None
     fill_model_object: Any = None
     data_filter: Any = None
+    custom_buying_power_model: Any = None
+
+    def set_buying_power_model(self, model: Any) -> None:
+        """Your own BuyingPowerModel (see engine/security_models.py)."""
+        from qcmcp.sandbox.engine.security_models import attach
+
+        attach(self, model)
+
+    set_margin_model = set_buying_power_model
+
+    @property
+    def buying_power_model(self) -> Any:
+        """LEAN's Security.BuyingPowerModel: the one set (engine/security_models.py), else LEAN's SecurityMarginModel
+        over this security's leverage (engine/buying_power.py)."""
+        if self.custom_buying_power_model is not None:
+            return self.custom_buying_power_model
+        from qcmcp.sandbox.engine.buying_power import SecurityMarginModel
+
+        return SecurityMarginModel()
+
+    margin_model = buying_power_model
 
     def set_data_filter(self, data_filter: Any) -> None:
         """LEAN's SecurityDataFilter: bars for which ``data_filter.filter(security, data)`` is False are dropped."""

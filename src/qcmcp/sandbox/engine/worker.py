@@ -24,6 +24,7 @@ from qcmcp.sandbox.engine import (
     momentum_indicators,
     renko,
     results,
+    security_models,
     swing_indicators,
     targets,
     trend_indicators,
@@ -51,7 +52,7 @@ def algorithm_imports() -> types.ModuleType:
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
-                   momentum_indicators, volume_indicators, util, models, buying_power, targets):
+                   momentum_indicators, volume_indicators, security_models, util, models, buying_power, targets):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
