@@ -75,3 +75,37 @@ class Hundreds(BuyingPowerModel):
     assert [(o["status"], o["quantity"]) for o in custom["orders"]] == [(3, 9000.0)]
     plain = run(source, tmp_path, {"custom": "no"})["result"]
     assert "ORDER 997.0 7" in " ".join(plain["logs"])  # 7: OrderStatus.INVALID, insufficient buying power
+
+
+def test_a_margin_interest_rate_model_is_applied_once_an_hour(tmp_path: Path) -> None:
+    # 120 minute bars from 9:31 to 11:30: LEAN scans the security models at the first step and then at the first
+    # step of each new hour (9:31, 10:00, 11:00); each call here adds 1 % of the cash while the position is long.
+    write_minute(tmp_path, "SPY", date(2013, 10, 7), [100.0] * 120)
+    source = '''from AlgorithmImports import *
+
+class Probe(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.model = Interest()
+        self.add_equity("SPY", Resolution.MINUTE).set_margin_interest_rate_model(self.model)
+
+    def on_data(self, data):
+        if not self.portfolio.invested:
+            self.market_order("SPY", 500)  # $50,000 of stock, $49,997.50 of cash left after the $2.50 fee
+
+    def on_end_of_algorithm(self):
+        self.debug(f"CALLS {self.model.times} {self.portfolio.cash:.4f}")
+
+class Interest:
+    def __init__(self):
+        self.times = []
+
+    def apply_margin_interest_rate(self, parameters):
+        value = parameters.security.holdings.get_quantity_value(parameters.security.holdings.quantity)
+        if value.amount > 0:
+            value.cash.add_amount(0.01 * value.cash.amount)
+            self.times.append(f"{parameters.time:%H:%M}")
+'''
+    logs = " ".join(run(source, tmp_path)["result"]["logs"])
+    assert f"CALLS ['10:00', '11:00'] {49997.5 * 1.01 ** 2:.4f}" in logs  # 9:31: not invested yet

@@ -184,6 +184,9 @@ class Engine:
         self.time = datetime.combine(self.start, time())
         self.securities: dict[Symbol, Security] = {}
         self.portfolio = Portfolio(self.securities)
+        from qcmcp.sandbox.engine.security_models import SecurityModelScan
+
+        self.security_model_scan = SecurityModelScan(self)
         self.subscriptions: dict[Symbol, Subscription] = {}
         self.orders: list[Order] = []
         self.open_orders: dict[Symbol, list[Order]] = {}  # working orders per symbol: fills scan only these
@@ -1791,6 +1794,7 @@ class Engine:
                     sub.security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open, bar.high, bar.low, mid,
                                                 bar.volume)
             bars[sub.security.symbol] = bar
+        self.security_model_scan.step(self, self.time)  # LEAN: margin interest, hourly, before the fills
         for sub, _ in step:
             self._fill_orders(sub.security.symbol, bars[sub.security.symbol])
         self._security_changes()  # LEAN: OnSecuritiesChanged after the fills, before the consolidators

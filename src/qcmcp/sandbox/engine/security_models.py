@@ -142,3 +142,93 @@ def custom_verdict(engine: Any, security: Any, order: Any) -> tuple[bool, str | 
         engine.portfolio, security, order))
     sufficient = bool(getattr(result, "is_sufficient", result))
     return sufficient, None if sufficient else (getattr(result, "reason", "") or "Insufficient buying power")
+
+
+class MarginInterestRateParameters(PascalAliases):
+    def __init__(self, security: Any, time: Any) -> None:
+        self.security, self.time = security, time
+
+
+class MarginInterestRateModel(PascalAliases):
+    """LEAN's IMarginInterestRateModel: ``apply_margin_interest_rate(parameters)``, once an hour (the base and
+    LEAN's default for equities charge nothing)."""
+
+    def apply_margin_interest_rate(self, parameters: MarginInterestRateParameters) -> None:
+        return None
+
+
+MarginInterestRateModel.NULL = MarginInterestRateModel()  # type: ignore[attr-defined]
+
+
+class _AccountCash(PascalAliases):
+    """The account currency's entry of LEAN's cash book, as a model reads and changes it: ``amount``,
+    ``add_amount(x)``, ``set_amount(x)`` (the sandbox account holds USD)."""
+
+    symbol, conversion_rate = "USD", 1.0
+
+    def __init__(self, portfolio: Any) -> None:
+        self._portfolio = portfolio
+
+    amount = property(lambda self: self._portfolio.cash)
+
+    def add_amount(self, amount: float) -> float:
+        self._portfolio.cash += float(amount)
+        return self._portfolio.cash
+
+    def set_amount(self, amount: float) -> None:
+        self._portfolio.cash = float(amount)
+
+
+class ConvertibleCashAmount(PascalAliases):
+    def __init__(self, amount: float, cash: Any) -> None:
+        self.amount, self.cash = float(amount), cash
+
+    in_account_currency = property(lambda self: self.amount * self.cash.conversion_rate)
+
+    def __float__(self) -> float:
+        return self.in_account_currency
+
+
+def quantity_value(security: Any, quantity: float, price: float | None = None) -> ConvertibleCashAmount:
+    """LEAN's SecurityHolding.GetQuantityValue: the market value of ``quantity`` in the quote currency (USD)."""
+    price = security.price if price is None else price
+    return ConvertibleCashAmount(quantity * price, _AccountCash(SecurityModelScan.engine.portfolio))
+
+
+def set_margin_interest_rate_model(security: Any, model: Any) -> None:
+    if not callable(getattr(model, "apply_margin_interest_rate", None)):
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse(f"margin interest rate model {type(model).__name__}")
+    security.margin_interest_rate_model = model
+
+
+class SecurityModelScan:
+    """LEAN's AlgorithmManager: once the prices of a time step are in, and at most once an hour, every security's
+    margin interest rate model is applied (before the step's orders fill and ``on_data``)."""
+
+    engine: Any = None  # the running engine (one per worker process)
+
+    def __init__(self, engine: Any) -> None:
+        SecurityModelScan.engine = engine
+        self.next_scan: Any = None
+
+    def step(self, engine: Any, moment: Any) -> None:
+        from datetime import timedelta
+
+        if self.next_scan is None:
+            from datetime import datetime, time
+
+            self.next_scan = datetime.combine(engine.start, time()) + timedelta(hours=1)
+        if moment < self.next_scan:
+            return
+        for security in list(engine.securities.values()):
+            model = getattr(security, "margin_interest_rate_model", None)
+            if model is not None:
+                model.apply_margin_interest_rate(MarginInterestRateParameters(security, moment))
+        self.next_scan = _hour_floor(moment) + timedelta(hours=1)
+
+
+def _hour_floor(moment: Any) -> Any:
+    """The moment rounded down to the hour."""
+    return moment.replace(minute=0, second=0, microsecond=0)

@@ -580,6 +580,12 @@ class SecurityHolding(PascalAliases):
     symbol = property(lambda self: self.security.symbol)
     price = property(lambda self: self.security.price)
     invested = property(lambda self: self.quantity != 0)
+
+    def get_quantity_value(self, quantity: float, price: float | None = None) -> Any:
+        """LEAN's GetQuantityValue: ``quantity`` at the price (the market's by default), with its cash."""
+        from qcmcp.sandbox.engine.security_models import quantity_value
+
+        return quantity_value(self.security, float(quantity), price)
     is_long = property(lambda self: self.quantity > 0)
     is_short = property(lambda self: self.quantity < 0)
     absolute_quantity = property(lambda self: abs(self.quantity))
@@ -771,6 +777,13 @@ class Security(PascalAliases):
     slippage: Any = None
     fill_model_object: Any = None
     data_filter: Any = None
+    margin_interest_rate_model: Any = None
+
+    def set_margin_interest_rate_model(self, model: Any) -> None:
+        """Your own margin interest rate model, applied hourly (see engine/security_models.py)."""
+        from qcmcp.sandbox.engine.security_models import set_margin_interest_rate_model
+
+        set_margin_interest_rate_model(self, model)
     custom_buying_power_model: Any = None
 
     def set_buying_power_model(self, model: Any) -> None:
