@@ -855,6 +855,9 @@ class QCAlgorithm(PascalAliases):
 
     def register_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: Any = None, selector: Any = None,
                            *_: Any) -> None:
+        from qcmcp.sandbox.engine.python_indicator import as_indicator
+
+        indicator = as_indicator(indicator)  # an object with update/value/is_ready: LEAN's PythonIndicator wrapper
         if selector is not None:
             indicator.selector = selector
         if isinstance(resolution, TradeBarConsolidator):  # fed by a consolidator's bars
@@ -936,6 +939,11 @@ class QCAlgorithm(PascalAliases):
         return consolidator
 
     def warm_up_indicator(self, symbol: Any, indicator: ind.Indicator, resolution: str | None = None) -> None:
+        from qcmcp.sandbox.engine.python_indicator import as_indicator
+
+        indicator = as_indicator(indicator)
+        if not getattr(indicator, "warm_up_period", 0):  # LEAN skips an indicator without a warm-up period
+            return
         self.engine.warm_up_indicator(self.engine.symbol_for(symbol), indicator, resolution)
 
 

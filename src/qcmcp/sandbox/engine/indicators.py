@@ -568,7 +568,8 @@ class IndicatorExtensions:
     def of(second: Any, first: Any, wait_for_first_to_ready: bool = True) -> Any:
         def feed(sender: Any, point: IndicatorDataPoint) -> None:
             if not wait_for_first_to_ready or first.is_ready:
-                second.update(point.time, point.value)
+                receive = getattr(second, "receive", None)  # a PythonIndicator's update takes the point itself
+                receive(point.time, point) if receive is not None else second.update(point.time, point.value)
 
         first.updated_handlers.append(feed)
         return second
