@@ -604,6 +604,21 @@ class QCAlgorithm(PascalAliases):
                                                  order_properties))
         return tickets
 
+    def get_last_known_prices(self, security: Any) -> Any:
+        """LEAN's GetLastKnownPrices: the last trade (and quote) bar before now of a security or symbol, or of
+        each of several (a dictionary by symbol)."""
+        from qcmcp.sandbox.engine.seeding import last_known_prices
+
+        if isinstance(security, list | tuple):
+            return {self.engine.symbol_for(getattr(s, "symbol", s)): self.get_last_known_prices(s) for s in security}
+        return last_known_prices(self.engine, self.engine.symbol_for(getattr(security, "symbol", security)))
+
+    def get_last_known_price(self, security: Any) -> Any:
+        """LEAN's GetLastKnownPrice: the trade bar when there is one, else the quote bar (None without data)."""
+        found = self.get_last_known_prices(security)
+        trades = [data for data in found if type(data).__name__ == "TradeBar"]
+        return (trades or found or [None])[-1]
+
     def calculate_order_quantity(self, symbol: Any, target: float) -> float:
         return self.engine.quantity_for_target(self.engine.symbol_for(symbol), target)
 

@@ -376,9 +376,10 @@ def no_bars() -> Bars:
 
 
 def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, normalization: str,
-                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Bid and ask closes of LEAN's minute quote files, aligned to ``ends`` (the last quote at or before each
-    trade bar's end, within LEAN's one-hour stale-price span), normalised like the trade bars; None if absent."""
+                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Bid and ask closes and last bid and ask sizes of LEAN's minute quote files, aligned to ``ends`` (the last
+    quote at or before each trade bar's end, within LEAN's one-hour stale-price span), normalised like the trade
+    bars (sizes divided by the price factor, rounded, as LEAN's volumes); None if absent."""
     import pandas as pd
 
     from qcmcp.marketdata.factors import read_factor_file
@@ -392,12 +393,14 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
         if not archive.is_file():
             continue
         with zipfile.ZipFile(archive) as zipped:
-            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 4, 9],
-                              names=["ms", "bid", "ask"])
+            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 4, 5, 9, 10],
+                              names=["ms", "bid", "bid_size", "ask", "ask_size"])
         raw = raw[(raw["bid"] > 0) & (raw["ask"] > 0)]
         end = pd.Timestamp(day) + pd.to_timedelta(raw["ms"].astype("float64"), unit="ms") + pd.Timedelta(minutes=1)
         frames.append(pd.DataFrame({"bid": raw["bid"].to_numpy() / LEAN_PRICE_SCALE,
-                                    "ask": raw["ask"].to_numpy() / LEAN_PRICE_SCALE}, index=pd.DatetimeIndex(end)))
+                                    "ask": raw["ask"].to_numpy() / LEAN_PRICE_SCALE,
+                                    "bid_size": raw["bid_size"].to_numpy(dtype=float),
+                                    "ask_size": raw["ask_size"].to_numpy(dtype=float)}, index=pd.DatetimeIndex(end)))
     if not frames:
         return None
     quotes = pd.concat(frames).sort_index()
@@ -406,10 +409,11 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
     if normalization != "raw" and factors:
         scale = factors.scale(quotes.index.normalize().to_numpy(dtype="datetime64[ns]"),
                               "split_adjusted" if normalization == "total_return" else normalization)
-        quotes = quotes.mul(scale, axis=0)
+        quotes[["bid", "ask"]] = quotes[["bid", "ask"]].mul(scale, axis=0)
+        quotes[["bid_size", "ask_size"]] = np.round(quotes[["bid_size", "ask_size"]].div(scale, axis=0))
     target = pd.DatetimeIndex(ends)
     aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=60).reindex(target)
-    return aligned["bid"].to_numpy(dtype=float), aligned["ask"].to_numpy(dtype=float)
+    return tuple(aligned[name].to_numpy(dtype=float) for name in ("bid", "ask", "bid_size", "ask_size"))  # type: ignore[return-value]
 
 
 def delisting_day(folder: Path, ticker: str, first: date, last: date) -> date | None:

@@ -69,6 +69,8 @@ class Subscription:
     partial: dict[str, list[float] | None]  # consolidators: (start, o, h, l, c, v) being built
     bid: np.ndarray | None = None  # quote closes aligned to the bars (minute equities with quote files)
     ask: np.ndarray | None = None
+    bid_size: np.ndarray | None = None  # and the last bid / ask sizes
+    ask_size: np.ndarray | None = None
     delisting: date | None = None  # the map file's delisting day
     delisting_stage: int = 0  # 0: listed, 1: warned (on the delisting day), 2: delisted
     dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
@@ -1104,7 +1106,7 @@ class Engine:
                                                     market_data.normalization_mode(security.data_normalization_mode),
                                                     bars.end)
             if quotes is not None:
-                sub.bid, sub.ask = quotes
+                sub.bid, sub.ask, sub.bid_size, sub.ask_size = quotes
         if self.data_folder is not None and security.hours.kind == "crypto" and len(bars) and not bars.synthetic:
             quotes = market_data.lean_folder_crypto_quotes(self.data_folder, symbol.value, security.market,
                                                            security.resolution, first, self.end, bars.end)
@@ -1793,6 +1795,8 @@ class Engine:
                     mid = (float(sub.bid[i]) + float(sub.ask[i])) / 2
                     sub.security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open, bar.high, bar.low, mid,
                                                 bar.volume)
+                if sub.bid_size is not None and sub.ask_size is not None:
+                    sub.security.bid_size, sub.security.ask_size = float(sub.bid_size[i]), float(sub.ask_size[i])
             bars[sub.security.symbol] = bar
         self.security_model_scan.step(self, self.time)  # LEAN: margin interest, hourly, before the fills
         for sub, _ in step:

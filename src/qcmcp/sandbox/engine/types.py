@@ -634,6 +634,7 @@ class Security(PascalAliases):
         self.is_delisted = False
         self.bid_price = float("nan")  # the latest quote bar's bid and ask closes (minute equities with quote files)
         self.ask_price = float("nan")
+        self.bid_size = self.ask_size = 0.0  # and its last bid and ask sizes
 
     price = property(lambda self: self.bar.close if self.bar else 0.0)
     close = property(lambda self: self.bar.close if self.bar else 0.0)
@@ -825,6 +826,12 @@ class Security(PascalAliases):
     custom_type: Any = None  # a custom data security's PythonData type (add_data)
     custom_data: Any = None  # and its latest point
     quote_range: Any = None  # crypto: the latest quote bar's (bid high, bid low, ask high, ask low)
+
+    def set_market_price(self, data: Any) -> None:
+        """LEAN's SetMarketPrice: a trade or quote bar becomes the security's latest data (see engine/seeding.py)."""
+        from qcmcp.sandbox.engine.seeding import set_market_price
+
+        set_market_price(self, data)
 
     def set_data_normalization_mode(self, mode: str) -> None:
         self.data_normalization_mode = mode

@@ -26,6 +26,7 @@ from qcmcp.sandbox.engine import (
     renko,
     results,
     security_models,
+    seeding,
     swing_indicators,
     targets,
     trend_indicators,
@@ -53,7 +54,7 @@ def algorithm_imports() -> types.ModuleType:
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
-                   momentum_indicators, volume_indicators, security_models, python_indicator, util, models,
+                   momentum_indicators, volume_indicators, security_models, python_indicator, seeding, util, models,
                    buying_power, targets):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
