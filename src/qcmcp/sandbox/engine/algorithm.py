@@ -604,6 +604,18 @@ class QCAlgorithm(PascalAliases):
                                                  order_properties))
         return tickets
 
+    @property
+    def statistics(self) -> Any:
+        """LEAN's runtime StatisticsResults: ``statistics.summary`` of the run so far (engine/runtime_statistics)."""
+        from qcmcp.sandbox.engine.runtime_statistics import StatisticsResults, summary_now
+
+        return StatisticsResults(summary_now(self.engine))
+
+    def set_summary_statistic(self, name: str, value: Any) -> None:
+        from qcmcp.sandbox.engine.runtime_statistics import set_summary_statistic
+
+        set_summary_statistic(self.engine, name, value)
+
     def get_last_known_prices(self, security: Any) -> Any:
         """LEAN's GetLastKnownPrices: the last trade (and quote) bar before now of a security or symbol, or of
         each of several (a dictionary by symbol)."""

@@ -189,6 +189,7 @@ class Engine:
         from qcmcp.sandbox.engine.security_models import SecurityModelScan
 
         self.security_model_scan = SecurityModelScan(self)
+        self.summary_statistics: dict[str, str] = {}  # set_summary_statistic's, after LEAN's in the statistics
         self.subscriptions: dict[Symbol, Subscription] = {}
         self.orders: list[Order] = []
         self.open_orders: dict[Symbol, list[Order]] = {}  # working orders per symbol: fills scan only these

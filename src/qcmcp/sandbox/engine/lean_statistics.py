@@ -339,6 +339,7 @@ def apply(result: dict[str, Any], sampler: LeanSampler, folder: Path | None) -> 
     symbol = Currencies.get_currency_symbol(engine.portfolio.account_currency)
     result["statistics"].update(headline(stats, int(result["statistics"]["Total Orders"]), engine.portfolio.total_fees,
                                          traded=bool(engine.fills), currency_symbol=symbol))
+    result["statistics"].update(getattr(engine, "summary_statistics", {}))  # the algorithm's, after LEAN's
     result["totalPerformance"]["portfolioStatistics"].update(stats)
     result["runtimeStatistics"]["Probabilistic Sharpe Ratio"] = result["statistics"]["Probabilistic Sharpe Ratio"]
     return result

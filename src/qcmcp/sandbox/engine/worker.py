@@ -25,6 +25,7 @@ from qcmcp.sandbox.engine import (
     python_indicator,
     renko,
     results,
+    runtime_statistics,
     security_models,
     seeding,
     swing_indicators,
@@ -54,8 +55,8 @@ def algorithm_imports() -> types.ModuleType:
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
-                   momentum_indicators, volume_indicators, security_models, python_indicator, seeding, util, models,
-                   buying_power, targets):
+                   momentum_indicators, volume_indicators, security_models, python_indicator, seeding,
+                   runtime_statistics, util, models, buying_power, targets):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
