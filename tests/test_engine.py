@@ -390,9 +390,9 @@ def test_lean_import_paths_resolve_to_the_engine_or_refuse_clearly(data):
     refused = outcome_of("from Alphas.BasePairsTradingAlphaModel import BasePairsTradingAlphaModel\n",
                          "        BasePairsTradingAlphaModel()\n")
     assert "not supported in the sandbox: BasePairsTradingAlphaModel" in refused["error"]["message"]
-    member = outcome_of("", "        self.securities['ABC'].set_shortable_provider(None)\n")["error"]["message"]
-    assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_shortable_provider")
-    probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_shortable_provider\")}')\n")
+    member = outcome_of("", "        self.securities['ABC'].set_settlement_model(None)\n")["error"]["message"]
+    assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_settlement_model")
+    probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_settlement_model\")}')\n")
     assert any("HAS False" in line for line in probe["result"]["logs"])  # a probe still answers
 
 

@@ -109,3 +109,33 @@ class Interest:
 '''
     logs = " ".join(run(source, tmp_path)["result"]["logs"])
     assert f"CALLS ['10:00', '11:00'] {49997.5 * 1.01 ** 2:.4f}" in logs  # 9:31: not invested yet
+
+
+def test_a_shortable_provider_limits_short_orders_as_lean(tmp_path: Path) -> None:
+    # At most 100 shares shortable: -150 is refused (invalid, counted), -60 fills, a further -50 would take the
+    # short to 110 (refused), -40 reaches exactly 100; then nothing more (held + open <= -100).
+    write_minute(tmp_path, "SPY", date(2013, 10, 7), [100.0] * 6)
+    source = '''from AlgorithmImports import *
+
+class Probe(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.add_equity("SPY", Resolution.MINUTE).set_shortable_provider(Hundred())
+
+    def on_data(self, data):
+        if self.time.minute == 31:
+            for quantity in (-150, -60, -50, -40, -1):
+                ticket = self.market_order("SPY", quantity)
+                self.debug(f"SELL {quantity} {ticket.status} {self.shortable('SPY', 1)}")
+
+class Hundred(NullShortableProvider):
+    def shortable_quantity(self, symbol, local_time):
+        return 100
+'''
+    outcome = run(source, tmp_path)["result"]
+    logs = [line.split("SELL ")[1] for line in outcome["logs"] if "SELL " in line]
+    assert logs == ["-150 7 True", "-60 3 True", "-50 7 True", "-40 3 False", "-1 7 False"]  # 3 filled, 7 invalid
+    assert outcome["statistics"]["Total Orders"] == "5"
+    refused = next(o for o in outcome["orders"] if o["quantity"] == -150)
+    assert "Order exceeds shortable quantity 100 for Symbol SPY requested -150)" in str(refused)

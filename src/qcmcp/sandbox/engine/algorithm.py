@@ -616,6 +616,16 @@ class QCAlgorithm(PascalAliases):
 
         set_summary_statistic(self.engine, name, value)
 
+    def shortable(self, symbol: Any, short_quantity: float = 0, update_order_id: int | None = None) -> bool:
+        """LEAN's Shortable: whether shorting ``short_quantity`` more fits the security's shortable provider."""
+        from qcmcp.sandbox.engine.security_models import shortable
+
+        return shortable(self.engine, self.engine.symbol_for(symbol), float(short_quantity), update_order_id)
+
+    def shortable_quantity(self, symbol: Any) -> int:
+        security = self.engine.securities[self.engine.symbol_for(symbol)]
+        return int(security.shortable_provider.shortable_quantity(security.symbol, self.engine.time) or 0)
+
     def get_last_known_prices(self, security: Any) -> Any:
         """LEAN's GetLastKnownPrices: the last trade (and quote) bar before now of a security or symbol, or of
         each of several (a dictionary by symbol)."""

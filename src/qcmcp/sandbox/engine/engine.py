@@ -553,7 +553,7 @@ class Engine:
         if security is not None:  # the quotes when it was placed: a limit order crossing them takes liquidity
             order.submission_bid = security.bid_price if security.bid_price == security.bid_price else security.price
             order.submission_ask = security.ask_price if security.ask_price == security.ask_price else security.price
-        reason = self._reject_reason(order, security)
+        reason = self._shortable_reason(order, security) or self._reject_reason(order, security)
         spec = getattr(self, "brokerage_spec", None)
         if not reason and spec is not None and security is not None:
             message = spec.refusal(security, order)
@@ -654,6 +654,13 @@ class Engine:
             return OrderResponse(order.id, f"Order {order.id} is {order.status.name.lower()}: it cannot be updated.")
         if request.quantity is not None and float(request.quantity) == 0:  # LEAN's OrderResponse.ZeroQuantity
             return OrderResponse(order.id, f"Unable to update order with id {order.id} that has zero quantity.")
+        security = self.securities.get(order.symbol)
+        quantity = float(request.quantity) if request.quantity is not None else order.quantity
+        if security is not None and security.custom_shortable_provider is not None and quantity < 0:
+            from qcmcp.sandbox.engine.security_models import shortable, shortable_message
+
+            if not shortable(self, order.symbol, quantity, order.id):
+                return OrderResponse(order.id, shortable_message(self, order.symbol, order.quantity))
         model = getattr(self, "brokerage_model_object", None)
         if model is not None:
             from qcmcp.sandbox.engine.models import brokerage_verdict
@@ -758,6 +765,17 @@ class Engine:
                 self.exchange_open(security, self.time) and security.resolution != "daily":
             return "Cannot submit a MarketOnOpen order while the market is open."
         return None
+
+    def _shortable_reason(self, order: Order, security: Security | None, update_id: int | None = None) -> str | None:
+        """LEAN's BrokerageTransactionHandler: a sell the security's shortable provider cannot cover is refused
+        (ExceedsShortableQuantity)."""
+        if security is None or security.custom_shortable_provider is None or order.quantity >= 0:
+            return None
+        from qcmcp.sandbox.engine.security_models import shortable, shortable_message
+
+        if shortable(self, order.symbol, order.quantity, update_id):
+            return None
+        return shortable_message(self, order.symbol, order.quantity)
 
     def _reject_reason(self, order: Order, security: Security | None) -> str | None:
         """LEAN's buying power check of a new order: the security's buying power model decides."""

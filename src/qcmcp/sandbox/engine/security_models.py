@@ -232,3 +232,50 @@ class SecurityModelScan:
 def _hour_floor(moment: Any) -> Any:
     """The moment rounded down to the hour."""
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+class NullShortableProvider(PascalAliases):
+    """LEAN's NullShortableProvider: everything shortable (``shortable_quantity`` None), no fees or rebates.
+    Derive from it for your own provider (``security.set_shortable_provider``)."""
+
+    def fee_rate(self, symbol: Any, local_time: Any) -> float:
+        return 0.0
+
+    def rebate_rate(self, symbol: Any, local_time: Any) -> float:
+        return 0.0
+
+    def shortable_quantity(self, symbol: Any, local_time: Any) -> float | None:
+        return None
+
+
+class ShortableProvider:
+    NULL = Null = NullShortableProvider()
+
+
+def set_shortable_provider(security: Any, provider: Any) -> None:
+    if not callable(getattr(provider, "shortable_quantity", None)):
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse(f"shortable provider {type(provider).__name__}")
+    security.custom_shortable_provider = provider
+
+
+def shortable(engine: Any, symbol: Any, quantity: float, update_order_id: int | None = None) -> bool:
+    """LEAN's QCAlgorithm.Shortable: whether shorting ``quantity`` more keeps the position plus the open orders'
+    remaining quantity within the provider's shortable quantity (None: no limit)."""
+    security = engine.securities[symbol]
+    limit = security.shortable_provider.shortable_quantity(symbol, engine.time)
+    if limit is None:
+        return True
+    open_quantity = sum(o.quantity - o.filled_quantity for o in engine.open_orders.get(symbol, [])
+                        if update_order_id is None or o.id != update_order_id)
+    held = security.holdings.quantity
+    if held + open_quantity <= -limit:
+        return False
+    return held - abs(quantity) + open_quantity >= -limit
+
+
+def shortable_message(engine: Any, symbol: Any, quantity: float) -> str:
+    """LEAN's GetShortableErrorMessage."""
+    limit = engine.securities[symbol].shortable_provider.shortable_quantity(symbol, engine.time) or 0
+    return f"Order exceeds shortable quantity {int(limit)} for Symbol {symbol} requested {quantity:g})"

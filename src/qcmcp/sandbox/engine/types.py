@@ -779,6 +779,20 @@ class Security(PascalAliases):
     fill_model_object: Any = None
     data_filter: Any = None
     margin_interest_rate_model: Any = None
+    custom_shortable_provider: Any = None
+
+    def set_shortable_provider(self, provider: Any) -> None:
+        """Your own shortable provider (derived from NullShortableProvider, see engine/security_models.py)."""
+        from qcmcp.sandbox.engine.security_models import set_shortable_provider
+
+        set_shortable_provider(self, provider)
+
+    @property
+    def shortable_provider(self) -> Any:
+        """LEAN's Security.ShortableProvider: the one set, else the NullShortableProvider (no limit)."""
+        from qcmcp.sandbox.engine.security_models import ShortableProvider
+
+        return self.custom_shortable_provider if self.custom_shortable_provider is not None else ShortableProvider.NULL
 
     def set_margin_interest_rate_model(self, model: Any) -> None:
         """Your own margin interest rate model, applied hourly (see engine/security_models.py)."""
