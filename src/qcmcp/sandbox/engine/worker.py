@@ -20,6 +20,7 @@ from typing import Any
 from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers, indicators, lean_statistics, namespaces
 from qcmcp.sandbox.engine import (
     buying_power,
+    csharp_random,
     models,
     momentum_indicators,
     python_indicator,
@@ -56,7 +57,7 @@ def algorithm_imports() -> types.ModuleType:
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
                    momentum_indicators, volume_indicators, security_models, python_indicator, seeding,
-                   runtime_statistics, util, models, buying_power, targets):
+                   runtime_statistics, csharp_random, util, models, buying_power, targets):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
