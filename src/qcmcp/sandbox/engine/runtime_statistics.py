@@ -76,7 +76,10 @@ def summary_now(engine: Any) -> dict[str, str]:
         probe.sample(engine.time, inclusive=True)
         try:
             stats = portfolio_statistics(probe, engine.samples, engine.portfolio.starting_cash, engine.data_folder)
-            summary = headline(stats, len(engine.orders), engine.portfolio.total_fees, traded=bool(engine.fills))
+            from qcmcp.sandbox.engine.currencies import Currencies
+
+            summary = headline(stats, len(engine.orders), engine.portfolio.total_fees, traded=bool(engine.fills),
+                               currency_symbol=Currencies.get_currency_symbol(engine.portfolio.account_currency))
         except (ValueError, ZeroDivisionError, IndexError):  # too little of the run yet: LEAN's empty statistics
             summary = {}
     summary.update(engine.summary_statistics)
