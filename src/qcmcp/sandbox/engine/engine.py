@@ -1884,6 +1884,8 @@ def _passes_filter(sub: Subscription, i: int) -> bool:
     if model is None:
         return True
     b = sub.bars
+    if sub.custom is not None:  # custom data: the filter sees the type's own point
+        return bool(model.filter(sub.security, sub.custom[i]))
     bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
                    float(b.close[i]), float(b.volume[i]))
     return bool(model.filter(sub.security, bar))

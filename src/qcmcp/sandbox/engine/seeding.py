@@ -98,6 +98,10 @@ def last_known_prices(engine: Any, symbol: Any) -> list[Any]:
     security = engine.securities.get(symbol)
     if security is None:
         return []
+    if getattr(security, "custom_type", None) is not None:
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        refuse("get_last_known_prices for custom data (seeding a custom data security)")
     now = engine._now_for_history()
     resolution = security.resolution if security.resolution in ("minute", "hour", "daily") else "minute"
     found: list[Any] = []
