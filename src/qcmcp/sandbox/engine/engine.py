@@ -1519,7 +1519,7 @@ class Engine:
         self._check_conversion_data()
         self.running = True
         self.changes_added[:] = [s for s in self.securities.values() if not s.is_internal]
-        start_valued = False
+        self._start_unvalued = True  # the starting value is taken once the first prices are in (_advance)
         if self.benchmark_function is not None:
             bench_by_day = {}
         else:
@@ -1602,10 +1602,6 @@ class Engine:
                 self.schedule.fire_until(moment, before=True)  # LEAN: past events see the previous prices
                 self.time = moment
                 bars = self._advance(step)
-                if not start_valued and not self.warming_up:
-                    # LEAN's result handler re-captures the starting value once the first prices value the cash
-                    start_valued = True
-                    self.portfolio.starting_cash = self.portfolio.total_portfolio_value
                 self.schedule.fire_until(moment)
                 data = Slice(moment, {s: b for s, b in bars.items() if not self.securities[s].is_internal
                                       and self.securities[s].custom_type is None},
@@ -1817,6 +1813,11 @@ class Engine:
                 if sub.bid_size is not None and sub.ask_size is not None:
                     sub.security.bid_size, sub.security.ask_size = float(sub.bid_size[i]), float(sub.ask_size[i])
             bars[sub.security.symbol] = bar
+        if getattr(self, "_start_unvalued", False) and not self.warming_up:
+            # LEAN's result handler re-captures the starting value once the first prices value the cash — before
+            # the step's fills (orders placed on seeded prices must not move the start)
+            self._start_unvalued = False
+            self.portfolio.starting_cash = self.portfolio.total_portfolio_value
         self.security_model_scan.step(self, self.time)  # LEAN: margin interest, hourly, before the fills
         for sub, _ in step:
             self._fill_orders(sub.security.symbol, bars[sub.security.symbol])
