@@ -175,7 +175,8 @@ def http_load(env: dict[str, str], sessions: int, seconds: float, api_pid: int, 
               workers: int) -> dict[str, float]:
     port, results = free_port(), tmp / "load.json"
     server = subprocess.Popen([QCMCP, "serve", "--transport", "http", "--port", str(port), "--insecure-no-auth",
-                               "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--workers", str(workers)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(server, port)
         if workers > 1:

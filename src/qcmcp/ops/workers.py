@@ -5,9 +5,10 @@ workers (benchmarks/http_load.py). The workers are replicas that happen to share
 server, and they share what replicas share — stateless streamable HTTP, so any worker answers any request, and rate
 limits, the read cache, expensive-call slots and background tasks through ``QCMCP_REDIS_URL`` — which is why more
 than one worker needs Redis. The parent binds the socket (the kernel hands each new connection to one worker),
-starts the workers, replaces one that dies (backing off when one dies again and again), and stops them all on SIGTERM or SIGINT. Their metrics are merged
-by prometheus-client's multiprocess mode (memory-mapped files in a private directory, one set per worker): any
-worker's ``/metrics``, and the parent's ``--metrics-port`` listener, report the sum over the workers.
+starts the workers, replaces one that dies (backing off when one dies again and again), and stops them all on
+SIGTERM or SIGINT. Their metrics are merged by prometheus-client's multiprocess mode (memory-mapped files in a
+private directory, one set per worker): any worker's ``/metrics``, and the parent's ``--metrics-port`` listener,
+report the sum over the workers.
 """
 
 from __future__ import annotations
