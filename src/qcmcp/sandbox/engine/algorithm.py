@@ -457,7 +457,14 @@ class QCAlgorithm(PascalAliases):
             return
         if value is None:  # plot(series, value) and plot(chart, indicator) forms
             chart, series, value = chart, getattr(series, "name", chart), series
+        value = getattr(getattr(value, "current", value), "value", value)  # an indicator or a data point
         self.engine.charts.plot(self.engine.time, str(chart), str(series), float(value))
+
+    def add_chart(self, chart: Any) -> None:
+        """Declare a ``Chart``'s series (type, unit) for this run's charts."""
+        from qcmcp.sandbox.engine.chart_api import add_chart
+
+        add_chart(self.engine.charts, chart, lambda: self.engine.time)
 
     def plot_indicator(self, chart: str, *indicators: Any) -> None:
         """plot_indicator(chart, [wait_for_ready,] *indicators)."""

@@ -26,6 +26,7 @@ class ChartStore:
         return series.setdefault(name, {"name": name, "unit": unit, "index": len(series), "seriesType": kind, "values": []})
 
     def plot(self, time: datetime, chart: str, name: str, value: float, kind: int = LINE, unit: str = "$") -> None:
+        """A point; a series declared by add_chart keeps its own type and unit."""
         points = self.series(chart, name, kind, unit)["values"]
         stamp = unix(time)
         if points and points[-1][0] == stamp:

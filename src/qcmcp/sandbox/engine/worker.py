@@ -61,7 +61,10 @@ def algorithm_imports() -> types.ModuleType:
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
-    from qcmcp.sandbox.engine import custom_data
+    from qcmcp.sandbox.engine import chart_api, custom_data
+
+    exported.update({name: getattr(chart_api, name) for name in (
+        "Chart", "Series", "CandlestickSeries", "SeriesType", "ScatterMarkerSymbol", "Color")})
 
     exported.update({name: getattr(custom_data, name) for name in (
         "PythonData", "DynamicData", "SubscriptionDataSource", "SubscriptionTransportMedium", "FileFormat")})
