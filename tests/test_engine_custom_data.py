@@ -100,3 +100,51 @@ class Custom(QCAlgorithm):
         self.add_data(TradeBar, "SPY")
 '''
     assert "not supported in the sandbox: add_data(TradeBar" in run(source)["error"]["message"]
+
+
+def test_a_custom_reader_of_leans_own_files_finds_them_through_globals_and_lean_data():
+    """LEAN's pattern for custom data over its own files: Globals.data_folder + LeanData.generate_zip_file_name
+    (equities at daily resolution: '<ticker>.zip'); the points are the raw closes of SPY's daily file, read here
+    independently; a TradeBar's value and period are settable, as LEAN's are."""
+    import zipfile
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent.parent / "shared" / "lean-data"
+    with zipfile.ZipFile(data / "equity" / "usa" / "daily" / "spy.zip") as archive:
+        rows = archive.read(archive.namelist()[0]).decode().splitlines()
+    closes = {row[:8]: int(row.split(",")[4]) / 10000 for row in rows if row[:8] in ("20131007", "20131008")}
+    source = '''from AlgorithmImports import *
+
+class LeanFile(PythonData):
+    def get_source(self, config, date, is_live):
+        name = LeanData.generate_zip_file_name(config.Symbol, date, config.Resolution, config.TickType)
+        return SubscriptionDataSource(Globals.data_folder + "/equity/usa/daily/" + name)
+
+    def reader(self, config, line, date, is_live):
+        fields = line.split(",")
+        point = LeanFile()
+        point.symbol = config.symbol
+        point.time = datetime.strptime(fields[0], "%Y%m%d %H:%M")
+        point.end_time = point.time + timedelta(days=1)
+        point.value = float(fields[4]) / 10000.0
+        return point
+
+class Custom(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.custom = self.add_data(LeanFile, "SPY", Resolution.DAILY).symbol
+        bar = TradeBar()
+        bar.value, bar.time = 5.0, datetime(2013, 10, 7)
+        bar.period = timedelta(days=1)
+        self.debug(f"BAR {bar.close:g} {bar.end_time:%Y-%m-%d} {self.portfolio.hold_stock}")
+
+    def on_data(self, data):
+        self.debug(f"POINT {data[self.custom].end_time:%Y%m%d} {data[self.custom].value:g}")
+'''
+    outcome = run(source, data)
+    lines = logs(outcome)
+    assert any(line.endswith("BAR 5 2013-10-08 False") for line in lines)
+    points = [line.split("POINT ")[1] for line in lines if "POINT " in line]
+    # Each daily point ends the next midnight: the 7th's arrives on the 8th (and the 8th's is past the end).
+    assert points == [f"20131008 {closes['20131007']:g}"], points

@@ -383,6 +383,8 @@ class Portfolio(PascalAliases):
     def invested(self) -> bool:
         return any(h.invested for h in self.values())
 
+    hold_stock = invested  # LEAN's older name (SecurityPortfolioManager.HoldStock)
+
     @property
     def total_margin_used(self) -> float:
         """Holdings over leverage; a cash account's currency pairs reserve nothing (CashBuyingPowerModel)."""

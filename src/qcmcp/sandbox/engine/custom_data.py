@@ -165,11 +165,34 @@ class SubscriptionDataConfig(PascalAliases):
     is_custom_data: bool = True
     fill_data_forward: bool = False
     extended_market_hours: bool = False
+    tick_type: str = "trade"
 
     @property
     def increment(self) -> timedelta:
         return {"daily": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1),
                 "second": timedelta(seconds=1)}.get(self.resolution, timedelta(0))
+
+
+class Globals(PascalAliases):
+    """LEAN's Globals as custom readers use them: ``data_folder``, the run's LEAN data folder."""
+
+    data_folder = ""
+
+
+class LeanData(PascalAliases):
+    """LEAN's file naming, for custom readers that read LEAN's own files (``LeanData.generate_zip_file_name``)."""
+
+    @staticmethod
+    def generate_zip_file_name(symbol: Any, date: Any, resolution: Any, tick_type: Any = "trade") -> str:
+        kind = int(getattr(symbol, "security_type", 1))
+        ticker = str(getattr(symbol, "value", symbol)).lower()
+        tick = {0: "trade", 1: "quote", 2: "openinterest"}.get(tick_type, str(tick_type).lower()) \
+            if isinstance(tick_type, int) else str(tick_type or "trade").lower()
+        if kind not in (0, 1, 4, 7):
+            refuse("LeanData.generate_zip_file_name for options and futures")
+        if str(resolution).lower() in ("hour", "daily"):
+            return f"{ticker}_{tick}.zip" if kind == 7 else f"{ticker}.zip"
+        return f"{date:%Y%m%d}_{tick}.zip"
 
 
 def is_custom_type(value: Any) -> bool:

@@ -472,6 +472,8 @@ class Engine:
 
     def _load(self, symbol: Symbol, resolution: str, first: date, last: date) -> market_data.Bars:
         security = self.securities.get(symbol)
+        if security is not None and security.custom_type is not None and symbol.security_type != SecurityType.BASE:
+            security = None  # custom data named like a ticker (add_data(MyData, "SPY")): the equity is another
         hours = security.hours if security else market_data.EQUITY
         if self.data_folder is not None and hours.kind == "equity":
             # LEAN's data handling: map files, factor files (Adjusted by default), regular hours unless
@@ -1144,8 +1146,9 @@ class Engine:
 
     def _custom_points(self, security: Security, first: date, last: date, start: datetime,
                        end: datetime) -> list[Any]:
-        from qcmcp.sandbox.engine.custom_data import SubscriptionDataConfig, read_points
+        from qcmcp.sandbox.engine.custom_data import Globals, SubscriptionDataConfig, read_points
 
+        Globals.data_folder = str(self.data_folder) if self.data_folder is not None else ""
         config = SubscriptionDataConfig(security.symbol, security.resolution, security.custom_type)
         return read_points(security.custom_type, config, first, last, start, end, self.algorithm.object_store,
                            self.data_folder)
@@ -1153,8 +1156,9 @@ class Engine:
     def _subscribe_custom(self, symbol: Symbol, security: Security, first: date,
                           after: datetime | None) -> Subscription:
         """Custom data: the points the type reads, as bars of their value (what prices, fills and indicators use)."""
-        start = datetime.combine(first, time())
-        points = self._custom_points(security, first, self.end, start, datetime.combine(self.end, time.max))
+        start, finish = datetime.combine(first, time()), datetime.combine(self.end, time.max)
+        points = self._custom_points(security, first, self.end, start, finish)
+        points = [point for point in points if point.end_time <= finish]  # the run ends before later points arrive
         if after is not None:
             points = [point for point in points if point.end_time > after]
         sub = Subscription(security, custom_bars(points), {}, {"hour": None, "daily": None}, custom=points)

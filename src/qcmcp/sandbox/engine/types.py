@@ -311,9 +311,17 @@ class TradeBar(PascalAliases):
     def value(self) -> float:
         return self.close
 
+    @value.setter
+    def value(self, amount: float) -> None:  # LEAN's TradeBar.Value is its close
+        self.close = amount
+
     @property
     def period(self) -> timedelta:
         return self.end_time - self.time
+
+    @period.setter
+    def period(self, span: timedelta) -> None:  # LEAN: the end time follows the start
+        self.end_time = self.time + span
 
     is_fill_forward = False
     data_type = "TradeBar"

@@ -67,7 +67,8 @@ def algorithm_imports() -> types.ModuleType:
         "Chart", "Series", "CandlestickSeries", "SeriesType", "ScatterMarkerSymbol", "Color")})
 
     exported.update({name: getattr(custom_data, name) for name in (
-        "PythonData", "DynamicData", "SubscriptionDataSource", "SubscriptionTransportMedium", "FileFormat")})
+        "PythonData", "DynamicData", "SubscriptionDataSource", "SubscriptionTransportMedium", "FileFormat", "Globals",
+        "LeanData")})
     from qcmcp.sandbox.engine.cashbook import Cash, CashBook
 
     exported.update(Cash=Cash, CashBook=CashBook, Currencies=Currencies)
