@@ -781,6 +781,17 @@ class SpreadExecutionModel(ExecutionModel):
                         if engine.portfolio[symbol].quantity != target.quantity}
 
 
+def _unordered_by_margin_impact(engine: Any, kept: dict[Any, PortfolioTarget],
+                                targets: list[PortfolioTarget]) -> list[tuple[Any, float]]:
+    """An execution model's first step (LEAN's PortfolioTargetCollection.AddRange, OrderByMarginImpact): the new
+    targets over the kept ones, then each kept target's unordered quantity, largest margin impact first."""
+    for target in targets:
+        kept[engine.symbol_for(target.symbol)] = target
+    if not kept:
+        return []
+    return engine.by_margin_impact([(symbol, _unordered_quantity(engine, target)) for symbol, target in kept.items()])
+
+
 def _unordered_quantity(engine: Any, target: Any) -> float:
     """LEAN's OrderSizing.GetUnorderedQuantity: the target less holdings and open orders, to the lot size."""
     symbol = engine.symbol_for(target.symbol)
@@ -835,12 +846,7 @@ class StandardDeviationExecutionModel(ExecutionModel):
 
     def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
         engine = algorithm.engine
-        for target in targets:
-            self.targets[engine.symbol_for(target.symbol)] = target
-        if not self.targets:
-            return
-        deltas = [(symbol, _unordered_quantity(engine, target)) for symbol, target in self.targets.items()]
-        for symbol, quantity in engine.by_margin_impact(deltas):
+        for symbol, quantity in _unordered_by_margin_impact(engine, self.targets, targets):
             data = self.symbol_data.get(symbol)
             if data is None or not data["std"].is_ready or not self._favorable(data, quantity):
                 continue
@@ -900,12 +906,7 @@ class VolumeWeightedAveragePriceExecutionModel(ExecutionModel):
 
     def execute(self, algorithm: Any, targets: list[PortfolioTarget]) -> None:
         engine = algorithm.engine
-        for target in targets:
-            self.targets[engine.symbol_for(target.symbol)] = target
-        if not self.targets:
-            return
-        deltas = [(symbol, _unordered_quantity(engine, target)) for symbol, target in self.targets.items()]
-        for symbol, quantity in engine.by_margin_impact(deltas):
+        for symbol, quantity in _unordered_by_margin_impact(engine, self.targets, targets):
             data = self.symbol_data.get(symbol)
             if data is None:
                 return  # as LEAN's: the targets stay

@@ -14,6 +14,7 @@ from typing import Any
 
 from qcmcp.sandbox.engine.indicators import (
     Delay,
+    _Band,
     ExponentialMovingAverage,
     Indicator,
     Maximum,
@@ -41,21 +42,12 @@ class _LeanIndicator(Indicator):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
-class _Part(_LeanIndicator):
-    """A named sub-indicator its owner sets (LEAN's FunctionalIndicator / Identity parts); ready by the owner's
-    rule, else once it has a value."""
+class _Part(_LeanIndicator, _Band):
+    """A named sub-indicator its owner sets (LEAN's FunctionalIndicator / Identity parts): indicators.py's band,
+    its members reachable in PascalCase too."""
 
     def __init__(self, ready: Any = None, name: str = "PART") -> None:  # called as _Part(name, ready)
-        super().__init__(name, 1)
-        self._args = (ready, name)
-        self._ready = ready
-
-    @property
-    def is_ready(self) -> bool:
-        return bool(self._ready()) if self._ready is not None else self.samples > 0
-
-    def _compute(self, time: datetime, value: Any) -> float:
-        return self._price(value)
+        _Band.__init__(self, ready, name)
 
 
 class _Window:
