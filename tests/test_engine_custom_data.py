@@ -148,3 +148,102 @@ class Custom(QCAlgorithm):
     points = [line.split("POINT ")[1] for line in lines if "POINT " in line]
     # Each daily point ends the next midnight: the 7th's arrives on the 8th (and the 8th's is past the end).
     assert points == [f"20131008 {closes['20131007']:g}"], points
+
+
+def test_a_mapped_custom_type_reads_leans_files_under_each_days_ticker_and_waits_for_fresh_data():
+    """LEAN's CustomDataUsingMapFile pattern: a type that ``requires_mapping`` over FOXA (NWSA until 2013-06-28 in
+    the map file) points TradeBar's own get_source at ``config.mapped_symbol`` for each day and parses with
+    TradeBar.parse_equity. The rename arrives at Saturday's midnight (custom data is always open); an order
+    placed then sees a price four hours stale, so it waits for the next point — the first FOXA bar — as LEAN's
+    FillModel does, and the quantity comes from the stale NWSA close."""
+    import zipfile
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent.parent / "shared" / "lean-data"
+
+    def rows(ticker: str, day: str) -> list[list[str]]:
+        with zipfile.ZipFile(data / "equity" / "usa" / "minute" / ticker / f"{day}_trade.zip") as archive:
+            return [row.split(",") for row in archive.read(archive.namelist()[0]).decode().split()]
+
+    last_nwsa = int(rows("nwsa", "20130628")[-1][4]) / 10_000
+    first_foxa = int(rows("foxa", "20130701")[0][4]) / 10_000
+    source = '''from AlgorithmImports import *
+
+class Mapped(PythonData):
+    def get_source(self, config, date, is_live):
+        self_config = SubscriptionDataConfig(config, Mapped,
+                                             Symbol.create(config.mapped_symbol, SecurityType.EQUITY, config.market))
+        return TradeBar().get_source(self_config, date, is_live)
+
+    def reader(self, config, line, date, is_live):
+        return TradeBar.parse_equity(config, line, date)
+
+    def requires_mapping(self):
+        return True
+
+class Custom(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 6, 27)
+        self.set_end_date(2013, 7, 2)
+        self.custom = self.add_data(Mapped, Symbol.create("FOXA", SecurityType.EQUITY, Market.USA)).symbol
+        [config] = self.subscription_manager.subscription_data_config_service.get_subscription_data_configs(self.custom)
+        self.debug(f"CONFIG {config.resolution} {config.market} {config.is_custom_data}")
+
+    def on_data(self, data):
+        if data.symbol_changed_events.contains_key(self.custom):
+            event = data.symbol_changed_events[self.custom]
+            self.debug(f"RENAMED {self.time:%Y-%m-%d %H:%M} {event.old_symbol} {event.new_symbol}")
+            self.set_holdings(self.custom, 1)
+'''
+    outcome = run(source, data)
+    lines = logs(outcome)
+    assert any(line.endswith("CONFIG minute usa True") for line in lines), lines
+    assert [line.split("RENAMED ")[1] for line in lines if "RENAMED " in line] == ["2013-06-29 00:00 NWSA FOXA"]
+    [order] = outcome["result"]["orders"]
+    assert order["quantity"] == int(100_000 * 0.9975 / last_nwsa)  # set_holdings keeps LEAN's 0.25 % buffer
+    assert order["price"] == first_foxa and order["lastFillTime"].startswith("2013-07-01")
+
+
+def test_history_of_a_custom_type_over_leans_files_equals_the_files_bars():
+    """TradeBar().get_source(SubscriptionDataConfig(config, Type, AAPL)) and TradeBar.parse_equity read AAPL's
+    minute zip under any custom ticker: prices in ten-thousandths, times from the day's midnight."""
+    import zipfile
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent.parent / "shared" / "lean-data"
+    with zipfile.ZipFile(data / "equity" / "usa" / "minute" / "aapl" / "20140605_trade.zip") as archive:
+        first = archive.read(archive.namelist()[0]).decode().split()[0].split(",")
+    source = '''from AlgorithmImports import *
+
+class Apple(PythonData):
+    def get_source(self, config, date, is_live):
+        return TradeBar().get_source(
+            SubscriptionDataConfig(config, Apple, Symbol.create("AAPL", SecurityType.EQUITY, config.market)), date,
+            is_live)
+
+    def reader(self, config, line, date, is_live):
+        bar = TradeBar.parse_equity(config, line, date)
+        point = Apple()
+        point.symbol, point.time, point.value = config.symbol, bar.time, bar.close
+        point.end_time = bar.end_time
+        point["open"] = bar.open
+        return point
+
+class Custom(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 6, 5)
+        self.set_end_date(2014, 6, 6)
+        self.custom = self.add_data(Apple, "ANYTHING", Resolution.MINUTE).symbol
+
+    def on_end_of_algorithm(self):
+        frame = self.history(Apple, self.custom, self.start_date, self.end_date, Resolution.MINUTE)
+        row = frame.iloc[0]
+        self.debug(f"FIRST {frame.index[0][1]:%Y-%m-%d %H:%M} {row['open']:g} {row['value']:g} {frame.shape[0]}")
+'''
+    outcome = run(source, data)
+    [line] = [line for line in logs(outcome) if "FIRST " in line]
+    millis = int(first[0])
+    end = f"{(millis // 60_000 + 1) // 60:02d}:{(millis // 60_000 + 1) % 60:02d}"
+    parts = line.split("FIRST ")[1].split()
+    assert parts[:4] == ["2014-06-05", end, f"{int(first[1]) / 10_000:g}", f"{int(first[4]) / 10_000:g}"]
+    assert int(parts[4]) > 390  # both days, extended hours included: custom data is always open

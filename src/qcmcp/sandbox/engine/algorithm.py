@@ -49,6 +49,8 @@ class AlgorithmSettings(PascalAliases):
         # LEAN's AlgorithmSettings: None leaves the portfolio construction model's own choice
         self.rebalance_portfolio_on_insight_changes: bool | None = None
         self.rebalance_portfolio_on_security_changes: bool | None = None
+        # LEAN's StalePriceTimeSpan: a market order on data older than this waits for fresh data (see FillModel)
+        self.stale_price_time_span = timedelta(hours=1)
 
 
 from qcmcp.sandbox.engine.unsupported import (  # noqa: E402,F401

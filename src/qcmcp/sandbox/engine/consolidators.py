@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from qcmcp.sandbox.engine.data_config import SubscriptionDataConfig
 from qcmcp.sandbox.engine.indicators import RollingWindow
 from qcmcp.sandbox.engine.types import PascalAliases, Resolution, TradeBar
 from qcmcp.sandbox.engine.unsupported import refuse
@@ -163,22 +164,6 @@ class _Items(list):  # type: ignore[type-arg]
     Count = count
 
 
-class SubscriptionDataConfig(PascalAliases):
-    """What LEAN's SubscriptionDataConfig tells about a security's data: symbol, resolution, normalization,
-    extended hours, and the consolidators fed by it."""
-
-    def __init__(self, symbol: Any, security: Any, consolidators: list[Any]) -> None:
-        self.symbol, self.consolidators = symbol, consolidators
-        self.resolution = security.resolution
-        self.data_normalization_mode = security.data_normalization_mode
-        self.extended_market_hours = security.extended_market_hours
-        self.fill_data_forward = True
-        self.type = TradeBar
-
-    def __repr__(self) -> str:
-        return f"{self.symbol},{self.resolution},{self.data_normalization_mode}"
-
-
 class SubscriptionManager(PascalAliases):
     """``self.subscription_manager``: consolidators and the securities' data configurations."""
 
@@ -205,7 +190,10 @@ class SubscriptionManager(PascalAliases):
             consolidators = _Items(item for _, item in engine.indicator_registry.get(symbol, [])
                                    if isinstance(item, TradeBarConsolidator) or
                                    (hasattr(item, "data_consolidated") and not hasattr(item, "warm_up_period")))
-            configs.append(SubscriptionDataConfig(symbol, security, consolidators))
+            configs.append(SubscriptionDataConfig(
+                security.custom_type or TradeBar, symbol, security.resolution, market=security.market,
+                extended_market_hours=security.extended_market_hours, is_custom_data=security.custom_type is not None,
+                data_normalization_mode=security.data_normalization_mode, consolidators=consolidators))
         return configs
 
     Subscriptions = subscriptions

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from qcmcp.sandbox.engine.data_config import SubscriptionDataConfig
 from qcmcp.sandbox.engine.types import PascalAliases, Resolution, _Names, snake_case
 from qcmcp.sandbox.engine.unsupported import refuse
 
@@ -155,24 +155,6 @@ def _key(name: str) -> str:
     return snake_case(name)
 
 
-@dataclass
-class SubscriptionDataConfig(PascalAliases):
-    """What get_source and reader are handed (LEAN's SubscriptionDataConfig, the parts custom types read)."""
-
-    symbol: Any
-    resolution: str
-    type: Any
-    is_custom_data: bool = True
-    fill_data_forward: bool = False
-    extended_market_hours: bool = False
-    tick_type: str = "trade"
-
-    @property
-    def increment(self) -> timedelta:
-        return {"daily": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1),
-                "second": timedelta(seconds=1)}.get(self.resolution, timedelta(0))
-
-
 class Globals(PascalAliases):
     """LEAN's Globals as custom readers use them: ``data_folder``, the run's LEAN data folder."""
 
@@ -194,15 +176,30 @@ class LeanData(PascalAliases):
             return f"{ticker}_{tick}.zip" if kind == 7 else f"{ticker}.zip"
         return f"{date:%Y%m%d}_{tick}.zip"
 
+    @staticmethod
+    def generate_zip_file_path(data_folder: Any, symbol: Any, date: Any, resolution: Any, tick_type: Any = "trade") -> str:
+        """LEAN's GenerateZipFilePath: ``<folder>/<type>/<market>/<resolution>[/<ticker>]/<file name>``."""
+        kind = int(getattr(symbol, "security_type", 1))
+        folder = {0: "base", 1: "equity", 4: "forex", 7: "crypto"}.get(kind)
+        if folder is None:
+            refuse("LeanData.generate_zip_file_path for options and futures")
+        market = str(getattr(symbol, "market", None) or ("usa" if kind in (0, 1) else "")).lower()
+        res = str(resolution).lower()
+        parts = [str(data_folder), folder, market, res]
+        if res not in ("hour", "daily"):
+            parts.append(str(getattr(symbol, "value", symbol)).lower())
+        return "/".join([*parts, LeanData.generate_zip_file_name(symbol, date, resolution, tick_type)])
+
 
 def is_custom_type(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, DynamicData)
 
 
 def read_points(data_type: type, config: SubscriptionDataConfig, first: date, last: date, start: datetime, end: datetime,
-                object_store: Any, data_folder: Path | None) -> list[Any]:
+                object_store: Any, data_folder: Path | None, mapping: Any = None) -> list[Any]:
     """The points the type gives for the run (``first`` to ``last`` for warm-up; emitted from ``start`` to ``end``),
-    in LEAN's order and with its filters."""
+    in LEAN's order and with its filters; ``mapping`` (day → ticker) sets ``config.mapped_symbol`` for each day
+    of a type that ``requires_mapping``."""
     instance = data_type()
     points: list[Any] = []
     current: tuple[str, int] | None = None
@@ -212,6 +209,8 @@ def read_points(data_type: type, config: SubscriptionDataConfig, first: date, la
         if points and points[-1].end_time.date() > day:  # LEAN: no day is read before the data reached it
             day += timedelta(days=1)
             continue
+        if mapping is not None:
+            config.mapped_symbol = mapping(day)
         source = instance.get_source(config, moment, False)
         if source is not None and not isinstance(source, SubscriptionDataSource):
             source = SubscriptionDataSource(str(source))

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import csv
 import functools
-from fractions import Fraction
 import hashlib
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -435,26 +437,42 @@ def delisting_day(folder: Path, ticker: str, first: date, last: date) -> date | 
     return day if day is not None and first <= day <= last and day.year < 2050 else None
 
 
-def symbol_changes(folder: Path, ticker: str, first: date, last: date) -> dict[date, tuple[str, str]]:
-    """(old ticker, new ticker) by the first session under the new one, from the map file of the company the
-    ticker names on ``first`` (LEAN's MappingEventProvider: on each tradable date after the first, the mapped
-    ticker is compared with the one before)."""
+def _company_of(folder: Path, ticker: str, first: date, last: date) -> Any:
+    """The map file of the company ``ticker`` names on ``first``, or None without one."""
     import pandas as pd
 
     from qcmcp.marketdata.inputs import TimeRange
     from qcmcp.marketdata.lean_folder import LeanFolder
     from qcmcp.marketdata.request import BarRequest
 
-    source = LeanFolder(folder)
     request = BarRequest(ticker.upper(), "equity", "usa", "daily", "raw", False,
                          TimeRange(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1)))
     try:
-        company = source._company(request)
-    except Exception:  # noqa: BLE001 - no map file: no ticker changes
+        company = LeanFolder(folder)._company(request)
+    except Exception:  # noqa: BLE001 - no map file: the ticker is its own company
+        return None
+    return company if company.rows else None
+
+
+def mapped_tickers(folder: Path, ticker: str, first: date, last: date) -> Callable[[date], str]:
+    """Day → the ticker the company ``ticker`` names on ``first`` traded under that day (LEAN's
+    MapFile.GetMappedSymbol, what a mapped subscription's ``config.mapped_symbol`` is)."""
+    company = _company_of(folder, ticker, first, last)
+    return (lambda day: ticker.upper()) if company is None else company.ticker_on
+
+
+def symbol_changes(folder: Path, ticker: str, first: date, last: date,
+                   every_day: bool = False) -> dict[date, tuple[str, str]]:
+    """(old ticker, new ticker) by the first session under the new one (the first day, for an always-open
+    security such as mapped custom data), from the map file of the company the ticker names on ``first``
+    (LEAN's MappingEventProvider: on each tradable date after the first, the mapped ticker is compared with the
+    one before)."""
+    company = _company_of(folder, ticker, first, last)
+    if company is None:
         return {}
-    if not company.rows:
-        return {}
-    sessions = trading_days(first, last + timedelta(days=10))
+    end = last + timedelta(days=10)
+    sessions = [first + timedelta(days=n) for n in range((end - first).days + 1)] if every_day \
+        else trading_days(first, end)
     changes: dict[date, tuple[str, str]] = {}
     for day, old, new in company.ticker_changes():
         if not first < day <= last:  # a change before the subscription starts is no event

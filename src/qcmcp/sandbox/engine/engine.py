@@ -591,8 +591,31 @@ class Engine:
         while the exchange is open."""
         if security.fill_model_object is not None:
             self._model_fill(order, security, security.fill_model_object)
-        elif self._can_fill_market(security):
-            self._fill(order, security, self._market_price(security, order.quantity > 0))
+        elif self._can_fill_market(security) and not self._waits_for_fresh_data(order, security):
+            self._fill(order, security, self._market_fill_price(order, security))
+
+    def _waits_for_fresh_data(self, order: Order, security: Security) -> bool:
+        """LEAN's FillModel.ShouldWaitForFreshDataOnStale: when the latest data ended more than the stale-price
+        span (an hour) before the order, a market order waits for the next data if the security's data is hourly
+        or daily, or if that data is more than one bar behind (a minute bar before a weekend or a gap)."""
+        bar = security.bar
+        if bar is None:
+            return False
+        stale = getattr(self.algorithm.settings, "stale_price_time_span", timedelta(hours=1))
+        if bar.end_time + stale >= order.time:
+            return False
+        if security.resolution in ("hour", "daily"):
+            return True
+        span = {"minute": timedelta(minutes=1), "second": timedelta(seconds=1)}.get(security.resolution)
+        return span is not None and order.time - bar.end_time > span
+
+    def _market_fill_price(self, order: Order, security: Security) -> float:
+        """LEAN's FillModel.GetMarketFillPrice: an hourly or daily order resting since before the bar opened fills
+        at its open (the price trading resumed at), any other at the current price."""
+        bar = security.bar
+        if security.resolution in ("hour", "daily") and bar is not None and bar.open and order.time <= bar.time:
+            return float(bar.open)
+        return self._market_price(security, order.quantity > 0)
 
     def _model_fill(self, order: Order, security: Security, model: Any) -> None:
         """The user's fill model decides: each returned event with a fill quantity fills that much (a partial
@@ -983,7 +1006,7 @@ class Engine:
 
     def _working_fill_price(self, order: Order, security: Security, bar: TradeBar) -> float | None:
         if order.type == OrderType.MARKET:
-            return self._market_price(security, order.quantity > 0)
+            return None if self._waits_for_fresh_data(order, security) else self._market_fill_price(order, security)
         if order.type == OrderType.MARKET_ON_OPEN:
             # The first bar that opens at or after the order, in regular hours, on a later day when the order
             # was placed during the session (EquityFillModel.MarketOnOpenFill).
@@ -1149,9 +1172,13 @@ class Engine:
         from qcmcp.sandbox.engine.custom_data import Globals, SubscriptionDataConfig, read_points
 
         Globals.data_folder = str(self.data_folder) if self.data_folder is not None else ""
-        config = SubscriptionDataConfig(security.symbol, security.resolution, security.custom_type)
+        config = SubscriptionDataConfig(security.custom_type, security.symbol, security.resolution,
+                                        market=security.market, fill_data_forward=False, is_custom_data=True)
+        mapping = None
+        if self.data_folder is not None and _requires_mapping(security.custom_type):
+            mapping = market_data.mapped_tickers(self.data_folder, security.symbol.value, first, last)
         return read_points(security.custom_type, config, first, last, start, end, self.algorithm.object_store,
-                           self.data_folder)
+                           self.data_folder, mapping)
 
     def _subscribe_custom(self, symbol: Symbol, security: Security, first: date,
                           after: datetime | None) -> Subscription:
@@ -1162,6 +1189,9 @@ class Engine:
         if after is not None:
             points = [point for point in points if point.end_time > after]
         sub = Subscription(security, custom_bars(points), {}, {"hour": None, "daily": None}, custom=points)
+        if self.data_folder is not None and _requires_mapping(security.custom_type):  # always open: any day
+            sub.symbol_changes = market_data.symbol_changes(self.data_folder, symbol.value, first, self.end,
+                                                            every_day=True)
         for feed, indicator in self.indicator_registry.get(symbol, []):
             sub.indicators.setdefault(feed, []).append(indicator)
         self.subscriptions[symbol] = sub
@@ -1872,6 +1902,15 @@ class Engine:
         self.positions.append({s: h.holdings_value for s, h in self.portfolio.items() if h.quantity})
         previous = self.benchmark_closes[-1] if self.benchmark_closes else None
         self.benchmark_closes.append(bench.get(day, previous if previous is not None else float("nan")))
+
+
+def _requires_mapping(data_type: type) -> bool:
+    """A custom type whose symbol is an equity's, renamed as the company's ticker changes (LEAN's
+    RequiresMapping)."""
+    try:
+        return bool(data_type().requires_mapping())
+    except Exception:  # noqa: BLE001 - the user's type: a broken override means no mapping
+        return False
 
 
 def custom_bars(points: list[Any]) -> market_data.Bars:

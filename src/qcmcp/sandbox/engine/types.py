@@ -296,12 +296,37 @@ class TradeBar(PascalAliases):
         self.symbol, self.time, self.end_time = symbol, time, end_time if end_time is not None else time
         self.open, self.high, self.low, self.close, self.volume = open, high, low, close, volume
 
-    def get_source(self, *_: Any) -> Any:
-        from qcmcp.sandbox.engine.unsupported import refuse
+    def get_source(self, config: Any, date: datetime, is_live: bool = False) -> Any:
+        """LEAN's TradeBar.GetSource: the LEAN data folder's file of ``config``'s symbol for ``date`` (custom
+        types call it to read LEAN's own files)."""
+        from qcmcp.sandbox.engine.custom_data import Globals, LeanData, SubscriptionDataSource
 
-        refuse("TradeBar.get_source (LEAN's own data readers inside custom data)")
+        if is_live:
+            from qcmcp.sandbox.engine.unsupported import refuse
 
-    reader = get_source
+            refuse("TradeBar.get_source in live mode (streamed data)")
+        path = LeanData.generate_zip_file_path(Globals.data_folder, config.symbol, date, config.resolution,
+                                               config.tick_type)
+        return SubscriptionDataSource(path)
+
+    def reader(self, config: Any, line: str, date: datetime, is_live: bool = False) -> Any:
+        """LEAN's TradeBar.Reader for equity files (scaled prices, times from the day's midnight)."""
+        return TradeBar.parse_equity(config, line, date)
+
+    @staticmethod
+    def parse_equity(config: Any, line: str, date: datetime) -> TradeBar:
+        """LEAN's TradeBar.ParseEquity: ``ms,open,high,low,close,volume`` (minute and second files: milliseconds
+        since the day's midnight; hour and daily: ``yyyyMMdd HH:mm``), prices in ten-thousandths."""
+        cells = line.split(",")
+        resolution = str(config.resolution).lower()
+        if resolution in ("daily", "hour"):
+            start = datetime.strptime(cells[0].strip(), "%Y%m%d %H:%M")
+        else:
+            start = datetime.combine(date.date() if isinstance(date, datetime) else date, datetime.min.time()) \
+                + timedelta(milliseconds=int(cells[0]))
+        scale = 1e-4
+        return TradeBar(config.symbol, start, start + config.increment, float(cells[1]) * scale,
+                        float(cells[2]) * scale, float(cells[3]) * scale, float(cells[4]) * scale, float(cells[5]))
 
     @property
     def price(self) -> float:
