@@ -146,8 +146,9 @@ class Custom(QCAlgorithm):
     lines = logs(outcome)
     assert any(line.endswith("BAR 5 2013-10-08 False") for line in lines)
     points = [line.split("POINT ")[1] for line in lines if "POINT " in line]
-    # Each daily point ends the next midnight: the 7th's arrives on the 8th (and the 8th's is past the end).
-    assert points == [f"20131008 {closes['20131007']:g}"], points
+    # Each daily point ends the next midnight: the 7th's arrives on the 8th, and the 8th's on the 9th — after the
+    # end date, yet LEAN's SubscriptionDataReader stops only at a point that *starts* after the end.
+    assert points == [f"20131008 {closes['20131007']:g}", f"20131009 {closes['20131008']:g}"], points
 
 
 def test_a_mapped_custom_type_reads_leans_files_under_each_days_ticker_and_waits_for_fresh_data():
@@ -247,3 +248,22 @@ class Custom(QCAlgorithm):
     parts = line.split("FIRST ")[1].split()
     assert parts[:4] == ["2014-06-05", end, f"{int(first[1]) / 10_000:g}", f"{int(first[4]) / 10_000:g}"]
     assert int(parts[4]) > 390  # both days, extended hours included: custom data is always open
+
+
+def test_custom_data_with_its_own_symbol_properties_and_exchange_hours_as_leans_set_database_entries():
+    """add_data(Type, ticker, properties, exchange_hours): the security carries exactly those (LEAN files them in
+    its two databases, where later reads find them); another ticker of the same type keeps the defaults."""
+    source = SOURCE.replace('''        self.custom = self.add_data(Points, "PTS", Resolution.DAILY).symbol''', '''        properties = SymbolProperties("Points", "USD", 1, 0.01, 0.25, "PTS")
+        hours = SecurityExchangeHours.always_open(TimeZones.NEW_YORK)
+        security = self.add_data(Points, "PTS", properties, hours, Resolution.DAILY)
+        self.custom = security.symbol
+        other = self.add_data(Points, "OTHER", Resolution.DAILY)
+        found = self.symbol_properties_database.get_symbol_properties(Market.USA, "PTS", SecurityType.BASE, "USD")
+        self.debug(f"PROPS {security.symbol_properties == properties} {security.exchange.hours is hours} "
+                   f"{found == properties} {other.symbol_properties.lot_size:g} "
+                   f"{self.market_hours_database.get_database_symbol_key(self.custom)}")''').replace(
+        "self.market_order(self.custom, 1000)", "self.market_order(self.custom, 10.6)")
+    outcome = run(source.replace("LINES", repr(POINTS)))
+    assert any(line.endswith("PROPS True True True 1 PTS") for line in logs(outcome)), logs(outcome)
+    [order] = outcome["result"]["orders"]
+    assert order["quantity"] == 10.5  # rounded down to the 0.25 lot of its own properties

@@ -926,3 +926,25 @@ class Stale(QCAlgorithm):
     assert order["price"] == int(rows["20131008"][4]) / 10_000  # today's close, not yesterday's
     assert int(rows["20131008"][4]) != int(rows["20131007"][4])
     assert order["lastFillTime"].startswith("2013-10-08T20:00")  # 16:00 New York, when the daily bar arrived
+
+
+def test_order_quantities_round_towards_zero_to_the_lot_and_below_one_lot_are_refused():
+    """LEAN's RoundOffOrder (10.7 shares → 10, -3.5 → -3) and PreOrderChecks (0.4 shares: under one lot, no order)."""
+    source = '''from AlgorithmImports import *
+
+class Lots(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 9)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+
+    def on_data(self, data):
+        if not self.portfolio.invested:
+            self.market_order(self.spy, 10.7)
+            self.market_order(self.spy, -3.5)
+            ticket = self.market_order(self.spy, 0.4)
+            self.debug(f"SMALL {ticket.status}")
+'''
+    outcome = run(source, DATA)["result"]
+    assert [order["quantity"] for order in outcome["orders"]] == [10, -3]
+    assert any("SMALL" in line for line in outcome["logs"])

@@ -240,18 +240,44 @@ class QCAlgorithm(PascalAliases):
         """A currency pair trading around the clock on weekdays (LEAN's default leverage: 50)."""
         return self.engine.add_security(ticker, resolution, leverage, DataNormalizationMode.RAW, kind="forex")
 
-    def add_data(self, data_type: Any, ticker: Any, resolution: str | None = None, time_zone: Any = None,
-                 fill_forward: bool = False, leverage: float = 1.0) -> Security:
+    def add_data(self, data_type: Any, ticker: Any, resolution: Any = None, time_zone: Any = None,
+                 fill_forward: bool = False, leverage: float = 1.0, **named: Any) -> Security:
         """Custom data: ``add_data(MyData, "TICKER", resolution)`` with a PythonData subclass (read by its own
-        get_source and reader); LEAN's built-in custom types refuse clearly."""
+        get_source and reader), or ``add_data(MyData, "TICKER", properties, exchange_hours, …)`` with its own
+        symbol properties and hours (LEAN's SetDatabaseEntries); LEAN's built-in custom types refuse clearly."""
+        from qcmcp.sandbox.engine.currencies import SymbolProperties
         from qcmcp.sandbox.engine.custom_data import is_custom_type
 
         if not is_custom_type(data_type):
             refuse(f"add_data({getattr(data_type, '__name__', data_type)}, ...) (custom data types other than "
                    "PythonData subclasses)")
+        if isinstance(resolution, SymbolProperties) or isinstance(named.get("properties"), SymbolProperties):
+            properties = named.pop("properties", None) or resolution
+            hours = named.pop("exchange_hours", None) or time_zone
+            name = str(getattr(ticker, "value", ticker))
+            self.symbol_properties_database.set_entry("usa", name, SecurityType.BASE, properties)
+            if hours is not None:
+                self.market_hours_database.set_entry("usa", name, SecurityType.BASE, hours)
+            resolution, time_zone = named.pop("resolution", None), None
+        if named:
+            raise TypeError(f"add_data() got unexpected keyword arguments: {', '.join(sorted(named))}")
         if time_zone is not None and str(getattr(time_zone, "id", time_zone)) not in ("America/New_York", "None"):
             refuse("add_data with a time zone other than New York")
         return self.engine.add_data(data_type, ticker, resolution, leverage)
+
+    @property
+    def symbol_properties_database(self) -> Any:
+        """LEAN's SymbolPropertiesDatabase: read rows, set a row for the securities added later."""
+        from qcmcp.sandbox.engine.databases import SymbolPropertiesDatabase
+
+        return SymbolPropertiesDatabase(self.engine)
+
+    @property
+    def market_hours_database(self) -> Any:
+        """LEAN's MarketHoursDatabase, for custom data's hours (see engine/databases.py)."""
+        from qcmcp.sandbox.engine.databases import MarketHoursDatabase
+
+        return MarketHoursDatabase(self.engine)
 
     def add_security(self, security_type: Any, ticker: Any = None, resolution: str = Resolution.MINUTE,
                      market: str | None = None, fill_forward: bool = True, leverage: float = 2.0,

@@ -79,6 +79,13 @@ class SymbolProperties(PascalAliases):
     lot_size: float = 1.0
     market_ticker: str = ""
     minimum_order_size: float | None = None
+    price_magnifier: float = 1.0
+    strike_multiplier: float = 1.0
+
+    @staticmethod
+    def get_default(quote_currency: str) -> SymbolProperties:
+        """LEAN's SymbolProperties.GetDefault: no description, the quote currency, a cent tick, lots of one."""
+        return SymbolProperties("", str(quote_currency).upper())
 
 
 DEFAULT_EQUITY = SymbolProperties("", "USD")

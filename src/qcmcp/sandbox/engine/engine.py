@@ -54,11 +54,22 @@ def _quote_rate(security: Security) -> float:
 
 
 def _lot_size(security: Security) -> float:
-    """The symbol properties' lot size for a currency pair (an equity trades whole shares)."""
-    if security.hours.kind in ("crypto", "forex"):
+    """The symbol properties' lot size for a currency pair or custom data given its own properties (an equity
+    trades whole shares)."""
+    if security.hours.kind in ("crypto", "forex") or getattr(security, "own_symbol_properties", False):
         properties = security.symbol_properties
         return float(properties.lot_size) if properties is not None else 1 / CRYPTO_LOTS
     return 1.0
+
+
+def _round_off_to_lot(quantity: float, lot: float) -> float:
+    """LEAN's BrokerageTransactionHandler.RoundOffOrder: towards zero to a multiple of the lot size."""
+    if lot <= 0:
+        return quantity
+    lots = abs(quantity) / lot
+    if abs(lots - round(lots)) < 1e-9:  # a multiple already, up to float noise (0.3 / 0.1 is 2.9999999999999996)
+        return quantity
+    return math.copysign(round(math.floor(lots) * lot, 12), quantity)
 
 
 @dataclass
@@ -176,6 +187,9 @@ class Engine:
         algorithm._engine = self
         self.parameters = {k: str(v) for k, v in (parameters or {}).items()}
         self.data_folder = data_folder
+        # rows the algorithm set in its symbol-properties and market-hours databases: (market, ticker, kind)
+        self.symbol_property_entries: dict[tuple[str, str, str], Any] = {}
+        self.market_hours_entries: dict[tuple[str, str, str], Any] = {}
         self.progress = progress or (lambda fraction: None)
         self.start: date = date(2023, 1, 1)
         self.end: date = date(2023, 12, 31)
@@ -298,6 +312,11 @@ class Engine:
         security.market, security.custom_type = "usa", data_type
         security.fee_model = "zero"
         self._attach_currencies(security, "base", "usa")
+        entry = self.market_hours_entries.get(("usa", name.upper(), "base"))
+        if entry is not None:  # LEAN's SetDatabaseEntries: the custom data's own exchange hours
+            from qcmcp.sandbox.engine.session import SecurityExchange
+
+            security._exchange = SecurityExchange(entry.exchange_hours)
         self.securities[symbol] = security
         for initialize in self.security_initializers:
             initialize(security)
@@ -311,7 +330,10 @@ class Engine:
         in the cash book, added empty when the book lacks them."""
         from qcmcp.sandbox.engine.currencies import decompose, symbol_properties
 
-        properties = symbol_properties(self.data_folder, market, security.symbol.value, kind)
+        properties = self.symbol_property_entries.get((market, security.symbol.value.upper(), kind))
+        security.own_symbol_properties = properties is not None
+        if properties is None:
+            properties = symbol_properties(self.data_folder, market, security.symbol.value, kind)
         security.symbol_properties = properties
         book = self.portfolio.cash_book
         security.cash_book = book
@@ -548,6 +570,7 @@ class Engine:
             invalid = OrderTicket(order, self)
             invalid.submit_request = _SubmitRecord(order, asynchronous)
             return invalid
+        order.quantity = _round_off_to_lot(order.quantity, _lot_size(security))
         self.orders.append(order)
         ticket = self.tickets[order.id] = OrderTicket(order, self)
         ticket.submit_request = _SubmitRecord(order, asynchronous)
@@ -772,6 +795,10 @@ class Engine:
             return f"{order.symbol} is not subscribed: add it with add_equity first."
         if order.quantity == 0 or not math.isfinite(order.quantity):
             return "Order quantity must be a non-zero number."
+        lot = _lot_size(security)
+        if abs(order.quantity) < lot - 1e-12:
+            return (f"Unable to submit order with id {order.id} which quantity ({abs(order.quantity):g}) is less than "
+                    f"lot size ({lot:g}).")
         if self.warming_up:
             return "This operation is not allowed during warm up: orders are not accepted while warming up."
         if not security.has_data:
@@ -1185,7 +1212,6 @@ class Engine:
         """Custom data: the points the type reads, as bars of their value (what prices, fills and indicators use)."""
         start, finish = datetime.combine(first, time()), datetime.combine(self.end, time.max)
         points = self._custom_points(security, first, self.end, start, finish)
-        points = [point for point in points if point.end_time <= finish]  # the run ends before later points arrive
         if after is not None:
             points = [point for point in points if point.end_time > after]
         sub = Subscription(security, custom_bars(points), {}, {"hour": None, "daily": None}, custom=points)

@@ -229,6 +229,19 @@ class ExchangeHoursView(PascalAliases):
         return any(open_ <= timedelta(0) for open_, _c in self._intervals(day, extended))
 
 
+class SecurityExchangeHours(PascalAliases):
+    """LEAN's SecurityExchangeHours factory for custom data: ``always_open(time_zone)``."""
+
+    @staticmethod
+    def always_open(time_zone: Any = "America/New_York") -> ExchangeHoursView:
+        zone = str(getattr(time_zone, "id", time_zone) or "America/New_York")
+        if zone != "America/New_York":
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse(f"exchange hours in the {zone} time zone (the sandbox runs on New York time)")
+        return ExchangeHoursView(None)
+
+
 class SecurityExchange(PascalAliases):
     """LEAN's SecurityExchange: ``hours``, ``time_zone``, ``exchange_open`` is not modelled here."""
 

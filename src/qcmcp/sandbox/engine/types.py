@@ -281,6 +281,9 @@ class Symbol(PascalAliases):
         return self.value
 
 
+Symbol.EMPTY = Symbol.Empty = Symbol.__new__(Symbol)  # type: ignore[attr-defined]  # LEAN's Symbol.Empty
+Symbol.EMPTY.value, Symbol.EMPTY.security_type, Symbol.EMPTY.id = "", SecurityType.BASE, ""
+
 for _name in ("create_future", "create_option", "create_canonical_option", "create_option_osi",
               "create_base", "create_equity_option"):
     setattr(Symbol, _name, Symbol._derivative(_name).__func__)

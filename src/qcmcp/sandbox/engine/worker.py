@@ -69,6 +69,12 @@ def algorithm_imports() -> types.ModuleType:
     exported.update({name: getattr(custom_data, name) for name in (
         "PythonData", "DynamicData", "SubscriptionDataSource", "SubscriptionTransportMedium", "FileFormat", "Globals",
         "LeanData")})
+    from qcmcp.sandbox.engine.currencies import SymbolProperties
+    from qcmcp.sandbox.engine.databases import MarketHoursDatabase, SymbolPropertiesDatabase
+    from qcmcp.sandbox.engine.session import SecurityExchangeHours
+
+    exported.update(SymbolProperties=SymbolProperties, SymbolPropertiesDatabase=SymbolPropertiesDatabase,
+                    MarketHoursDatabase=MarketHoursDatabase, SecurityExchangeHours=SecurityExchangeHours)
     from qcmcp.sandbox.engine.cashbook import Cash, CashBook
 
     exported.update(Cash=Cash, CashBook=CashBook, Currencies=Currencies)
