@@ -267,3 +267,46 @@ def test_custom_data_with_its_own_symbol_properties_and_exchange_hours_as_leans_
     assert any(line.endswith("PROPS True True True 1 PTS") for line in logs(outcome)), logs(outcome)
     [order] = outcome["result"]["orders"]
     assert order["quantity"] == 10.5  # rounded down to the 0.25 lot of its own properties
+
+
+def test_custom_data_over_a_crypto_symbol_is_its_own_security_and_leans_path_helpers_work():
+    """add_data(Type, crypto_symbol): LEAN keeps the custom "BTCUSDT" apart from the crypto "BTCUSDT" (orders on it
+    trade the custom security, at its value); os, Extensions.tick_type_to_lower and Extensions.convert_to behave as
+    in LEAN's AlgorithmImports."""
+    source = '''import os
+from AlgorithmImports import *
+
+class Custom(PythonData):
+    def get_source(self, config, date, is_live):
+        name = f"{Extensions.tick_type_to_lower(config.tick_type)}_points"
+        return SubscriptionDataSource(os.path.join("store", name), SubscriptionTransportMedium.OBJECT_STORE)
+
+    def reader(self, config, line, date, is_live):
+        fields = line.split(",")
+        point = Custom()
+        point.symbol = config.symbol
+        point.time = Extensions.convert_to(datetime.strptime(fields[0], "%Y-%m-%d %H:%M"), "UTC", "America/New_York")
+        point.value = float(fields[1])
+        return point
+
+class Algo(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2020, 1, 1)
+        self.set_end_date(2020, 1, 3)
+        self.set_cash(100000)
+        self.object_store.save("store/trade_points", "2020-01-02 05:00,50\\n2020-01-03 05:00,60")
+        crypto = self.add_crypto("BTCUSD", Resolution.DAILY).symbol
+        self.custom = self.add_data(Custom, crypto, Resolution.DAILY).symbol
+        self.debug(f"APART {self.custom == crypto} {len(self.securities)}")
+
+    def on_data(self, data):
+        if self.custom in data and not self.portfolio[self.custom].invested:
+            self.debug(f"AT {self.time:%Y-%m-%d %H:%M}")
+            self.market_order(self.custom, 10)
+'''
+    outcome = run(source)
+    lines = logs(outcome)
+    assert any(line.endswith("APART False 2") for line in lines), lines
+    assert [line.split("AT ")[1] for line in lines if "AT " in line] == ["2020-01-02 00:00"]  # 05:00 UTC
+    [order] = outcome["result"]["orders"]
+    assert order["price"] == 50 and order["quantity"] == 10

@@ -87,7 +87,7 @@ BROKERAGES: dict[int, Brokerage] = {
     int(BrokerageName.BYBIT): Brokerage("bybit", "bybit", {"crypto": 10.0}, benchmark=("BTCUSDC", "crypto", "bybit"),
                                         order_types=frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.STOP_LIMIT,
                                                                OrderType.STOP_MARKET}),
-                                        asset_classes=frozenset({"crypto"})),
+                                        asset_classes=frozenset({"crypto", "base"})),  # LEAN's takes custom data
     int(BrokerageName.BITFINEX): Brokerage("bitfinex", "bitfinex", {"crypto": 3.3},
                                            benchmark=("BTCUSD", "crypto", "bitfinex"),
                                            order_types=frozenset({OrderType.LIMIT, OrderType.MARKET,

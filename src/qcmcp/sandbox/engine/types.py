@@ -264,8 +264,11 @@ class Symbol(PascalAliases):
         return staticmethod(refuse_it)
 
     def __eq__(self, other: object) -> bool:
+        """Equal to a symbol of the same ticker — but custom data is never the market security of its ticker (LEAN
+        keeps "BTCUSDT" crypto and "BTCUSDT" of a custom type apart) — and to the ticker itself."""
         if isinstance(other, Symbol):
-            return self.value == other.value
+            return self.value == other.value and \
+                (self.security_type == SecurityType.BASE) == (other.security_type == SecurityType.BASE)
         return isinstance(other, str) and other.upper() == self.value
 
     def __hash__(self) -> int:

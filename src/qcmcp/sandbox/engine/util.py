@@ -142,7 +142,35 @@ class Extensions(metaclass=_RefuseOthers):
 
         return moment.replace(tzinfo=ZoneInfo(str(time_zone))).astimezone(timezone.utc).replace(tzinfo=None)
 
-    ConvertFromUtc, ConvertToUtc = convert_from_utc, convert_to_utc
+    @staticmethod
+    def convert_to(moment: Any, from_zone: Any, to_zone: Any) -> Any:
+        """A local time in ``from_zone`` as the same instant's local time in ``to_zone`` (naive)."""
+        from zoneinfo import ZoneInfo
+
+        source, target = str(getattr(from_zone, "id", from_zone)), str(getattr(to_zone, "id", to_zone))
+        if source == target:
+            return moment
+        return moment.replace(tzinfo=ZoneInfo(source)).astimezone(ZoneInfo(target)).replace(tzinfo=None)
+
+    @staticmethod
+    def tick_type_to_lower(tick_type: Any) -> str:
+        """LEAN's TickTypeToLower: "trade", "quote" or "openinterest"."""
+        if isinstance(tick_type, int) and not isinstance(tick_type, bool):
+            return {0: "trade", 1: "quote", 2: "openinterest"}.get(int(tick_type), "trade")
+        return str(tick_type or "trade").split(".")[-1].replace("_", "").lower()
+
+    @staticmethod
+    def security_type_to_lower(security_type: Any) -> str:
+        return {0: "base", 1: "equity", 2: "option", 3: "commodity", 4: "forex", 5: "future", 6: "cfd",
+                7: "crypto"}.get(int(security_type), "base")
+
+    @staticmethod
+    def resolution_to_lower(resolution: Any) -> str:
+        return str(resolution).split(".")[-1].lower()
+
+    ConvertFromUtc, ConvertToUtc, ConvertTo = convert_from_utc, convert_to_utc, convert_to
+    TickTypeToLower, SecurityTypeToLower, ResolutionToLower = tick_type_to_lower, security_type_to_lower, \
+        resolution_to_lower
 
 
 _ZONES = ("Utc UTC;NewYork America/New_York;EasternStandard UTC-05;London Europe/London;HongKong Asia/Hong_Kong;"

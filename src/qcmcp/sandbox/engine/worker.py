@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _datetime
 import json
 import math
+import os
 import sys
 import tempfile
 import traceback
@@ -52,7 +53,7 @@ def algorithm_imports() -> types.ModuleType:
     module = types.ModuleType("AlgorithmImports")
     exported: dict[str, Any] = {
         "QCAlgorithm": QCAlgorithm, "QCAlgorithmFramework": QCAlgorithm, "DayOfWeek": DayOfWeek,
-        "np": np, "pd": pd, "math": math, "json": json,
+        "np": np, "pd": pd, "math": math, "json": json, "os": os, "sys": sys,  # LEAN's AlgorithmImports has them
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
