@@ -948,3 +948,31 @@ class Lots(QCAlgorithm):
     outcome = run(source, DATA)["result"]
     assert [order["quantity"] for order in outcome["orders"]] == [10, -3]
     assert any("SMALL" in line for line in outcome["logs"])
+
+
+def test_a_consolidator_added_twice_feeds_its_indicators_once_as_lean():
+    """LEAN keeps a subscription's consolidators in a set: a consolidator added with add_consolidator and again
+    by register_indicator (LEAN's EmaCrossAlphaModel does both) is fed each bar once, so each indicator registered
+    on it gets one sample per consolidated bar."""
+    source = '''from AlgorithmImports import *
+
+class Twice(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+        self.bars = []
+        consolidator = TradeBarConsolidator(timedelta(minutes=30))
+        consolidator.data_consolidated += lambda _, bar: self.bars.append(bar.close)
+        self.subscription_manager.add_consolidator(self.spy, consolidator)
+        self.fast, self.slow = SimpleMovingAverage(2), SimpleMovingAverage(3)
+        self.register_indicator(self.spy, self.fast, consolidator)
+        self.register_indicator(self.spy, self.slow, consolidator)
+
+    def on_end_of_algorithm(self):
+        count = self.subscription_manager.subscriptions[0].consolidators.count
+        self.debug(f"TWICE {len(self.bars)} {self.fast.samples} {self.slow.samples} {count} "
+                   f"{abs(self.fast.current.value - sum(self.bars[-2:]) / 2) < 1e-9}")
+'''
+    line = next(l for l in run(source, DATA)["result"]["logs"] if "TWICE" in l)
+    assert line.endswith("TWICE 13 13 13 1 True")  # 9:30-16:00 in 30-minute bars

@@ -177,6 +177,8 @@ class SubscriptionManager(PascalAliases):
         sym = engine.symbol_for(symbol)
         if sym not in engine.securities:
             raise KeyError(f"'{sym}' is not subscribed: call add_equity('{sym}') before adding a consolidator.")
+        if any(item is consolidator for _, item in engine.indicator_registry.get(sym, [])):
+            return  # LEAN keeps a subscription's consolidators in a set: adding one twice feeds it once
         engine.attach(sym, engine.securities[sym].resolution, consolidator)
 
     @property
