@@ -225,8 +225,8 @@ class Vxx(QCAlgorithm):
 
 
 def test_raw_mode_pays_dividends_in_cash_and_splits_the_holding():
-    """AAPL in 2014 in RAW mode: the 7-for-1 split of June 9 and the dividends around it, by hand from the
-    factor file (a dividend is the reference price x (1 - this row's price factor / the next row's))."""
+    """AAPL in 2014 in RAW mode: the 7-for-1 split of June 9 (LEAN's decimal split factor) and the dividends
+    around it, by hand from the factor file (a dividend is the reference price x (1 - this row's price factor / the next row's))."""
     rows = [line.split(",") for line in (DATA / "equity" / "usa" / "factor_files" / "aapl.csv").read_text().split()]
     rows = [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
     dividends = {}
@@ -256,10 +256,13 @@ class Raw(QCAlgorithm):
     outcome = run(source, DATA)["result"]
     line = next(l for l in outcome["logs"] if "EVENTS" in l)
     [fill] = outcome["orders"]
-    assert "S 20140609 70.0" in line  # 10 shares before, 70 after
-    paid = 0.0
+    # LEAN's split factor is 0.0357143 / 0.25 = 0.1428572: 10 shares become (int)(10 / 0.1428572) = 69, the
+    # 0.99986 share left paid in cash at Friday's close times the factor
+    factor = 0.0357143 / 0.25
+    assert "S 20140609 69.0" in line
+    paid = (10 / factor - 69) * 645.57 * factor
     for day, amount in dividends.items():
-        held = 10 if day < "20140606" else 70
+        held = 10 if day < "20140606" else 69
         paid += held * amount
         assert f" {amount} {float(held)}" in line
     cash = float(line.rsplit("CASH ", 1)[1])
@@ -877,9 +880,9 @@ class Fills(QCAlgorithm):
 
 def test_raw_mode_split_updates_open_orders_to_the_same_notional_as_lean():
     """LEAN's AlgorithmManager in RAW mode applies DefaultBrokerageModel.ApplySplit to the open orders: AAPL's
-    7-for-1 split of 2014-06-09 (factor 0.142857) turns a market-on-open sell of 76 placed at Friday's close into
-    (int)(-76 / 0.142857) = -532 shares, and a buy limit of 10 at $500 into 70 at $500 x 0.142857, both before
-    Monday's open (the fill of the first is that many shares)."""
+    7-for-1 split of 2014-06-09 (split factor 0.0357143 / 0.25 = 0.1428572 from the factor file) turns a
+    market-on-open sell of 76 placed at Friday's close into (int)(-76 / 0.1428572) = -531 shares, and a buy limit of
+    10 at $500 into 69 at $500 x 0.1428572, both before Monday's open (the fill of the first is that many shares)."""
     source = '''from AlgorithmImports import *
 
 class SplitOrders(QCAlgorithm):
@@ -898,7 +901,7 @@ class SplitOrders(QCAlgorithm):
 '''
     outcome = run(source, DATA)["result"]
     line = next(l for l in outcome["logs"] if "AFTER" in l)
-    factor = 0.142857
+    factor = 0.1428572
     assert f"AFTER {float(int(-76 / factor))} {float(int(10 / factor))} " in line
     assert float(line.split()[-1]) == pytest.approx(500 * factor, abs=1e-4)
     first = outcome["orders"][0] if isinstance(outcome["orders"], list) else next(iter(outcome["orders"].values()))
@@ -976,3 +979,31 @@ class Twice(QCAlgorithm):
 '''
     line = next(l for l in run(source, DATA)["result"]["logs"] if "TWICE" in l)
     assert line.endswith("TWICE 13 13 13 1 True")  # 9:30-16:00 in 30-minute bars
+
+
+@pytest.mark.parametrize("resolution, end_equity", [("HOUR", "98460.68"), ("DAILY", "98919.60"), ("MINUTE", "98502.10")])
+def test_a_raw_split_divides_the_holding_by_leans_decimal_split_factor(resolution, end_equity):
+    """LEAN's EquitySplitHoldings{Hour,Daily,Minute}RegressionAlgorithm: short AAPL through its 2014-06-09 split in
+    RAW mode. LEAN's split factor is the factor file's 0.0357143 / 0.25 = 0.1428572 (not 1/7), so the holding
+    becomes (int)(quantity / 0.1428572) shares, the fraction paid in cash: LEAN's end equity to the cent."""
+    source = f'''from AlgorithmImports import *
+
+class EquitySplitHoldings(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 6, 5)
+        self.set_end_date(2014, 6, 11)
+        self.set_cash(100000)
+        self.aapl = self.add_equity("AAPL", Resolution.{resolution}, data_normalization_mode=DataNormalizationMode.RAW)
+        self.split_occurred = False
+
+    def on_data(self, slice):
+        if not self.portfolio.invested and not self.split_occurred:
+            self.set_holdings(self.aapl.symbol, -1)
+        split = slice.splits.get(self.aapl.symbol)
+        if split is not None and split.type == SplitType.SPLIT_OCCURRED:
+            self.split_occurred = True
+            self.debug(f"SPLIT {{split.split_factor}}")
+'''
+    outcome = run(source, DATA)["result"]
+    assert outcome["statistics"]["End Equity"] == end_equity and outcome["statistics"]["Total Orders"] == "1"
+    assert any(line.endswith("SPLIT 0.1428572") for line in outcome["logs"])

@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from fractions import Fraction
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -485,8 +485,8 @@ def symbol_changes(folder: Path, ticker: str, first: date, last: date,
 
 def corporate_actions(folder: Path, ticker: str, first: date,
                       last: date) -> tuple[dict[date, float], dict[date, float], dict[date, float]]:
-    """Dividends (raw amount per share) and splits (shares after per share before) by ex-date, and split
-    warnings by the day before, from the factor file of the company the ticker names on ``first``. LEAN's
+    """Dividends (raw amount per share) and splits (LEAN's split factor: the price after per price before) by
+    ex-date, and split warnings by the day before, from the factor file of the company the ticker names on ``first``. LEAN's
     DividendEventProvider and SplitEventProvider look at each tradable date from the subscription's first: on
     a factor-file row's date they warn of a split, and on the next session they emit the dividend or split
     (so an event whose row date is before ``first`` is not emitted)."""
@@ -518,13 +518,16 @@ def corporate_actions(folder: Path, ticker: str, first: date,
             dividends[ex] = float(amount)
     splits: dict[date, float] = {}
     warnings: dict[date, float] = {}
-    for split in factors.splits():
-        ex = ex_date(split.last_day_before)
-        if ex is not None and first <= split.last_day_before <= last:
-            # factor files keep ~7 digits (AAPL's 0.0357143 is 1/28): the ratio is a small fraction (7, 3/2, 1/10)
-            ratio = float(Fraction(split.ratio).limit_denominator(1000))
-            if split.last_day_before in sessions:  # LEAN warns on the row's date when it is a session
-                warnings[split.last_day_before] = ratio
+    for row, following in zip(factors.rows, factors.rows[1:]):
+        if row.split_factor == following.split_factor or not row.split_factor:
+            continue
+        ex = ex_date(row.day)
+        if ex is not None and first <= row.day <= last:
+            # LEAN's SplitFactor: this row's split factor over the next one's, in decimal as the file prints them
+            # (AAPL's 0.0357143 / 0.25 = 0.1428572, not 1/7: 52 shares become int(52 / 0.1428572) = 363)
+            factor = float(Decimal(repr(row.split_factor)) / Decimal(repr(following.split_factor)))
+            if row.day in sessions:  # LEAN warns on the row's date when it is a session
+                warnings[row.day] = factor
             if ex <= last:
-                splits[ex] = ratio
+                splits[ex] = factor
     return dividends, splits, warnings

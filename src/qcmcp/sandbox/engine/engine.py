@@ -85,8 +85,8 @@ class Subscription:
     delisting: date | None = None  # the map file's delisting day
     delisting_stage: int = 0  # 0: listed, 1: warned (on the delisting day), 2: delisted
     dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
-    splits: dict[date, float] = field(default_factory=dict)  # ex-date: shares after per share before
-    split_warnings: dict[date, float] = field(default_factory=dict)  # the session before a split: its ratio
+    splits: dict[date, float] = field(default_factory=dict)  # ex-date: LEAN's split factor (price after/before)
+    split_warnings: dict[date, float] = field(default_factory=dict)  # the session before a split: its factor
     symbol_changes: dict[date, tuple[str, str]] = field(default_factory=dict)  # first session: (old, new) ticker
     custom: list[Any] | None = None  # custom data (qcmcp.sandbox.engine.custom_data): the points behind the bars
     quote_ranges: np.ndarray | None = None  # crypto: bid high, bid low, ask high, ask low aligned to the bars
@@ -1309,8 +1309,8 @@ class Engine:
     def _corporate_actions(self, sub: Subscription, day: date, data: Slice) -> None:
         """A subscription's split warning, dividend or split at the start of ``day``, into the slice; in RAW mode
         (and SPLIT_ADJUSTED for dividends) the portfolio is adjusted as LEAN's ApplyDividend/ApplySplit do —
-        cash for each share held; holdings times the split ratio, the security's last prices divided by it and a
-        fractional share paid in cash at the new price."""
+        cash for each share held; holdings divided by the split factor (truncated: LEAN's (int)), the security's
+        last prices times it and the fractional share left paid in cash at the new price."""
         from qcmcp.sandbox.engine.types import Dividend, Split, SplitType, SymbolChangedEvent
 
         security = sub.security
@@ -1320,29 +1320,28 @@ class Engine:
             old, new = sub.symbol_changes.pop(day)
             data.symbol_changed_events[security.symbol] = SymbolChangedEvent(security.symbol, self.time, old, new)
         if day in sub.split_warnings:
-            ratio = sub.split_warnings.pop(day)
-            data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio,
-                                                 SplitType.WARNING)
+            data.splits[security.symbol] = Split(security.symbol, self.time, security.price,
+                                                 sub.split_warnings.pop(day), SplitType.WARNING)
         if day in sub.dividends:
             amount = sub.dividends.pop(day)
             data.dividends[security.symbol] = Dividend(security.symbol, self.time, amount, security.price)
             if mode in ("raw", "split_adjusted") and holding.quantity:
                 self.portfolio.cash += holding.quantity * amount
         if day in sub.splits:
-            ratio = sub.splits.pop(day)
-            data.splits[security.symbol] = Split(security.symbol, self.time, security.price, 1 / ratio)
+            factor = sub.splits.pop(day)
+            data.splits[security.symbol] = Split(security.symbol, self.time, security.price, factor)
             if mode == "raw":
                 bar = security.bar
                 if bar is not None:
-                    security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open / ratio, bar.high / ratio,
-                                            bar.low / ratio, bar.close / ratio, bar.volume * ratio)
-                    security.bid_price, security.ask_price = security.bid_price / ratio, security.ask_price / ratio
+                    security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open * factor, bar.high * factor,
+                                            bar.low * factor, bar.close * factor, bar.volume / factor)
+                    security.bid_price, security.ask_price = security.bid_price * factor, security.ask_price * factor
                 if holding.quantity:
-                    shares = holding.quantity * ratio
+                    shares = holding.quantity / factor
                     whole = float(math.trunc(shares))
                     self.portfolio.cash += (shares - whole) * security.price
-                    holding.quantity, holding.average_price = whole, holding.average_price / ratio
-                self._split_open_orders(security.symbol, 1 / ratio)
+                    holding.quantity, holding.average_price = whole, holding.average_price * factor
+                self._split_open_orders(security.symbol, factor)
 
     def remove_security(self, symbol: Any) -> bool:
         """LEAN's RemoveSecurity: cancel its orders, liquidate it, stop its data; it stays in securities."""
