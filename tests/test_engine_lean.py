@@ -1007,3 +1007,22 @@ class EquitySplitHoldings(QCAlgorithm):
     outcome = run(source, DATA)["result"]
     assert outcome["statistics"]["End Equity"] == end_equity and outcome["statistics"]["Total Orders"] == "1"
     assert any(line.endswith("SPLIT 0.1428572") for line in outcome["logs"])
+
+
+def test_a_position_held_through_a_raw_split_closes_at_its_split_adjusted_price_as_lean():
+    """LEAN's SecurityPortfolioManager.ApplySplit (the holding (int)(quantity / factor) at the average price times
+    the factor) behind the win/loss records, and TradeBuilder.ApplySplit (open lots divided by the factor, prices
+    times it) behind the closed trades: 10 shares bought at $700, a 0.1428572 split, 69 sold at $110 is a win of
+    69 x (110 - 700 x 0.1428572) less twice the fee, not a loss against $700."""
+    from qcmcp.sandbox.engine.lean_statistics import transactions
+    from qcmcp.sandbox.engine.statistics import closed_trades
+
+    factor = 0.0357143 / 0.25
+    fills = [(datetime(2014, 6, 2, 10), "AAPL", 10.0, 700.0, 1.0),
+             (datetime(2014, 6, 10, 10), "AAPL", -69.0, 110.0, 1.0)]
+    splits = [(datetime(2014, 6, 9), "AAPL", factor)]
+    [(_, profit, won)] = transactions(fills, splits)
+    assert won and profit == pytest.approx(69 * (110 - 700 * factor) - 2 * 1.0)
+    [trade] = closed_trades(fills, splits)
+    assert trade.quantity == pytest.approx(69) and trade.entry_price == pytest.approx(700 * factor)
+    assert trade.exit_price == 110.0 and trade.profit_loss > 0

@@ -220,6 +220,7 @@ class Engine:
         self.benchmark_closes: list[float] = []
         self.traded_value: dict[date, float] = {}
         self.fills: list[tuple[datetime, Symbol, float, float, float]] = []  # time, symbol, quantity, price, fee
+        self.split_events: list[tuple[datetime, Symbol, float]] = []  # RAW splits applied: time, symbol, factor
         self.positions: list[dict[Symbol, float]] = []  # each sampled day's closing holdings value per symbol
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
         self._hours: dict[Symbol, Any] = {}
@@ -1336,6 +1337,7 @@ class Engine:
                     security.bar = TradeBar(bar.symbol, bar.time, bar.end_time, bar.open * factor, bar.high * factor,
                                             bar.low * factor, bar.close * factor, bar.volume / factor)
                     security.bid_price, security.ask_price = security.bid_price * factor, security.ask_price * factor
+                self.split_events.append((self.time, security.symbol, factor))
                 if holding.quantity:
                     shares = holding.quantity / factor
                     whole = float(math.trunc(shares))

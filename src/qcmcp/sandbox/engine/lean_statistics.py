@@ -173,11 +173,22 @@ def _annual_performance(x: np.ndarray) -> float:
     return float((x.mean() + 1) ** TRADING_DAYS - 1) if len(x) else 0.0
 
 
-def transactions(fills: list[tuple[datetime, Any, float, float, float]]) -> list[tuple[datetime, float, bool]]:
-    """Each closing fill's profit less twice its fee, and whether it won (SecurityPortfolioModel)."""
+def transactions(fills: list[tuple[datetime, Any, float, float, float]],
+                 splits: list[tuple[datetime, Any, float]] = ()) -> list[tuple[datetime, float, bool]]:
+    """Each closing fill's profit less twice its fee, and whether it won (SecurityPortfolioModel); a RAW split
+    in between turns the holding into (int)(quantity / factor) shares at the average price times the factor, as
+    LEAN's SecurityPortfolioManager.ApplySplit does, so a position held through it closes at its own price."""
     held: dict[Any, tuple[float, float]] = {}
     records = []
-    for when, symbol, quantity, price, fee in fills:
+    events = sorted([(split[0], 0, split) for split in splits] + [(fill[0], 1, fill) for fill in fills],
+                    key=lambda event: event[:2])  # a split at midnight comes before that moment's fills
+    for _, kind, event in events:
+        if kind == 0:
+            _, symbol, factor = event
+            old, average = held.get(symbol, (0.0, 0.0))
+            held[symbol] = (float(math.trunc(old / factor)), average * factor)
+            continue
+        when, symbol, quantity, price, fee = event
         old, average = held.get(symbol, (0.0, 0.0))
         new = old + quantity
         if old and (old > 0) != (quantity > 0):
@@ -216,7 +227,7 @@ def portfolio_statistics(sampler: LeanSampler, equity_samples: list[tuple[dateti
     if not starting or len(benchmark) < 2 or len(performance) < 2:
         return result
     running, profit, loss, wins, losses = starting, 0.0, 0.0, 0, 0
-    records = transactions(sampler.engine.fills)
+    records = transactions(sampler.engine.fills, getattr(sampler.engine, "split_events", []))
     for _, pnl, _ in records:
         if pnl > 0:
             profit, wins = profit + pnl / running, wins + 1

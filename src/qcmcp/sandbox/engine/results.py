@@ -148,7 +148,7 @@ def build(engine: Engine, algorithm_id: str) -> dict[str, Any]:
     curve = np.concatenate([[starting], equity])
     bench = np.array(engine.benchmark_closes, dtype=float)
     bench = np.concatenate([[bench[0]], bench]) if len(bench) else bench
-    trades = stats.closed_trades(engine.fills)
+    trades = stats.closed_trades(engine.fills, getattr(engine, "split_events", []))
     start_moment = datetime.combine(engine.start, time())
     samples = [(start_moment, starting), *engine.samples]
     portfolio = stats.portfolio_statistics([days[0], *days], curve, bench, trades, engine.traded_value, samples)

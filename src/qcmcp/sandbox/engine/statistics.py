@@ -45,11 +45,22 @@ class ClosedTrade:
         return self.net / cost if cost else 0.0
 
 
-def closed_trades(fills: list[tuple[datetime, Any, float, float, float]]) -> list[ClosedTrade]:
-    """FIFO-match opening and closing fills into closed trades (fees split pro rata)."""
+def closed_trades(fills: list[tuple[datetime, Any, float, float, float]],
+                  splits: list[tuple[datetime, Any, float]] = ()) -> list[ClosedTrade]:
+    """FIFO-match opening and closing fills into closed trades (fees split pro rata); a RAW split in between
+    divides the open lots' quantities by the split factor and multiplies their prices by it (LEAN's
+    TradeBuilder.ApplySplit)."""
     lots: dict[Any, list[list[Any]]] = {}
     trades: list[ClosedTrade] = []
-    for when, symbol, quantity, price, fee in fills:
+    events = sorted([(split[0], 0, split) for split in splits] + [(fill[0], 1, fill) for fill in fills],
+                    key=lambda event: event[:2])
+    for _, kind, event in events:
+        if kind == 0:
+            _, symbol, factor = event
+            for lot in lots.get(symbol, []):
+                lot[0], lot[1], lot[3] = lot[0] / factor, lot[1] * factor, lot[3] * factor
+            continue
+        when, symbol, quantity, price, fee = event
         open_lots = lots.setdefault(symbol, [])
         remaining, fee_per_share = quantity, fee / abs(quantity) if quantity else 0.0
         while remaining and open_lots and (open_lots[0][0] > 0) != (remaining > 0):
