@@ -387,9 +387,9 @@ def test_lean_import_paths_resolve_to_the_engine_or_refuse_clearly(data):
                     "from Execution.ImmediateExecutionModel import ImmediateExecutionModel\n"
                     "from QuantConnect.Data.Market import TradeBar\n", "        self.debug(TradeBar.__name__)\n")
     assert "result" in ok, ok
-    refused = outcome_of("from Alphas.BasePairsTradingAlphaModel import BasePairsTradingAlphaModel\n",
-                         "        BasePairsTradingAlphaModel()\n")
-    assert "not supported in the sandbox: BasePairsTradingAlphaModel" in refused["error"]["message"]
+    refused = outcome_of("from Portfolio.AlphaStreamsPortfolioConstructionModel import "
+                         "AlphaStreamsPortfolioConstructionModel\n", "        AlphaStreamsPortfolioConstructionModel()\n")
+    assert "not supported in the sandbox: AlphaStreamsPortfolioConstructionModel" in refused["error"]["message"]
     member = outcome_of("", "        self.securities['ABC'].set_settlement_model(None)\n")["error"]["message"]
     assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_settlement_model")
     probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_settlement_model\")}')\n")

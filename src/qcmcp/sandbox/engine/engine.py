@@ -239,6 +239,8 @@ class Engine:
         self.removed: set[Symbol] = set()
         self.changes_added: list[Security] = []
         self.changes_removed: list[Security] = []
+        self._history_cutoff: datetime | None = None  # history's end while the first security changes run
+        self._changes_delivered = False
         self._warned: set[str] = set()
         self.quit_in_initialize = False
         self._quit_message: str | None = None
@@ -397,6 +399,8 @@ class Engine:
 
     # ---- history ----------------------------------------------------------------------------
     def _now_for_history(self) -> datetime:
+        if self._history_cutoff is not None:
+            return self._history_cutoff
         return self.time if self.time > datetime.combine(self.start, time()) else datetime.combine(self.start, time())
 
     def _history_bars(self, symbol: Symbol, count: int | timedelta, resolution: str, before: datetime) -> list[TradeBar]:
@@ -1508,8 +1512,9 @@ class Engine:
 
             self.schedule.on(date_rule, time_rule, call)
 
-    def _security_changes(self) -> None:
-        """on_securities_changed (and the framework models') with what was added or removed since the last step."""
+    def _security_changes(self, before_bars: bool = False) -> None:
+        """on_securities_changed (and the framework models') with what was added or removed since the last step
+        (``before_bars``: in a data step, before its bars reach the consolidators)."""
         if not (self.changes_added or self.changes_removed):
             return
         from qcmcp.sandbox.engine.framework import SecurityChanges
@@ -1518,12 +1523,21 @@ class Engine:
         self.changes_added.clear()
         self.changes_removed.clear()
         self._end_of_day_events(changes)
-        self._call("on_securities_changed", changes)
-        framework = self.framework
-        for model in [*framework.alphas, framework.construction, framework.execution, *framework.risk]:
-            handler = getattr(model, "on_securities_changed", None) if model is not None else None
-            if handler is not None:
-                handler(self.algorithm, changes)
+        # LEAN delivers the securities added in initialize on the start's selection slice, before any of their
+        # data: history asked for then (an indicator's warm-up) ends before this first step's bars, which the
+        # consolidators feed next — not twice
+        first, self._changes_delivered = not self._changes_delivered, True
+        if first and before_bars:
+            self._history_cutoff = self.time - timedelta(microseconds=1)
+        try:
+            self._call("on_securities_changed", changes)
+            framework = self.framework
+            for model in [*framework.alphas, framework.construction, framework.execution, *framework.risk]:
+                handler = getattr(model, "on_securities_changed", None) if model is not None else None
+                if handler is not None:
+                    handler(self.algorithm, changes)
+        finally:
+            self._history_cutoff = None
 
     def ensure_currency_feeds(self) -> None:
         """LEAN's CashBook.EnsureCurrencyDataFeeds: a conversion for every currency in the cash book, subscribing
@@ -1882,7 +1896,7 @@ class Engine:
         self.security_model_scan.step(self, self.time)  # LEAN: margin interest, hourly, before the fills
         for sub, _ in step:
             self._fill_orders(sub.security.symbol, bars[sub.security.symbol])
-        self._security_changes()  # LEAN: OnSecuritiesChanged after the fills, before the consolidators
+        self._security_changes(before_bars=True)  # LEAN: OnSecuritiesChanged after the fills, before the consolidators
         for sub, _ in step:
             bar = bars[sub.security.symbol]
             self._feed(sub, sub.security.resolution, bar)

@@ -84,6 +84,7 @@ class Insight(PascalAliases):
         self.requested_close_time: datetime | None = None
         self.score = InsightScore()
         self.estimated_value = 0.0
+        self.group_id: str | None = None
 
     @staticmethod
     def price(symbol: Any, period: Any, *rest: Any, **named: Any) -> Insight:
@@ -113,6 +114,20 @@ class Insight(PascalAliases):
         return insight
 
     Price = price
+
+    @staticmethod
+    def group(*insights: Any) -> list[Insight]:
+        """LEAN's Insight.Group: one new group id set on each insight (one already grouped is an error)."""
+        items = list(insights[0]) if len(insights) == 1 and isinstance(insights[0], list | tuple) else list(insights)
+        group_id = uuid.uuid4().hex
+        for insight in items:
+            if getattr(insight, "group_id", None) is not None:
+                raise ValueError(f"Unable to set group id on insight {insight} because it has already been assigned "
+                                 "to a group.")
+            insight.group_id = group_id
+        return items
+
+    Group = group
 
     def is_active(self, now: datetime) -> bool:
         """LEAN's: active until its close time has passed (still active at the close time itself)."""

@@ -545,7 +545,8 @@ class CompositeIndicator(Indicator):
 
     def _side(self, side: str, point: IndicatorDataPoint) -> None:
         self._new[side] = True
-        if all(self._new.values()):
+        # LEAN's: a constant side never updates, so the other side's new value alone updates the composite
+        if all(new or isinstance(getattr(self, name), _Constant) for name, new in self._new.items()):
             self._new = {"left": False, "right": False}
             Indicator.update(self, point.time, point)
 
@@ -632,13 +633,20 @@ class IndicatorExtensions:
 
 
 class _Constant(Indicator):
-    def __init__(self, value: float) -> None:
-        super().__init__(f"ConstantIndicator({value:g})", 0)
-        self._args = (value,)
-        self.current = IndicatorDataPoint(None, value)
+    def __init__(self, value: float, name: str | None = None) -> None:
+        super().__init__(name or f"ConstantIndicator({value:g})", 0)
+        self._args = (value, name)
+        self.current = IndicatorDataPoint(None, float(value))
 
     def _compute(self, time: datetime, value: Any) -> float:
         return float(self.current.value)
+
+
+class ConstantIndicator(_Constant):
+    """LEAN's ConstantIndicator[IndicatorDataPoint](name, value): always ready, always ``value``."""
+
+    def __class_getitem__(cls, item: Any) -> type[ConstantIndicator]:
+        return cls
 
 
 class Field:

@@ -24,6 +24,9 @@ from qcmcp.sandbox.engine import (
     csharp_random,
     models,
     momentum_indicators,
+    optimizers,
+    pairs_alphas,
+    portfolio_models,
     python_indicator,
     renko,
     results,
@@ -58,7 +61,8 @@ def algorithm_imports() -> types.ModuleType:
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
                    momentum_indicators, volume_indicators, security_models, python_indicator, seeding,
-                   runtime_statistics, csharp_random, util, models, buying_power, targets):
+                   runtime_statistics, csharp_random, util, models, buying_power, targets, portfolio_models,
+                   optimizers, pairs_alphas):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
