@@ -615,9 +615,10 @@ class PortfolioConstructionModel(PascalAliases):
         return {}
 
     def create_targets(self, algorithm: Any, insights: list[Insight]) -> list[PortfolioTarget]:
+        self.algorithm = algorithm  # LEAN's Algorithm property, which models read
         if not self.is_rebalance_due(insights, algorithm.time, algorithm):
             return []
-        active = [i for i in self.get_target_insights(algorithm) if self.should_create_target_for_insight(i)]
+        active = self.get_target_insights(algorithm)  # already filtered by should_create_target_for_insight
         percents = self.determine_target_percent(active)
         targets = [PortfolioTarget.percent(algorithm, insight.symbol, percent) for insight, percent in percents.items()]
         expired = algorithm.insights.remove_expired_insights(algorithm.time)
@@ -629,6 +630,8 @@ class PortfolioConstructionModel(PascalAliases):
     def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
         """LEAN's: a rebalance is due, and the insights of removed securities expire now."""
         self._state()
+        if getattr(self, "algorithm", None) is None:
+            self.algorithm = algorithm
         self._security_changes = True
         removed = [security.symbol for security in changes.removed_securities]
         if removed:

@@ -8,13 +8,14 @@ rebalancing schedule are the base ``PortfolioConstructionModel``'s.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import deque
 from typing import Any
 
 import numpy as np
 
-from qcmcp.sandbox.engine.framework import Insight, PortfolioBias, PortfolioConstructionModel
+from qcmcp.sandbox.engine.framework import Insight, InsightDirection, PortfolioBias, PortfolioConstructionModel
 from qcmcp.sandbox.engine.types import PascalAliases
 from qcmcp.sandbox.engine.types import TradeBar as _TradeBar
 
@@ -170,7 +171,8 @@ class RiskParityPortfolioConstructionModel(PortfolioConstructionModel):
         if not active_insights:
             return {}
         symbols = [insight.symbol for insight in active_insights]
-        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols)))
+        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols), symbols=[
+            symbol for symbol in symbols if symbol in self.symbol_data]))
         if not weights:
             return {}
         targets: dict[Insight, float] = {}
@@ -194,7 +196,233 @@ class RiskParityPortfolioConstructionModel(PortfolioConstructionModel):
                 self.symbol_data[symbol].update(bar.end_time, bar.close)
 
 
-def _optimize(optimizer: Any, returns: np.ndarray, *rest: Any) -> Any:
-    """A user's optimizer (a Python class with ``optimize`` or LEAN's PascalCase ``Optimize``) on a returns matrix."""
+def _optimize(optimizer: Any, returns: Any, expected_returns: Any = None, covariance: Any = None,
+              symbols: list[Any] | None = None) -> Any:
+    """The optimizer's weights (``optimize`` or LEAN's PascalCase ``Optimize``), called as LEAN's Python models
+    call it: the returns as a DataFrame (a column per symbol), expected returns and covariance (None if not given)."""
+    import pandas as pd
+
+    if isinstance(returns, np.ndarray):
+        returns = pd.DataFrame(returns, columns=[str(symbol) for symbol in symbols] if symbols else None)
     method = getattr(optimizer, "optimize", None) or getattr(optimizer, "Optimize")
-    return method(returns, *rest)
+    arguments = [returns, expected_returns, covariance]
+    try:  # LEAN's Python models pass only the returns, its C# wrapper all three: as many as the method takes
+        parameters = inspect.signature(method).parameters.values()
+        if not any(p.kind == p.VAR_POSITIONAL for p in parameters):
+            arguments = arguments[:max(1, sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                                                for p in parameters))]
+    except (TypeError, ValueError):
+        pass
+    return method(*arguments)
+
+
+def _bounds(portfolio_bias: int) -> tuple[float, float]:
+    """LEAN's weight bounds for a bias: [0, 1] long only, [-1, 0] short only, else [-1, 1]."""
+    bias = int(portfolio_bias)
+    return (0.0 if bias == PortfolioBias.LONG else -1.0), (0.0 if bias == PortfolioBias.SHORT else 1.0)
+
+
+def _sign(value: float) -> int:
+    return (value > 0) - (value < 0)
+
+
+def valid_magnitude(algorithm: Any, insight: Insight) -> bool:
+    """LEAN's FilterInvalidInsightMagnitude for one insight: no magnitude (or 0) passes; one outside the
+    settings' absolute target percentage range is logged as an error and skipped."""
+    magnitude = insight.magnitude
+    if magnitude is None or magnitude == 0:
+        return True
+    settings = algorithm.settings
+    largest = float(getattr(settings, "max_absolute_portfolio_target_percentage", 1e9))
+    smallest = float(getattr(settings, "min_absolute_portfolio_target_percentage", 1e-10))
+    if smallest <= abs(float(magnitude)) <= largest:
+        return True
+    algorithm.error(f"PortfolioConstructionModel.FilterInvalidInsightMagnitude():The insight target Magnitude: "
+                    f"{magnitude}, will not comply with the current 'Algorithm.Settings' "
+                    f"'MaxAbsolutePortfolioTargetPercentage': {largest} or 'MinAbsolutePortfolioTargetPercentage': "
+                    f"{smallest}. Skipping insight.")
+    return False
+
+
+class MeanVarianceOptimizationPortfolioConstructionModel(PortfolioConstructionModel):
+    """LEAN's MeanVarianceOptimizationPortfolioConstructionModel: each active insight's magnitude joins its
+    symbol's window of ``period`` returns (warmed up from history), and the optimizer (by default minimum variance
+    for ``target_return`` within the bias's bounds) weighs them; a weight against the bias is 0."""
+
+    def __init__(self, rebalance: Any = "daily", portfolio_bias: int = PortfolioBias.LONG_SHORT, lookback: int = 1,
+                 period: int = 63, resolution: Any = "daily", target_return: float = 0.02,
+                 optimizer: Any = None) -> None:
+        from qcmcp.sandbox.engine.optimizers import MinimumVariancePortfolioOptimizer
+
+        super().__init__(rebalance)
+        self.portfolio_bias, self.lookback, self.period = int(portfolio_bias), int(lookback), int(period)
+        self.resolution = resolution
+        self.optimizer = optimizer if optimizer is not None else MinimumVariancePortfolioOptimizer(
+            *_bounds(portfolio_bias), target_return)
+        self.symbol_data: dict[Any, ReturnsSymbolData] = {}
+
+    def should_create_target_for_insight(self, insight: Insight) -> bool:
+        algorithm = self.algorithm
+        if not valid_magnitude(algorithm, insight):
+            return False
+        data = self.symbol_data.get(insight.symbol)
+        if data is not None:
+            if insight.magnitude is None:
+                raise ValueError(f"MeanVarianceOptimizationPortfolioConstructionModel does not accept 'null' as "
+                                 f"Insight.Magnitude. Please checkout the selected Alpha Model specifications: "
+                                 f"{insight.source_model}")
+            data.add(algorithm.time, float(insight.magnitude))
+        return True
+
+    def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
+        if not active_insights:
+            return {}
+        symbols = [insight.symbol for insight in active_insights]
+        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols), symbols=[
+            symbol for symbol in symbols if symbol in self.symbol_data]))
+        targets: dict[Insight, float] = {}
+        for symbol, weight in zip(symbols, weights):
+            if self.portfolio_bias != PortfolioBias.LONG_SHORT and _sign(weight) != self.portfolio_bias:
+                weight = 0.0
+            targets[next(i for i in active_insights if i.symbol == symbol)] = float(weight)
+        return targets
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        super().on_securities_changed(algorithm, changes)
+        for security in changes.removed_securities:
+            self.symbol_data.pop(security.symbol, None)
+        added = [security.symbol for security in changes.added_securities]
+        for symbol in added:
+            self.symbol_data.setdefault(symbol, ReturnsSymbolData(symbol, self.lookback, self.period))
+        for symbol in added:
+            for bar in algorithm.history[_TradeBar](symbol, self.lookback * self.period, self.resolution):
+                self.symbol_data[symbol].update(bar.end_time, bar.close)
+
+
+class BlackLittermanOptimizationPortfolioConstructionModel(PortfolioConstructionModel):
+    """LEAN's BlackLittermanOptimizationPortfolioConstructionModel (its Python port): the views (P, Q) of each
+    alpha model's latest insights per symbol, the CAPM equilibrium returns of the symbols' return windows
+    (each insight's magnitude added at its generation time), LEAN's master formula with ``tau`` and ``delta``,
+    then the optimizer (by default maximum Sharpe within the bias's bounds) on the posterior."""
+
+    def __init__(self, rebalance: Any = "daily", portfolio_bias: int = PortfolioBias.LONG_SHORT, lookback: int = 1,
+                 period: int = 63, resolution: Any = "daily", risk_free_rate: float = 0, delta: float = 2.5,
+                 tau: float = 0.05, optimizer: Any = None) -> None:
+        from qcmcp.sandbox.engine.optimizers import MaximumSharpeRatioPortfolioOptimizer
+
+        super().__init__(rebalance)
+        self.portfolio_bias, self.lookback, self.period = int(portfolio_bias), int(lookback), int(period)
+        self.resolution, self.risk_free_rate = resolution, float(risk_free_rate)
+        self.delta, self.tau = float(delta), float(tau)
+        self.optimizer = optimizer if optimizer is not None else MaximumSharpeRatioPortfolioOptimizer(
+            *_bounds(portfolio_bias), risk_free_rate)
+        self.symbol_data: dict[Any, ReturnsSymbolData] = {}
+
+    def should_create_target_for_insight(self, insight: Insight) -> bool:
+        return valid_magnitude(self.algorithm, insight)
+
+    def get_target_insights(self, algorithm: Any) -> list[Insight]:
+        """The latest active insight per alpha model and symbol (models, then symbols, in sorted order)."""
+        latest: dict[tuple[str, Any], Insight] = {}
+        for insight in algorithm.insights.get_active_insights(algorithm.time):
+            if not self.should_create_target_for_insight(insight):
+                continue
+            key = (insight.source_model, insight.symbol)
+            if key not in latest or insight.generated_time_utc >= latest[key].generated_time_utc:
+                latest[key] = insight
+        return [latest[key] for key in sorted(latest, key=lambda key: (key[0], str(key[1])))]
+
+    def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
+        import pandas as pd
+
+        views, view_returns = self.get_views(active_insights)
+        if views is None:
+            return {}
+        columns: dict[Any, pd.Series] = {}
+        for insight in active_insights:
+            data = self.symbol_data.get(insight.symbol) or ReturnsSymbolData(insight.symbol, self.lookback,
+                                                                             self.period)
+            if insight.magnitude is None:
+                raise ValueError("BlackLittermanOptimizationPortfolioConstructionModel does not accept 'None' as "
+                                 "Insight.magnitude. Please make sure your Alpha Model is generating Insights with "
+                                 "the Magnitude property set.")
+            data.add(insight.generated_time_utc, float(insight.magnitude))
+            returns = data.returns
+            columns[insight.symbol] = pd.Series(list(returns.values()), index=list(returns.keys()), dtype=float)
+        frame = pd.DataFrame(columns)
+        prior, covariance = self.get_equilibrium_return(frame)
+        posterior, covariance = self.apply_black_litterman_master_formula(prior, covariance, views, view_returns)
+        weights = _optimize(self.optimizer, frame, posterior, covariance)
+        targets: dict[Insight, float] = {}
+        for symbol, weight in zip(covariance.columns, weights):
+            insight = next((i for i in active_insights if str(i.symbol) == str(symbol)), None)
+            if insight is None:
+                continue
+            if self.portfolio_bias != PortfolioBias.LONG_SHORT and _sign(weight) != self.portfolio_bias:
+                weight = 0.0
+            targets[insight] = float(weight)
+        return targets
+
+    def on_securities_changed(self, algorithm: Any, changes: Any) -> None:
+        super().on_securities_changed(algorithm, changes)
+        for security in changes.removed_securities:
+            data = self.symbol_data.pop(security.symbol, None)
+            if data is not None:
+                data.reset()
+        for security in changes.added_securities:
+            bars = algorithm.history[_TradeBar](security.symbol, self.lookback * self.period, self.resolution)
+            if not bars:
+                continue
+            data = self.symbol_data.get(security.symbol) or ReturnsSymbolData(security.symbol, self.lookback,
+                                                                              self.period)
+            for bar in bars:
+                data.update(bar.end_time, bar.close)
+            self.symbol_data[security.symbol] = data
+
+    def get_equilibrium_return(self, returns: Any) -> tuple[np.ndarray, Any]:
+        """CAPM prior of an equal-weight market: annualized covariance (x 252), risk aversion of its compounded
+        annual return over its variance, and the implied returns ``aversion x S w``."""
+        size = len(returns.columns)
+        market = np.full(size, 1.0 / size)
+        covariance = returns.cov() * 252
+        annual_return = float(np.sum(((1 + returns.mean()) ** 252 - 1) * market))
+        annual_variance = float(market @ covariance.values @ market)
+        aversion = (annual_return - self.risk_free_rate) / annual_variance
+        return aversion * (covariance.values @ market), covariance
+
+    def apply_black_litterman_master_formula(self, prior: np.ndarray, covariance: Any, views: np.ndarray,
+                                             view_returns: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The master formula with the views' uncertainty Omega = diag(P tau S P'); unchanged when Omega is
+        singular. The posterior covariance is (S + M) x delta."""
+        scaled = self.tau * covariance.values
+        omega = (views @ scaled @ views.T) * np.eye(view_returns.shape[0])
+        if np.linalg.det(omega) == 0:
+            return prior, covariance
+        gain = scaled @ views.T @ np.linalg.inv(views @ scaled @ views.T + omega)
+        posterior = np.squeeze(np.asarray(prior[:, None] + gain @ (view_returns - (views @ prior)[:, None])))
+        update = scaled - gain @ views @ scaled
+        return posterior, (covariance + update) * self.delta
+
+    @staticmethod
+    def get_views(insights: list[Insight]) -> tuple[Any, Any]:
+        """One view per alpha model: Q the larger of its up and down magnitude sums, P each symbol's signed
+        magnitude over Q (0 for the other models' symbols); no views, (None, None)."""
+        from itertools import groupby
+
+        symbols = list(dict.fromkeys(insight.symbol for insight in insights))
+        rows, returns = [], []
+        for _, group in groupby(insights, lambda insight: insight.source_model):
+            members = list(group)
+            if any(insight.magnitude is None for insight in members):
+                return None, None
+            up = sum(abs(float(i.magnitude)) for i in members if i.direction == InsightDirection.UP)
+            down = sum(abs(float(i.magnitude)) for i in members if i.direction == InsightDirection.DOWN)
+            view = up if up > down else down
+            if view == 0:
+                continue
+            row = {insight.symbol: int(insight.direction) * abs(float(insight.magnitude)) / view for insight in members}
+            rows.append([row.get(symbol, 0.0) for symbol in symbols])  # columns as the returns'
+            returns.append([view])
+        if not returns:
+            return None, None
+        return np.array(rows, dtype=float), np.array(returns, dtype=float)
