@@ -226,7 +226,8 @@ class Vxx(QCAlgorithm):
 
 def test_raw_mode_pays_dividends_in_cash_and_splits_the_holding():
     """AAPL in 2014 in RAW mode: the 7-for-1 split of June 9 (LEAN's decimal split factor) and the dividends
-    around it, by hand from the factor file (a dividend is the reference price x (1 - this row's price factor / the next row's))."""
+    around it, by hand from the factor file (a dividend is the reference price x (1 - this row's price factor /
+    the next row's))."""
     rows = [line.split(",") for line in (DATA / "equity" / "usa" / "factor_files" / "aapl.csv").read_text().split()]
     rows = [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
     dividends = {}
@@ -981,7 +982,8 @@ class Twice(QCAlgorithm):
     assert line.endswith("TWICE 13 13 13 1 True")  # 9:30-16:00 in 30-minute bars
 
 
-@pytest.mark.parametrize("resolution, end_equity", [("HOUR", "98460.68"), ("DAILY", "98919.60"), ("MINUTE", "98502.10")])
+@pytest.mark.parametrize("resolution, end_equity",
+                         [("HOUR", "98460.68"), ("DAILY", "98919.60"), ("MINUTE", "98502.10")])
 def test_a_raw_split_divides_the_holding_by_leans_decimal_split_factor(resolution, end_equity):
     """LEAN's EquitySplitHoldings{Hour,Daily,Minute}RegressionAlgorithm: short AAPL through its 2014-06-09 split in
     RAW mode. LEAN's split factor is the factor file's 0.0357143 / 0.25 = 0.1428572 (not 1/7), so the holding

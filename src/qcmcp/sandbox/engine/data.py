@@ -486,10 +486,10 @@ def symbol_changes(folder: Path, ticker: str, first: date, last: date,
 def corporate_actions(folder: Path, ticker: str, first: date,
                       last: date) -> tuple[dict[date, float], dict[date, float], dict[date, float]]:
     """Dividends (raw amount per share) and splits (LEAN's split factor: the price after per price before) by
-    ex-date, and split warnings by the day before, from the factor file of the company the ticker names on ``first``. LEAN's
-    DividendEventProvider and SplitEventProvider look at each tradable date from the subscription's first: on
-    a factor-file row's date they warn of a split, and on the next session they emit the dividend or split
-    (so an event whose row date is before ``first`` is not emitted)."""
+    ex-date, and split warnings by the day before, from the factor file of the company the ticker names on
+    ``first``. LEAN's DividendEventProvider and SplitEventProvider look at each tradable date from the
+    subscription's first: on a factor-file row's date they warn of a split, and on the next session they emit
+    the dividend or split (so an event whose row date is before ``first`` is not emitted)."""
     import pandas as pd
 
     from qcmcp.marketdata.inputs import TimeRange
