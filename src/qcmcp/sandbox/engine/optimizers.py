@@ -80,6 +80,8 @@ class MinimumVariancePortfolioOptimizer(_BoundedOptimizer):
                                       frame.shape[1], constraints)
         return weights / np.sum(np.abs(weights)) if solved else weights
 
+    Optimize = optimize
+
 
 class MaximumSharpeRatioPortfolioOptimizer(_BoundedOptimizer):
     """LEAN's: the weights within [-1, 1] summing to 1 that maximize (mu - rf)'w / sqrt(w'Sw), solved
@@ -103,6 +105,8 @@ class MaximumSharpeRatioPortfolioOptimizer(_BoundedOptimizer):
                                  [{"type": "eq", "fun": self.get_budget_constraint}])
         return weights
 
+    Optimize = optimize
+
 
 class UnconstrainedMeanVariancePortfolioOptimizer:
     """LEAN's: the unconstrained mean-variance weights ``mu . inv(S)`` (not normalized)."""
@@ -112,6 +116,8 @@ class UnconstrainedMeanVariancePortfolioOptimizer:
         expected = _vector(frame.mean() if expected_returns is None else expected_returns)
         covariance = _matrix(frame.cov() if covariance is None else covariance)
         return expected @ np.linalg.inv(covariance)
+
+    Optimize = optimize
 
 
 class RiskParityPortfolioOptimizer:
@@ -130,6 +136,8 @@ class RiskParityPortfolioOptimizer:
         budget = np.full(size, 1.0 / size) if budget is None else _vector(budget)
         solution = self._newton(covariance, budget)
         return np.clip(solution / solution.sum(), self.minimum_weight, self.maximum_weight)
+
+    Optimize = optimize
 
     @staticmethod
     def _newton(covariance: np.ndarray, budget: np.ndarray, tolerance: float = 1e-11,
