@@ -1028,3 +1028,42 @@ def test_a_position_held_through_a_raw_split_closes_at_its_split_adjusted_price_
     [trade] = closed_trades(fills, splits)
     assert trade.quantity == pytest.approx(69) and trade.entry_price == pytest.approx(700 * factor)
     assert trade.exit_price == 110.0 and trade.profit_loss > 0
+
+
+def test_universe_settings_normalization_applies_to_add_equity_and_the_factor_file_provider_reads_leans_rows():
+    """LEAN's AddEquity takes UniverseSettings.DataNormalizationMode when none is given (RAW here: GOOGL's 2014
+    closes as the file has them, 1135.10 then 571.50 across the split), and LocalDiskFactorFileProvider's price
+    factor is the factor file's row in force (the first dated on or after the day): 0.5 before 2014-04-02, 1 after."""
+    rows = {}
+    for name in ("goog.zip", "googl.zip"):  # the company traded as GOOG until the split, then as GOOGL (map file)
+        with zipfile.ZipFile(DATA / "equity" / "usa" / "daily" / name) as archive:
+            for row in archive.read(archive.namelist()[0]).decode().split("\n"):
+                if row[:8] in ("20140401", "20140402") and name == "goog.zip" or \
+                        row[:8] in ("20140403", "20140404") and name == "googl.zip":
+                    rows[row[:8]] = row.split(",")
+    source = '''from AlgorithmImports import *
+from QuantConnect.Data.Auxiliary import *
+from QuantConnect.Lean.Engine.DataFeeds import DefaultDataProvider
+
+class Raw(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2014, 4, 1)
+        self.set_end_date(2014, 4, 4)
+        self.universe_settings.data_normalization_mode = DataNormalizationMode.RAW
+        self.googl = self.add_equity("GOOGL", Resolution.DAILY).symbol
+        provider = LocalDiskFactorFileProvider()
+        provider.initialize(LocalDiskMapFileProvider(), DefaultDataProvider())
+        factors = provider.get(self.googl)
+        self.debug(f"FACTORS {factors.get_price_factor(datetime(2014, 3, 31), DataNormalizationMode.ADJUSTED):g} "
+                   f"{factors.get_price_factor(datetime(2014, 4, 3), DataNormalizationMode.ADJUSTED):g}")
+
+    def on_data(self, data):
+        if data.bars.contains_key(self.googl):
+            self.debug(f"CLOSE {data.bars[self.googl].end_time:%Y%m%d} {data.bars[self.googl].close:g}")
+'''
+    logs = run(source, DATA)["result"]["logs"]
+    assert any(line.endswith("FACTORS 0.5 1") for line in logs), logs
+    closes = [line.split("CLOSE ")[1] for line in logs if "CLOSE " in line]
+    days = ("20140401", "20140402", "20140403", "20140404")
+    assert [float(close.split()[1]) for close in closes][-4:] == [int(rows[day][4]) / 10_000 for day in days]
+    assert [float(close.split()[1]) for close in closes][-3:-1] == [1135.1, 571.5]  # LEAN's expected raw prices

@@ -223,9 +223,11 @@ class QCAlgorithm(PascalAliases):
 
     def add_equity(self, ticker: str, resolution: str = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 2.0, extended_market_hours: bool = False,
-                   data_normalization_mode: str = DataNormalizationMode.ADJUSTED) -> Security:
+                   data_normalization_mode: str | None = None) -> Security:
         if market is not None and str(market).lower() != "usa":
             refuse(f"equities on the {market} market (the sandbox has US equities)")
+        if data_normalization_mode is None:  # LEAN: the universe settings' mode (Adjusted unless changed)
+            data_normalization_mode = self.universe_settings.data_normalization_mode
         return self.engine.add_security(ticker, resolution, leverage, data_normalization_mode,
                                         extended=extended_market_hours)
 
@@ -292,7 +294,7 @@ class QCAlgorithm(PascalAliases):
             refuse(f"add_security for security type {int(security_type)}")
         if kind == "equity":
             return self.add_equity(ticker, resolution, market, fill_forward, leverage, extended_market_hours,
-                                   named.get("data_normalization_mode", DataNormalizationMode.ADJUSTED))
+                                   named.get("data_normalization_mode"))
         if kind == "crypto":
             return self.add_crypto(ticker, resolution, market, fill_forward, leverage if leverage != 2.0 else 1.0)
         return self.add_forex(ticker, resolution, market, fill_forward, leverage if leverage != 2.0 else 50.0)

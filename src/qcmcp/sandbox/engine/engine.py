@@ -187,6 +187,9 @@ class Engine:
         algorithm._engine = self
         self.parameters = {k: str(v) for k, v in (parameters or {}).items()}
         self.data_folder = data_folder
+        from qcmcp.sandbox.engine.custom_data import Globals
+
+        Globals.data_folder = str(data_folder) if data_folder is not None else ""  # LEAN's, for readers of its files
         # rows the algorithm set in its symbol-properties and market-hours databases: (market, ticker, kind)
         self.symbol_property_entries: dict[tuple[str, str, str], Any] = {}
         self.market_hours_entries: dict[tuple[str, str, str], Any] = {}

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from qcmcp.sandbox.engine.types import PascalAliases, PortfolioTarget, Resolution, Symbol
+from qcmcp.sandbox.engine.types import DataNormalizationMode, PascalAliases, PortfolioTarget, Resolution, Symbol
 from qcmcp.sandbox.engine.types import TradeBar as _TradeBar
 
 
@@ -1192,7 +1192,7 @@ class UniverseSettings(PascalAliases):
     def __init__(self) -> None:
         self.resolution = Resolution.MINUTE
         self.leverage = 2.0
-        self.data_normalization_mode = "adjusted"
+        self.data_normalization_mode = DataNormalizationMode.ADJUSTED
         self.extended_market_hours = False
         self.fill_forward = True
 

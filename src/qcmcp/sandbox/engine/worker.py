@@ -80,6 +80,10 @@ def algorithm_imports() -> types.ModuleType:
 
     exported.update(SymbolProperties=SymbolProperties, SymbolPropertiesDatabase=SymbolPropertiesDatabase,
                     MarketHoursDatabase=MarketHoursDatabase, SecurityExchangeHours=SecurityExchangeHours)
+    from qcmcp.sandbox.engine import auxiliary
+
+    exported.update({name: getattr(auxiliary, name) for name in (
+        "DefaultDataProvider", "LocalDiskMapFileProvider", "LocalDiskFactorFileProvider")})
     from qcmcp.sandbox.engine.cashbook import Cash, CashBook
 
     exported.update(Cash=Cash, CashBook=CashBook, Currencies=Currencies)
