@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qcmcp.sandbox.engine.framework import Insight, InsightDirection, InsightType
+from qcmcp.sandbox.engine.framework import Insight, InsightDirection, InsightType, PortfolioBias
 from qcmcp.sandbox.engine.indicators import ConstantIndicator, Identity, IndicatorDataPoint, IndicatorExtensions
 from qcmcp.sandbox.engine.optimizers import (
     MaximumSharpeRatioPortfolioOptimizer,
@@ -26,6 +26,7 @@ from qcmcp.sandbox.engine.pairs_alphas import PearsonCorrelationPairsTradingAlph
 from qcmcp.sandbox.engine.portfolio_models import (
     BlackLittermanOptimizationPortfolioConstructionModel,
     MeanReversionPortfolioConstructionModel,
+    MeanVarianceOptimizationPortfolioConstructionModel,
     ReturnsSymbolData,
     returns_matrix,
     simplex_projection,
@@ -105,6 +106,27 @@ def test_returns_matrix_joins_by_date_and_drops_rows_with_a_gap_or_all_zero():
     matrix = returns_matrix({"A": first, "B": second}, ["A", "B"])
     # newest first; the 7th (both unchanged) is dropped
     assert matrix == pytest.approx(np.array([[0.05, 0.0], [1 / 11, 1 / 21], [0.1, 0.05]]))
+
+
+def test_mean_variance_weights_against_the_bias_are_zero_and_the_optimizer_sees_a_frame():
+    """A long-only model keeps the optimizer's positive weights; the optimizer gets the returns as LEAN's Python
+    model gives them (a DataFrame, a column per symbol) and only the arguments it takes."""
+    seen = []
+
+    class Fixed:
+        def optimize(self, historical_returns):
+            seen.append(list(historical_returns.columns))
+            return np.array([0.7, -0.3])
+
+    model = MeanVarianceOptimizationPortfolioConstructionModel(portfolio_bias=PortfolioBias.LONG, optimizer=Fixed())
+    for symbol, closes in (("A", [10, 11, 10.5]), ("B", [20, 19, 19.5])):
+        model.symbol_data[symbol] = ReturnsSymbolData(symbol, 1, 5)
+        for day, close in enumerate(closes, start=4):
+            model.symbol_data[symbol].update(datetime(2021, 1, day), close)
+    insights = [Insight(symbol, timedelta(days=1), InsightType.PRICE, InsightDirection.UP, magnitude=0.01)
+                for symbol in ("A", "B")]
+    assert list(model.determine_target_percent(insights).values()) == [0.7, 0.0]
+    assert seen == [["A", "B"]]
 
 
 def test_a_composite_with_a_constant_updates_with_its_other_side():

@@ -223,6 +223,7 @@ def _bounds(portfolio_bias: int) -> tuple[float, float]:
 
 
 def _sign(value: float) -> int:
+    value = float(value)
     return (value > 0) - (value < 0)
 
 
