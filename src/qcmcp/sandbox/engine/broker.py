@@ -266,6 +266,7 @@ class Portfolio(PascalAliases):
         self._securities = securities
         self.cash_book = CashBook()
         self.cash_book["USD"].set_amount(100_000.0)
+        self.unsettled_cash_book = CashBook()  # sales awaiting settlement (engine/settlement.py)
         self.total_fees = 0.0
         self.starting_cash = 100_000.0
         self._account_currency_set = False
@@ -305,6 +306,7 @@ class Portfolio(PascalAliases):
                                "adding a Security. Please move SetAccountCurrency() before AddSecurity().")
         self._account_currency_set = True
         self.cash_book.account_currency = currency
+        self.unsettled_cash_book.account_currency = currency
         if amount is not None:
             self.cash_book[currency].set_amount(amount)
         self.starting_cash = self.cash
@@ -312,6 +314,18 @@ class Portfolio(PascalAliases):
     @property
     def account_currency(self) -> str:
         return self.cash_book.account_currency
+
+    def unsettled_cash_book_entry(self, currency: str) -> Any:
+        """The unsettled cash book's entry for a currency, valued as the cash book's (LEAN shares the conversion)."""
+        book = self.unsettled_cash_book
+        entry = book.ensure(currency)
+        if currency in self.cash_book and str(currency).upper() != book.account_currency:
+            entry.currency_conversion = self.cash_book[currency].currency_conversion
+        return entry
+
+    @property
+    def unsettled_cash(self) -> float:
+        return self.unsettled_cash_book.total_value_in_account_currency
 
     def add_cash(self, amount: float, currency: str | None = None) -> None:
         self.cash_book[currency or self.cash_book.account_currency].add_amount(amount)
@@ -368,7 +382,7 @@ class Portfolio(PascalAliases):
     @property
     def total_portfolio_value(self) -> float:
         """LEAN: the cash book in the account currency plus the holdings that are not currency swaps."""
-        return self.cash + sum(sec.holdings.holdings_value for sec in self._securities.values()
+        return self.cash + self.unsettled_cash + sum(sec.holdings.holdings_value for sec in self._securities.values()
                                if sec.holdings.quantity and not self._swaps_currencies(sec))
 
     @property
@@ -393,23 +407,27 @@ class Portfolio(PascalAliases):
 
     @property
     def margin_remaining(self) -> float:
-        return self.total_portfolio_value - self.total_margin_used
+        return self.total_portfolio_value - self.unsettled_cash - self.total_margin_used
 
     total_unrealised_profit = total_unrealized_profit
 
     def apply_fill(self, security: Security, quantity: float, price: float, fee: float,
-                   fee_currency: str | None = None) -> float:
+                   fee_currency: str | None = None, utc: datetime | None = None) -> float:
         """Update cash and holdings for a fill (LEAN's SecurityPortfolioModel.ProcessFill): the quote currency
-        pays for it, a crypto or forex pair's base currency receives it, the fee leaves its own currency; returns
-        the realised profit in the account currency (before fees)."""
+        pays for it, a crypto or forex pair's base currency receives it (both through the security's settlement
+        model, at the fill's UTC time), the fee leaves its own currency; returns the realised profit in the
+        account currency (before fees)."""
+        from qcmcp.sandbox.engine.settlement import apply_funds
+
         holding = security.holdings
         book = self.cash_book
         account = book.account_currency
         quote = getattr(security, "quote_currency", None) or book[account]
         fee_currency = (fee_currency or account).upper()
-        quote.add_amount(-quantity * price)
+        utc = utc or datetime.min
+        apply_funds(self, security, -quantity * price, quote.symbol, utc)
         if self._swaps_currencies(security) and getattr(security, "base_currency", None) is not None:
-            security.base_currency.add_amount(quantity)
+            apply_funds(self, security, quantity, security.base_currency.symbol, utc)
         fee_value = fee
         if fee:
             book.ensure(fee_currency).add_amount(-fee)

@@ -226,6 +226,7 @@ class Engine:
         self.split_events: list[tuple[datetime, Symbol, float]] = []  # RAW splits applied: time, symbol, factor
         self.positions: list[dict[Symbol, float]] = []  # each sampled day's closing holdings value per symbol
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
+        self.final_equity_sample: tuple[datetime, float] | None = None  # the last step's, when it is the final one
         self._hours: dict[Symbol, Any] = {}
         self.tickets: dict[int, OrderTicket] = {}
         from qcmcp.sandbox.engine.models import SymbolCache
@@ -354,6 +355,10 @@ class Engine:
         _, account = getattr(self, "brokerage", ("default", 0))
         spec = getattr(self, "brokerage_spec", None)
         kind = security.hours.kind
+        from qcmcp.sandbox.engine.settlement import brokerage_settlement_model
+
+        security.custom_settlement_model = brokerage_settlement_model(
+            getattr(self, "brokerage_model_object", None), security, account)
         if spec is not None:
             security.fee_model = spec.fee_model(kind)
             leverage = spec.leverage(kind, account)
@@ -993,7 +998,7 @@ class Engine:
         fee, fee_currency = fee_cash(security, order.quantity, price, order.type, order) \
             if not order.filled_quantity else (0.0, None)
         fees_before = self.portfolio.total_fees
-        self.portfolio.apply_fill(security, quantity, price, fee, fee_currency)
+        self.portfolio.apply_fill(security, quantity, price, fee, fee_currency, self.algorithm.utc_time)
         fee_amount, fee = fee, self.portfolio.total_fees - fees_before  # the fee, and its value in the account
         before = order.filled_quantity
         order.filled_quantity = before + quantity
@@ -1716,6 +1721,10 @@ class Engine:
             day_values, last_day = [self.portfolio.total_portfolio_value], self.start
         if last_day is not None and day_values:
             self._sample_day(last_day, day_values, bench_by_day)
+            if self.samples and self.samples[-1][0] == self.time:
+                # LEAN's equity series takes no second point at a time it has: the last step's sample, taken
+                # before on_end_of_algorithm, stays the final equity (the later samples at that time are dropped)
+                self.final_equity_sample = self.samples[-1]
             self.samples.append((self.time, self.portfolio.total_portfolio_value))
         self._call("on_end_of_algorithm")
 

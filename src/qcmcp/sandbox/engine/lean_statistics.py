@@ -206,7 +206,11 @@ def portfolio_statistics(sampler: LeanSampler, equity_samples: list[tuple[dateti
                          folder: Path | None) -> dict[str, float]:
     """LEAN's PortfolioStatistics for the whole run."""
     daily = sampler.daily
-    equity = sorted({moment: value for moment, value in [*equity_samples, *((m, v) for m, v, _ in daily)]}.items())
+    points = {moment: value for moment, value in [*equity_samples, *((m, v) for m, v, _ in daily)]}
+    pinned = getattr(sampler.engine, "final_equity_sample", None)
+    if pinned is not None:
+        points[pinned[0]] = pinned[1]
+    equity = sorted(points.items())
     values = [value for _, value, _ in daily]
     changes = [0.0] + [(values[i] - values[i - 1]) / values[i - 1] if values[i - 1] else 0.0
                        for i in range(1, len(values))]

@@ -214,6 +214,12 @@ class DefaultBrokerageModel(PascalAliases):
     def get_benchmark(self, securities: Any) -> Any:
         return None
 
+    def get_settlement_model(self, security: Any) -> Any:
+        """LEAN's default: delayed (T+1) for equities on a cash account, else immediate (engine/settlement.py)."""
+        from qcmcp.sandbox.engine.settlement import default_settlement_model
+
+        return default_settlement_model(security, self.account_type)
+
 
 class FuncBenchmark(PascalAliases):
     """LEAN's FuncBenchmark: the benchmark's value from a function of time."""

@@ -205,7 +205,8 @@ def set_margin_interest_rate_model(security: Any, model: Any) -> None:
 
 class SecurityModelScan:
     """LEAN's AlgorithmManager: once the prices of a time step are in, and at most once an hour, every security's
-    margin interest rate model is applied (before the step's orders fill and ``on_data``)."""
+    margin interest rate model is applied and its settlement model scanned (before the step's orders fill and
+    ``on_data``)."""
 
     engine: Any = None  # the running engine (one per worker process)
 
@@ -222,10 +223,14 @@ class SecurityModelScan:
             self.next_scan = datetime.combine(engine.start, time()) + timedelta(hours=1)
         if moment < self.next_scan:
             return
+        from qcmcp.sandbox.engine.settlement import ScanSettlementModelParameters
+
+        utc = engine.algorithm.utc_time
         for security in list(engine.securities.values()):
             model = getattr(security, "margin_interest_rate_model", None)
             if model is not None:
                 model.apply_margin_interest_rate(MarginInterestRateParameters(security, moment))
+            security.settlement_model.scan(ScanSettlementModelParameters(engine.portfolio, security, utc))
         self.next_scan = _hour_floor(moment) + timedelta(hours=1)
 
 

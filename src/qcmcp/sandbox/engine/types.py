@@ -833,6 +833,27 @@ class Security(PascalAliases):
 
         return self.custom_shortable_provider if self.custom_shortable_provider is not None else ShortableProvider.NULL
 
+    custom_settlement_model: Any = None
+
+    @property
+    def settlement_model(self) -> Any:
+        """LEAN's Security.SettlementModel: the one set (or the brokerage model's), else ImmediateSettlementModel."""
+        if self.custom_settlement_model is None:
+            from qcmcp.sandbox.engine.settlement import ImmediateSettlementModel
+
+            self.custom_settlement_model = ImmediateSettlementModel()
+        return self.custom_settlement_model
+
+    @settlement_model.setter
+    def settlement_model(self, model: Any) -> None:
+        self.set_settlement_model(model)
+
+    def set_settlement_model(self, model: Any) -> None:
+        """Your own settlement model: ``apply_funds`` for each fill's cash, ``scan`` hourly (engine/settlement.py)."""
+        from qcmcp.sandbox.engine.settlement import check
+
+        self.custom_settlement_model = check(model)
+
     def set_margin_interest_rate_model(self, model: Any) -> None:
         """Your own margin interest rate model, applied hourly (see engine/security_models.py)."""
         from qcmcp.sandbox.engine.security_models import set_margin_interest_rate_model

@@ -33,6 +33,7 @@ from qcmcp.sandbox.engine import (
     runtime_statistics,
     security_models,
     seeding,
+    settlement,
     swing_indicators,
     targets,
     trend_indicators,
@@ -60,7 +61,7 @@ def algorithm_imports() -> types.ModuleType:
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
-                   momentum_indicators, volume_indicators, security_models, python_indicator, seeding,
+                   momentum_indicators, volume_indicators, security_models, settlement, python_indicator, seeding,
                    runtime_statistics, csharp_random, util, models, buying_power, targets, portfolio_models,
                    optimizers, pairs_alphas):
         exported.update({name: value for name, value in vars(source).items()
