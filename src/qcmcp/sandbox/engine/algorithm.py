@@ -157,6 +157,20 @@ class QCAlgorithm(PascalAliases):
             return
         self.engine.portfolio.set_cash(float(amount or 0.0))
 
+    @property
+    def risk_free_interest_rate_model(self) -> Any:
+        """LEAN's RiskFreeInterestRateModel: the one set, else the primary credit rate (engine/interest_rates.py)."""
+        from qcmcp.sandbox.engine.interest_rates import InterestRateProvider
+
+        model = getattr(self.engine, "risk_free_model", None)
+        return model if model is not None else InterestRateProvider(self.engine.data_folder)
+
+    def set_risk_free_interest_rate_model(self, model: Any) -> None:
+        """The model the statistics' risk-free rate comes from."""
+        from qcmcp.sandbox.engine.interest_rates import check
+
+        self.engine.risk_free_model = check(model)
+
     def set_benchmark(self, benchmark: Any) -> None:
         """A ticker, Symbol or Security — or a function of time giving the benchmark's value (LEAN's
         FuncBenchmark)."""

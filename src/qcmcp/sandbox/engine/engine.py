@@ -227,6 +227,7 @@ class Engine:
         self.positions: list[dict[Symbol, float]] = []  # each sampled day's closing holdings value per symbol
         self.samples: list[tuple[datetime, float]] = []  # intraday equity samples, as LEAN's result handler takes
         self.final_equity_sample: tuple[datetime, float] | None = None  # the last step's, when it is the final one
+        self.risk_free_model: Any = None  # set_risk_free_interest_rate_model's (None: LEAN's InterestRateProvider)
         self._hours: dict[Symbol, Any] = {}
         self.tickets: dict[int, OrderTicket] = {}
         from qcmcp.sandbox.engine.models import SymbolCache

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from qcmcp.sandbox.engine import statistics as basic
+from qcmcp.sandbox.engine.interest_rates import average_rate
 
 TRADING_DAYS = 252
 DEFAULT_RISK_FREE_RATE = 0.01
@@ -250,7 +251,9 @@ def portfolio_statistics(sampler: LeanSampler, equity_samples: list[tuple[dateti
     deviation = math.sqrt(annual_variance)
     annual = _annual_performance(performance)
     bench_annual = _annual_performance(benchmark)
-    rf = risk_free_rate([moment for moment, _ in equity], folder)
+    model = getattr(sampler.engine, "risk_free_model", None)  # set_risk_free_interest_rate_model's, else LEAN's
+    moments = [moment for moment, _ in equity]
+    rf = risk_free_rate(moments, folder) if model is None else average_rate(model, moments)
     downside = math.sqrt(_annual_variance(performance[performance < 0]))
     bench_variance = _variance(benchmark)
     beta = 0.0 if math.isnan(bench_variance) or bench_variance == 0 else \

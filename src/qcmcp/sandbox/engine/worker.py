@@ -22,6 +22,7 @@ from qcmcp.sandbox.engine import commands, consolidators, framework, identifiers
 from qcmcp.sandbox.engine import (
     buying_power,
     csharp_random,
+    interest_rates,
     models,
     momentum_indicators,
     optimizers,
@@ -62,7 +63,7 @@ def algorithm_imports() -> types.ModuleType:
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
                    momentum_indicators, volume_indicators, security_models, settlement, python_indicator, seeding,
-                   runtime_statistics, csharp_random, util, models, buying_power, targets, portfolio_models,
+                   runtime_statistics, csharp_random, interest_rates, util, models, buying_power, targets, portfolio_models,
                    optimizers, pairs_alphas):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
