@@ -342,6 +342,13 @@ class QCAlgorithm(PascalAliases):
     securities = property(lambda self: SecurityManager(self.engine.securities))
     is_warming_up = property(lambda self: self.engine.warming_up)
     transactions = property(lambda self: self.engine.transactions)
+    def train(self, *arguments: Any) -> Any:
+        """LEAN's Train: ``train(code)`` runs the code now (a scheduled event for the current time), ``train(date_rule,
+        time_rule, code)`` at those times."""
+        if len(arguments) == 1:
+            return self.engine.schedule.training_now(arguments[0])
+        return self.engine.schedule.training(*arguments)
+
     schedule = property(lambda self: self.engine.schedule)
     date_rules = property(lambda self: self.engine.schedule.date_rules)
     time_rules = property(lambda self: self.engine.schedule.time_rules)

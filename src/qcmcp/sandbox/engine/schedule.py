@@ -253,6 +253,14 @@ class Scheduler(PascalAliases):
         self.events.append(event)
         return event
 
+    def training_now(self, training_code: Callable[[], Any]) -> ScheduledEvent:
+        """LEAN's TrainingNow: the code runs today at the current time (at once, for the next time step)."""
+        return self.on(self.date_rules.today, self.time_rules.now, training_code)
+
+    def training(self, date_rule: DateRule, time_rule: TimeRule, training_code: Callable[..., Any]) -> ScheduledEvent:
+        """LEAN's Training: the code runs at the rules' times, like ``on``."""
+        return self.on(date_rule, time_rule, training_code)
+
     def due_times(self, moment: datetime) -> list[datetime]:
         """The distinct times of the events due at or before ``moment`` not fired yet, in order."""
         if not self.events:
