@@ -254,6 +254,19 @@ def normalization_mode(mode: object) -> str:
     return NORMALIZATION_MODES[key]
 
 
+def scaled_to(bars: Bars, folder: Path, ticker: str, last: date) -> Bars:
+    """LEAN's ScaledRaw from adjusted bars: each price over the adjustment factor in force on ``last`` (the
+    request's end), so the bars are raw prices as of that date; volumes the other way."""
+    from qcmcp.marketdata.factors import read_factor_file
+
+    factors = read_factor_file(folder / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv")
+    if not len(bars) or not factors:
+        return bars
+    factor = float(factors.scale(np.array([np.datetime64(last, "ns")]), "adjusted")[0])
+    return Bars(bars.start, bars.end, bars.open / factor, bars.high / factor, bars.low / factor, bars.close / factor,
+                np.round(bars.volume * factor), bars.synthetic)
+
+
 def exchange_hours(folder: Path | None, ticker: str) -> object:
     """The market-hours database entry of a US equity (the data folder's own database, else the shipped one)."""
     from qcmcp.marketdata.market_hours import database_in

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from qcmcp.sandbox.engine import data as market_data
+from qcmcp.sandbox.engine import volatility
 from qcmcp.sandbox.engine.broker import Order, Portfolio, fee_cash, order_fee, security_fee
 from qcmcp.sandbox.engine.charts import ChartStore
 from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
@@ -412,13 +413,16 @@ class Engine:
             return self._history_cutoff
         return self.time if self.time > datetime.combine(self.start, time()) else datetime.combine(self.start, time())
 
-    def _history_bars(self, symbol: Symbol, count: int | timedelta, resolution: str, before: datetime) -> list[TradeBar]:
+    def _history_bars(self, symbol: Symbol, count: int | timedelta, resolution: str, before: datetime,
+                      mode: str | None = None) -> list[TradeBar]:
+        """The last ``count`` bars (or a span's) ending by ``before``, in the security's normalization or ``mode``
+        (``scaled_raw``: LEAN's ScaledRaw, prices adjusted relative to ``before``'s date)."""
         if isinstance(count, timedelta):
             first, n = (before - count).date(), None
         else:
             days = count if resolution == "daily" else math.ceil(count / (7 if resolution == "hour" else 390)) + 1
             first, n = (before - timedelta(days=int(days * 7 / 5) + 10)).date(), count
-        bars = self._load(symbol, resolution, first, before.date())
+        bars = self._load(symbol, resolution, first, before.date(), mode)
         picked = [TradeBar(symbol, bars.start[i], bars.end[i], float(bars.open[i]), float(bars.high[i]),
                            float(bars.low[i]), float(bars.close[i]), float(bars.volume[i]))
                   for i in range(len(bars)) if bars.end[i] <= before and (n is not None or bars.start[i] >= before - count)]
@@ -506,7 +510,8 @@ class Engine:
                      f"bars for it (add the files to {self.data_folder}).")
         return market_data.no_bars()
 
-    def _load(self, symbol: Symbol, resolution: str, first: date, last: date) -> market_data.Bars:
+    def _load(self, symbol: Symbol, resolution: str, first: date, last: date,
+              mode: str | None = None) -> market_data.Bars:
         security = self.securities.get(symbol)
         if security is not None and security.custom_type is not None and symbol.security_type != SecurityType.BASE:
             security = None  # custom data named like a ticker (add_data(MyData, "SPY")): the equity is another
@@ -514,7 +519,11 @@ class Engine:
         if self.data_folder is not None and hours.kind == "equity":
             # LEAN's data handling: map files, factor files (Adjusted by default), regular hours unless
             # extended_market_hours (qcmcp.marketdata).
-            mode = market_data.normalization_mode(security.data_normalization_mode) if security else "adjusted"
+            if mode == "scaled_raw":  # LEAN's ScaledRaw: the adjusted prices over the factor in force on ``last``
+                found = self._load(symbol, resolution, first, last, "adjusted")
+                return market_data.scaled_to(found, self.data_folder, symbol.value, last)
+            if mode is None:
+                mode = market_data.normalization_mode(security.data_normalization_mode) if security else "adjusted"
             extended = security.extended_market_hours if security else False
             found = market_data.lean_folder_bars(self.data_folder, symbol.value, resolution, first, last, mode, extended)
             if found is None and resolution == "hour":
@@ -1341,6 +1350,7 @@ class Engine:
             data.dividends[security.symbol] = Dividend(security.symbol, self.time, amount, security.price)
             if mode in ("raw", "split_adjusted") and holding.quantity:
                 self.portfolio.cash += holding.quantity * amount
+            volatility.after_split_or_dividend(self, security)
         if day in sub.splits:
             factor = sub.splits.pop(day)
             data.splits[security.symbol] = Split(security.symbol, self.time, security.price, factor)
@@ -1357,6 +1367,7 @@ class Engine:
                     self.portfolio.cash += (shares - whole) * security.price
                     holding.quantity, holding.average_price = whole, holding.average_price * factor
                 self._split_open_orders(security.symbol, factor)
+            volatility.after_split_or_dividend(self, security)
 
     def remove_security(self, symbol: Any) -> bool:
         """LEAN's RemoveSecurity: cancel its orders, liquidate it, stop its data; it stays in securities."""
@@ -1883,6 +1894,8 @@ class Engine:
             bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
                            float(b.close[i]), float(b.volume[i]))
             sub.security.bar = bar
+            if sub.security.custom_volatility_model is not None:
+                volatility.update(sub.security, bar)
             if sub.custom is not None:
                 sub.security.custom_data = sub.custom[i]
             session = sub.security._session

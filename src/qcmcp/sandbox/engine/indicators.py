@@ -125,7 +125,10 @@ class Indicator:
         return self.is_ready
 
     def reset(self) -> None:
+        """Back to its initial state; those listening to its updates still are (LEAN's Reset keeps ``Updated``)."""
+        handlers = self.updated_handlers
         self.__init__(*self._args)  # type: ignore[misc, attr-defined]
+        self.updated_handlers = handlers
 
     def _price(self, value: Any) -> float:
         return float(value.close) if hasattr(value, "close") else float(value)

@@ -49,6 +49,7 @@ class Resolution(_Names):
 
 class DataNormalizationMode(_Names):
     RAW, ADJUSTED, SPLIT_ADJUSTED, TOTAL_RETURN = "Raw", "Adjusted", "SplitAdjusted", "TotalReturn"
+    SCALED_RAW = "ScaledRaw"  # history requests only (a volatility model's warm-up), as LEAN
 
 
 class AlgorithmMode(IntEnum):
@@ -832,6 +833,27 @@ class Security(PascalAliases):
         from qcmcp.sandbox.engine.security_models import ShortableProvider
 
         return self.custom_shortable_provider if self.custom_shortable_provider is not None else ShortableProvider.NULL
+
+    custom_volatility_model: Any = None
+
+    @property
+    def volatility_model(self) -> Any:
+        """LEAN's Security.VolatilityModel: the one set, else VolatilityModel.NULL (engine/volatility.py)."""
+        if self.custom_volatility_model is None:
+            from qcmcp.sandbox.engine.volatility import VolatilityModel
+
+            return VolatilityModel.NULL
+        return self.custom_volatility_model
+
+    @volatility_model.setter
+    def volatility_model(self, model: Any) -> None:
+        self.set_volatility_model(model)
+
+    def set_volatility_model(self, model: Any) -> None:
+        """Your own volatility model, updated by each data point (engine/volatility.py)."""
+        from qcmcp.sandbox.engine.volatility import VolatilityModel, check
+
+        self.custom_volatility_model = None if model is VolatilityModel.NULL else check(model)
 
     custom_settlement_model: Any = None
 

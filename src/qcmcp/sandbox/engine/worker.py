@@ -39,6 +39,7 @@ from qcmcp.sandbox.engine import (
     targets,
     trend_indicators,
     util,
+    volatility,
     volume_indicators,
 )
 from qcmcp.sandbox.engine import types as engine_types
@@ -62,9 +63,9 @@ def algorithm_imports() -> types.ModuleType:
         "datetime": _datetime.datetime, "date": _datetime.date, "time": _datetime.time, "timedelta": _datetime.timedelta,
     }
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
-                   momentum_indicators, volume_indicators, security_models, settlement, python_indicator, seeding,
-                   runtime_statistics, csharp_random, interest_rates, util, models, buying_power, targets, portfolio_models,
-                   optimizers, pairs_alphas):
+                   momentum_indicators, volume_indicators, security_models, settlement, volatility,
+                   python_indicator, seeding, runtime_statistics, csharp_random, interest_rates, util, models,
+                   buying_power, targets, portfolio_models, optimizers, pairs_alphas):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
