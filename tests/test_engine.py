@@ -390,9 +390,9 @@ def test_lean_import_paths_resolve_to_the_engine_or_refuse_clearly(data):
     refused = outcome_of("from Portfolio.AlphaStreamsPortfolioConstructionModel import "
                          "AlphaStreamsPortfolioConstructionModel\n", "        AlphaStreamsPortfolioConstructionModel()\n")
     assert "not supported in the sandbox: AlphaStreamsPortfolioConstructionModel" in refused["error"]["message"]
-    member = outcome_of("", "        self.securities['ABC'].set_settlement_model(None)\n")["error"]["message"]
-    assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_settlement_model")
-    probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_settlement_model\")}')\n")
+    member = outcome_of("", "        self.securities['ABC'].set_local_time_keeper(None)\n")["error"]["message"]
+    assert member.startswith("UnsupportedFeature: not supported in the sandbox: Security.set_local_time_keeper")
+    probe = outcome_of("", "        self.debug(f'HAS {hasattr(self.securities[\"ABC\"], \"set_local_time_keeper\")}')\n")
     assert any("HAS False" in line for line in probe["result"]["logs"])  # a probe still answers
 
 
