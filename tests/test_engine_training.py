@@ -25,7 +25,8 @@ class Probe(QCAlgorithm):
         self.runs, self.noons = [], []
         self.train(self.fit)
         self.train(self.date_rules.every(DayOfWeek.SUNDAY), self.time_rules.at(8, 0), self.fit)
-        self.schedule.training(self.date_rules.every_day(), self.time_rules.at(12, 0), lambda: self.noons.append(self.time.day))
+        self.schedule.training(self.date_rules.every_day(), self.time_rules.at(12, 0),
+                               lambda: self.noons.append(self.time.day))
 
     def fit(self):
         history = self.history(["SPY"], 200, Resolution.DAILY)

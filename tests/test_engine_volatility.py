@@ -82,9 +82,11 @@ class Probe(QCAlgorithm):
         self.sma.update(data.end_time, data.price)
 
     def on_data(self, slice):
-        if slice.splits.contains_key(self.aapl.symbol) and slice.splits[self.aapl.symbol].type == SplitType.SPLIT_OCCURRED:
+        split = slice.splits.get(self.aapl.symbol)
+        if split is not None and split.type == SplitType.SPLIT_OCCURRED:
             self.seen.append("split")
-            VolatilityModelExtensions.warm_up(self.model, self, self.aapl, Resolution.DAILY, 5, DataNormalizationMode.RAW)
+            VolatilityModelExtensions.warm_up(self.model, self, self.aapl, Resolution.DAILY, 5,
+                                              DataNormalizationMode.RAW)
 
     def on_end_of_algorithm(self):
         self.debug(f"SEEN {self.seen} VOL {self.aapl.volatility_model.volatility:.6f}")

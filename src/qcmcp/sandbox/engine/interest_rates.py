@@ -9,10 +9,12 @@ use the model's rate averaged over the equity samples' dates (GetAverageRiskFree
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qcmcp.sandbox.engine.types import PascalAliases
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _moment(value: Any) -> datetime:

@@ -14,10 +14,10 @@ with the margin interest models, the engine calls every security's ``scan`` (LEA
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import deque
 from datetime import datetime, time, timedelta
 from typing import Any
-import zoneinfo
 
 from qcmcp.sandbox.engine.models import CashAmount
 from qcmcp.sandbox.engine.types import AccountType, PascalAliases

@@ -103,7 +103,9 @@ class StandardDeviationOfReturnsVolatilityModel(BaseVolatilityModel):
 
     def __init__(self, periods: Any, resolution: Any = None, update_frequency: timedelta | None = None) -> None:
         if isinstance(periods, str):  # (resolution[, update_frequency]): LEAN's periods in that resolution
-            resolution, update_frequency = periods, resolution if isinstance(resolution, timedelta) else update_frequency
+            if isinstance(resolution, timedelta):
+                update_frequency = resolution
+            resolution = periods
             periods = {"tick": 600, "second": 600, "minute": 60 * 24, "hour": 24 * 30}.get(_resolution(periods), 30)
         if int(periods) < 2:
             raise ValueError("'periods' must be greater than or equal to 2.")
