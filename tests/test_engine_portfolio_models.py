@@ -136,6 +136,18 @@ def test_a_composite_with_a_constant_updates_with_its_other_side():
     assert upper.is_ready and upper.current.value == pytest.approx(101.0)
 
 
+def test_alpha_model_names_are_leans_and_settable():
+    from qcmcp.sandbox.engine.framework import AlphaModel
+
+    class Named(AlphaModel):
+        def __init__(self) -> None:
+            self.name = "Mine"
+
+    assert Named().name == "Mine" and AlphaModel().name == "AlphaModel"
+    pairs = PearsonCorrelationPairsTradingAlphaModel(252, "daily")
+    assert pairs.name == "PearsonCorrelationPairsTradingAlphaModel(252,Daily,1)"
+
+
 def test_pearson_pairs_pick_the_best_correlated_pair():
     model = PearsonCorrelationPairsTradingAlphaModel()
     closes = pd.DataFrame({"A": [10, 11, 10.5, 11.5, 12], "B": [20, 22.1, 21, 23, 24.2],

@@ -186,7 +186,12 @@ SecurityChanges.None_ = SecurityChanges.NONE  # type: ignore[attr-defined]
 class AlphaModel(PascalAliases):
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """LEAN's Name: the class name unless set (``self.name = ...``, as LEAN's models do)."""
+        return self.__dict__.get("_name") or type(self).__name__
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = str(value)
 
     def update(self, algorithm: Any, data: Any) -> list[Insight]:
         return []

@@ -70,12 +70,8 @@ class BasePairsTradingAlphaModel(AlphaModel):
         self.prediction_interval = _span(resolution) * self.lookback
         self.pairs: dict[tuple[Any, Any], _Pair] = {}
         self.securities: list[Any] = []  # LEAN's set of securities, kept in arrival order
-        self._name = (f"{type(self).__name__}({self.lookback},{str(resolution).capitalize()},"
-                      f"{number_text(self.threshold)})")
-
-    @property
-    def name(self) -> str:
-        return self._name
+        self.name = (f"{type(self).__name__}({self.lookback},{str(resolution).capitalize()},"
+                     f"{number_text(self.threshold)})")
 
     def update(self, algorithm: Any, data: Any) -> list[Insight]:
         insights: list[Insight] = []

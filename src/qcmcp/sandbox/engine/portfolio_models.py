@@ -1,5 +1,5 @@
 """LEAN's portfolio construction models that weigh by prices rather than by the insights alone: the online
-mean-reversion (PAMR) model, and (with ``optimizers``) risk parity and Black-Litterman.
+mean-reversion (PAMR) model and, with ``optimizers``, risk parity, mean-variance and Black-Litterman.
 
 Each keeps per-symbol state (indicators or a rolling window of returns) fed from the universe changes, and
 computes weights in ``determine_target_percent`` as LEAN's model does; the targets, expiry flattening and
@@ -170,9 +170,8 @@ class RiskParityPortfolioConstructionModel(PortfolioConstructionModel):
     def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
         if not active_insights:
             return {}
-        symbols = [insight.symbol for insight in active_insights]
-        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols), symbols=[
-            symbol for symbol in symbols if symbol in self.symbol_data]))
+        symbols = [insight.symbol for insight in active_insights if insight.symbol in self.symbol_data]
+        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols), symbols=symbols))
         if not weights:
             return {}
         targets: dict[Insight, float] = {}
@@ -278,9 +277,8 @@ class MeanVarianceOptimizationPortfolioConstructionModel(PortfolioConstructionMo
     def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:
         if not active_insights:
             return {}
-        symbols = [insight.symbol for insight in active_insights]
-        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols), symbols=[
-            symbol for symbol in symbols if symbol in self.symbol_data]))
+        symbols = [insight.symbol for insight in active_insights if insight.symbol in self.symbol_data]
+        weights = list(_optimize(self.optimizer, returns_matrix(self.symbol_data, symbols), symbols=symbols))
         targets: dict[Insight, float] = {}
         for symbol, weight in zip(symbols, weights):
             if self.portfolio_bias != PortfolioBias.LONG_SHORT and _sign(weight) != self.portfolio_bias:
