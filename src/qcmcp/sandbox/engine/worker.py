@@ -23,6 +23,7 @@ from qcmcp.sandbox.engine import (
     buying_power,
     csharp_random,
     interest_rates,
+    market_impact,
     models,
     momentum_indicators,
     optimizers,
@@ -65,7 +66,7 @@ def algorithm_imports() -> types.ModuleType:
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
                    momentum_indicators, volume_indicators, security_models, settlement, volatility,
                    python_indicator, seeding, runtime_statistics, csharp_random, interest_rates, util, models,
-                   buying_power, targets, portfolio_models, optimizers, pairs_alphas):
+                   buying_power, targets, portfolio_models, optimizers, pairs_alphas, market_impact):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
