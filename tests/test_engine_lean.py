@@ -909,27 +909,28 @@ class SplitOrders(QCAlgorithm):
     assert first["quantity"] == int(-76 / factor) and first["status"] in ("Filled", 3)
 
 
-def test_a_market_order_on_stale_daily_data_waits_for_the_next_bar_as_leans_fill_model():
-    """LEAN's FillModel.ShouldWaitForFreshDataOnStale: at 10:00 the latest daily bar ended at yesterday's close,
-    more than the one-hour stale-price span before the order, so the order waits for today's bar and fills at
-    its close (placed after that bar opened); placed while the market is closed it fills at the next bar's open."""
-    with zipfile.ZipFile(DATA / "equity" / "usa" / "daily" / "spy.zip") as archive:
-        rows = {row[:8]: row.split(",") for row in archive.read(archive.namelist()[0]).decode().split("\n") if row}
+def test_a_market_order_on_stale_data_waits_for_the_next_bar_as_leans_fill_model():
+    """LEAN's FillModel.ShouldWaitForFreshDataOnStale: at 09:30 the exchange is open but SPY's latest minute bar
+    ended at yesterday's close, more than the one-hour stale-price span and more than one bar before the order, so
+    the order waits for the 09:30-09:31 bar and fills at its ask close, not at yesterday's last ask."""
+    quotes = raw_rows("20131008_quote.zip")
+    ask = int(minute_of(quotes, 9, 30)[9]) / 10_000  # columns: time, bid OHLC, bid size, ask OHLC, ask size
+    yesterday = int(minute_of(raw_rows("20131007_quote.zip"), 15, 59)[9]) / 10_000
     source = '''from AlgorithmImports import *
 
 class Stale(QCAlgorithm):
     def initialize(self):
         self.set_start_date(2013, 10, 7)
-        self.set_end_date(2013, 10, 11)
+        self.set_end_date(2013, 10, 8)
         self.set_cash(100000)
-        self.spy = self.add_equity("SPY", Resolution.DAILY, data_normalization_mode=DataNormalizationMode.RAW).symbol
-        self.schedule.on(self.date_rules.on(2013, 10, 8), self.time_rules.at(10, 0), lambda: self.market_order(self.spy, 10))
+        self.spy = self.add_equity("SPY", Resolution.MINUTE, data_normalization_mode=DataNormalizationMode.RAW).symbol
+        self.schedule.on(self.date_rules.on(2013, 10, 8), self.time_rules.at(9, 30),
+                         lambda: self.market_order(self.spy, 10))
 '''
     outcome = run(source, DATA)["result"]
     [order] = outcome["orders"]
-    assert order["price"] == int(rows["20131008"][4]) / 10_000  # today's close, not yesterday's
-    assert int(rows["20131008"][4]) != int(rows["20131007"][4])
-    assert order["lastFillTime"].startswith("2013-10-08T20:00")  # 16:00 New York, when the daily bar arrived
+    assert order["type"] == 0 and order["price"] == ask and ask != yesterday
+    assert order["time"].startswith("2013-10-08T13:30") and order["lastFillTime"].startswith("2013-10-08T13:31")
 
 
 def test_order_quantities_round_towards_zero_to_the_lot_and_below_one_lot_are_refused():
