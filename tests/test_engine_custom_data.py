@@ -310,3 +310,16 @@ class Algo(QCAlgorithm):
     assert [line.split("AT ")[1] for line in lines if "AT " in line] == ["2020-01-02 00:00"]  # 05:00 UTC
     [order] = outcome["result"]["orders"]
     assert order["price"] == 50 and order["quantity"] == 10
+
+
+def test_a_custom_security_given_an_equity_exchange_keeps_equity_sessions():
+    """LEAN's EquityExchange: ``security.exchange = EquityExchange()`` gives custom data the US equity hours."""
+    source = SOURCE.replace('''        self.custom = self.add_data(Points, "PTS", Resolution.DAILY).symbol''', '''        security = self.add_data(Points, "PTS", Resolution.DAILY)
+        self.custom = security.symbol
+        before = security.exchange.hours.is_open(datetime(2020, 1, 4, 12, 0))
+        security.exchange = EquityExchange()
+        hours = security.exchange.hours
+        self.debug(f"HOURS {before} {hours.is_open(datetime(2020, 1, 6, 10, 0))} "
+                   f"{hours.is_open(datetime(2020, 1, 4, 12, 0))} {hours.is_open(datetime(2020, 1, 6, 16, 30))}")''')
+    outcome = run(source.replace("LINES", repr(POINTS)))
+    assert any(line.endswith("HOURS True True False False") for line in logs(outcome)), logs(outcome)

@@ -1068,3 +1068,47 @@ class Raw(QCAlgorithm):
     days = ("20140401", "20140402", "20140403", "20140404")
     assert [float(close.split()[1]) for close in closes][-4:] == [int(rows[day][4]) / 10_000 for day in days]
     assert [float(close.split()[1]) for close in closes][-3:-1] == [1135.1, 571.5]  # LEAN's expected raw prices
+
+
+def test_minute_history_joins_quote_bars_and_fills_forward_through_the_session_as_leans_frame():
+    """LEAN's History over SPY's 2013-10-07 minutes: trade and quote bars joined on the bar end, the extended
+    session 04:00-20:00 filled forward to all 960 minutes; without fill-forward, the minutes with a trade or a
+    quote inside it (the union of the two files' rows, less the one starting at 20:00); the regular session 390.
+    A custom type's history reads each symbol given — the equity SPY too — with that type's reader."""
+    times = {int(row[0]) for name in ("20131007_trade.zip", "20131007_quote.zip") for row in raw_rows(name)}
+    inside = {ms for ms in times if 4 * 3_600_000 <= ms < 20 * 3_600_000}
+    quote = minute_of(raw_rows("20131007_quote.zip"), 9, 30)
+    source = '''from AlgorithmImports import *
+
+class Daily(PythonData):
+    def get_source(self, config, date, is_live):
+        name = LeanData.generate_zip_file_name(config.symbol, date, config.resolution, config.tick_type)
+        return SubscriptionDataSource(Globals.data_folder + "/equity/usa/daily/" + name)
+
+    def reader(self, config, line, date, is_live):
+        point = Daily()
+        point.symbol = config.symbol
+        point.time = datetime.strptime(line.split(",")[0], "%Y%m%d %H:%M")
+        point.end_time = point.time + timedelta(days=1)
+        point.value = float(line.split(",")[4]) / 10000
+        return point
+
+class Frames(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 8)
+        self.set_end_date(2013, 10, 8)
+        self.add_equity("SPY", Resolution.MINUTE, data_normalization_mode=DataNormalizationMode.RAW)
+        self.add_data(Daily, "IBM", Resolution.DAILY)
+        start, end = self.time - timedelta(1), self.time
+        counts = [len(self.history(["SPY"], start, end, Resolution.MINUTE, ff, ext))
+                  for ff, ext in ((True, True), (False, True), (True, False), (False, False))]
+        frame = self.history(["SPY"], start, end, Resolution.MINUTE, False, False).loc["SPY"]
+        first = frame.iloc[0]
+        both = self.history(Daily, ["SPY", "IBM"], 3, Resolution.DAILY)
+        self.debug(f"COUNTS {counts} {list(frame.columns)[:3]} {first['askclose']:g} {first['bidsize']:g} "
+                   f"{frame.index[0]:%H:%M} {len(both)} {sorted(set(both.index.get_level_values(0)))}")
+'''
+    [line] = [line for line in run(source, DATA)["result"]["logs"] if "COUNTS " in line]
+    assert f"COUNTS [960, {len(inside)}, 390, 390]" in line and len(inside) == 919
+    assert f"['askclose', 'askhigh', 'asklow'] {int(quote[9]) / 10_000:g} {int(quote[5]):g} 09:31 6" in line
+    assert line.endswith("[IBM, SPY]")  # the custom IBM and the equity SPY, each through Daily's reader

@@ -1068,7 +1068,11 @@ class _History:
         resolution = rest[0] if rest else named.get("resolution")
         if resolution is not None and str(resolution) in ("tick", "second") and not isinstance(periods, int):
             refuse(f"history at {resolution} resolution")
-        return self._engine.history(symbols, periods, resolution, typed=self._typed)
+        # LEAN's History(symbols, periods | start, [end,] resolution, fill_forward, extended_market_hours, ...)
+        fill_forward = rest[1] if len(rest) > 1 else named.get("fill_forward")
+        extended = rest[2] if len(rest) > 2 else named.get("extended_market_hours")
+        return self._engine.history(symbols, periods, resolution, typed=self._typed, fill_forward=fill_forward,
+                                    extended=extended)
 
 
 def _tag(asynchronous: Any, tag: str) -> tuple[bool, str]:

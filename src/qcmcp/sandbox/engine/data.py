@@ -390,17 +390,20 @@ def no_bars() -> Bars:
     return Bars([], [], empty, empty, empty, empty, empty, synthetic=False)
 
 
-def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, normalization: str,
-                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Bid and ask closes and last bid and ask sizes of LEAN's minute quote files, aligned to ``ends`` (the last
-    quote at or before each trade bar's end, within LEAN's one-hour stale-price span), normalised like the trade
-    bars (sizes divided by the price factor, rounded, as LEAN's volumes); None if absent."""
+QUOTE_COLUMNS = ["bidopen", "bidhigh", "bidlow", "bidclose", "bidsize", "askopen", "askhigh", "asklow", "askclose",
+                 "asksize"]
+
+
+def lean_folder_quote_bars(folder: Path, ticker: str, first: date, last: date, normalization: str) -> Any:
+    """LEAN's minute quote bars of an equity (``<day>_quote.zip``: bid OHLC and size, ask OHLC and size), indexed by
+    bar end, normalised like the trade bars (prices times the factor, sizes divided by it and rounded); None if
+    the folder has none."""
     import pandas as pd
 
     from qcmcp.marketdata.factors import read_factor_file
 
     directory = folder / "equity" / "usa" / "minute" / ticker.lower()
-    if not directory.is_dir() or not ends:
+    if not directory.is_dir():
         return None
     frames = []
     for day in trading_days(first, last):
@@ -408,14 +411,13 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
         if not archive.is_file():
             continue
         with zipfile.ZipFile(archive) as zipped:
-            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, usecols=[0, 4, 5, 9, 10],
-                              names=["ms", "bid", "bid_size", "ask", "ask_size"])
-        raw = raw[(raw["bid"] > 0) & (raw["ask"] > 0)]
+            raw = pd.read_csv(zipped.open(zipped.namelist()[0]), header=None, names=["ms", *QUOTE_COLUMNS])
         end = pd.Timestamp(day) + pd.to_timedelta(raw["ms"].astype("float64"), unit="ms") + pd.Timedelta(minutes=1)
-        frames.append(pd.DataFrame({"bid": raw["bid"].to_numpy() / LEAN_PRICE_SCALE,
-                                    "ask": raw["ask"].to_numpy() / LEAN_PRICE_SCALE,
-                                    "bid_size": raw["bid_size"].to_numpy(dtype=float),
-                                    "ask_size": raw["ask_size"].to_numpy(dtype=float)}, index=pd.DatetimeIndex(end)))
+        frame = raw[QUOTE_COLUMNS].astype(float)
+        prices = [name for name in QUOTE_COLUMNS if not name.endswith("size")]
+        frame[prices] = frame[prices] / LEAN_PRICE_SCALE
+        frame.index = pd.DatetimeIndex(end)
+        frames.append(frame)
     if not frames:
         return None
     quotes = pd.concat(frames).sort_index()
@@ -424,8 +426,29 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
     if normalization != "raw" and factors:
         scale = factors.scale(quotes.index.normalize().to_numpy(dtype="datetime64[ns]"),
                               "split_adjusted" if normalization == "total_return" else normalization)
-        quotes[["bid", "ask"]] = quotes[["bid", "ask"]].mul(scale, axis=0)
-        quotes[["bid_size", "ask_size"]] = np.round(quotes[["bid_size", "ask_size"]].div(scale, axis=0))
+        prices = [name for name in QUOTE_COLUMNS if not name.endswith("size")]
+        quotes[prices] = quotes[prices].mul(scale, axis=0)
+        quotes[["bidsize", "asksize"]] = np.round(quotes[["bidsize", "asksize"]].div(scale, axis=0))
+    return quotes
+
+
+def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, normalization: str,
+                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Bid and ask closes and last bid and ask sizes of LEAN's minute quote files, aligned to ``ends`` (the last
+    quote at or before each trade bar's end, within LEAN's one-hour stale-price span), normalised like the trade
+    bars (sizes divided by the price factor, rounded, as LEAN's volumes); None if absent."""
+    import pandas as pd
+
+    if not ends:
+        return None
+    bars = lean_folder_quote_bars(folder, ticker, first, last, normalization)
+    if bars is None:
+        return None
+    bars = bars[(bars["bidclose"] > 0) & (bars["askclose"] > 0)]
+    if not len(bars):
+        return None
+    quotes = pd.DataFrame({"bid": bars["bidclose"], "ask": bars["askclose"], "bid_size": bars["bidsize"],
+                           "ask_size": bars["asksize"]})
     target = pd.DatetimeIndex(ends)
     aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=60).reindex(target)
     return tuple(aligned[name].to_numpy(dtype=float) for name in ("bid", "ask", "bid_size", "ask_size"))  # type: ignore[return-value]

@@ -8,6 +8,7 @@ sample portfolio equity and the benchmark for statistics and charts.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -414,21 +415,26 @@ class Engine:
         return self.time if self.time > datetime.combine(self.start, time()) else datetime.combine(self.start, time())
 
     def _history_bars(self, symbol: Symbol, count: int | timedelta, resolution: str, before: datetime,
-                      mode: str | None = None) -> list[TradeBar]:
+                      mode: str | None = None, extended: bool | None = None) -> list[TradeBar]:
         """The last ``count`` bars (or a span's) ending by ``before``, in the security's normalization or ``mode``
-        (``scaled_raw``: LEAN's ScaledRaw, prices adjusted relative to ``before``'s date)."""
+        (``scaled_raw``: LEAN's ScaledRaw, prices adjusted relative to ``before``'s date), in the security's
+        session or the extended one if ``extended`` says so."""
         if isinstance(count, timedelta):
             first, n = (before - count).date(), None
         else:
             days = count if resolution == "daily" else math.ceil(count / (7 if resolution == "hour" else 390)) + 1
             first, n = (before - timedelta(days=int(days * 7 / 5) + 10)).date(), count
-        bars = self._load(symbol, resolution, first, before.date(), mode)
+        bars = self._load(symbol, resolution, first, before.date(), mode, extended)
         picked = [TradeBar(symbol, bars.start[i], bars.end[i], float(bars.open[i]), float(bars.high[i]),
                            float(bars.low[i]), float(bars.close[i]), float(bars.volume[i]))
                   for i in range(len(bars)) if bars.end[i] <= before and (n is not None or bars.start[i] >= before - count)]
         return picked[-n:] if n else picked
 
-    def history(self, symbols: Any, periods: Any, resolution: str | None = None, typed: Any = None) -> Any:
+    def history(self, symbols: Any, periods: Any, resolution: str | None = None, typed: Any = None,
+                fill_forward: bool | None = None, extended: bool | None = None) -> Any:
+        """LEAN's History: trade bars, and for equities' minute data their quote bars too, one row per bar end
+        (LEAN's frame joins the two); over a time range ``fill_forward`` (the default) fills the minutes without
+        a bar from the one before, within the session (the extended one with ``extended``)."""
         import pandas as pd
 
         if isinstance(symbols, Security):
@@ -436,6 +442,10 @@ class Engine:
         many = isinstance(symbols, list | tuple | set) or hasattr(symbols, "_securities")
         items = list(symbols.keys) if hasattr(symbols, "_securities") else list(symbols) if many else [symbols]
         wanted = [self.symbol_for(s) for s in items]
+        from qcmcp.sandbox.engine.custom_data import is_custom_type
+
+        if is_custom_type(typed):  # history(MyData, symbols, ...): that type's reader for each symbol, as LEAN
+            return self._custom_history(wanted, periods, resolution, typed)
         custom = [symbol for symbol in wanted if symbol in self.securities
                   and self.securities[symbol].custom_type is not None]
         if custom:
@@ -447,13 +457,22 @@ class Engine:
             if isinstance(periods, tuple) and periods and periods[0] == "range":
                 _, start, end = periods
                 end = min(end, self._now_for_history())
-                picked = [b for b in self._history_bars(symbol, end - start, feed, end) if b.end_time > start]
+                picked = [b for b in self._history_bars(symbol, end - start, feed, end, extended=extended)
+                          if b.end_time > start]
             else:
-                picked = self._history_bars(symbol, periods, feed, self._now_for_history())
-            for bar in picked:
-                index.append((symbol, bar.end_time))
-                rows.append((bar.open, bar.high, bar.low, bar.close, bar.volume))
+                start, end = None, self._now_for_history()
+                picked = self._history_bars(symbol, periods, feed, end, extended=extended)
             bars_out.extend(picked)
+            if typed is not None:
+                continue
+            table = pd.DataFrame([(bar.open, bar.high, bar.low, bar.close, bar.volume) for bar in picked],
+                                 columns=["open", "high", "low", "close", "volume"],
+                                 index=pd.DatetimeIndex([bar.end_time for bar in picked]))
+            table = self._with_quotes(symbol, table, feed, start, end, fill_forward, extended)
+            for moment, row in zip(table.index, table.itertuples(index=False), strict=True):
+                index.append((symbol, moment.to_pydatetime()))
+                rows.append(row)
+            columns = list(table.columns)
         if typed is not None:
             ordered = sorted(bars_out, key=lambda bar: bar.end_time)
             if not many:
@@ -464,11 +483,59 @@ class Engine:
             for bar in ordered:
                 by_time.setdefault(bar.end_time, DataDictionary())[bar.symbol] = bar
             return list(by_time.values())
-        frame = pd.DataFrame(rows, columns=["open", "high", "low", "close", "volume"],
+        frame = pd.DataFrame(rows, columns=columns if rows else ["open", "high", "low", "close", "volume"],
                              index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
         return frame
 
-    def _custom_history(self, symbols: list[Symbol], periods: Any, resolution: str | None) -> Any:
+    def _with_quotes(self, symbol: Symbol, trades: Any, feed: str, start: datetime | None, end: datetime,
+                     fill_forward: bool | None, extended: bool | None) -> Any:
+        """An equity's minute history as LEAN's frame has it: its quote bars joined on the bar end (a minute with
+        only a quote or only a trade has the other's columns empty), over a time range filled forward through
+        the session's minutes unless ``fill_forward`` is False; other data: the trade bars as they are."""
+        import pandas as pd
+
+        security = self.securities.get(symbol)
+        if feed != "minute" or self.data_folder is None or security is None or security.hours.kind != "equity" \
+                or security.custom_type is not None:
+            return trades
+        first = (start or (trades.index[0] if len(trades) else end)).date()
+        mode = market_data.normalization_mode(security.data_normalization_mode)
+        quotes = market_data.lean_folder_quote_bars(self.data_folder, symbol.value, first, end.date(), mode)
+        if quotes is None:
+            return trades
+        session = security.extended_market_hours if extended is None else bool(extended)
+        hours = self.exchange_hours(security)
+        low = start if start is not None else (trades.index[0] if len(trades) else end)
+        quotes = quotes[(quotes.index > pd.Timestamp(low) if start is not None else quotes.index >= low) &
+                        (quotes.index <= pd.Timestamp(end))]
+        inside = hours.inside((quotes.index - pd.Timedelta(minutes=1)).to_numpy(), quotes.index.to_numpy(), session)
+        joined = pd.concat([quotes[inside], trades], axis=1).sort_index()
+        joined = joined[["askclose", "askhigh", "asklow", "askopen", "asksize", "bidclose", "bidhigh", "bidlow",
+                         "bidopen", "bidsize", "close", "high", "low", "open", "volume"]]
+        if start is None or fill_forward is False or not len(joined):
+            return joined
+        grid = []  # LEAN's FillForwardEnumerator: every minute of the session from the first bar on
+        day = joined.index[0].date()
+        while day <= end.date():
+            midnight = datetime.combine(day, time())
+            for opening, closing in hours.open_intervals(day, session):
+                moment = midnight + opening + timedelta(minutes=1)
+                while moment <= midnight + closing and moment <= end:
+                    grid.append(moment)
+                    moment += timedelta(minutes=1)
+            day += timedelta(days=1)
+        grid_index = pd.DatetimeIndex([m for m in grid if m >= joined.index[0]])
+        filled = joined.reindex(joined.index.union(grid_index))
+        prices = [column for column in filled.columns if column not in ("volume", "asksize", "bidsize")]
+        for column in prices:  # a filled bar is the last close, flat
+            source = "close" if column in ("open", "high", "low", "close") else column[:3] + "close"
+            filled[column] = filled[column].fillna(filled[source].ffill())
+        filled[["asksize", "bidsize"]] = filled[["asksize", "bidsize"]].ffill()
+        filled["volume"] = filled["volume"].fillna(0.0)
+        return filled
+
+    def _custom_history(self, symbols: list[Symbol], periods: Any, resolution: str | None,
+                        data_type: type | None = None) -> Any:
         """Custom data's history: its points as a DataFrame indexed by (symbol, time), a column per property set
         in the reader and ``value``, as LEAN's converter makes it."""
         import pandas as pd
@@ -476,7 +543,14 @@ class Engine:
         now = self._now_for_history()
         rows, index, columns = [], [], {}
         for symbol in symbols:
-            security = self.securities[symbol]
+            security = self.securities.get(symbol)
+            if data_type is not None and (security is None or security.custom_type is not data_type):
+                # another security (or none) read through this type: a subscription of it for that symbol
+                security = types.SimpleNamespace(symbol=symbol, custom_type=data_type, market="usa",
+                                                 resolution=RESOLUTION_ALIASES.get(str(resolution).lower(), None)
+                                                 or getattr(security, "resolution", None) or "daily")
+            if security is None:
+                continue
             if isinstance(periods, tuple) and periods and periods[0] == "range":
                 _, start, end = periods
                 points = self._custom_points(security, start.date(), min(end, now).date(), start, min(end, now))
@@ -511,7 +585,7 @@ class Engine:
         return market_data.no_bars()
 
     def _load(self, symbol: Symbol, resolution: str, first: date, last: date,
-              mode: str | None = None) -> market_data.Bars:
+              mode: str | None = None, extended_hours: bool | None = None) -> market_data.Bars:
         security = self.securities.get(symbol)
         if security is not None and security.custom_type is not None and symbol.security_type != SecurityType.BASE:
             security = None  # custom data named like a ticker (add_data(MyData, "SPY")): the equity is another
@@ -525,6 +599,7 @@ class Engine:
             if mode is None:
                 mode = market_data.normalization_mode(security.data_normalization_mode) if security else "adjusted"
             extended = security.extended_market_hours if security else False
+            extended = extended if extended_hours is None else bool(extended_hours)
             found = market_data.lean_folder_bars(self.data_folder, symbol.value, resolution, first, last, mode, extended)
             if found is None and resolution == "hour":
                 minute = market_data.lean_folder_bars(self.data_folder, symbol.value, "minute", first, last, mode,

@@ -248,3 +248,20 @@ class SecurityExchange(PascalAliases):
     def __init__(self, hours: ExchangeHoursView) -> None:
         self.hours = hours
         self.time_zone = hours.time_zone
+
+
+class EquityExchange(SecurityExchange):
+    """LEAN's EquityExchange: US equity hours (the data folder's market-hours database), for a security — custom
+    data, say — that should keep an equity's sessions."""
+
+    def __init__(self, hours: Any = None) -> None:
+        if hours is None:
+            from qcmcp.marketdata.market_hours import database_in
+            from qcmcp.sandbox.engine.custom_data import Globals
+
+            from pathlib import Path
+
+            folder = Path(Globals.data_folder) if Globals.data_folder else None
+            hours = ExchangeHoursView(database_in(folder).hours("equity", "usa"))
+        super().__init__(hours)
+

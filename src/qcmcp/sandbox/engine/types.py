@@ -719,6 +719,10 @@ class Security(PascalAliases):
             self._exchange = SecurityExchange(ExchangeHoursView(source, weekdays=self.hours.kind == "forex"))
         return self._exchange
 
+    @exchange.setter
+    def exchange(self, value: Any) -> None:  # LEAN: an algorithm may give a security another exchange
+        self._exchange = value
+
     @property
     def cache(self) -> Any:
         """LEAN's SecurityCache, as far as fill models read it: ``get_data(TradeBar)`` (the latest trade bar),

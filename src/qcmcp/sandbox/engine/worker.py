@@ -80,10 +80,11 @@ def algorithm_imports() -> types.ModuleType:
         "LeanData")})
     from qcmcp.sandbox.engine.currencies import SymbolProperties
     from qcmcp.sandbox.engine.databases import MarketHoursDatabase, SymbolPropertiesDatabase
-    from qcmcp.sandbox.engine.session import SecurityExchangeHours
+    from qcmcp.sandbox.engine.session import EquityExchange, SecurityExchange, SecurityExchangeHours
 
     exported.update(SymbolProperties=SymbolProperties, SymbolPropertiesDatabase=SymbolPropertiesDatabase,
-                    MarketHoursDatabase=MarketHoursDatabase, SecurityExchangeHours=SecurityExchangeHours)
+                    MarketHoursDatabase=MarketHoursDatabase, SecurityExchangeHours=SecurityExchangeHours,
+                    SecurityExchange=SecurityExchange, EquityExchange=EquityExchange)
     from qcmcp.sandbox.engine import auxiliary
 
     exported.update({name: getattr(auxiliary, name) for name in (
