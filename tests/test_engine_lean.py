@@ -1112,3 +1112,12 @@ class Frames(QCAlgorithm):
     assert f"COUNTS [960, {len(inside)}, 390, 390]" in line and len(inside) == 919
     assert f"['askclose', 'askhigh', 'asklow'] {int(quote[9]) / 10_000:g} {int(quote[5]):g} 09:31 6" in line
     assert line.endswith("[IBM, SPY]")  # the custom IBM and the equity SPY, each through Daily's reader
+
+
+def test_a_percentage_that_rounds_to_zero_prints_without_a_sign() -> None:
+    # LEAN's ARIMA regression has an average loss of −0.000004 (a fraction): C# prints Math.Round(−0.0004 %, 2)
+    # as "0.00%", not "-0.00%"; a real negative keeps its sign.
+    from qcmcp.sandbox.engine.lean_statistics import _decimal
+
+    assert _decimal(-0.0004, 2) == "0.00"
+    assert _decimal(-0.006, 2) == "-0.01"

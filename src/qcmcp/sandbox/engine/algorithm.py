@@ -761,6 +761,17 @@ class QCAlgorithm(PascalAliases):
                     fed.remove(indicator)
         return found
 
+    def arima(self, symbol: Any, ar_order: int, diff_order: int, ma_order: int, period: int, intercept: Any = True,
+              resolution: str | None = None, selector: Any = None) -> ind.Indicator:
+        """LEAN's ARIMA (engine/time_series_indicators.py); ``arima(symbol, p, d, q, period[, resolution])`` too."""
+        from qcmcp.sandbox.engine.time_series_indicators import AutoRegressiveIntegratedMovingAverage
+
+        if not isinstance(intercept, bool):  # LEAN's overload without intercept: (…, period, resolution, selector)
+            intercept, resolution, selector = True, intercept, resolution if selector is None else selector
+        return self._register(symbol, AutoRegressiveIntegratedMovingAverage(
+            ar_order, diff_order, ma_order, period, intercept, name=f"ARIMA({ar_order},{diff_order},{ma_order},"
+            f"{period})"), resolution, selector)
+
     def sma(self, symbol: Any, period: int, resolution: str | None = None, selector: Any = None) -> ind.Indicator:
         return self._register(symbol, ind.SimpleMovingAverage(period), resolution, selector)
 

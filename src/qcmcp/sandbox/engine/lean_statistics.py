@@ -293,10 +293,11 @@ def _value_at_risk(performance: np.ndarray, confidence: float) -> float:
 
 def _decimal(value: float, decimals: int) -> str:
     """A C# decimal as LEAN prints it after Math.Round (to even): exact integers bare, others with their
-    decimals."""
+    decimals; a value that rounds to zero prints without a sign (-0.000004 % is "0.00%", as .NET prints it)."""
     if value == int(value):
         return str(int(value))
-    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN))
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    return str(abs(rounded) if rounded == 0 else rounded)
 
 
 def _money(value: float) -> str:

@@ -38,6 +38,7 @@ from qcmcp.sandbox.engine import (
     settlement,
     swing_indicators,
     targets,
+    time_series_indicators,
     trend_indicators,
     util,
     volatility,
@@ -66,7 +67,8 @@ def algorithm_imports() -> types.ModuleType:
     for source in (engine_types, indicators, framework, consolidators, renko, swing_indicators, trend_indicators,
                    momentum_indicators, volume_indicators, security_models, settlement, volatility,
                    python_indicator, seeding, runtime_statistics, csharp_random, interest_rates, util, models,
-                   buying_power, targets, portfolio_models, optimizers, pairs_alphas, market_impact):
+                   buying_power, targets, portfolio_models, optimizers, pairs_alphas, market_impact,
+                   time_series_indicators):
         exported.update({name: value for name, value in vars(source).items()
                          if name[:1].isupper()})
     exported.update(Command=commands.Command)
