@@ -1121,3 +1121,25 @@ def test_a_percentage_that_rounds_to_zero_prints_without_a_sign() -> None:
 
     assert _decimal(-0.0004, 2) == "0.00"
     assert _decimal(-0.006, 2) == "-0.01"
+
+
+def test_a_forex_pair_without_files_in_the_data_folder_gets_no_bars_and_no_made_up_prices():
+    """Over real data, a pair the folder has no files for gets no bars — as LEAN — and the log says so without
+    naming the server's folder; the run's other securities go on."""
+    source = '''from AlgorithmImports import *
+
+class Pairs(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.eur = self.add_forex("EURUSD", Resolution.DAILY).symbol
+        self.add_equity("SPY", Resolution.DAILY)
+
+    def on_data(self, data):
+        self.debug(f"DATA {data.contains_key(self.eur)} {self.securities[self.eur].price:g}")
+'''
+    outcome = run(source, DATA)["result"]
+    lines = outcome["logs"]
+    assert [line.split("DATA ")[1] for line in lines if "DATA " in line] == ["False 0", "False 0"]  # SPY's 2 days
+    [note] = [line for line in lines if "No daily data for EURUSD" in line]
+    assert str(DATA) not in note and "data folder" in note

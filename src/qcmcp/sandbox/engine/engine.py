@@ -581,7 +581,7 @@ class Engine:
         if key not in self._warned:
             self._warned.add(key)
             self.log(f"No {resolution} data for {symbol.value} in the data folder: like LEAN, the algorithm gets no "
-                     f"bars for it (add the files to {self.data_folder}).")
+                     "bars for it (add its files to the sandbox's data folder).")
         return market_data.no_bars()
 
     def _load(self, symbol: Symbol, resolution: str, first: date, last: date,
@@ -614,8 +614,10 @@ class Engine:
             if found is not None and len(found):
                 return found
             return self._missing(symbol, resolution)
-        if self.data_folder is not None and security is not None and security.is_internal:
-            return self._missing(symbol, resolution)  # a conversion pair the folder lacks: no made-up prices
+        if self.data_folder is not None and (hours.kind == "forex" or security is not None and security.is_internal):
+            # forex (the sandbox reads no forex files yet), or a conversion pair the folder lacks: as LEAN without
+            # the files, no bars — never made-up prices in a run over real data
+            return self._missing(symbol, resolution)
         if self.data_folder is None and hours.kind == "equity" and resolution == "daily":
             sampled = self._from_sample(symbol, security, first, last)
             if sampled is not None:
