@@ -48,6 +48,9 @@ class Custom(QCAlgorithm):
 '''
 
 
+ADD_POINTS = '''        self.custom = self.add_data(Points, "PTS", Resolution.DAILY).symbol'''
+
+
 def logs(outcome: dict) -> list[str]:
     assert "result" in outcome, outcome
     return outcome["result"]["logs"]
@@ -253,7 +256,7 @@ class Custom(QCAlgorithm):
 def test_custom_data_with_its_own_symbol_properties_and_exchange_hours_as_leans_set_database_entries():
     """add_data(Type, ticker, properties, exchange_hours): the security carries exactly those (LEAN files them in
     its two databases, where later reads find them); another ticker of the same type keeps the defaults."""
-    source = SOURCE.replace('''        self.custom = self.add_data(Points, "PTS", Resolution.DAILY).symbol''', '''        properties = SymbolProperties("Points", "USD", 1, 0.01, 0.25, "PTS")
+    source = SOURCE.replace(ADD_POINTS, '''        properties = SymbolProperties("Points", "USD", 1, 0.01, 0.25, "PTS")
         hours = SecurityExchangeHours.always_open(TimeZones.NEW_YORK)
         security = self.add_data(Points, "PTS", properties, hours, Resolution.DAILY)
         self.custom = security.symbol
@@ -314,7 +317,7 @@ class Algo(QCAlgorithm):
 
 def test_a_custom_security_given_an_equity_exchange_keeps_equity_sessions():
     """LEAN's EquityExchange: ``security.exchange = EquityExchange()`` gives custom data the US equity hours."""
-    source = SOURCE.replace('''        self.custom = self.add_data(Points, "PTS", Resolution.DAILY).symbol''', '''        security = self.add_data(Points, "PTS", Resolution.DAILY)
+    source = SOURCE.replace(ADD_POINTS, '''        security = self.add_data(Points, "PTS", Resolution.DAILY)
         self.custom = security.symbol
         before = security.exchange.hours.is_open(datetime(2020, 1, 4, 12, 0))
         security.exchange = EquityExchange()

@@ -193,7 +193,8 @@ class SubscriptionManager(PascalAliases):
                                    if isinstance(item, TradeBarConsolidator) or
                                    (hasattr(item, "data_consolidated") and not hasattr(item, "warm_up_period")))
             configs.append(SubscriptionDataConfig(
-                security.custom_type or TradeBar, symbol, security.resolution, market=security.market,
+                security.custom_type or TradeBar, symbol, security.resolution,
+                market=getattr(security, "market", None),
                 extended_market_hours=security.extended_market_hours, is_custom_data=security.custom_type is not None,
                 data_normalization_mode=security.data_normalization_mode, consolidators=consolidators))
         return configs

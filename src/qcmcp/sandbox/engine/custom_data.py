@@ -177,7 +177,8 @@ class LeanData(PascalAliases):
         return f"{date:%Y%m%d}_{tick}.zip"
 
     @staticmethod
-    def generate_zip_file_path(data_folder: Any, symbol: Any, date: Any, resolution: Any, tick_type: Any = "trade") -> str:
+    def generate_zip_file_path(data_folder: Any, symbol: Any, date: Any, resolution: Any,
+                               tick_type: Any = "trade") -> str:
         """LEAN's GenerateZipFilePath: ``<folder>/<type>/<market>/<resolution>[/<ticker>]/<file name>``."""
         kind = int(getattr(symbol, "security_type", 1))
         folder = {0: "base", 1: "equity", 4: "forex", 7: "crypto"}.get(kind)
