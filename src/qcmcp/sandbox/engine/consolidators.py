@@ -18,6 +18,7 @@ from typing import Any
 
 from qcmcp.sandbox.engine.data_config import SubscriptionDataConfig
 from qcmcp.sandbox.engine.indicators import RollingWindow
+from qcmcp.sandbox.engine.seeding import Bar, QuoteBar
 from qcmcp.sandbox.engine.types import PascalAliases, Resolution, TradeBar
 from qcmcp.sandbox.engine.unsupported import refuse
 
@@ -101,19 +102,24 @@ class TradeBarConsolidator(PascalAliases):
         if self.working_data is None:
             start = self._start_of(bar.time) if self.period is not None else bar.time
             end = start + self.period if self.period is not None else bar.end_time
-            self.working_data = TradeBar(bar.symbol, start, end, bar.open, bar.high, bar.low, bar.close, bar.volume)
+            self.working_data = self._new_bar(bar, start, end)
             self._seen = 1
         else:
-            working = self.working_data
-            working.high, working.low = max(working.high, bar.high), min(working.low, bar.low)
-            working.close, working.volume = bar.close, working.volume + bar.volume
+            self._aggregate(self.working_data, bar)
             self._seen += 1
             if self.count is not None:
-                working.end_time = bar.end_time
+                self.working_data.end_time = bar.end_time
         if self.period is not None and self.period < timedelta(days=1) and bar.end_time >= self.working_data.end_time:
             self._emit()
         elif self.count is not None and self._seen >= self.count:
             self._emit()
+
+    def _new_bar(self, bar: Any, start: datetime, end: datetime) -> Any:
+        return TradeBar(bar.symbol, start, end, bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+    def _aggregate(self, working: Any, bar: Any) -> None:
+        working.high, working.low = max(working.high, bar.high), min(working.low, bar.low)
+        working.close, working.volume = bar.close, working.volume + bar.volume
 
     def feed_bar(self, bar: Any) -> None:
         self.update(bar.end_time, bar)
@@ -142,6 +148,54 @@ class TradeBarConsolidator(PascalAliases):
         self.window = RollingWindow(self.window.size)
 
     is_ready = property(lambda self: self.consolidated is not None)
+
+
+class QuoteBarConsolidator(TradeBarConsolidator):
+    """LEAN's QuoteBarConsolidator: fed the subscription's quote bars; the bid and ask bars open at the first
+    quote's open (or, after the first emission, at the previous consolidated bar's closes), take the highs and
+    lows, close at the last quote; the last bid/ask sizes are the latest quote's."""
+
+    uses_quotes = True
+
+    def __init__(self, period: timedelta | int | Any = None, start_time: timedelta | None = None, *,
+                 window_size: int = 2) -> None:
+        super().__init__(period, start_time, window_size=window_size)
+        self.input_type = self.output_type = QuoteBar
+
+    def _new_bar(self, bar: Any, start: datetime, end: datetime) -> Any:
+        working = QuoteBar(start, bar.symbol, None, 0.0, None, 0.0, period=end - start)
+        previous = self.consolidated
+        if previous is not None:  # LEAN: open at the previous consolidated bar's closes
+            working.last_bid_size, working.last_ask_size = previous.last_bid_size, previous.last_ask_size
+            if previous.bid is not None:
+                working.bid = Bar(*[previous.bid.close] * 4)
+            if previous.ask is not None:
+                working.ask = Bar(*[previous.ask.close] * 4)
+        self._aggregate(working, bar)
+        return working
+
+    def _aggregate(self, working: Any, bar: Any) -> None:
+        for side in ("bid", "ask"):
+            quote = getattr(bar, side)
+            if quote is None:
+                continue
+            setattr(working, f"last_{side}_size", getattr(bar, f"last_{side}_size"))
+            mine = getattr(working, side)
+            if mine is None:
+                setattr(working, side, Bar(quote.open, quote.high, quote.low, quote.close))
+            else:
+                mine.close, mine.high, mine.low = quote.close, max(mine.high, quote.high), min(mine.low, quote.low)
+
+
+class BaseDataConsolidator(TradeBarConsolidator):
+    """LEAN's BaseDataConsolidator: a TradeBar of the data points' values (open, high, low, close of ``value``;
+    no volume)."""
+
+    def _new_bar(self, bar: Any, start: datetime, end: datetime) -> Any:
+        return TradeBar(bar.symbol, start, end, bar.value, bar.value, bar.value, bar.value, 0.0)
+
+    def _aggregate(self, working: Any, bar: Any) -> None:
+        working.high, working.low, working.close = max(working.high, bar.value), min(working.low, bar.value), bar.value
 
 
 class IdentityDataConsolidator(TradeBarConsolidator):
@@ -312,6 +366,13 @@ class ClassicRenkoConsolidator(PascalAliases):
             if self.even_bars and self._last_close is None:
                 opening = math.ceil(opening / self.bar_size) * self.bar_size
             self.working_data = RenkoBar(bar.symbol, bar.time, self.bar_size, opening, volume)
+
+    def _new_bar(self, bar: Any, start: datetime, end: datetime) -> Any:
+        return TradeBar(bar.symbol, start, end, bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+    def _aggregate(self, working: Any, bar: Any) -> None:
+        working.high, working.low = max(working.high, bar.high), min(working.low, bar.low)
+        working.close, working.volume = bar.close, working.volume + bar.volume
 
     def feed_bar(self, bar: Any) -> None:
         self.update(bar.end_time, bar)

@@ -432,11 +432,16 @@ def lean_folder_quote_bars(folder: Path, ticker: str, first: date, last: date, n
     return quotes
 
 
+QUOTE_OHLC = ("bidopen", "bidhigh", "bidlow", "bidclose", "askopen", "askhigh", "asklow", "askclose")
+
+
 def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, normalization: str,
-                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Bid and ask closes and last bid and ask sizes of LEAN's minute quote files, aligned to ``ends`` (the last
-    quote at or before each trade bar's end, within LEAN's one-hour stale-price span), normalised like the trade
-    bars (sizes divided by the price factor, rounded, as LEAN's volumes); None if absent."""
+                       ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Bid and ask closes, last bid and ask sizes and the bid and ask OHLC (columns in ``QUOTE_OHLC`` order) of
+    LEAN's minute quote files, aligned to ``ends`` (the last quote at or before each trade bar's end, within
+    LEAN's one-hour stale-price span; a filled-forward bar is flat at the last close, as LEAN fills forward),
+    normalised like the trade bars (sizes divided by the price factor, rounded, as LEAN's volumes); None if
+    absent."""
     import pandas as pd
 
     if not ends:
@@ -447,11 +452,13 @@ def lean_folder_quotes(folder: Path, ticker: str, first: date, last: date, norma
     bars = bars[(bars["bidclose"] > 0) & (bars["askclose"] > 0)]
     if not len(bars):
         return None
-    quotes = pd.DataFrame({"bid": bars["bidclose"], "ask": bars["askclose"], "bid_size": bars["bidsize"],
-                           "ask_size": bars["asksize"]})
     target = pd.DatetimeIndex(ends)
-    aligned = quotes.reindex(quotes.index.union(target)).ffill(limit=60).reindex(target)
-    return tuple(aligned[name].to_numpy(dtype=float) for name in ("bid", "ask", "bid_size", "ask_size"))  # type: ignore[return-value]
+    aligned = bars.reindex(bars.index.union(target)).ffill(limit=60).reindex(target)
+    closes = tuple(aligned[name].to_numpy(dtype=float) for name in ("bidclose", "askclose", "bidsize", "asksize"))
+    ohlc = np.array(aligned[list(QUOTE_OHLC)], dtype=float)
+    stale = ~target.isin(bars.index)
+    ohlc[stale, 0:3], ohlc[stale, 4:7] = ohlc[stale, 3:4], ohlc[stale, 7:8]
+    return (*closes, ohlc)  # type: ignore[return-value]
 
 
 def delisting_day(folder: Path, ticker: str, first: date, last: date) -> date | None:

@@ -24,6 +24,7 @@ from qcmcp.sandbox.engine.charts import ChartStore
 from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
 from qcmcp.sandbox.engine.indicators import Indicator
 from qcmcp.sandbox.engine.schedule import Scheduler
+from qcmcp.sandbox.engine.seeding import Bar, QuoteBar
 from qcmcp.sandbox.engine.types import (
     DataNormalizationMode,
     OrderEvent,
@@ -84,6 +85,7 @@ class Subscription:
     ask: np.ndarray | None = None
     bid_size: np.ndarray | None = None  # and the last bid / ask sizes
     ask_size: np.ndarray | None = None
+    quote_ohlc: np.ndarray | None = None  # and the quote bars' bid and ask OHLC (data.QUOTE_OHLC order)
     delisting: date | None = None  # the map file's delisting day
     delisting_stage: int = 0  # 0: listed, 1: warned (on the delisting day), 2: delisted
     dividends: dict[date, float] = field(default_factory=dict)  # ex-date: raw amount per share
@@ -189,6 +191,7 @@ class Engine:
         algorithm._engine = self
         self.parameters = {k: str(v) for k, v in (parameters or {}).items()}
         self.data_folder = data_folder
+        self.step_quotes: dict[Symbol, QuoteBar] = {}  # the quote bars of the time step being run
         from qcmcp.sandbox.engine.custom_data import Globals
 
         Globals.data_folder = str(data_folder) if data_folder is not None else ""  # LEAN's, for readers of its files
@@ -1277,7 +1280,7 @@ class Engine:
                                                     market_data.normalization_mode(security.data_normalization_mode),
                                                     bars.end)
             if quotes is not None:
-                sub.bid, sub.ask, sub.bid_size, sub.ask_size = quotes
+                sub.bid, sub.ask, sub.bid_size, sub.ask_size, sub.quote_ohlc = quotes
         if self.data_folder is not None and security.hours.kind == "crypto" and len(bars) and not bars.synthetic:
             quotes = market_data.lean_folder_crypto_quotes(self.data_folder, symbol.value, security.market,
                                                            security.resolution, first, self.end, bars.end)
@@ -1285,6 +1288,11 @@ class Engine:
                 sub.bid, sub.ask, sub.quote_ranges = quotes
         for feed, indicator in self.indicator_registry.get(symbol, []):
             sub.indicators.setdefault(feed, []).append(indicator)
+            if getattr(indicator, "uses_quotes", False) and sub.quote_ohlc is None:
+                from qcmcp.sandbox.engine.unsupported import refuse
+
+                refuse(f"{type(indicator).__name__} of {symbol} (the sandbox has quote bars for minute equities "
+                       "with quote files)")
         if self.data_folder is not None and security.hours.kind == "equity" and not bars.synthetic:
             sub.dividends, sub.splits, sub.split_warnings = market_data.corporate_actions(
                 self.data_folder, symbol.value, first, self.end)
@@ -1777,6 +1785,7 @@ class Engine:
                 self.schedule.fire_until(moment)
                 data = Slice(moment, {s: b for s, b in bars.items() if not self.securities[s].is_internal
                                       and self.securities[s].custom_type is None},
+                             {s: q for s, q in self.step_quotes.items() if not self.securities[s].is_internal},
                              custom={s: self.securities[s].custom_data for s in bars
                                      if self.securities[s].custom_type is not None})
                 self._security_changes()
@@ -1966,6 +1975,7 @@ class Engine:
 
     def _advance(self, step: list[tuple[Subscription, int]]) -> dict[Symbol, TradeBar]:
         bars: dict[Symbol, TradeBar] = {}
+        self.step_quotes = {}
         for sub, i in step:  # prices first, as LEAN updates every security before it scans orders
             b = sub.bars
             bar = TradeBar(sub.security.symbol, b.start[i], b.end[i], float(b.open[i]), float(b.high[i]), float(b.low[i]),
@@ -1990,6 +2000,11 @@ class Engine:
                                                 bar.volume)
                 if sub.bid_size is not None and sub.ask_size is not None:
                     sub.security.bid_size, sub.security.ask_size = float(sub.bid_size[i]), float(sub.ask_size[i])
+                if sub.quote_ohlc is not None and not np.isnan(sub.quote_ohlc[i]).any():
+                    row = sub.quote_ohlc[i]
+                    self.step_quotes[bar.symbol] = QuoteBar(bar.time, bar.symbol, Bar(*row[:4]), sub.security.bid_size,
+                                                            Bar(*row[4:]), sub.security.ask_size,
+                                                            period=bar.end_time - bar.time)
             bars[sub.security.symbol] = bar
         if getattr(self, "_start_unvalued", False) and not self.warming_up:
             # LEAN's result handler re-captures the starting value once the first prices value the cash — before
@@ -2013,6 +2028,11 @@ class Engine:
     def _feed(self, sub: Subscription, feed: str, bar: TradeBar) -> None:
         session_end: bool | None = None
         for indicator in sub.indicators.get(feed, []):
+            if getattr(indicator, "uses_quotes", False):  # a quote consolidator: this step's quote bar, if any
+                quote = self.step_quotes.get(bar.symbol) if feed == sub.security.resolution else None
+                if quote is not None:
+                    indicator.feed_bar(quote)
+                continue
             indicator.feed_bar(bar)
             period = getattr(indicator, "period", None)
             if isinstance(period, timedelta) and period >= timedelta(days=1) and hasattr(indicator, "close_session"):

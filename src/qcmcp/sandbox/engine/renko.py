@@ -360,8 +360,8 @@ class ClassicRangeConsolidator(RangeConsolidator):
 
 def typed_consolidator(bar_type: type, size: float) -> Any:
     """LEAN's QCAlgorithm.Consolidate(type, symbol, size, tick_type, handler): the size is a Renko brick, a volume
-    brick, a range in ticks, or a bar count for trade bars."""
-    from qcmcp.sandbox.engine.consolidators import TradeBarConsolidator
+    brick, a range in ticks, or a bar count for trade bars, quote bars or any data (BaseData: its values)."""
+    from qcmcp.sandbox.engine.consolidators import BaseDataConsolidator, QuoteBarConsolidator, TradeBarConsolidator
 
     name = bar_type.__name__
     if name == "RenkoBar":
@@ -372,4 +372,9 @@ def typed_consolidator(bar_type: type, size: float) -> Any:
         return RangeConsolidator(int(size))
     if name == "TradeBar":
         return TradeBarConsolidator(int(size))
-    refuse(f"consolidate({name}, symbol, size, ...) (the sandbox consolidates trade bars)")
+    if name == "QuoteBar":
+        return QuoteBarConsolidator(int(size))
+    if name == "BaseData":
+        return BaseDataConsolidator(int(size))
+    refuse(f"consolidate({name}, symbol, size, ...) (the sandbox consolidates trade bars, quote bars and data "
+           "values)")
