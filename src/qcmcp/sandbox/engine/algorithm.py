@@ -528,11 +528,10 @@ class QCAlgorithm(PascalAliases):
     # ---- orders -------------------------------------------------------------------------------
     @property
     def utc_time(self) -> datetime:
-        """The algorithm's time in UTC (its clock runs in New York time)."""
-        from zoneinfo import ZoneInfo
+        """The algorithm's time in UTC (its clock runs in the algorithm's time zone)."""
+        from qcmcp.sandbox.engine import clock
 
-        return self.engine.time.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("UTC")).replace(
-            tzinfo=None)
+        return clock.to_utc(self.engine.time)
 
     def _properties(self, order_properties: Any) -> Any:
         return order_properties if order_properties is not None else getattr(self, "default_order_properties", None)
@@ -1019,9 +1018,20 @@ class QCAlgorithm(PascalAliases):
         return self.engine.portfolio.account_currency
 
     def set_time_zone(self, time_zone: Any) -> None:
-        name = str(getattr(time_zone, "id", time_zone))
-        if name not in ("America/New_York", "New_York", "NewYork", "US/Eastern"):
-            refuse(f"algorithm time zone {name} (the sandbox runs on New York time)")
+        """LEAN's SetTimeZone, in initialize: the clock, the start and end dates and the schedules run in this
+        zone (the engine checks at the start that every security's data can be converted into it)."""
+        from qcmcp.sandbox.engine import clock
+
+        if self.engine.running:
+            raise RuntimeError("set_time_zone can only be called in initialize")
+        clock.set_zone(time_zone)
+
+    @property
+    def time_zone(self) -> Any:
+        """LEAN's QCAlgorithm.TimeZone (its IANA name)."""
+        from qcmcp.sandbox.engine import clock
+
+        return clock.zone()
 
     live_mode = property(lambda self: False)
     # LEAN's AlgorithmMode / DeploymentTarget for a backtest on this (local) engine

@@ -124,12 +124,12 @@ def _quotes(security: Any) -> tuple[float, float]:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    """The algorithm's New York time in UTC (the fee schedules are dated in UTC)."""
+    """The algorithm's time in UTC (the fee schedules are dated in UTC)."""
     if moment is None:
         return None
-    from zoneinfo import ZoneInfo
+    from qcmcp.sandbox.engine import clock
 
-    return moment.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return clock.to_utc(moment)
 
 
 def order_fee(quantity: float, price: float, kind: str = "equity") -> float:
@@ -439,7 +439,7 @@ class Portfolio(PascalAliases):
         holding.total_fees += fee
         realised = 0.0
         old = holding.quantity
-        new = old + quantity
+        new = round(old + quantity, 12)  # LEAN's quantities are decimals: 318 + 0.1 + 0.01 - 0.02 is 318.09
         if old == 0 or (old > 0) == (quantity > 0):
             holding.average_price = (old * holding.average_price + quantity * price) / new if new else 0.0
         else:

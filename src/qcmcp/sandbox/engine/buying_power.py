@@ -73,7 +73,15 @@ class ReservedBuyingPowerForPosition(PascalAliases):
 
 class SecurityMarginModel(PascalAliases):
     """LEAN's SecurityMarginModel (equities, forex, CFDs; crypto in a cash account at 1x): margin requirements are
-    one over the security's leverage."""
+    one over the security's leverage. ``SecurityMarginModel(leverage)`` set on a security gives it that leverage
+    (and margin, not a cash account's buying power, for a currency pair)."""
+
+    def __init__(self, leverage: float | None = None, required_free_buying_power_percent: float = 0.0) -> None:
+        if required_free_buying_power_percent:
+            from qcmcp.sandbox.engine.unsupported import refuse
+
+            refuse("SecurityMarginModel with a required free buying power percent")
+        self._leverage = None if leverage is None else float(leverage)
 
     def get_leverage(self, security: Any) -> float:
         return float(security.leverage)

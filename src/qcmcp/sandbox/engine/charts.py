@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-NEW_YORK = ZoneInfo("America/New_York")
 MAX_POINTS_PER_SERIES = 10_000
 LINE, CANDLE = 0, 2
 
 
 def unix(moment: datetime) -> int:
-    """Algorithm time is New York market time; the API speaks unix seconds (UTC)."""
-    return int(moment.replace(tzinfo=NEW_YORK).timestamp())
+    """Algorithm time is in the algorithm's time zone; the API speaks unix seconds (UTC)."""
+    from qcmcp.sandbox.engine import clock
+
+    return clock.unix(moment)
 
 
 class ChartStore:

@@ -313,22 +313,29 @@ def lean_folder_bars(folder: Path, ticker: str, resolution: str, first: date, la
 
 def lean_folder_crypto_bars(folder: Path, ticker: str, market: str, resolution: str, first: date,
                             last: date) -> Bars | None:
-    """Crypto trade bars from a LEAN folder (``crypto/<market>/...``), their UTC times in New York time, the
-    algorithm's clock, from the bar ending at the first day's midnight; None if the folder has none."""
+    """Crypto trade bars from a LEAN folder (``crypto/<market>/...``), their UTC times in the algorithm's time
+    zone (its clock, New York unless set), from the bar ending at the first day's midnight; None if the folder
+    has none."""
     import pandas as pd
+
+    from qcmcp.sandbox.engine import clock
 
     from qcmcp.marketdata.errors import MarketDataError
     from qcmcp.marketdata.inputs import TimeRange
     from qcmcp.marketdata.lean_folder import LeanFolder
     from qcmcp.marketdata.request import BarRequest
 
-    window = TimeRange(pd.Timestamp(first) + pd.Timedelta(hours=3), pd.Timestamp(last) + pd.Timedelta(days=1, hours=5))
+    if clock.zone() == clock.NEW_YORK:
+        window = TimeRange(pd.Timestamp(first) + pd.Timedelta(hours=3),
+                           pd.Timestamp(last) + pd.Timedelta(days=1, hours=5))
+    else:  # any zone is within a day of UTC: read a day more each side, the filter below keeps the run's bars
+        window = TimeRange(pd.Timestamp(first) - pd.Timedelta(days=1), pd.Timestamp(last) + pd.Timedelta(days=2))
     request = BarRequest(ticker.upper(), "crypto", market.lower(), resolution, "raw", False, window)
     try:
         frame = LeanFolder(folder).load(request).frame
     except MarketDataError:
         return None
-    ends = frame.index.tz_localize("UTC").tz_convert("America/New_York").tz_localize(None)
+    ends = frame.index.tz_localize("UTC").tz_convert(clock.zone()).tz_localize(None)
     period = {"daily": timedelta(days=1), "hour": timedelta(hours=1)}.get(resolution, timedelta(minutes=1))
     end_times = [moment.to_pydatetime() for moment in ends]
     # LEAN's SubscriptionDataReader skips only bars ending before the start: one ending at its midnight is the first
@@ -343,9 +350,11 @@ def lean_folder_crypto_quotes(folder: Path, ticker: str, market: str, resolution
                               ends: list[datetime]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Bid and ask closes (and the bid high, bid low, ask high, ask low) of a crypto pair's LEAN quote files
     (``<day>_quote.zip`` in UTC days for minute bars, ``<ticker>_quote.zip`` for hour and daily), their UTC times
-    in New York time, aligned to the trade bars' ``ends`` (the last quote at or before each, within an hour); None
+    in the algorithm's time zone, aligned to the trade bars' ``ends`` (the last quote at or before each, within an hour); None
     without quote files."""
     import pandas as pd
+
+    from qcmcp.sandbox.engine import clock
 
     base = folder / "crypto" / market.lower() / resolution
     if resolution == "minute":
@@ -372,7 +381,7 @@ def lean_folder_crypto_quotes(folder: Path, ticker: str, market: str, resolution
             start = pd.Timestamp(day) + pd.to_timedelta(raw["time"].astype("float64"), unit="ms")
         else:
             start = pd.to_datetime(raw["time"], format="%Y%m%d %H:%M")
-        end = (start + period).dt.tz_localize("UTC").dt.tz_convert("America/New_York").dt.tz_localize(None)
+        end = (start + period).dt.tz_localize("UTC").dt.tz_convert(clock.zone()).dt.tz_localize(None)
         columns = ["bid", "ask", "bid_high", "bid_low", "ask_high", "ask_low"]
         frames.append(pd.DataFrame({c: raw[c].to_numpy(dtype=float) for c in columns}, index=pd.DatetimeIndex(end)))
     quotes = pd.concat(frames).sort_index()

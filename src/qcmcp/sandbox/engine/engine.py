@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from qcmcp.sandbox.engine import clock
 from qcmcp.sandbox.engine import data as market_data
 from qcmcp.sandbox.engine import volatility
 from qcmcp.sandbox.engine.broker import Order, Portfolio, fee_cash, order_fee, security_fee
@@ -192,6 +193,7 @@ class Engine:
         self.parameters = {k: str(v) for k, v in (parameters or {}).items()}
         self.data_folder = data_folder
         self.step_quotes: dict[Symbol, QuoteBar] = {}  # the quote bars of the time step being run
+        clock.set_zone(clock.NEW_YORK)  # until the algorithm sets its own
         from qcmcp.sandbox.engine.custom_data import Globals
 
         Globals.data_folder = str(data_folder) if data_folder is not None else ""  # LEAN's, for readers of its files
@@ -1691,9 +1693,26 @@ class Engine:
                            f"{security.hours.kind} data, the pair LEAN converts {cash.symbol} to "
                            f"{self.portfolio.account_currency} with)")
 
+    def _check_time_zone(self) -> None:
+        """Another algorithm time zone than New York: the sandbox converts only crypto data (dated in UTC) into
+        it; equities, indices, forex and custom data stay on New York time, so they refuse."""
+        if clock.zone() == clock.NEW_YORK:
+            return
+        from qcmcp.sandbox.engine.unsupported import refuse
+
+        benchmark = self.securities.get(Symbol(self.benchmark)) if self.benchmark_function is None else None
+        others = [s for s in self.securities.values() if s.hours.kind != "crypto" or s.custom_type is not None]
+        if self.benchmark_function is None and (benchmark is None or benchmark.hours.kind != "crypto"):
+            others.append(benchmark or self.benchmark)
+        if others:
+            named = getattr(others[0], "symbol", others[0])
+            refuse(f"algorithm time zone {clock.zone()} with {named} (the sandbox converts only crypto data "
+                   "into another time zone than New York)")
+
     def run(self) -> None:
         first = self._warm_up_start()
         self.ensure_currency_feeds()
+        self._check_time_zone()
         for symbol, security in self.securities.items():
             self._subscribe(symbol, security, first)
         self._check_conversion_data()
@@ -2011,6 +2030,9 @@ class Engine:
             # the step's fills (orders placed on seeded prices must not move the start)
             self._start_unvalued = False
             self.portfolio.starting_cash = self.portfolio.total_portfolio_value
+        after_prices = getattr(self.step_hook, "after_prices", None)
+        if after_prices is not None and not self.warming_up:
+            after_prices(self.time)  # LEAN's midnight sample sees this step's prices, not its fills
         self.security_model_scan.step(self, self.time)  # LEAN: margin interest, hourly, before the fills
         for sub, _ in step:
             self._fill_orders(sub.security.symbol, bars[sub.security.symbol])

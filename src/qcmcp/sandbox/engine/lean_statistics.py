@@ -128,19 +128,31 @@ class LeanSampler:
             self.turnover.append((moment, (volume - self._previous_volume) / value))
         self._previous_volume = volume
 
-    def __call__(self, moment: datetime) -> bool:
-        start = datetime.combine(self.engine.start, time())
+    def _catch_up(self, moment: datetime, including: bool) -> None:
         if self.next_midnight is None:
-            self.next_midnight = start
+            self.next_midnight = datetime.combine(self.engine.start, time())
         last = datetime.combine(self.engine.end, time())
-        while self.next_midnight <= moment and self.next_midnight <= last:
+        while self.next_midnight <= last and (self.next_midnight < moment or including and self.next_midnight == moment):
             self.sample(self.next_midnight)
             self.next_midnight += timedelta(days=1)
+
+    def __call__(self, moment: datetime) -> bool:
+        """Before a time step: the midnights before it (one at the step itself waits for its prices)."""
+        self._catch_up(moment, including=False)
         return bool(self.chained(moment)) if self.chained is not None else False
 
+    def after_prices(self, moment: datetime) -> None:
+        """A time step's prices are in, before its fills and user code: LEAN's midnight sample is a real-time
+        event, fired once the slice has updated the securities."""
+        self._catch_up(moment, including=True)
+
     def finish(self) -> None:
-        """The final sample, when the run ends (LEAN's ``results.Sample(time)`` after the loop)."""
-        self(self.engine.time)
+        """The final sample, when the run ends (LEAN's ``results.Sample(time)`` after the loop) — none when the run
+        ended on a midnight already sampled: LEAN keeps a chart point only if it is later than the last (so a
+        run that quits in the midnight step ends on the value before it)."""
+        self._catch_up(self.engine.time, including=True)
+        if self.daily and self.daily[-1][0] >= self.engine.time:
+            return
         self.sample(self.engine.time, inclusive=True)
 
 

@@ -107,6 +107,9 @@ def attach(security: Any, model: Any) -> None:
 
     if type(model) is SecurityMarginModel:  # LEAN's default model over the security's leverage
         security.custom_buying_power_model = None
+        security.cash_buying_power = False  # margin, even for a currency pair in a cash account
+        if model._leverage is not None:
+            security.leverage = model._leverage
         return
     if not isinstance(model, BuyingPowerModel):
         from qcmcp.sandbox.engine.unsupported import refuse

@@ -1001,9 +1001,9 @@ class OrderEvent(PascalAliases):
     def to_string(self) -> str:
         """As LEAN prints an order event (Messages.OrderEvent.ToString): the UTC time, prices smart-rounded after
         the currency symbol."""
-        from zoneinfo import ZoneInfo
+        from qcmcp.sandbox.engine import clock
 
-        utc = self.utc_time.replace(tzinfo=ZoneInfo("America/New_York")).astimezone(ZoneInfo("UTC"))
+        utc = clock.to_utc(self.utc_time)
         money = currency_symbol(self.fill_price_currency)
         status = "".join(part.capitalize() for part in self.status.name.split("_"))
         text = (f"Time: {utc:%m/%d/%Y %H:%M:%S} OrderID: {self.order_id} EventID: {self.id} Symbol: "
