@@ -29,7 +29,11 @@ class Zoned(QCAlgorithm):
         self.btc = self.add_crypto("BTCUSD", Resolution.MINUTE).symbol
         self.set_benchmark(self.btc)
         self.schedule.on(self.date_rules.every_day(), self.time_rules.at(12, 0), self.noon)
+        self.schedule.on(self.date_rules.every_day(), self.time_rules.at(1, 30, TimeZones.UTC), self.in_utc)
         self.first = None
+
+    def in_utc(self):
+        self.log(f"INUTC {{self.time:%H:%M}} {{self.utc_time:%H:%M}}")
 
     def noon(self):
         self.log(f"NOON {{self.time:%H:%M}} {{self.utc_time:%H:%M}} {{self.securities[self.btc].close}}")
@@ -68,6 +72,7 @@ def test_utc_clock_reads_the_files_as_they_are_and_orders_and_schedules_run_on_i
     assert first[5] == "UTC"
     noon = logged(outcome, "NOON")
     assert noon[:2] == ["12:00", "12:00"] and float(noon[2]) == float(row_at(day, 11, 59)[4])
+    assert logged(outcome, "INUTC") == ["01:30", "01:30"]
     [order] = outcome["orders"]
     assert order["time"] == f"{day[:4]}-{day[4:6]}-{day[6:]}T00:01:00Z"
 
@@ -83,6 +88,7 @@ def test_a_zone_east_of_utc_starts_on_the_previous_utc_day():
     assert first[:4] == [day, "00:00", previous, "16:00"] and float(first[4]) == float(row_at(previous, 15, 59)[4])
     noon = logged(outcome, "NOON")
     assert noon[:2] == ["12:00", "04:00"] and float(noon[2]) == float(row_at(day, 3, 59)[4])
+    assert logged(outcome, "INUTC") == ["09:30", "01:30"]  # at(1, 30, TimeZones.UTC): 09:30 in Hong Kong
     # the next run is on New York time again: the clock is the run's own
     source = SOURCE.replace("        self.set_time_zone({zone})\n", "")
     again = logged(run(source.format(y=int(day[:4]), m=int(day[4:6]), d=int(day[6:])), DATA)["result"], "FIRST")

@@ -162,8 +162,24 @@ class TimeRules(PascalAliases):
     def __init__(self, engine: Any = None) -> None:
         self._engine = engine
 
-    def at(self, hour: int, minute: int = 0, second: int = 0, *_: Any) -> TimeRule:
-        return lambda day: [datetime.combine(day, time(hour, minute, second))]
+    def at(self, hour: int, minute: int = 0, second: Any = 0, *zone: Any) -> TimeRule:
+        """LEAN's At(hour, minute[, second][, time zone]): a time of day in the algorithm's zone, or in the zone
+        given (converted to the algorithm's clock)."""
+        from qcmcp.sandbox.engine import clock
+
+        if not isinstance(second, int | float):
+            second, zone = 0, (second, *zone)
+        given = clock.zone_name(zone[0]) if zone and zone[0] is not None else None
+        moment = time(hour, minute, int(second))
+
+        def rule(day: date) -> list[datetime]:
+            local = datetime.combine(day, moment)
+            if given is None or given == clock.zone():
+                return [local]
+            from qcmcp.sandbox.engine.util import Extensions
+
+            return [Extensions.convert_to(local, given, clock.zone())]
+        return rule
 
     def _session(self, symbol: Any, day: date, extended: bool) -> tuple[datetime, datetime] | None:
         hours = _hours(self._engine, symbol)
