@@ -1143,3 +1143,24 @@ class Pairs(QCAlgorithm):
     assert [line.split("DATA ")[1] for line in lines if "DATA " in line] == ["False 0", "False 0"]  # SPY's 2 days
     [note] = [line for line in lines if "No daily data for EURUSD" in line]
     assert str(DATA) not in note and "data folder" in note
+
+
+def test_history_of_an_equity_with_quotes_and_one_without_is_one_frame_with_the_quote_columns_empty():
+    """SPY's minute history joins its quote bars (15 columns), AAPL's daily has none: one frame over both, as LEAN's,
+    AAPL's quote columns empty (this failed with 'ValueError: 5 columns passed, passed data had 15 columns')."""
+    source = '''from AlgorithmImports import *
+
+class Mixed(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 8)
+        self.set_end_date(2013, 10, 8)
+        self.add_equity("SPY", Resolution.MINUTE)
+        self.add_equity("AAPL", Resolution.DAILY)
+        frame = self.history(["SPY", "AAPL"], 3)
+        aapl, spy = frame.loc["AAPL"], frame.loc["SPY"]
+        self.debug(f"MIXED {len(frame.columns)} {len(aapl)} {len(spy)} {aapl['askclose'].isna().all()} "
+                   f"{spy['askclose'].notna().all()}")
+'''
+    result = run(source, DATA)
+    assert "error" not in result, result.get("error")
+    assert "MIXED 15 3 3 True True" in [line for line in result["result"]["logs"] if "MIXED" in line][0]

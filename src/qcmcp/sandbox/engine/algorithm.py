@@ -359,15 +359,6 @@ class QCAlgorithm(PascalAliases):
         history[TradeBar](...) → the bars themselves."""
         return _History(self.engine)
 
-    def get_last_known_price(self, security: Any) -> Any:
-        """LEAN's GetLastKnownPrice: the security's latest bar from history (None without one), to seed its price."""
-        from qcmcp.sandbox.engine.types import TradeBar
-
-        symbol = self.engine.symbol_for(getattr(security, "symbol", security))
-        resolution = getattr(self.engine.securities.get(symbol), "resolution", None)
-        bars = list(self.history[TradeBar](symbol, 1, resolution))
-        return bars[-1] if bars else None
-
     # ---- algorithm framework ------------------------------------------------------------------
     def add_alpha(self, model: Any) -> None:
         self.engine.framework.alphas.append(model)

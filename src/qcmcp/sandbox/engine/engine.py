@@ -20,7 +20,7 @@ import numpy as np
 from qcmcp.sandbox.engine import clock
 from qcmcp.sandbox.engine import data as market_data
 from qcmcp.sandbox.engine import volatility
-from qcmcp.sandbox.engine.broker import Order, Portfolio, fee_cash, order_fee, security_fee
+from qcmcp.sandbox.engine.broker import Order, Portfolio, fee_cash, security_fee
 from qcmcp.sandbox.engine.charts import ChartStore
 from qcmcp.sandbox.engine.framework import ImmediateExecutionModel, Insight
 from qcmcp.sandbox.engine.indicators import Indicator
@@ -34,7 +34,6 @@ from qcmcp.sandbox.engine.types import (
     OrderTicket,
     OrderType,
     PascalAliases,
-    Resolution,
     Security,
     SecurityType,
     Slice,
@@ -455,7 +454,7 @@ class Engine:
                   and self.securities[symbol].custom_type is not None]
         if custom:
             return self._custom_history(custom, periods, resolution)
-        rows, index, bars_out = [], [], []
+        rows, index, bars_out, tables = [], [], [], []
         for symbol in wanted:
             feed = RESOLUTION_ALIASES.get(str(resolution).lower(), None) if resolution else None
             feed = feed or (self.securities[symbol].resolution if symbol in self.securities else "daily")
@@ -473,11 +472,16 @@ class Engine:
             table = pd.DataFrame([(bar.open, bar.high, bar.low, bar.close, bar.volume) for bar in picked],
                                  columns=["open", "high", "low", "close", "volume"],
                                  index=pd.DatetimeIndex([bar.end_time for bar in picked]))
-            table = self._with_quotes(symbol, table, feed, start, end, fill_forward, extended)
+            tables.append((symbol, self._with_quotes(symbol, table, feed, start, end, fill_forward, extended)))
+        # one frame for all symbols: an equity's minute quote columns stay empty for the symbols without quotes
+        filled = [list(table.columns) for _, table in tables if len(table)]
+        columns = max(filled, key=len, default=["open", "high", "low", "close", "volume"])
+        columns += [column for names in filled for column in names if column not in columns]
+        for symbol, table in tables:
+            table = table.reindex(columns=columns)
             for moment, row in zip(table.index, table.itertuples(index=False), strict=True):
                 index.append((symbol, moment.to_pydatetime()))
                 rows.append(row)
-            columns = list(table.columns)
         if typed is not None:
             ordered = sorted(bars_out, key=lambda bar: bar.end_time)
             if not many:
@@ -488,7 +492,7 @@ class Engine:
             for bar in ordered:
                 by_time.setdefault(bar.end_time, DataDictionary())[bar.symbol] = bar
             return list(by_time.values())
-        frame = pd.DataFrame(rows, columns=columns if rows else ["open", "high", "low", "close", "volume"],
+        frame = pd.DataFrame(rows, columns=columns,
                              index=pd.MultiIndex.from_tuples(index, names=["symbol", "time"]) if index else None)
         return frame
 

@@ -691,16 +691,6 @@ class Security(PascalAliases):
         if self.custom_buying_power_model is not None:  # LEAN sets it on the security's buying power model
             self.custom_buying_power_model._leverage = float(leverage)
 
-    def set_market_price(self, data: Any) -> None:
-        """LEAN's SetMarketPrice: the security's price from this data point (nothing for None), as a bar."""
-        if data is None:
-            return
-        if not hasattr(data, "close"):
-            value = float(getattr(data, "value", getattr(data, "price", 0.0)))
-            end = getattr(data, "end_time", getattr(data, "time", datetime.min))
-            data = TradeBar(self.symbol, getattr(data, "time", end), end, value, value, value, value, 0.0)
-        self.bar = data
-
     def get_last_data(self) -> Any:
         """LEAN's GetLastData: the latest data the security received (None before any)."""
         return self.bar
@@ -1126,11 +1116,6 @@ class OrderTicket(PascalAliases):
     quantity_filled = property(lambda self: self._order.filled_quantity)
     quantity_remaining = property(lambda self: self._order.quantity - self._order.filled_quantity)
     order_closed = property(lambda self: self._order.status.is_closed())
-
-    def __str__(self) -> str:
-        order = self._order
-        return (f"{order.id}: {order.type.name} {order.status.name} {order.quantity:g} {order.symbol} "
-                f"filled {order.filled_quantity:g} at {order.fill_price:g}")
 
     def to_string(self) -> str:
         return str(self)
