@@ -326,3 +326,17 @@ def test_a_custom_security_given_an_equity_exchange_keeps_equity_sessions():
                    f"{hours.is_open(datetime(2020, 1, 4, 12, 0))} {hours.is_open(datetime(2020, 1, 6, 16, 30))}")''')
     outcome = run(source.replace("LINES", repr(POINTS)))
     assert any(line.endswith("HOURS True True False False") for line in logs(outcome)), logs(outcome)
+
+
+def test_parse_equity_prices_are_the_floats_nearest_leans_decimal_prices():
+    """LEAN scales a file's 1000011 by the decimal 1/10000 to exactly 100.0011; times the float 1e-4 gave
+    100.00110000000001 (a third of all prices one unit in the last place off, which flips equal-price compares)."""
+    from datetime import datetime
+
+    from qcmcp.sandbox.engine.data_config import SubscriptionDataConfig
+    from qcmcp.sandbox.engine.types import Symbol, TradeBar
+
+    config = SubscriptionDataConfig(TradeBar, Symbol.create("SPY", 1, "usa"), "minute")
+    bar = TradeBar.parse_equity(config, "34200000,1000011,1000030,1000003,1000007,100", datetime(2013, 10, 7))
+    assert (bar.open, bar.high, bar.low, bar.close) == (100.0011, 100.003, 100.0003, 100.0007)
+    assert bar.time == datetime(2013, 10, 7, 9, 30) and bar.end_time == datetime(2013, 10, 7, 9, 31)

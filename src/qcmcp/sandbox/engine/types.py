@@ -331,9 +331,9 @@ class TradeBar(PascalAliases):
         else:
             start = datetime.combine(date.date() if isinstance(date, datetime) else date, datetime.min.time()) \
                 + timedelta(milliseconds=int(cells[0]))
-        scale = 1e-4
-        return TradeBar(config.symbol, start, start + config.increment, float(cells[1]) * scale,
-                        float(cells[2]) * scale, float(cells[3]) * scale, float(cells[4]) * scale, float(cells[5]))
+        scale = 10_000  # divided, not times 1e-4: the float nearest LEAN's decimal (1000011 -> 100.0011)
+        return TradeBar(config.symbol, start, start + config.increment, float(cells[1]) / scale,
+                        float(cells[2]) / scale, float(cells[3]) / scale, float(cells[4]) / scale, float(cells[5]))
 
     @property
     def price(self) -> float:
