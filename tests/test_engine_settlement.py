@@ -96,3 +96,30 @@ class Probe(QCAlgorithm):
     assert "cash 8997.00 unsettled 0.00" in lines["Fri 09:31"]
     assert "cash 8996.00 unsettled 1000.00 value 9996.00" in lines["Fri 09:40"]
     assert "cash 9996.00 unsettled 0.00" in lines["Mon 09:31"]  # Friday's sale settles Monday 06:00
+
+
+def test_a_delayed_settlement_on_an_exchange_that_never_opens_fails_clearly_instead_of_looping() -> None:
+    """LEAN's DelayedSettlementModel counts only open days; an algorithm can give a security an exchange whose
+    hours never open (``security.exchange = ...``), and the search for the settlement day then never ended."""
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    import pytest
+
+    from qcmcp.sandbox.engine.models import CashAmount
+    from qcmcp.sandbox.engine.settlement import ApplyFundsSettlementModelParameters, DelayedSettlementModel
+
+    entries: dict[str, float] = {}
+    book = SimpleNamespace(add_amount=lambda amount: entries.update(USD=entries.get("USD", 0.0) + amount))
+    portfolio = SimpleNamespace(unsettled_cash_book_entry=lambda currency: book)
+    never = SimpleNamespace(symbol="SPY", exchange=SimpleNamespace(
+        hours=SimpleNamespace(is_date_open=lambda day: False)))
+    sale = ApplyFundsSettlementModelParameters(portfolio, never, datetime(2013, 10, 7, 14), CashAmount(1000.0, "USD"))
+    with pytest.raises(ValueError, match="never settle"):
+        DelayedSettlementModel(1, timedelta(hours=6)).apply_funds(sale)
+    weekdays = SimpleNamespace(symbol="SPY", exchange=SimpleNamespace(
+        hours=SimpleNamespace(is_date_open=lambda day: day.weekday() < 5)))
+    model = DelayedSettlementModel(1, timedelta(hours=6))
+    model.apply_funds(ApplyFundsSettlementModelParameters(portfolio, weekdays, datetime(2013, 10, 11, 18),
+                                                          CashAmount(1000.0, "USD")))
+    assert model._unsettled[0].settlement_time_utc == datetime(2013, 10, 14, 10)  # Friday's sale: Monday 06:00 EDT

@@ -24,6 +24,7 @@ from qcmcp.sandbox.engine.types import AccountType, PascalAliases
 
 EQUITY_SETTLEMENT_DAYS = 1  # LEAN's Equity.DefaultSettlementDays
 EQUITY_SETTLEMENT_TIME = timedelta(hours=6)  # and Equity.DefaultSettlementTime
+MAX_CLOSED_DAYS = 3660  # ten years without an open day: no settlement day will come
 _EXCHANGE_ZONE = zoneinfo.ZoneInfo("America/New_York")
 
 
@@ -85,10 +86,17 @@ class DelayedSettlementModel(PascalAliases):
         local = parameters.utc_time.replace(tzinfo=zoneinfo.ZoneInfo("UTC")).astimezone(_EXCHANGE_ZONE)
         day, counted = local.date(), 0
         hours = security.exchange.hours
+        closed = 0  # consecutive closed days: an exchange that never opens would loop for ever (LEAN's does)
         while counted < self._days:  # only days the market opens count
             day += timedelta(days=1)
             if hours.is_date_open(day):
-                counted += 1
+                counted, closed = counted + 1, 0
+            else:
+                closed += 1
+                if closed > MAX_CLOSED_DAYS:
+                    raise ValueError(f"DelayedSettlementModel: {security.symbol}'s exchange has no open day in the "
+                                     f"{MAX_CLOSED_DAYS} days after {day - timedelta(days=closed):%Y-%m-%d}, so "
+                                     "the sale can never settle")
         settles = (datetime.combine(day, time()) + self._time_of_day).replace(tzinfo=_EXCHANGE_ZONE)
         self._unsettled.append(UnsettledCashAmount(settles.astimezone(zoneinfo.ZoneInfo("UTC")).replace(tzinfo=None),
                                                    amount.currency, amount.amount))
