@@ -1164,3 +1164,26 @@ class Mixed(QCAlgorithm):
     result = run(source, DATA)
     assert "error" not in result, result.get("error")
     assert "MIXED 15 3 3 True True" in [line for line in result["result"]["logs"] if "MIXED" in line][0]
+
+
+def test_a_forex_pair_whose_files_the_folder_has_refuses_instead_of_running_without_its_prices(tmp_path: Path):
+    """The sandbox reads no forex files: when the folder has the pair's files LEAN would trade on them, so the run
+    refuses clearly rather than giving the pair no bars (the folder without them gets no bars, as LEAN)."""
+    from tests.engine_helpers import write_daily
+
+    from datetime import date
+
+    write_daily(tmp_path, "SPY", [(date(2013, 10, day), 100.0, 101.0, 99.0, 100.0) for day in (4, 7, 8, 9)])
+    (tmp_path / "forex" / "oanda" / "daily").mkdir(parents=True)
+    (tmp_path / "forex" / "oanda" / "daily" / "eurusd.zip").write_bytes(b"")
+    source = '''from AlgorithmImports import *
+
+class Pairs(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 9)
+        self.add_equity("SPY", Resolution.DAILY)
+        self.add_forex("EURUSD", Resolution.DAILY)
+'''
+    error = run(source, tmp_path)["error"]["message"]
+    assert "not supported in the sandbox: forex data files (EURUSD" in error and str(tmp_path) not in error

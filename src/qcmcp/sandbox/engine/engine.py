@@ -75,6 +75,13 @@ def _round_off_to_lot(quantity: float, lot: float) -> float:
     return math.copysign(round(math.floor(lots) * lot, 12), quantity)
 
 
+def _has_forex_files(folder: Path, ticker: str) -> bool:
+    """Whether the LEAN data folder holds any forex file of the pair (``forex/<market>/<resolution>/<pair>...``)."""
+    name = ticker.lower()
+    return any(path.name == name or path.name.startswith(f"{name}.") or path.name.startswith(f"{name}_")
+               for path in (Path(folder) / "forex").glob("*/*/*"))
+
+
 @dataclass
 class Subscription:
     security: Security
@@ -626,6 +633,11 @@ class Engine:
         if self.data_folder is not None and (hours.kind == "forex" or security is not None and security.is_internal):
             # forex (the sandbox reads no forex files yet), or a conversion pair the folder lacks: as LEAN without
             # the files, no bars — never made-up prices in a run over real data
+            if hours.kind == "forex" and not (security is not None and security.is_internal) \
+                    and _has_forex_files(self.data_folder, symbol.value):
+                from qcmcp.sandbox.engine.unsupported import refuse
+
+                refuse(f"forex data files ({symbol.value}: the sandbox does not read the data folder's forex files)")
             return self._missing(symbol, resolution)
         if self.data_folder is None and hours.kind == "equity" and resolution == "daily":
             sampled = self._from_sample(symbol, security, first, last)
