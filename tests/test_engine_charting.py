@@ -43,3 +43,21 @@ def test_declared_series_keep_their_type_and_unit_and_get_their_points():
     closes = [point[1] for point in chart["Price"]["values"]]
     assert len(closes) == 5 and len(chart["Buy"]["values"]) == 4  # the 2-day SMA is ready from the second day
     assert abs(chart["Buy"]["values"][0][1] - (closes[0] + closes[1]) / 2) < 1e-9
+
+
+def test_plot_indicator_plots_before_ready_unless_told_to_wait():
+    """LEAN's PlotIndicator(chart, indicators) is PlotIndicator(chart, false, indicators): it plots from the first
+    update; with wait_for_ready True only once ready (the flag was ignored: it always waited)."""
+    source = '''from AlgorithmImports import *
+
+class Plots(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 11)
+        spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        self.plot_indicator("Early", self.sma(spy, 3))
+        self.plot_indicator("Ready", True, self.sma(spy, 3))
+'''
+    charts = run(source, DATA)["result"]["charts"]
+    [early], [ready] = ([series["values"] for series in charts[name]["series"].values()] for name in ("Early", "Ready"))
+    assert len(early) == 5 and len(ready) == 3 and early[2:] == ready

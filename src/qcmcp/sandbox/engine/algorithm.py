@@ -53,8 +53,7 @@ class AlgorithmSettings(PascalAliases):
         self.stale_price_time_span = timedelta(hours=1)
 
 
-from qcmcp.sandbox.engine.unsupported import (  # noqa: E402,F401
-    UnsupportedFeature,
+from qcmcp.sandbox.engine.unsupported import (  # noqa: E402
     is_lean_member,
     refuse,
     refuse_attribute,
@@ -509,12 +508,14 @@ class QCAlgorithm(PascalAliases):
         add_chart(self.engine.charts, chart, lambda: self.engine.time)
 
     def plot_indicator(self, chart: str, *indicators: Any) -> None:
-        """plot_indicator(chart, [wait_for_ready,] *indicators)."""
-        wait = True
+        """plot_indicator(chart, [wait_for_ready,] *indicators): each step's values, before the indicator is
+        ready too unless ``wait_for_ready`` (LEAN's default is not to wait)."""
+        wait = False
         if indicators and isinstance(indicators[0], bool):
             wait, indicators = indicators[0], indicators[1:]
         for indicator in indicators:
-            self.engine.auto_plots.append((chart, indicator))
+            if indicator is not None:
+                self.engine.auto_plots.append((chart, indicator, wait))
 
     # ---- orders -------------------------------------------------------------------------------
     @property

@@ -225,7 +225,7 @@ class Engine:
         self.open_orders: dict[Symbol, list[Order]] = {}  # working orders per symbol: fills scan only these
         self.logs: list[str] = []
         self.charts = ChartStore()
-        self.auto_plots: list[tuple[str, Indicator]] = []
+        self.auto_plots: list[tuple[str, Indicator, bool]] = []  # chart, indicator, wait for ready
         self.indicator_registry: dict[Symbol, list[tuple[str, Indicator]]] = {}  # indicators fed per symbol
         self.schedule = Scheduler(self)
         self.transactions = Transactions(self)
@@ -1831,8 +1831,8 @@ class Engine:
                 if self.pending_subscriptions:  # securities added while running: merge their bars into the rest
                     owner, index, keys, order, position = merge(moment)
                     total = position + len(order)
-                for chart, indicator in self.auto_plots:
-                    if indicator.is_ready:
+                for chart, indicator, wait in self.auto_plots:
+                    if indicator.is_ready or not wait:
                         self.charts.plot(moment, chart, indicator.name, indicator.current.value)
                 if not self.warming_up:
                     value = self.portfolio.total_portfolio_value

@@ -45,12 +45,12 @@ from qcmcp.sandbox.engine import (
     volume_indicators,
 )
 from qcmcp.sandbox.engine import types as engine_types
-from qcmcp.sandbox.engine.algorithm import QCAlgorithm, UnsupportedFeature
+from qcmcp.sandbox.engine.algorithm import QCAlgorithm
 from qcmcp.sandbox.engine.currencies import Currencies
 from qcmcp.sandbox.engine.engine import Engine
 from qcmcp.sandbox.engine.live import LiveClock, launch_line
 from qcmcp.sandbox.engine.schedule import DayOfWeek
-from qcmcp.sandbox.engine.unsupported import stand_ins
+from qcmcp.sandbox.engine.unsupported import UnsupportedFeature, stand_ins
 
 
 def algorithm_imports() -> types.ModuleType:
