@@ -1187,3 +1187,19 @@ class Pairs(QCAlgorithm):
 '''
     error = run(source, tmp_path)["error"]["message"]
     assert "not supported in the sandbox: forex data files (EURUSD" in error and str(tmp_path) not in error
+
+
+def test_scaled_raw_uses_the_factor_file_of_the_company_the_ticker_names_then():
+    """GOOG on 2014-01-02 is the company of googl.csv (GOOG until its 2014-04-02 class split; goog.csv's company
+    was GOOCV then): ScaledRaw divides by googl.csv's factor, 0.5 before the split, as the adjusted bars use
+    googl.csv's factors — goog.csv (0.997307) was read before."""
+    from datetime import date
+
+    import numpy as np
+
+    from qcmcp.sandbox.engine.data import Bars, scaled_to
+
+    bars = Bars([datetime(2014, 1, 2)], [datetime(2014, 1, 3)], np.array([100.0]), np.array([100.0]),
+                np.array([100.0]), np.array([100.0]), np.array([1000.0]), False)
+    scaled = scaled_to(bars, DATA, "GOOG", date(2014, 1, 2), date(2014, 1, 2))
+    assert float(scaled.close[0]) == 200.0 and float(scaled.volume[0]) == 500.0

@@ -254,12 +254,15 @@ def normalization_mode(mode: object) -> str:
     return NORMALIZATION_MODES[key]
 
 
-def scaled_to(bars: Bars, folder: Path, ticker: str, last: date) -> Bars:
+def scaled_to(bars: Bars, folder: Path, ticker: str, first: date, last: date) -> Bars:
     """LEAN's ScaledRaw from adjusted bars: each price over the adjustment factor in force on ``last`` (the
-    request's end), so the bars are raw prices as of that date; volumes the other way."""
+    request's end), so the bars are raw prices as of that date; volumes the other way. The factor file is that of
+    the company the ticker names on ``first``, as the adjusted bars' own (GOOG in 2013 is today's GOOGL)."""
     from qcmcp.marketdata.factors import read_factor_file
 
-    factors = read_factor_file(folder / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv")
+    company = _company_of(folder, ticker, first, last)
+    name = company.permtick if company is not None else ticker
+    factors = read_factor_file(folder / "equity" / "usa" / "factor_files" / f"{name.lower()}.csv")
     if not len(bars) or not factors:
         return bars
     factor = float(factors.scale(np.array([np.datetime64(last, "ns")]), "adjusted")[0])

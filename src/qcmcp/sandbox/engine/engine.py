@@ -611,7 +611,7 @@ class Engine:
             # extended_market_hours (qcmcp.marketdata).
             if mode == "scaled_raw":  # LEAN's ScaledRaw: the adjusted prices over the factor in force on ``last``
                 found = self._load(symbol, resolution, first, last, "adjusted")
-                return market_data.scaled_to(found, self.data_folder, symbol.value, last)
+                return market_data.scaled_to(found, self.data_folder, symbol.value, first, last)
             if mode is None:
                 mode = market_data.normalization_mode(security.data_normalization_mode) if security else "adjusted"
             extended = security.extended_market_hours if security else False
