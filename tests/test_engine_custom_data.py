@@ -340,3 +340,15 @@ def test_parse_equity_prices_are_the_floats_nearest_leans_decimal_prices():
     bar = TradeBar.parse_equity(config, "34200000,1000011,1000030,1000003,1000007,100", datetime(2013, 10, 7))
     assert (bar.open, bar.high, bar.low, bar.close) == (100.0011, 100.003, 100.0003, 100.0007)
     assert bar.time == datetime(2013, 10, 7, 9, 30) and bar.end_time == datetime(2013, 10, 7, 9, 31)
+
+
+def test_database_entries_and_settings_of_the_wrong_type_fail_with_a_clear_message():
+    """A market-hours entry that is not exchange hours, and a stale-price span that is not a timedelta, say what
+    LEAN expects instead of failing deep inside the engine."""
+    hours = run(SOURCE.replace(ADD_POINTS, ADD_POINTS + '''
+        self.market_hours_database.set_entry(Market.USA, "PTS", SecurityType.BASE, "always")''')
+                .replace("LINES", repr(POINTS)))
+    assert "SecurityExchangeHours.always_open" in hours["error"]["message"]
+    span = run(SOURCE.replace(ADD_POINTS, ADD_POINTS + '''
+        self.settings.stale_price_time_span = 60''').replace("LINES", repr(POINTS)))
+    assert "must be a timedelta" in span["error"]["message"]

@@ -88,6 +88,11 @@ class MarketHoursDatabase(PascalAliases):
                   data_time_zone: Any = None) -> MarketHoursEntry:
         if _kind(security_type) != "base":
             refuse("market_hours_database.set_entry for securities other than custom data")
+        from qcmcp.sandbox.engine.session import ExchangeHoursView
+
+        if not isinstance(exchange_hours, ExchangeHoursView):
+            raise TypeError("market_hours_database.set_entry needs exchange hours such as "
+                            f"SecurityExchangeHours.always_open(TimeZones.NEW_YORK), not {type(exchange_hours).__name__}")
         entry = MarketHoursEntry(exchange_hours, data_time_zone or getattr(exchange_hours, "time_zone", None))
         key = (str(market).lower(), database_symbol_key(symbol), "base")
         self._engine.market_hours_entries[key] = entry

@@ -746,6 +746,9 @@ class Engine:
         if bar is None:
             return False
         stale = getattr(self.algorithm.settings, "stale_price_time_span", timedelta(hours=1))
+        if not isinstance(stale, timedelta):
+            raise TypeError(f"settings.stale_price_time_span must be a timedelta (LEAN's TimeSpan), not "
+                            f"{type(stale).__name__}: e.g. timedelta(hours=1)")
         if bar.end_time + stale >= order.time:
             return False
         if security.resolution in ("hour", "daily"):
