@@ -525,7 +525,7 @@ class Engine:
         quotes = quotes[(quotes.index > pd.Timestamp(low) if start is not None else quotes.index >= low) &
                         (quotes.index <= pd.Timestamp(end))]
         inside = hours.inside((quotes.index - pd.Timedelta(minutes=1)).to_numpy(), quotes.index.to_numpy(), session)
-        joined = pd.concat([quotes[inside], trades], axis=1).sort_index()
+        joined = pd.concat([quotes[inside], trades], axis=1, sort=True)
         joined = joined[["askclose", "askhigh", "asklow", "askopen", "asksize", "bidclose", "bidhigh", "bidlow",
                          "bidopen", "bidsize", "close", "high", "low", "open", "volume"]]
         if start is None or fill_forward is False or not len(joined):
